@@ -1,0 +1,782 @@
+"""Read workflow definition files: YAML with line numbers, ``extends``, validation, structure checks.
+
+Every problem is reported as ``file:line: message`` and all problems of a load are reported
+together. The loader turns valid files into the frozen values of ``definitions.model``; it does
+not know the engine, the database or the mail templates (the engine checks template names
+against the notification catalogue when it registers definitions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+from pydantic import ValidationError
+
+from definitions import schema
+from definitions.model import (
+    MAIN_TRACK,
+    SYSTEM_ROLE,
+    Definition,
+    DeadlineSpec,
+    EnumSet,
+    EnumValue,
+    EventSpec,
+    FieldSpec,
+    Guard,
+    Ladder,
+    Notice,
+    Period,
+    PublicationPeriod,
+    PublicationRegime,
+    Role,
+    Rung,
+    Schedule,
+    StateSpec,
+    TrackSpec,
+    TransitionSpec,
+)
+
+BUNDLED_DIR = Path(__file__).resolve().parent / "workflows"
+UNINHERITED = ("name", "version", "effective_from", "extends")
+
+Path_ = tuple[str | int, ...]
+
+
+class DefinitionError(ValueError):
+    """One or more definition files are invalid; ``problems`` holds one ``file:line: message`` each."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        head = "invalid workflow definition" if count == 1 else f"{count} problems in workflow definitions"
+        super().__init__(f"{head}: " + "; ".join(self.problems))
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    data: dict[str, Any]
+    lines: dict[Path_, str]
+    origin: str
+
+    def where(self, path: Path_) -> str:
+        for cut in range(len(path), -1, -1):
+            found = self.lines.get(path[:cut])
+            if found:
+                return found
+        return f"{self.origin}:1"
+
+
+# ---------------------------------------------------------------------------------------- YAML
+
+
+class _ScalarBuilder(yaml.constructor.SafeConstructor):
+    pass
+
+
+def _parse_yaml(text: str, origin: str) -> _Raw:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise DefinitionError([f"{origin}:{line}: YAML syntax: {problem}"]) from exc
+    if root is None:
+        raise DefinitionError([f"{origin}:1: the file is empty"])
+    lines: dict[Path_, str] = {}
+    problems: list[str] = []
+    builder = _ScalarBuilder()
+
+    def build(node: yaml.Node, path: Path_) -> Any:
+        lines[path] = f"{origin}:{node.start_mark.line + 1}"
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = builder.construct_object(key_node, deep=True)
+                if key == "<<":
+                    problems.append(
+                        f"{origin}:{key_node.start_mark.line + 1}: YAML merge keys are not supported"
+                    )
+                    continue
+                key = key.isoformat() if isinstance(key, dt.date) else key
+                if key in result:
+                    problems.append(f"{origin}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
+                result[key] = build(value_node, (*path, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [build(item, (*path, index)) for index, item in enumerate(node.value)]
+        return builder.construct_object(node, deep=True)
+
+    data = build(root, ())
+    if problems:
+        raise DefinitionError(problems)
+    if not isinstance(data, dict):
+        raise DefinitionError([f"{origin}:1: a definition file must be a mapping at the top level"])
+    return _Raw(data=data, lines=lines, origin=origin)
+
+
+# --------------------------------------------------------------------------------------- merge
+
+
+def _merge(parent: _Raw, child: _Raw) -> _Raw:
+    """Child keys override the parent's; mappings merge recursively and ``null`` deletes a key."""
+    lines = dict(parent.lines)
+
+    def merge(base: Any, over: Any, path: Path_) -> Any:
+        if isinstance(base, dict) and isinstance(over, dict):
+            result = dict(base)
+            for key, value in over.items():
+                if value is None:
+                    result.pop(key, None)
+                elif key in result:
+                    result[key] = merge(result[key], value, (*path, key))
+                else:
+                    result[key] = value
+            return result
+        for stale in [p for p in lines if p[: len(path)] == path]:
+            del lines[stale]
+        return over
+
+    data = {key: value for key, value in parent.data.items() if key not in UNINHERITED}
+    merged = merge(data, child.data, ())
+    lines.update(child.lines)
+    return _Raw(data=merged, lines=lines, origin=child.origin)
+
+
+# ---------------------------------------------------------------------------------- validation
+
+
+def _pydantic_problems(raw: _Raw, exc: ValidationError) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.endswith("Guard")))
+        where = raw.where(cast(Path_, loc))
+        dotted = ".".join(str(part) for part in loc) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {dotted}: {message}")
+    return problems
+
+
+def _reachable(start: str, edges: Mapping[str, set[str]]) -> set[str]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for nxt in edges.get(queue.popleft(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+class _Checker:
+    """Structural checks that pydantic cannot express: references and reachability."""
+
+    def __init__(self, model: schema.DefinitionModel, raw: _Raw) -> None:
+        self.model = model
+        self.raw = raw
+        self.problems: list[str] = []
+
+    def fail(self, path: Path_, message: str) -> None:
+        self.problems.append(f"{self.raw.where(path)}: {message}")
+
+    def states_exist(self, path: Path_, mapping: Mapping[str, Iterable[str]]) -> None:
+        for track, states in mapping.items():
+            spec = self.model.tracks.get(track)
+            if spec is None:
+                self.fail((*path, track), f"unknown track {track!r}; tracks: {', '.join(self.model.tracks)}")
+                continue
+            for state in states:
+                if state not in spec.states:
+                    self.fail(
+                        (*path, track),
+                        f"unknown state {state!r} of track {track!r}; states: {', '.join(spec.states)}",
+                    )
+
+    def field_exists(self, path: Path_, name: str, types: tuple[str, ...] = ()) -> None:
+        spec = self.model.fields.get(name)
+        if spec is None:
+            self.fail(
+                path, f"unknown record field {name!r}; fields: {', '.join(self.model.fields) or 'none'}"
+            )
+        elif types and spec.type not in types:
+            self.fail(path, f"record field {name!r} is a {spec.type}, expected {' or '.join(types)}")
+
+    def notices(self, path: Path_, notices: Iterable[schema.NoticeModel]) -> None:
+        for index, notice in enumerate(notices):
+            if notice.deadline is not None and notice.deadline not in self.model.deadlines:
+                self.fail((*path, index, "deadline"), f"unknown deadline {notice.deadline!r}")
+            for recipient in notice.to:
+                if recipient.startswith("unit_of:"):
+                    event = recipient.removeprefix("unit_of:")
+                    if event not in self.model.events:
+                        self.fail((*path, index, "to"), f"unknown event {event!r} in recipient {recipient!r}")
+                else:
+                    self.field_exists((*path, index, "to"), recipient, ("unit",))
+
+    def period(self, path: Path_, period: schema.PeriodModel) -> None:
+        if period.field_days:
+            self.field_exists((*path, "field_days"), period.field_days, ("int",))
+        if period.publication and not self.model.publication_periods:
+            self.fail(path, "a publication period needs 'publication_periods' in the definition")
+        if period.by_field and period.by_value is not None:
+            self.field_exists((*path, "by_field"), period.by_field, ("enum",))
+            spec = self.model.fields.get(period.by_field)
+            enum = self.model.enums.get(spec.enum or "") if spec else None
+            for value in period.by_value:
+                if enum is not None and value not in enum.values:
+                    self.fail((*path, "by_value", value), f"{value!r} is not a value of enum {spec.enum!r}")
+
+    def payload_fields(self, path: Path_, fields: Mapping[str, schema.FieldModel]) -> None:
+        for name, spec in fields.items():
+            if spec.enum and spec.enum not in self.model.enums:
+                self.fail(
+                    (*path, name, "enum"), f"unknown enum {spec.enum!r}; enums: {', '.join(self.model.enums)}"
+                )
+            if spec.sets and spec.sets not in self.model.fields:
+                self.fail((*path, name, "sets"), f"unknown record field {spec.sets!r}")
+            for other in spec.required_when:
+                self.field_exists((*path, name, "required_when"), other)
+
+    def run(self) -> list[str]:
+        m = self.model
+        if MAIN_TRACK not in m.tracks:
+            self.fail(("tracks",), f"the definition needs a track named {MAIN_TRACK!r}")
+            return self.problems
+        for name, track in m.tracks.items():
+            if track.initial not in track.states:
+                self.fail(
+                    ("tracks", name, "initial"), f"initial state {track.initial!r} is not a state of {name!r}"
+                )
+            if name == MAIN_TRACK and track.active_while:
+                self.fail(("tracks", name, "active_while"), "the main track is always active")
+            if name != MAIN_TRACK:
+                if set(track.active_while) != {MAIN_TRACK}:
+                    self.fail(
+                        ("tracks", name, "active_while"),
+                        "a parallel track is active while the main track is in given states: use 'active_while: {main: [...]}'",
+                    )
+                self.states_exist(("tracks", name, "active_while"), track.active_while)
+        self.payload_fields(("fields",), m.fields)
+        creators = [name for name, event in m.events.items() if event.creates]
+        if len(creators) != 1:
+            self.fail(
+                ("events",),
+                f"exactly one event must have 'creates: true' (it makes the record in the initial state); found {len(creators)}",
+            )
+        self._events()
+        self._deadlines()
+        self._reachability()
+        severity = m.enums.get("severity")
+        undated = 0
+        seen_dates: set[dt.date] = set()
+        for index, regime in enumerate(m.publication_periods):
+            if regime.effective_from is None:
+                undated += 1
+            elif regime.effective_from in seen_dates:
+                self.fail(
+                    ("publication_periods", index, "effective_from"),
+                    "two publication regimes start on the same day",
+                )
+            else:
+                seen_dates.add(regime.effective_from)
+            for code, periods in regime.by_severity.items():
+                where: Path_ = ("publication_periods", index, "by_severity", code)
+                if severity is not None and code not in severity.values:
+                    self.fail(where, f"{code!r} is not a value of enum 'severity'")
+                for bound in (periods.min, periods.max):
+                    if bound is not None and (
+                        bound.publication or bound.field_days or bound.by_field or bound.working_days
+                    ):
+                        self.fail(where, "publication periods are counted in days, months or years")
+        if undated > 1:
+            self.fail(("publication_periods",), "only one publication regime may omit 'effective_from'")
+        for name, ladder in m.ladders.items():
+            for index, rung in enumerate(ladder.rungs):
+                self.notices(("ladders", name, "rungs", index, "notify"), rung.notify)
+        for name, sched in m.schedules.items():
+            if sched.units != "all":
+                self.field_exists(("schedules", name, "units"), sched.units, ("unit",))
+        return self.problems
+
+    def _events(self) -> None:
+        m = self.model
+        for name, event in m.events.items():
+            path: Path_ = ("events", name)
+            for role in event.roles:
+                if role not in m.roles:
+                    self.fail((*path, "roles"), f"unknown role {role!r}; roles: {', '.join(m.roles)}")
+            if event.creates and event.transitions:
+                self.fail(
+                    (*path, "transitions"),
+                    "the creating event has no transitions: it puts the record in the initial state",
+                )
+            if not event.creates and not any(not t.optional for t in event.transitions):
+                self.fail(
+                    (*path, "transitions"), "an event needs at least one transition that is not optional"
+                )
+            for index, transition in enumerate(event.transitions):
+                tpath: Path_ = (*path, "transitions", index)
+                track = m.tracks.get(transition.track)
+                if track is None:
+                    self.fail((*tpath, "track"), f"unknown track {transition.track!r}")
+                    continue
+                self.states_exist(tpath, {transition.track: [*transition.from_, transition.to]})
+                for source in transition.from_:
+                    state = track.states.get(source)
+                    if state is not None and state.final:
+                        self.fail((*tpath, "from"), f"no transition may leave the final state {source!r}")
+                for key in transition.when:
+                    if key not in event.payload:
+                        self.fail(
+                            (*tpath, "when"),
+                            f"'when' names {key!r}, which is not a payload field of {name!r}",
+                        )
+            self.payload_fields((*path, "payload"), event.payload)
+            self.notices((*path, "notify"), event.notify)
+            if event.extends_deadline is not None:
+                deadline = m.deadlines.get(event.extends_deadline)
+                if deadline is None:
+                    self.fail((*path, "extends_deadline"), f"unknown deadline {event.extends_deadline!r}")
+                elif deadline.extendable_to is None:
+                    self.fail(
+                        (*path, "extends_deadline"),
+                        f"deadline {event.extends_deadline!r} has no 'extendable_to'",
+                    )
+                if "working_days" not in event.payload:
+                    self.fail(
+                        (*path, "payload"), "an extending event needs an int payload field 'working_days'"
+                    )
+            for index, guard in enumerate(event.guards):
+                self._guard((*path, "guards", index), guard, event)
+
+    def _guard(self, path: Path_, guard: schema.GuardModel, event: schema.EventModel) -> None:
+        m = self.model
+        if isinstance(guard, schema.FourEyesGuard):
+            for other in guard.events:
+                if other not in m.events:
+                    self.fail((*path, "events"), f"unknown event {other!r}")
+        elif isinstance(guard, schema.RequiresStateGuard | schema.ForbidsStateGuard):
+            self.states_exist((*path, "states"), guard.states)
+        elif isinstance(guard, schema.ActorUnitGuard):
+            self.field_exists((*path, "field"), guard.field, ("unit",))
+        elif isinstance(guard, schema.PublicationMinimumGuard):
+            if not m.publication_periods:
+                self.fail(path, "publication_minimum_elapsed needs 'publication_periods'")
+            for needed in ("severity", "finding_date"):
+                self.field_exists(path, needed)
+        elif isinstance(guard, schema.FieldNotInGuard):
+            for name in guard.values:
+                self.field_exists((*path, "values"), name)
+            if guard.waived_by and guard.waived_by not in event.payload:
+                self.fail((*path, "waived_by"), f"{guard.waived_by!r} is not a payload field of this event")
+        elif isinstance(guard, schema.ChangesFieldsGuard) and not any(f.sets for f in event.payload.values()):
+            self.fail(path, "changes_fields needs payload fields with 'sets'")
+        elif isinstance(guard, schema.ConfirmsGuard):
+            for name in guard.fields:
+                spec = event.payload.get(name)
+                if spec is None or spec.type != "bool":
+                    self.fail((*path, "fields"), f"{name!r} must be a bool payload field of this event")
+
+    def _deadlines(self) -> None:
+        m = self.model
+        for name, deadline in m.deadlines.items():
+            path: Path_ = ("deadlines", name)
+            self.states_exist((*path, "while"), deadline.while_)
+            self.states_exist((*path, "paused_while"), deadline.paused_while)
+            self.period((*path, "period"), deadline.period)
+            if deadline.extendable_to is not None:
+                self.period((*path, "extendable_to"), deadline.extendable_to)
+            for anchor in deadline.anchor:
+                self.field_exists((*path, "anchor"), anchor, ("date",))
+            if deadline.ladder is not None and deadline.ladder not in m.ladders:
+                self.fail(
+                    (*path, "ladder"),
+                    f"unknown ladder {deadline.ladder!r}; ladders: {', '.join(m.ladders) or 'none'}",
+                )
+            self.notices((*path, "on_expiry", "notify"), deadline.on_expiry.notify)
+            self.notices((*path, "on_start", "notify"), deadline.on_start.notify)
+            expiry = deadline.on_expiry.event
+            if expiry is None:
+                continue
+            event = m.events.get(expiry)
+            if event is None:
+                self.fail((*path, "on_expiry", "event"), f"unknown event {expiry!r}")
+                continue
+            system_roles = {r for r, spec in m.roles.items() if spec.system}
+            if not system_roles & set(event.roles):
+                self.fail(
+                    (*path, "on_expiry", "event"),
+                    f"event {expiry!r} fires at expiry, so a system role ({SYSTEM_ROLE}) must be allowed to fire it",
+                )
+            sources = {(t.track, s) for t in event.transitions for s in t.from_}
+            if not any((track, s) in sources for track, states in deadline.while_.items() for s in states):
+                self.fail(
+                    (*path, "on_expiry", "event"),
+                    f"event {expiry!r} has no transition from a state in which the deadline runs",
+                )
+
+    def _reachability(self) -> None:
+        m = self.model
+        edges: dict[str, dict[str, set[str]]] = {track: {} for track in m.tracks}
+        for event in m.events.values():
+            for transition in event.transitions:
+                if transition.track in edges:
+                    for source in transition.from_:
+                        edges[transition.track].setdefault(source, set()).add(transition.to)
+        for name, track in m.tracks.items():
+            if track.initial not in track.states:
+                continue
+            reachable = _reachable(track.initial, edges[name])
+            unreachable = [state for state in track.states if state not in reachable]
+            if unreachable:
+                self.fail(
+                    ("tracks", name, "states"),
+                    f"unreachable states in track {name!r}: {', '.join(unreachable)}",
+                )
+        main = m.tracks[MAIN_TRACK]
+        finals = {state for state, spec in main.states.items() if spec.final}
+        if not finals:
+            self.fail(("tracks", MAIN_TRACK, "states"), "the main track needs at least one final state")
+            return
+        reverse: dict[str, set[str]] = {}
+        for source, targets in edges[MAIN_TRACK].items():
+            for target in targets:
+                reverse.setdefault(target, set()).add(source)
+        can_finish: set[str] = set()
+        for final in finals:
+            can_finish |= _reachable(final, reverse)
+        stuck = [state for state, spec in main.states.items() if not spec.final and state not in can_finish]
+        if stuck:
+            self.fail(
+                ("tracks", MAIN_TRACK, "states"),
+                f"states that cannot reach a final state: {', '.join(stuck)}",
+            )
+
+
+# ----------------------------------------------------------------------------------- building
+
+
+def _period(model: schema.PeriodModel) -> Period:
+    return Period(
+        working_days=model.working_days or 0,
+        days=model.days or 0,
+        months=model.months or 0,
+        years=model.years or 0,
+        field_days=model.field_days,
+        publication=model.publication,
+        by_field=model.by_field,
+        by_value={key: _period(value) for key, value in (model.by_value or {}).items()},
+    )
+
+
+def _field(name: str, model: schema.FieldModel) -> FieldSpec:
+    return FieldSpec(
+        name=name,
+        type=model.type,
+        label=model.label,
+        required=model.required,
+        required_when={key: tuple(values) for key, values in model.required_when.items()},
+        enum=model.enum,
+        default=model.default,
+        min=model.min,
+        max=model.max,
+        max_length=model.max_length,
+        sets=model.sets,
+        personal=model.type == "id_number",
+    )
+
+
+def _notices(models: Iterable[schema.NoticeModel]) -> tuple[Notice, ...]:
+    return tuple(Notice(template=n.template, to=tuple(n.to), deadline=n.deadline) for n in models)
+
+
+def _guard(model: schema.GuardModel) -> Guard:
+    params = model.model_dump(exclude={"guard", "message", "legal_basis"})
+    return Guard(kind=model.guard, params=params, message=model.message, legal_basis=model.legal_basis)
+
+
+def _states(mapping: Mapping[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    return {key: tuple(values) for key, values in mapping.items()}
+
+
+def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definition:
+    tracks = {
+        name: TrackSpec(
+            name=name,
+            label=track.label,
+            initial=track.initial,
+            active_while=_states(track.active_while),
+            states={
+                state: StateSpec(
+                    name=state,
+                    track=name,
+                    label=spec.label,
+                    label_en=spec.label_en,
+                    final=spec.final,
+                    active=spec.active,
+                    overdue=spec.overdue,
+                    mark=spec.mark,
+                )
+                for state, spec in track.states.items()
+            },
+        )
+        for name, track in model.tracks.items()
+    }
+    events = {
+        name: EventSpec(
+            name=name,
+            label=event.label,
+            roles=tuple(event.roles),
+            transitions=tuple(
+                TransitionSpec(
+                    track=t.track, sources=tuple(t.from_), dest=t.to, optional=t.optional, when=dict(t.when)
+                )
+                for t in event.transitions
+            ),
+            payload={field: _field(field, spec) for field, spec in event.payload.items()},
+            guards=tuple(_guard(g) for g in event.guards),
+            comment_required=event.comment == "required",
+            creates=event.creates,
+            notices=_notices(event.notify),
+            purge_personal_data=event.purge_personal_data,
+            extends_deadline=event.extends_deadline,
+            legal_basis=event.legal_basis,
+        )
+        for name, event in model.events.items()
+    }
+    deadlines = {
+        name: DeadlineSpec(
+            name=name,
+            label=d.label,
+            while_=_states(d.while_),
+            period=_period(d.period),
+            anchor=tuple(d.anchor),
+            paused_while=_states(d.paused_while),
+            extendable_to=_period(d.extendable_to) if d.extendable_to else None,
+            ladder=d.ladder,
+            on_expiry_event=d.on_expiry.event,
+            on_expiry_notices=_notices(d.on_expiry.notify),
+            on_start_notices=_notices(d.on_start.notify),
+            legal_basis=d.legal_basis,
+        )
+        for name, d in model.deadlines.items()
+    }
+    regimes = sorted(
+        (
+            PublicationRegime(
+                effective_from=regime.effective_from,
+                legal_basis=regime.legal_basis,
+                periods={
+                    severity: PublicationPeriod(
+                        severity=severity,
+                        min=_period(p.min) if p.min else None,
+                        max=_period(p.max) if p.max else None,
+                    )
+                    for severity, p in regime.by_severity.items()
+                },
+            )
+            for regime in model.publication_periods
+        ),
+        key=lambda regime: regime.effective_from or dt.date.min,
+        reverse=True,
+    )
+    return Definition(
+        name=model.name,
+        version=model.version,
+        title=model.title,
+        jurisdiction=model.jurisdiction,
+        legal_basis=model.legal_basis,
+        effective_from=model.effective_from,
+        timezone=model.timezone,
+        deadline_time=dt.time.fromisoformat(model.deadline_time),
+        roles={name: Role(name=name, label=r.label, system=r.system) for name, r in model.roles.items()},
+        enums={
+            name: EnumSet(
+                name=name,
+                values=tuple(EnumValue(code=c, label=lbl) for c, lbl in e.values.items()),
+                legal_basis=e.legal_basis,
+            )
+            for name, e in model.enums.items()
+        },
+        fields={name: _field(name, spec) for name, spec in model.fields.items()},
+        tracks=tracks,
+        events=events,
+        deadlines=deadlines,
+        ladders={
+            name: Ladder(
+                name=name,
+                legal_basis=ladder.legal_basis,
+                rungs=tuple(
+                    Rung(
+                        name=r.name,
+                        label=r.label,
+                        kind=r.kind,
+                        working_days=r.working_days,
+                        notices=_notices(r.notify),
+                    )
+                    for r in ladder.rungs
+                ),
+            )
+            for name, ladder in model.ladders.items()
+        },
+        publication_regimes=tuple(regimes),
+        schedules={
+            name: Schedule(
+                name=name,
+                label=s.label,
+                cron=dict(s.cron),
+                answer_within=_period(s.answer_within),
+                units=s.units,
+                legal_basis=s.legal_basis,
+            )
+            for name, s in model.schedules.items()
+        },
+        templates_dir=model.templates_dir,
+        local_days_off=dict(model.local_days_off),
+        sha256=digest,
+        source=source,
+    )
+
+
+def canonical_json(data: Mapping[str, Any]) -> str:
+    """The one serialisation that definition hashes are taken over."""
+
+    def default(value: object) -> str:
+        if isinstance(value, dt.date | dt.time):
+            return value.isoformat()
+        raise TypeError(f"cannot serialise {type(value).__name__} in a definition")
+
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=default)
+
+
+def _finish(raw: _Raw, source: str) -> Definition:
+    try:
+        model = schema.DefinitionModel.model_validate(raw.data)
+    except ValidationError as exc:
+        raise DefinitionError(_pydantic_problems(raw, exc)) from exc
+    problems = _Checker(model, raw).run()
+    if problems:
+        raise DefinitionError(problems)
+    resolved = {key: value for key, value in raw.data.items() if key != "extends"}
+    text = canonical_json(resolved)
+    return _build(model, hashlib.sha256(text.encode()).hexdigest(), source)
+
+
+def resolved_json(definition_source: Mapping[str, Any]) -> str:
+    return canonical_json({key: value for key, value in definition_source.items() if key != "extends"})
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedDefinition:
+    definition: Definition
+    resolved: str  # canonical JSON of the resolved document (what the sha256 is taken over)
+
+
+def _files(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+        else:
+            yield path
+
+
+def load_paths(paths: Iterable[Path], *, base: Iterable[LoadedDefinition] = ()) -> list[LoadedDefinition]:
+    """Load every definition file under ``paths``; ``extends`` may point to ``base`` or to each other.
+
+    Raises:
+        DefinitionError: with every problem found, each as ``file:line: message``.
+    """
+    raws: dict[tuple[str, int], _Raw] = {}
+    problems: list[str] = []
+    for file in _files(paths):
+        try:
+            raw = _parse_yaml(file.read_text(encoding="utf-8"), str(file))
+        except OSError as exc:
+            problems.append(f"{file}:1: cannot read the file: {exc.strerror}")
+            continue
+        except UnicodeDecodeError:
+            problems.append(f"{file}:1: the file is not UTF-8 text")
+            continue
+        except DefinitionError as exc:
+            problems.extend(exc.problems)
+            continue
+        name, version = raw.data.get("name"), raw.data.get("version")
+        if not isinstance(name, str) or not isinstance(version, int):
+            problems.append(
+                f"{raw.where(())}: a definition needs 'name' (text) and 'version' (a whole number)"
+            )
+            continue
+        if (name, version) in raws:
+            problems.append(
+                f"{raw.where(('version',))}: {name} version {version} is also defined in {raws[(name, version)].origin}"
+            )
+            continue
+        raws[(name, version)] = raw
+    base_raw = {
+        (b.definition.name, b.definition.version): _Raw(
+            data=json.loads(b.resolved), lines={}, origin=b.definition.source
+        )
+        for b in base
+    }
+    resolved: dict[tuple[str, int], _Raw] = {}
+
+    def resolve(key: tuple[str, int], chain: tuple[tuple[str, int], ...]) -> _Raw | None:
+        if key in resolved:
+            return resolved[key]
+        raw = raws.get(key) or base_raw.get(key)
+        if raw is None:
+            return None
+        parent_ref = raw.data.get("extends")
+        if not isinstance(parent_ref, str) or key not in raws:
+            resolved[key] = raw
+            return raw
+        parent_name, _, parent_version = parent_ref.partition("@")
+        parent_key = (parent_name, int(parent_version)) if parent_version.isdigit() else (parent_name, -1)
+        if parent_key in chain:
+            problems.append(
+                f"{raw.where(('extends',))}: 'extends' makes a cycle: {' → '.join(f'{n}@{v}' for n, v in (*chain, parent_key))}"
+            )
+            return None
+        parent = resolve(parent_key, (*chain, parent_key))
+        if parent is None:
+            problems.append(
+                f"{raw.where(('extends',))}: extends {parent_ref!r}, which is not a known definition"
+            )
+            return None
+        merged = _merge(parent, raw)
+        resolved[key] = merged
+        return merged
+
+    loaded: list[LoadedDefinition] = []
+    for key, raw in raws.items():
+        merged = resolve(key, (key,))
+        if merged is None:
+            continue
+        try:
+            definition = _finish(merged, raw.origin)
+        except DefinitionError as exc:
+            problems.extend(exc.problems)
+            continue
+        loaded.append(LoadedDefinition(definition=definition, resolved=resolved_json(merged.data)))
+    if problems:
+        raise DefinitionError(dict.fromkeys(problems))
+    return sorted(loaded, key=lambda item: (item.definition.name, item.definition.version))
+
+
+def load_bundled() -> list[LoadedDefinition]:
+    """The definitions shipped with chengxin (``definitions/workflows``)."""
+    return load_paths([BUNDLED_DIR])
+
+
+def from_resolved_json(text: str, source: str) -> LoadedDefinition:
+    """Rebuild a definition from the resolved JSON stored with the records that use it."""
+    raw = _Raw(data=json.loads(text), lines={}, origin=source)
+    return LoadedDefinition(definition=_finish(raw, source), resolved=resolved_json(raw.data))

@@ -1,0 +1,282 @@
+"""Parsed workflow definitions: plain frozen values, read from YAML before anything runs.
+
+These classes are what the engine works with. They hold no behaviour beyond small lookups
+and never touch the engine, storage or the clock; the loader (``definitions.loader``) is the
+only place that builds them, after validating the source files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
+
+MAIN_TRACK = "main"
+SYSTEM_ROLE = "system"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Role:
+    name: str
+    label: str
+    system: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnumValue:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnumSet:
+    name: str
+    values: tuple[EnumValue, ...]
+    legal_basis: str = ""
+
+    def label_of(self, code: str) -> str:
+        for value in self.values:
+            if value.code == code:
+                return value.label
+        return code
+
+    def codes(self) -> tuple[str, ...]:
+        return tuple(value.code for value in self.values)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FieldSpec:
+    """One typed field of a record or of an event's payload.
+
+    ``type`` is one of: string, text, int, bool, date, enum, enum_list, uscc, id_number, unit,
+    documents. ``required_when`` makes the field required when other record fields hold one of
+    the listed values; ``sets`` names the record field an event payload writes.
+    """
+
+    name: str
+    type: str
+    label: str
+    required: bool = False
+    required_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    enum: str | None = None
+    default: object = None
+    min: int | None = None
+    max: int | None = None
+    max_length: int | None = None
+    sets: str | None = None
+    personal: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StateSpec:
+    name: str
+    track: str
+    label: str
+    label_en: str = ""
+    final: bool = False
+    active: bool = False
+    overdue: bool = False
+    mark: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackSpec:
+    name: str
+    label: str
+    initial: str
+    states: Mapping[str, StateSpec]
+    active_while: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Period:
+    """A length of time. Exactly one unit is used.
+
+    ``field_days`` reads a number of calendar days from a record field; ``publication`` is
+    ``"min"`` or ``"max"`` of the publication period for the record's severity; ``by_field``
+    maps the value of a record field to a period (disciplinary impact periods).
+    """
+
+    working_days: int = 0
+    days: int = 0
+    months: int = 0
+    years: int = 0
+    field_days: str | None = None
+    publication: str | None = None
+    by_field: str | None = None
+    by_value: Mapping[str, Period] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        if self.working_days:
+            return f"{self.working_days}个工作日"
+        if self.days:
+            return f"{self.days}日"
+        if self.months:
+            return f"{self.months}个月"
+        if self.years:
+            return f"{self.years}年"
+        if self.field_days:
+            return f"按字段 {self.field_days} 的日数"
+        if self.publication:
+            return f"公示期{'最短' if self.publication == 'min' else '最长'}期限"
+        if self.by_field:
+            return f"按字段 {self.by_field} 确定"
+        return "0日"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublicationPeriod:
+    severity: str
+    min: Period | None
+    max: Period | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublicationRegime:
+    """The publication periods in force for findings made on or after ``effective_from``."""
+
+    effective_from: date | None
+    legal_basis: str
+    periods: Mapping[str, PublicationPeriod]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """A mail to queue: a template sent to the units named by recipient expressions."""
+
+    template: str
+    to: tuple[str, ...]
+    deadline: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rung:
+    name: str
+    label: str
+    kind: str  # before | due | overdue | escalate
+    working_days: int  # before due (kind before) or after due (overdue, escalate)
+    notices: tuple[Notice, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ladder:
+    name: str
+    rungs: tuple[Rung, ...]
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlineSpec:
+    name: str
+    label: str
+    while_: Mapping[str, tuple[str, ...]]
+    period: Period
+    anchor: tuple[str, ...] = ()  # record date fields tried in order; empty = the time the clock starts
+    paused_while: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    extendable_to: Period | None = None
+    ladder: str | None = None
+    on_expiry_event: str | None = None
+    on_expiry_notices: tuple[Notice, ...] = ()
+    on_start_notices: tuple[Notice, ...] = ()
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Guard:
+    """A named condition with its parameters; the engine's guard table gives it meaning."""
+
+    kind: str
+    params: Mapping[str, object]
+    message: str = ""
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransitionSpec:
+    track: str
+    sources: tuple[str, ...]
+    dest: str
+    optional: bool = False
+    when: Mapping[str, object] = field(default_factory=dict)  # payload field -> value that enables it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventSpec:
+    name: str
+    label: str
+    roles: tuple[str, ...]
+    transitions: tuple[TransitionSpec, ...]
+    payload: Mapping[str, FieldSpec]
+    guards: tuple[Guard, ...] = ()
+    comment_required: bool = False
+    creates: bool = False
+    notices: tuple[Notice, ...] = ()
+    purge_personal_data: bool = False
+    extends_deadline: str | None = None
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Schedule:
+    """A recurring supervision round (cron fields, Asia/Shanghai)."""
+
+    name: str
+    label: str
+    cron: Mapping[str, str]
+    answer_within: Period
+    units: str  # which units get a round: "all" or a record field such as "responsible_unit"
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Definition:
+    name: str
+    version: int
+    title: str
+    jurisdiction: str
+    legal_basis: str
+    effective_from: date | None
+    timezone: str
+    deadline_time: time
+    roles: Mapping[str, Role]
+    enums: Mapping[str, EnumSet]
+    fields: Mapping[str, FieldSpec]
+    tracks: Mapping[str, TrackSpec]
+    events: Mapping[str, EventSpec]
+    deadlines: Mapping[str, DeadlineSpec]
+    ladders: Mapping[str, Ladder]
+    publication_regimes: tuple[PublicationRegime, ...]  # newest first
+    schedules: Mapping[str, Schedule]
+    templates_dir: str | None
+    local_days_off: Mapping[date, str]
+    sha256: str
+    source: str  # file (or "database") the definition was read from
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @property
+    def main(self) -> TrackSpec:
+        return self.tracks[MAIN_TRACK]
+
+    def state(self, track: str, name: str) -> StateSpec:
+        return self.tracks[track].states[name]
+
+    def creation_event(self) -> EventSpec:
+        return next(event for event in self.events.values() if event.creates)
+
+    def publication_regime(self, finding_date: date) -> PublicationRegime | None:
+        """The regime in force on the finding date (认定之日), or None if the definition has none."""
+        for regime in self.publication_regimes:
+            if regime.effective_from is None or regime.effective_from <= finding_date:
+                return regime
+        return None
+
+    def label_of(self, track: str, state: str | None) -> str:
+        if state is None:
+            return "—"
+        spec = self.tracks.get(track)
+        if spec is None or state not in spec.states:
+            return state
+        return spec.states[state].label

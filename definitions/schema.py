@@ -1,0 +1,280 @@
+"""The schema of a workflow definition file, as pydantic models.
+
+Only the loader uses these: they check untrusted YAML (unknown keys are errors) and are then
+turned into the frozen values of ``definitions.model``. They hold no engine logic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME = r"^[a-z][a-z0-9_]*$"
+FIELD_TYPES = (
+    "string",
+    "text",
+    "int",
+    "bool",
+    "date",
+    "enum",
+    "enum_list",
+    "uscc",
+    "id_number",
+    "unit",
+    "documents",
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class PeriodModel(_Strict):
+    working_days: int | None = Field(default=None, ge=0)
+    days: int | None = Field(default=None, ge=0)
+    months: int | None = Field(default=None, ge=0)
+    years: int | None = Field(default=None, ge=0)
+    field_days: str | None = None
+    publication: Literal["min", "max"] | None = None
+    by_field: str | None = None
+    by_value: dict[str, PeriodModel] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_unit(self) -> PeriodModel:
+        units = [
+            name
+            for name in ("working_days", "days", "months", "years", "field_days", "publication", "by_field")
+            if getattr(self, name) is not None
+        ]
+        if len(units) != 1:
+            raise ValueError(
+                "a period needs exactly one of working_days, days, months, years, field_days, "
+                f"publication, by_field; got {', '.join(units) or 'none'}"
+            )
+        if (self.by_field is None) != (self.by_value is None):
+            raise ValueError("by_field and by_value go together")
+        return self
+
+
+class RoleModel(_Strict):
+    label: str
+    label_en: str = ""
+    system: bool = False
+
+
+class EnumModel(_Strict):
+    values: dict[str, str] = Field(min_length=1)
+    legal_basis: str = ""
+
+
+class FieldModel(_Strict):
+    type: Literal[
+        "string", "text", "int", "bool", "date", "enum", "enum_list", "uscc", "id_number", "unit", "documents"
+    ]
+    label: str
+    required: bool = False
+    required_when: dict[str, list[str]] = Field(default_factory=dict)
+    enum: str | None = None
+    default: Any = None
+    min: int | None = None
+    max: int | None = None
+    max_length: int | None = Field(default=None, ge=1)
+    sets: str | None = None
+
+    @model_validator(mode="after")
+    def _enum_needs_a_set(self) -> FieldModel:
+        if self.type in {"enum", "enum_list"} and not self.enum:
+            raise ValueError(f"a field of type {self.type} needs 'enum: <name of an enum>'")
+        if self.type not in {"enum", "enum_list"} and self.enum:
+            raise ValueError(f"'enum' is only for fields of type enum or enum_list, not {self.type}")
+        return self
+
+
+class StateModel(_Strict):
+    label: str
+    label_en: str = ""
+    final: bool = False
+    active: bool = False
+    overdue: bool = False
+    mark: str | None = None
+
+
+class TrackModel(_Strict):
+    label: str
+    initial: str
+    active_while: dict[str, list[str]] = Field(default_factory=dict)
+    states: dict[str, StateModel] = Field(min_length=1)
+
+
+class TransitionModel(_Strict):
+    track: str = "main"
+    from_: list[str] = Field(alias="from", min_length=1)
+    to: str
+    optional: bool = False
+    when: dict[str, Any] = Field(default_factory=dict)
+
+    _listify = field_validator("from_", mode="before")(_as_list)
+
+
+class NoticeModel(_Strict):
+    template: str
+    to: list[str] = Field(min_length=1)
+    deadline: str | None = None
+
+    _listify = field_validator("to", mode="before")(_as_list)
+
+
+class _GuardBase(_Strict):
+    message: str = ""
+    legal_basis: str = ""
+
+
+class FourEyesGuard(_GuardBase):
+    guard: Literal["four_eyes"]
+    events: list[str] = Field(min_length=1)
+
+
+class RequiresStateGuard(_GuardBase):
+    guard: Literal["requires_state"]
+    states: dict[str, list[str]] = Field(min_length=1)
+
+
+class ForbidsStateGuard(_GuardBase):
+    guard: Literal["forbids_state"]
+    states: dict[str, list[str]] = Field(min_length=1)
+
+
+class ActorUnitGuard(_GuardBase):
+    guard: Literal["actor_unit"]
+    field: str
+
+
+class PublicationMinimumGuard(_GuardBase):
+    guard: Literal["publication_minimum_elapsed"]
+
+
+class FieldNotInGuard(_GuardBase):
+    guard: Literal["field_not_in"]
+    values: dict[str, list[str]] = Field(min_length=1)
+    waived_by: str | None = None
+
+
+class ChangesFieldsGuard(_GuardBase):
+    guard: Literal["changes_fields"]
+
+
+class ConfirmsGuard(_GuardBase):
+    guard: Literal["confirms"]
+    fields: list[str] = Field(min_length=1)
+
+
+GuardModel = Annotated[
+    FourEyesGuard
+    | RequiresStateGuard
+    | ForbidsStateGuard
+    | ActorUnitGuard
+    | PublicationMinimumGuard
+    | FieldNotInGuard
+    | ChangesFieldsGuard
+    | ConfirmsGuard,
+    Field(discriminator="guard"),
+]
+
+
+class EventModel(_Strict):
+    label: str
+    roles: list[str] = Field(min_length=1)
+    transitions: list[TransitionModel] = Field(default_factory=list)
+    payload: dict[str, FieldModel] = Field(default_factory=dict)
+    guards: list[GuardModel] = Field(default_factory=list)
+    comment: Literal["required", "optional"] = "optional"
+    creates: bool = False
+    notify: list[NoticeModel] = Field(default_factory=list)
+    purge_personal_data: bool = False
+    extends_deadline: str | None = None
+    legal_basis: str = Field(min_length=1)
+
+
+class ExpiryModel(_Strict):
+    event: str | None = None
+    notify: list[NoticeModel] = Field(default_factory=list)
+
+
+class StartModel(_Strict):
+    notify: list[NoticeModel] = Field(default_factory=list)
+
+
+class DeadlineModel(_Strict):
+    label: str
+    while_: dict[str, list[str]] = Field(alias="while", min_length=1)
+    period: PeriodModel
+    anchor: list[str] = Field(default_factory=list)
+    paused_while: dict[str, list[str]] = Field(default_factory=dict)
+    extendable_to: PeriodModel | None = None
+    ladder: str | None = None
+    on_expiry: ExpiryModel = Field(default_factory=ExpiryModel)
+    on_start: StartModel = Field(default_factory=StartModel)
+    legal_basis: str = Field(min_length=1)
+
+    _listify = field_validator("anchor", mode="before")(_as_list)
+
+
+class RungModel(_Strict):
+    name: str = Field(pattern=NAME)
+    label: str
+    kind: Literal["before", "due", "overdue", "escalate"]
+    working_days: int = Field(default=0, ge=0)
+    notify: list[NoticeModel] = Field(min_length=1)
+
+
+class LadderModel(_Strict):
+    legal_basis: str = Field(min_length=1)
+    rungs: list[RungModel] = Field(min_length=1)
+
+
+class SeverityPeriodModel(_Strict):
+    min: PeriodModel | None = None
+    max: PeriodModel | None = None
+
+
+class PublicationRegimeModel(_Strict):
+    effective_from: dt.date | None = None
+    legal_basis: str = Field(min_length=1)
+    by_severity: dict[str, SeverityPeriodModel] = Field(min_length=1)
+
+
+class ScheduleModel(_Strict):
+    label: str
+    cron: dict[Literal["year", "month", "day", "week", "day_of_week", "hour", "minute"], str]
+    answer_within: PeriodModel
+    units: str = "all"
+    legal_basis: str = Field(min_length=1)
+
+
+class DefinitionModel(_Strict):
+    name: str = Field(pattern=NAME)
+    version: int = Field(ge=1)
+    title: str
+    jurisdiction: str
+    legal_basis: str = Field(min_length=1)
+    effective_from: dt.date | None = None
+    extends: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*@[1-9][0-9]*$")
+    timezone: str = "Asia/Shanghai"
+    deadline_time: str = Field(default="17:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    roles: dict[str, RoleModel] = Field(min_length=1)
+    enums: dict[str, EnumModel] = Field(default_factory=dict)
+    fields: dict[str, FieldModel] = Field(default_factory=dict)
+    tracks: dict[str, TrackModel] = Field(min_length=1)
+    events: dict[str, EventModel] = Field(min_length=1)
+    deadlines: dict[str, DeadlineModel] = Field(default_factory=dict)
+    ladders: dict[str, LadderModel] = Field(default_factory=dict)
+    publication_periods: list[PublicationRegimeModel] = Field(default_factory=list)
+    schedules: dict[str, ScheduleModel] = Field(default_factory=dict)
+    templates_dir: str | None = None
+    local_days_off: dict[dt.date, str] = Field(default_factory=dict)

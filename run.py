@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Set up and run chengxin on a fresh machine that has nothing but Python 3.11+.
+
+    python3 run.py demo     create .venv, install chengxin, run the lifecycle demo on a SQLite file
+    python3 run.py test     create .venv, install chengxin with its test tools, run the whole suite
+    python3 run.py check    lint (ruff), types (mypy --strict) and import boundaries (import-linter)
+    python3 run.py bench    the benchmarks of bench/, results printed for BENCHMARKS.md
+
+Extra arguments after the verb go to the tool (``python3 run.py test -k repair``).
+The virtual environment is reinstalled only when pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".chengxin-installed"
+
+
+def _ensure_venv(extras: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"chengxin needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not (BIN / "python").exists():
+        print("creating .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    target = f".[{extras}]" if extras else "."
+    print(f"installing chengxin{f'[{extras}]' if extras else ''} into .venv …", flush=True)
+    subprocess.run(
+        [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", target],
+        cwd=ROOT,
+        check=True,
+    )
+    STAMP.write_text(wanted)
+
+
+def _run(*argv: str) -> int:
+    return subprocess.run(list(argv), cwd=ROOT, check=False).returncode
+
+
+def main() -> int:
+    verb, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("help", [])
+    if verb == "demo":
+        _ensure_venv("")
+        return _run(str(BIN / "chengxin"), "demo", *rest)
+    if verb == "test":
+        _ensure_venv("test")
+        return _run(str(BIN / "python"), "-m", "pytest", *rest)
+    if verb == "check":
+        _ensure_venv("test")
+        status = _run(str(BIN / "ruff"), "check", ".")
+        status |= _run(str(BIN / "ruff"), "format", "--check", ".")
+        status |= _run(str(BIN / "mypy"))
+        status |= _run(str(BIN / "lint-imports"))
+        return status
+    if verb == "bench":
+        _ensure_venv("test")
+        return _run(str(BIN / "python"), "-m", "bench", *rest)
+    print(__doc__)
+    return 0 if verb in {"help", "-h", "--help"} else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

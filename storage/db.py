@@ -1,0 +1,121 @@
+"""Database connections: URL handling, SQLite durability settings, and Alembic migrations.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` so a committed transition survives a power
+cut; write transactions take the write lock up front (``BEGIN IMMEDIATE``) so two writers
+queue instead of failing half-way. PostgreSQL uses psycopg 3. Nothing here knows the engine.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from storage.errors import DatabaseUnavailable
+
+DEFAULT_URL = "sqlite:///chengxin.db"
+ENV_URL = "CHENGXIN_DATABASE_URL"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def resolve_url(url: str | None) -> str:
+    """The database URL to use: the given one, else ``CHENGXIN_DATABASE_URL``, else a local SQLite file.
+
+    ``postgresql://`` URLs are pointed at the psycopg 3 driver.
+    """
+    chosen = url or os.environ.get(ENV_URL) or DEFAULT_URL
+    if chosen.startswith("postgresql://") or chosen.startswith("postgres://"):
+        chosen = "postgresql+psycopg://" + chosen.split("://", 1)[1]
+    return chosen
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_settings(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling would defer BEGIN; we issue BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_engine(url: str | None = None, **options: Any) -> Engine:
+    """An SQLAlchemy engine for ``url`` with chengxin's settings applied.
+
+    Raises:
+        DatabaseUnavailable: the SQLite file's folder does not exist.
+    """
+    resolved = resolve_url(url)
+    parsed = sa.make_url(resolved)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not Path(database).resolve().parent.is_dir():
+            raise DatabaseUnavailable(redact(resolved), f"folder {Path(database).parent} does not exist")
+        engine = sa.create_engine(resolved, **options)
+        _sqlite_settings(engine)
+        return engine
+    options.setdefault("pool_pre_ping", True)
+    return sa.create_engine(resolved, **options)
+
+
+def _alembic_config(engine: Engine | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of chengxin knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("the migrations folder has no revision")
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision of the database, or None for an empty database.
+
+    Raises:
+        DatabaseUnavailable: the database cannot be reached.
+    """
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        raise DatabaseUnavailable(redact(str(engine.url)), str(exc.orig).splitlines()[0]) from exc
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Create or upgrade the schema to the newest revision; returns (before, after).
+
+    Raises:
+        DatabaseUnavailable: the database cannot be reached.
+    """
+    before = current_revision(engine)
+    command.upgrade(_alembic_config(engine), "head")
+    return before, head_revision()

@@ -1,0 +1,521 @@
+"""The store: reads records and their histories, and commits a command's effects atomically.
+
+A command's record update, history row, deadline rows, outbox mails and personal data are
+written in one transaction, guarded by the record's version (optimistic concurrency): when
+two writers read the same version, exactly one commits and the other gets
+``VersionConflict``. The store never imports the engine; it speaks in ``storage.values``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from storage import db
+from storage.errors import (
+    DatabaseUnavailable,
+    DuplicateIdempotencyKey,
+    DuplicateRecordId,
+    SchemaOutdated,
+    StorageBusy,
+    VersionConflict,
+)
+from storage.tables import (
+    Deadline,
+    HistoryEvent,
+    Meta,
+    Outbox,
+    PersonalData,
+    Record,
+    RecordState,
+    SubjectQuery,
+    WorkflowDefinition,
+)
+from storage.values import (
+    CommandWrite,
+    StoredDeadline,
+    StoredEvent,
+    StoredRecord,
+)
+
+record_t = Record.__table__  # type: ignore[attr-defined]
+state_t = RecordState.__table__  # type: ignore[attr-defined]
+event_t = HistoryEvent.__table__  # type: ignore[attr-defined]
+deadline_t = Deadline.__table__  # type: ignore[attr-defined]
+outbox_t = Outbox.__table__  # type: ignore[attr-defined]
+meta_t = Meta.__table__  # type: ignore[attr-defined]
+definition_t = WorkflowDefinition.__table__  # type: ignore[attr-defined]
+personal_t = PersonalData.__table__  # type: ignore[attr-defined]
+query_log_t = SubjectQuery.__table__  # type: ignore[attr-defined]
+
+OPEN_DEADLINE = ("active", "paused", "expired")
+_RECORD_COLUMNS = [c for c in record_t.c]
+_EVENT_COLUMNS = [c for c in event_t.c if c.name != "id"]
+
+
+def _record(row: Row[Any]) -> StoredRecord:
+    m = row._mapping
+    return StoredRecord(**{c.name: m[c.name] for c in _RECORD_COLUMNS})
+
+
+def _event(row: Row[Any]) -> StoredEvent:
+    m = row._mapping
+    values = {c.name: m[c.name] for c in _EVENT_COLUMNS}
+    values["changes"] = tuple(tuple(change) for change in values["changes"])
+    return StoredEvent(**values)
+
+
+def _deadline(row: Row[Any]) -> StoredDeadline:
+    return StoredDeadline(**dict(row._mapping))
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
+
+
+class Store:
+    """Persistence for one database. Thread-safe: every call takes its own connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.backend = engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str | None = None, *, require_schema: bool = True) -> Store:
+        """Connect to ``url`` and check the schema is current.
+
+        Raises:
+            DatabaseUnavailable: the server cannot be reached or the file's folder is missing.
+            SchemaOutdated: the schema is missing or older than this chengxin (run ``chengxin init``).
+        """
+        store = cls(db.create_engine(url))
+        if require_schema:
+            current, head = db.current_revision(store.engine), db.head_revision()
+            if current != head:
+                raise SchemaOutdated(current, head)
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---------------------------------------------------------------- connections
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as connection, connection.begin():
+                yield connection
+        except OperationalError as exc:
+            raise self._translate(exc) from exc
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A write transaction; on SQLite it holds the write lock from its first statement."""
+        try:
+            with self.engine.connect() as connection:
+                if self.backend == "sqlite":
+                    connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+                with connection.begin():
+                    yield connection
+        except OperationalError as exc:
+            raise self._translate(exc) from exc
+
+    def _translate(self, exc: OperationalError) -> Exception:
+        if _is_busy(exc):
+            return StorageBusy(str(exc.orig).splitlines()[0])
+        return DatabaseUnavailable(db.redact(str(self.engine.url)), str(exc.orig).splitlines()[0])
+
+    # ---------------------------------------------------------------------- meta
+
+    def meta(self) -> dict[str, str]:
+        with self.reading() as c:
+            return {row.key: row.value for row in c.execute(sa.select(meta_t))}
+
+    def set_meta_if_absent(self, values: Mapping[str, str]) -> dict[str, str]:
+        """Insert the keys that are not set yet; returns every meta value afterwards."""
+        with self.writing() as c:
+            present = {row.key: row.value for row in c.execute(sa.select(meta_t))}
+            missing = [{"key": k, "value": v} for k, v in values.items() if k not in present]
+            if missing:
+                c.execute(sa.insert(meta_t), missing)
+            present.update({m["key"]: m["value"] for m in missing})
+            return present
+
+    def advance_meta(self, key: str, value: str, *, only_if_greater: bool = True) -> str:
+        """Set a meta value that only moves forward (ISO timestamps compare as text); returns the value kept."""
+        with self.writing() as c:
+            current = c.execute(
+                sa.select(meta_t.c.value).where(meta_t.c.key == key).with_for_update()
+            ).scalar()
+            if current is None:
+                c.execute(sa.insert(meta_t).values(key=key, value=value))
+                return value
+            if only_if_greater and value <= current:
+                return str(current)
+            c.execute(sa.update(meta_t).where(meta_t.c.key == key).values(value=value))
+            return value
+
+    # --------------------------------------------------------------- definitions
+
+    def stored_definition(self, name: str, version: int) -> tuple[str, str] | None:
+        """(sha256, resolved JSON) of a definition version used by records, or None."""
+        with self.reading() as c:
+            row = c.execute(
+                sa.select(definition_t.c.sha256, definition_t.c.body).where(
+                    definition_t.c.name == name, definition_t.c.version == version
+                )
+            ).first()
+        return (row.sha256, row.body) if row else None
+
+    def stored_definitions(self) -> list[tuple[str, int, str, str]]:
+        with self.reading() as c:
+            rows = c.execute(sa.select(definition_t).order_by(definition_t.c.name, definition_t.c.version))
+            return [(r.name, r.version, r.sha256, r.body) for r in rows]
+
+    def register_definition(self, name: str, version: int, sha256: str, body: str, at: dt.datetime) -> str:
+        """Store a definition version the first time a record uses it; returns the stored sha256."""
+        with self.writing() as c:
+            found = c.execute(
+                sa.select(definition_t.c.sha256).where(
+                    definition_t.c.name == name, definition_t.c.version == version
+                )
+            ).scalar()
+            if found is not None:
+                return str(found)
+            c.execute(
+                sa.insert(definition_t).values(
+                    name=name, version=version, sha256=sha256, body=body, registered_at=at
+                )
+            )
+            return sha256
+
+    # ------------------------------------------------------------------- records
+
+    def load(self, record_id: str) -> tuple[StoredRecord, list[StoredDeadline]] | None:
+        """A record and its open deadlines, read in one snapshot."""
+        with self.reading() as c:
+            row = c.execute(sa.select(record_t).where(record_t.c.id == record_id)).first()
+            if row is None:
+                return None
+            deadlines = c.execute(
+                sa.select(deadline_t)
+                .where(deadline_t.c.record_id == record_id, deadline_t.c.status.in_(OPEN_DEADLINE))
+                .order_by(deadline_t.c.id)
+            ).all()
+        return _record(row), [_deadline(d) for d in deadlines]
+
+    def get(self, record_id: str) -> StoredRecord | None:
+        with self.reading() as c:
+            row = c.execute(sa.select(record_t).where(record_t.c.id == record_id)).first()
+        return _record(row) if row else None
+
+    def event_by_key(self, key: str) -> StoredEvent | None:
+        with self.reading() as c:
+            row = c.execute(sa.select(event_t).where(event_t.c.idempotency_key == key)).first()
+        return _event(row) if row else None
+
+    def commit(self, write: CommandWrite) -> None:
+        """Apply one command's effects in one transaction.
+
+        Raises:
+            VersionConflict: the record is no longer at ``write.record.expected_version``.
+            DuplicateIdempotencyKey: the event's idempotency key was used before.
+            DuplicateRecordId: a new record's id exists already.
+            StorageBusy: the database stayed locked past the busy timeout.
+        """
+        rec = write.record
+        ev = write.event
+        values = {k: v for k, v in asdict(rec).items() if k != "expected_version"}
+        try:
+            with self.writing() as c:
+                if rec.expected_version is None:
+                    now = ev.occurred_at
+                    c.execute(sa.insert(record_t).values(**values, created_at=now, updated_at=now))
+                else:
+                    values.pop("id")
+                    result = c.execute(
+                        sa.update(record_t)
+                        .where(record_t.c.id == rec.id, record_t.c.version == rec.expected_version)
+                        .values(**values, updated_at=ev.occurred_at)
+                    )
+                    if result.rowcount != 1:
+                        found = c.execute(
+                            sa.select(record_t.c.version).where(record_t.c.id == rec.id)
+                        ).scalar()
+                        raise VersionConflict(rec.id, rec.expected_version, found)
+                event_values = asdict(ev)
+                event_values["changes"] = [list(change) for change in ev.changes]
+                c.execute(sa.insert(event_t).values(**event_values))
+                self._write_states(c, rec.id, [(track, to) for track, _before, to in ev.changes])
+                self._write_deadlines(c, write)
+                if write.outbox:
+                    c.execute(
+                        sa.insert(outbox_t),
+                        [
+                            {
+                                "cause": m.cause,
+                                "record_id": rec.id,
+                                "template": m.template,
+                                "recipient_unit": m.recipient_unit,
+                                "context": dict(m.context),
+                                "status": "queued",
+                                "attempts": 0,
+                                "next_attempt_at": ev.occurred_at,
+                                "message_id": m.message_id,
+                                "created_at": ev.occurred_at,
+                            }
+                            for m in write.outbox
+                        ],
+                    )
+                if write.purge_personal:
+                    c.execute(sa.delete(personal_t).where(personal_t.c.record_id == rec.id))
+                for name, value in write.personal.items():
+                    c.execute(
+                        sa.delete(personal_t).where(
+                            personal_t.c.record_id == rec.id, personal_t.c.field == name
+                        )
+                    )
+                    c.execute(sa.insert(personal_t).values(record_id=rec.id, field=name, value=value))
+        except IntegrityError as exc:
+            message = str(exc.orig).lower()
+            if "idempotency" in message:
+                raise DuplicateIdempotencyKey(ev.idempotency_key or "") from exc
+            if rec.expected_version is None and ("record.id" in message or "record_pkey" in message):
+                raise DuplicateRecordId(rec.id) from exc
+            if "uq_record_event_seq" in message or "record_event.record_id, record_event.seq" in message:
+                raise VersionConflict(rec.id, rec.expected_version or 0, None) from exc
+            raise
+
+    def _write_states(
+        self, c: Connection, record_id: str, changes: Sequence[tuple[str | None, str | None]]
+    ) -> None:
+        for track, state in changes:
+            c.execute(sa.delete(state_t).where(state_t.c.record_id == record_id, state_t.c.track == track))
+            if state is not None:
+                c.execute(sa.insert(state_t).values(record_id=record_id, track=track, state=state))
+
+    def _write_deadlines(self, c: Connection, write: CommandWrite) -> None:
+        if write.deadline_inserts:
+            c.execute(
+                sa.insert(deadline_t),
+                [
+                    {
+                        **asdict(d),
+                        "basis": dict(d.basis),
+                        "record_id": write.record.id,
+                        "started_seq": write.event.seq,
+                        "extended": 0,
+                    }
+                    for d in write.deadline_inserts
+                ],
+            )
+        for update in write.deadline_updates:
+            c.execute(sa.update(deadline_t).where(deadline_t.c.id == update.id).values(**update.values))
+
+    # ------------------------------------------------------------------ history
+
+    def history(self, record_id: str, *, until: dt.datetime | None = None) -> list[StoredEvent]:
+        query = sa.select(event_t).where(event_t.c.record_id == record_id)
+        if until is not None:
+            query = query.where(event_t.c.occurred_at <= until)
+        with self.reading() as c:
+            return [_event(row) for row in c.execute(query.order_by(event_t.c.seq))]
+
+    def _bytewise(self, column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+        """Order text by code point, as Python does, whatever the database's locale."""
+        return column.collate("C") if self.backend == "postgresql" else column
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """One consistent read snapshot for several queries (repeatable read on PostgreSQL)."""
+        try:
+            with self.engine.connect() as c:
+                if self.backend == "postgresql":
+                    c = c.execution_options(isolation_level="REPEATABLE READ")
+                with c.begin():
+                    yield c
+        except OperationalError as exc:
+            raise self._translate(exc) from exc
+
+    def iter_histories(self, *, batch: int = 2000) -> Iterator[tuple[StoredRecord | None, list[StoredEvent]]]:
+        """Every record with its history, streamed record by record from one snapshot (memory stays flat).
+
+        A history whose record row is missing is yielded with ``None`` as the record.
+        """
+        with self.snapshot() as c:
+            records = c.execution_options(stream_results=True, yield_per=batch).execute(
+                sa.select(record_t).order_by(self._bytewise(record_t.c.id))
+            )
+            events = c.execution_options(stream_results=True, yield_per=batch).execute(
+                sa.select(event_t).order_by(self._bytewise(event_t.c.record_id), event_t.c.seq)
+            )
+            yield from _merge_streams(records, events)
+
+    def heads(self) -> Iterator[tuple[str, int, str]]:
+        """(record id, last seq, last hash) for every record, taken from the history rows."""
+        with self.snapshot() as c:
+            last = (
+                sa.select(event_t.c.record_id, sa.func.max(event_t.c.seq).label("seq"))
+                .group_by(event_t.c.record_id)
+                .subquery()
+            )
+            query = (
+                sa.select(event_t.c.record_id, event_t.c.seq, event_t.c.hash)
+                .join(last, sa.and_(last.c.record_id == event_t.c.record_id, last.c.seq == event_t.c.seq))
+                .order_by(self._bytewise(event_t.c.record_id))
+            )
+            for row in c.execution_options(stream_results=True, yield_per=5000).execute(query):
+                yield row.record_id, row.seq, row.hash
+
+    def iter_event_hashes(self) -> Iterator[tuple[str, int, str]]:
+        """(record id, seq, hash) of every history row, in record and seq order, streamed."""
+        with self.snapshot() as c:
+            query = sa.select(event_t.c.record_id, event_t.c.seq, event_t.c.hash).order_by(
+                self._bytewise(event_t.c.record_id), event_t.c.seq
+            )
+            for row in c.execution_options(stream_results=True, yield_per=5000).execute(query):
+                yield row.record_id, row.seq, row.hash
+
+    def event_at(self, record_id: str, seq: int) -> StoredEvent | None:
+        with self.reading() as c:
+            row = c.execute(
+                sa.select(event_t).where(event_t.c.record_id == record_id, event_t.c.seq == seq)
+            ).first()
+        return _event(row) if row else None
+
+    # -------------------------------------------------------------------- queries
+
+    def query(
+        self,
+        *,
+        state: str | None = None,
+        track: str | None = None,
+        unit: str | None = None,
+        subject: str | None = None,
+        subject_key: str | None = None,
+        overdue_at: dt.datetime | None = None,
+        active: bool | None = None,
+        definition: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[StoredRecord]:
+        q = sa.select(record_t)
+        if state is not None:
+            if track is None or track == "main":
+                q = q.where(record_t.c.state == state)
+            else:
+                q = q.where(
+                    sa.exists().where(
+                        state_t.c.record_id == record_t.c.id,
+                        state_t.c.track == track,
+                        state_t.c.state == state,
+                    )
+                )
+        if unit is not None:
+            q = q.where(sa.or_(record_t.c.responsible_unit == unit, record_t.c.finding_unit == unit))
+        if subject is not None:
+            q = q.where(
+                sa.or_(record_t.c.subject_code == subject.upper(), record_t.c.subject_name == subject)
+            )
+        if subject_key is not None:
+            q = q.where(record_t.c.subject_key == subject_key)
+        if active is not None:
+            q = q.where(record_t.c.active == active)
+        if definition is not None:
+            q = q.where(record_t.c.definition_name == definition)
+        if overdue_at is not None:
+            late = sa.exists().where(
+                deadline_t.c.record_id == record_t.c.id,
+                sa.or_(
+                    deadline_t.c.status == "expired",
+                    sa.and_(deadline_t.c.status == "active", deadline_t.c.due_at < overdue_at),
+                ),
+            )
+            q = q.where(sa.or_(record_t.c.overdue.is_(True), late))
+        q = q.order_by(record_t.c.created_at, record_t.c.id).limit(limit).offset(offset)
+        with self.reading() as c:
+            return [_record(row) for row in c.execute(q)]
+
+    def deadlines(self, record_id: str) -> list[StoredDeadline]:
+        with self.reading() as c:
+            rows = c.execute(
+                sa.select(deadline_t).where(deadline_t.c.record_id == record_id).order_by(deadline_t.c.id)
+            )
+            return [_deadline(r) for r in rows]
+
+    def due_deadlines(self, now: dt.datetime, *, limit: int = 1000) -> list[StoredDeadline]:
+        """Active deadlines due at ``now``, earliest first; the index on (status, due_at) serves it."""
+        with self.reading() as c:
+            rows = c.execute(
+                sa.select(deadline_t)
+                .where(deadline_t.c.status == "active", deadline_t.c.due_at <= now)
+                .order_by(deadline_t.c.due_at, deadline_t.c.id)
+                .limit(limit)
+            )
+            return [_deadline(r) for r in rows]
+
+    def outbox(
+        self, *, record_id: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        q = sa.select(outbox_t)
+        if record_id is not None:
+            q = q.where(outbox_t.c.record_id == record_id)
+        if status is not None:
+            q = q.where(outbox_t.c.status == status)
+        with self.reading() as c:
+            return [dict(r._mapping) for r in c.execute(q.order_by(outbox_t.c.id).limit(limit))]
+
+    def personal(self, record_id: str) -> dict[str, str]:
+        with self.reading() as c:
+            rows = c.execute(sa.select(personal_t).where(personal_t.c.record_id == record_id))
+            return {r.field: r.value for r in rows}
+
+    def log_subject_query(
+        self, *, at: dt.datetime, requester: str, purpose: str, subject: str, matches: int
+    ) -> None:
+        with self.writing() as c:
+            c.execute(
+                sa.insert(query_log_t).values(
+                    at=at, requester=requester, purpose=purpose, subject=subject, matches=matches
+                )
+            )
+
+    def count(self, table: str) -> int:
+        tables = {"record": record_t, "record_event": event_t, "deadline": deadline_t, "outbox": outbox_t}
+        with self.reading() as c:
+            return int(c.execute(sa.select(sa.func.count()).select_from(tables[table])).scalar_one())
+
+
+def _merge_streams(records: Any, events: Any) -> Iterator[tuple[StoredRecord | None, list[StoredEvent]]]:
+    """Pair a record stream and an event stream, both ordered by record id."""
+    record_iter = iter(records)
+    event_iter = iter(events)
+    rec_row = next(record_iter, None)
+    ev_row = next(event_iter, None)
+    while rec_row is not None or ev_row is not None:
+        rec_id = rec_row.id if rec_row is not None else None
+        ev_id = ev_row.record_id if ev_row is not None else None
+        if ev_id is not None and (rec_id is None or ev_id < rec_id):
+            orphan_id = ev_id
+            orphans = []
+            while ev_row is not None and ev_row.record_id == orphan_id:
+                orphans.append(_event(ev_row))
+                ev_row = next(event_iter, None)
+            yield None, orphans
+            continue
+        assert rec_row is not None
+        current = _record(rec_row)
+        history = []
+        while ev_row is not None and ev_row.record_id == current.id:
+            history.append(_event(ev_row))
+            ev_row = next(event_iter, None)
+        yield current, history
+        rec_row = next(record_iter, None)

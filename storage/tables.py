@@ -1,0 +1,216 @@
+"""The SQLModel tables of chengxin.
+
+These classes stay inside ``storage``: what the store hands to the engine are frozen values
+(``storage.values``), never live ORM rows. Every datetime column is timezone-aware and
+stored in UTC. Schema changes go through Alembic migrations (``storage/migrations``); a test
+checks that the migrations and these tables agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+UTC = dt.UTC
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware datetime stored in UTC on every backend (SQLite keeps no offset)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; every time must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _json() -> Any:
+    return sa.Column(sa.JSON, nullable=False)
+
+
+def _time(*, nullable: bool = False, index: bool = False) -> Any:
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Meta(SQLModel, table=True):
+    """Facts about this database: clock mode (real or simulated), the simulated now, a pepper."""
+
+    __tablename__ = "chengxin_meta"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=4000)
+
+
+class WorkflowDefinition(SQLModel, table=True):
+    """The resolved text of every definition version used by a record: replay needs it forever."""
+
+    __tablename__ = "workflow_definition"
+
+    name: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True)
+    sha256: str = Field(max_length=64)
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    registered_at: dt.datetime = Field(sa_column=_time())
+
+
+class Record(SQLModel, table=True):
+    """The current projection of a record; ``version`` counts its history rows."""
+
+    __tablename__ = "record"
+    __table_args__ = (
+        sa.Index("ix_record_definition", "definition_name", "definition_version"),
+        sa.Index("ix_record_unit_state", "responsible_unit", "state"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    definition_name: str = Field(max_length=64)
+    definition_version: int
+    state: str = Field(max_length=64, index=True)
+    tracks: dict[str, str] = Field(sa_column=_json())
+    data: dict[str, Any] = Field(sa_column=_json())
+    actors: dict[str, Any] = Field(sa_column=_json())
+    subject_name: str | None = Field(default=None, max_length=200, index=True)
+    subject_code: str | None = Field(default=None, max_length=18, index=True)
+    subject_key: str | None = Field(default=None, max_length=64, index=True)
+    responsible_unit: str | None = Field(default=None, max_length=64)
+    finding_unit: str | None = Field(default=None, max_length=64, index=True)
+    severity: str | None = Field(default=None, max_length=32)
+    finding_date: dt.date | None = None
+    active: bool = Field(default=False, index=True)
+    overdue: bool = Field(default=False, index=True)
+    version: int
+    head_hash: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_column=_time())
+    updated_at: dt.datetime = Field(sa_column=_time())
+
+
+class RecordState(SQLModel, table=True):
+    """One row per active track of a record, so records can be found by any track's state."""
+
+    __tablename__ = "record_state"
+    __table_args__ = (sa.Index("ix_record_state_track_state", "track", "state"),)
+
+    record_id: str = Field(foreign_key="record.id", primary_key=True, max_length=40)
+    track: str = Field(primary_key=True, max_length=64)
+    state: str = Field(max_length=64)
+
+
+class HistoryEvent(SQLModel, table=True):
+    """The append-only history: one row per event, SHA-256 chained per record."""
+
+    __tablename__ = "record_event"
+    __table_args__ = (
+        sa.UniqueConstraint("record_id", "seq", name="uq_record_event_seq"),
+        sa.UniqueConstraint("idempotency_key", name="uq_record_event_idempotency_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: str = Field(foreign_key="record.id", max_length=40)
+    seq: int
+    event: str = Field(max_length=64)
+    changes: list[Any] = Field(sa_column=_json())
+    actor: str = Field(max_length=128)
+    role: str = Field(max_length=64)
+    unit: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(sa_column=_json())
+    comment: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    effects: dict[str, Any] = Field(sa_column=_json())
+    definition_name: str = Field(max_length=64)
+    definition_version: int
+    occurred_at: dt.datetime = Field(sa_column=_time(index=True))
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class Deadline(SQLModel, table=True):
+    """A running legal period. The sweep finds due ones by (status, due_at)."""
+
+    __tablename__ = "deadline"
+    __table_args__ = (
+        sa.UniqueConstraint("record_id", "name", "started_seq", name="uq_deadline_start"),
+        sa.Index("ix_deadline_status_due", "status", "due_at"),
+        sa.Index("ix_deadline_record", "record_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: str = Field(foreign_key="record.id", max_length=40)
+    name: str = Field(max_length=64)
+    started_seq: int
+    status: str = Field(max_length=16)  # active | paused | expired | met | met_late | cancelled
+    started_at: dt.datetime = Field(sa_column=_time())
+    due_at: dt.datetime = Field(sa_column=_time())
+    unit: str = Field(max_length=16)  # working_days | days
+    amount: int
+    extended: int = 0
+    paused_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    remaining: int | None = None
+    provisional: bool = False
+    basis: dict[str, Any] = Field(sa_column=_json())
+    closed_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    closed_seq: int | None = None
+
+
+class Outbox(SQLModel, table=True):
+    """Mail queued in the same transaction as its cause; the dispatcher drains it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.UniqueConstraint("cause", name="uq_outbox_cause"),
+        sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    cause: str = Field(max_length=300)
+    record_id: str | None = Field(default=None, max_length=40, index=True)
+    template: str = Field(max_length=64)
+    recipient_unit: str = Field(max_length=64)
+    context: dict[str, Any] = Field(sa_column=_json())
+    status: str = Field(max_length=16)  # queued | sending | sent | failed | dead
+    attempts: int = 0
+    next_attempt_at: dt.datetime = Field(sa_column=_time())
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    message_id: str = Field(max_length=300)
+    created_at: dt.datetime = Field(sa_column=_time())
+    sent_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
+class PersonalData(SQLModel, table=True):
+    """Personal data kept outside the hash chain, so it can be purged when a record is archived."""
+
+    __tablename__ = "record_personal"
+
+    record_id: str = Field(foreign_key="record.id", primary_key=True, max_length=40)
+    field: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=200)
+
+
+class SubjectQuery(SQLModel, table=True):
+    """Who looked up which subject, when and why (credit checks by other services)."""
+
+    __tablename__ = "subject_query_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(sa_column=_time(index=True))
+    requester: str = Field(max_length=128)
+    purpose: str = Field(max_length=200)
+    subject: str = Field(max_length=200)
+    matches: int
+
+
+TABLES = SQLModel.metadata

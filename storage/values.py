@@ -1,0 +1,141 @@
+"""Frozen values that cross the storage boundary: what the store returns and what it writes.
+
+The engine never sees an ORM row. A command's whole effect is one ``CommandWrite``, which the
+store commits in one transaction or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredRecord:
+    id: str
+    definition_name: str
+    definition_version: int
+    state: str
+    tracks: Mapping[str, str]
+    data: Mapping[str, Any]
+    actors: Mapping[str, Any]
+    subject_name: str | None
+    subject_code: str | None
+    subject_key: str | None
+    responsible_unit: str | None
+    finding_unit: str | None
+    severity: str | None
+    finding_date: dt.date | None
+    active: bool
+    overdue: bool
+    version: int
+    head_hash: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredEvent:
+    record_id: str
+    seq: int
+    event: str
+    changes: Sequence[Sequence[str | None]]
+    actor: str
+    role: str
+    unit: str
+    payload: Mapping[str, Any]
+    comment: str
+    effects: Mapping[str, Any]
+    definition_name: str
+    definition_version: int
+    occurred_at: dt.datetime
+    idempotency_key: str | None
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredDeadline:
+    id: int
+    record_id: str
+    name: str
+    started_seq: int
+    status: str
+    started_at: dt.datetime
+    due_at: dt.datetime
+    unit: str
+    amount: int
+    extended: int
+    paused_at: dt.datetime | None
+    remaining: int | None
+    provisional: bool
+    basis: Mapping[str, Any]
+    closed_at: dt.datetime | None
+    closed_seq: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlineInsert:
+    name: str
+    status: str
+    started_at: dt.datetime
+    due_at: dt.datetime
+    unit: str
+    amount: int
+    provisional: bool
+    basis: Mapping[str, Any]
+    paused_at: dt.datetime | None = None
+    remaining: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlineUpdate:
+    id: int
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxInsert:
+    cause: str
+    template: str
+    recipient_unit: str
+    context: Mapping[str, Any]
+    message_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordWrite:
+    """The record's projection after a command; ``expected_version`` is None for a new record."""
+
+    id: str
+    definition_name: str
+    definition_version: int
+    state: str
+    tracks: Mapping[str, str]
+    data: Mapping[str, Any]
+    actors: Mapping[str, Any]
+    subject_name: str | None
+    subject_code: str | None
+    subject_key: str | None
+    responsible_unit: str | None
+    finding_unit: str | None
+    severity: str | None
+    finding_date: dt.date | None
+    active: bool
+    overdue: bool
+    version: int
+    head_hash: str
+    expected_version: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandWrite:
+    record: RecordWrite
+    event: StoredEvent
+    deadline_inserts: Sequence[DeadlineInsert] = ()
+    deadline_updates: Sequence[DeadlineUpdate] = ()
+    outbox: Sequence[OutboxInsert] = ()
+    personal: Mapping[str, str] = field(default_factory=dict)
+    purge_personal: bool = False

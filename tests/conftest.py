@@ -1,0 +1,62 @@
+"""Shared fixtures: every storage and engine test runs on SQLite and on PostgreSQL.
+
+PostgreSQL is the server at ``CHENGXIN_TEST_PG_URL`` (default 127.0.0.1:5432, user postgres,
+database test); each test gets a schema of its own, dropped afterwards. Without a reachable
+server the PostgreSQL parameter is skipped with the reason — except under ``CI=true``, where
+an unreachable server fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from functools import cache
+
+import psycopg
+import pytest
+
+PG_URL = os.environ.get("CHENGXIN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+BACKENDS = ("sqlite", "postgresql")
+
+
+@cache
+def _pg_problem() -> str | None:
+    try:
+        with psycopg.connect(PG_URL, connect_timeout=3) as connection:
+            connection.execute("select 1")
+    except psycopg.Error as exc:
+        return f"PostgreSQL at {PG_URL} is unreachable: {str(exc).strip().splitlines()[0]}"
+    return None
+
+
+def _require_pg() -> None:
+    problem = _pg_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{problem} (CI=true: PostgreSQL tests must run, not skip)")
+    pytest.skip(problem)
+
+
+def pg_schema_url(schema: str) -> str:
+    base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db')}/chengxin.db"
+        return
+    _require_pg()
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(PG_URL, autocommit=True) as connection:
+        connection.execute(f'create schema "{schema}"')
+    try:
+        yield pg_schema_url(schema)
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as connection:
+            connection.execute(f'drop schema "{schema}" cascade')

@@ -1,0 +1,564 @@
+"""The decision: given a definition, a record, a command and the time, what happens.
+
+``decide`` is pure — no I/O, no clock — so the same function serves live commands and the
+replay of stored histories. It checks the event (role, state, comment, payload, guards),
+moves every track it touches through the definition's transitions machines, starts, pauses,
+resumes, extends and closes deadlines, and lists the notices to queue. The engine persists
+what it returns in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from definitions.model import MAIN_TRACK, DeadlineSpec, Definition, EventSpec, Notice, TransitionSpec
+from workflow import deadlines as dl
+from workflow.calendar import WorkingCalendar
+from workflow.errors import (
+    CommentRequired,
+    DeadlineExtensionRefused,
+    GuardRefused,
+    PayloadInvalid,
+    PermissionDenied,
+    RecordNotFound,
+    TransitionNotAllowed,
+    UnknownEvent,
+)
+from workflow.fields import CleanPayload, check_record_complete, clean_payload
+from workflow.guards import GuardContext, refusals
+from workflow.machines import machines_for
+
+EXPIRED_EVENT = "@deadline_expired"
+INTERNAL_EVENTS = frozenset({EXPIRED_EVENT})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Actor:
+    """Who fires an event: a person (or ``system``), the role they act in, and their unit."""
+
+    id: str
+    role: str
+    unit: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    event: str
+    actor: Actor
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    comment: str = ""
+    deadline: str | None = None  # set when the expiry of this deadline fires the command
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenDeadline:
+    name: str
+    status: str  # active | paused | expired
+    started_at: dt.datetime
+    due_at: dt.datetime
+    unit: str
+    amount: int
+    extended: int = 0
+    paused_at: dt.datetime | None = None
+    remaining: int | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    """The record as a decision sees it."""
+
+    record_id: str
+    tracks: Mapping[str, str]
+    data: Mapping[str, Any]
+    actors: Mapping[str, Any]
+    deadlines: Mapping[str, OpenDeadline]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlineEffect:
+    action: str  # start | pause | resume | extend | recompute | expire | close
+    name: str
+    due_at: dt.datetime | None = None
+    unit: str | None = None
+    amount: int | None = None
+    remaining: int | None = None
+    extended: int | None = None
+    provisional: bool = False
+    outcome: str | None = None  # close: met | met_late | expired | cancelled
+    basis: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"action": self.action, "name": self.name}
+        if self.due_at is not None:
+            out["due_at"] = self.due_at.astimezone(dt.UTC).isoformat()
+        for key in ("unit", "amount", "remaining", "extended", "outcome"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.provisional:
+            out["provisional"] = True
+        if self.basis:
+            out["basis"] = dict(self.basis)
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoticeEffect:
+    template: str
+    recipients: tuple[str, ...]
+    deadline: str | None = None
+    missing: tuple[str, ...] = ()  # recipient expressions that named no unit on this record
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"template": self.template, "to": list(self.recipients)}
+        if self.deadline:
+            out["deadline"] = self.deadline
+        if self.missing:
+            out["missing"] = list(self.missing)
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    event: str
+    changes: tuple[tuple[str, str | None, str | None], ...]
+    tracks: Mapping[str, str]
+    data: Mapping[str, Any]
+    data_changes: tuple[tuple[str, Any, Any], ...]
+    payload: Mapping[str, Any]
+    personal: Mapping[str, str]
+    actors: Mapping[str, Any]
+    deadlines: tuple[DeadlineEffect, ...]
+    notices: tuple[NoticeEffect, ...]
+    purge_personal_data: bool = False
+
+    def effects_json(self) -> dict[str, Any]:
+        """What the history row stores beside the state changes (hashed with it)."""
+        out: dict[str, Any] = {}
+        if self.data_changes:
+            out["data"] = [[name, old, new] for name, old, new in self.data_changes]
+        if self.deadlines:
+            out["deadlines"] = [d.to_json() for d in self.deadlines]
+        if self.notices:
+            out["notices"] = [n.to_json() for n in self.notices]
+        if self.purge_personal_data:
+            out["purge_personal_data"] = True
+        return out
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def holds(condition: Mapping[str, Sequence[str]], tracks: Mapping[str, str]) -> bool:
+    """A state predicate of a definition (``while``, ``paused_while``) on a record's tracks."""
+    return bool(condition) and all(tracks.get(track) in states for track, states in condition.items())
+
+
+def activate_tracks(definition: Definition, tracks: dict[str, str]) -> None:
+    """Start the parallel tracks the main state switches on, and stop those it switches off."""
+    main = tracks[MAIN_TRACK]
+    for name, track in definition.tracks.items():
+        if name == MAIN_TRACK:
+            continue
+        on = main in track.active_while.get(MAIN_TRACK, ())
+        if on and name not in tracks:
+            tracks[name] = track.initial
+        elif not on and name in tracks:
+            del tracks[name]
+
+
+def describe_state(definition: Definition, tracks: Mapping[str, str]) -> str:
+    """``recorded / publication: published / …`` with Chinese labels, for messages."""
+    parts = []
+    for name in definition.tracks:
+        if name in tracks:
+            label = definition.label_of(name, tracks[name])
+            parts.append(f"{label}({tracks[name]})" if name == MAIN_TRACK else f"{name}:{tracks[name]}")
+    return " / ".join(parts)
+
+
+def available_events(definition: Definition, tracks: Mapping[str, str]) -> list[str]:
+    """Events whose required transitions all start from the record's current states."""
+    machines = machines_for(definition)
+    found = []
+    for name, event in definition.events.items():
+        if event.creates or name in INTERNAL_EVENTS:
+            continue
+        if any(definition.roles[role].system for role in event.roles) and len(event.roles) == 1:
+            continue
+        required = [t for t in event.transitions if not t.optional]
+        if all(t.track in tracks and machines.can(name, t.track, tracks[t.track]) for t in required):
+            found.append(name)
+    return found
+
+
+def _by_track(transitions: Sequence[TransitionSpec]) -> list[tuple[str, list[TransitionSpec]]]:
+    groups: dict[str, list[TransitionSpec]] = {}
+    for transition in transitions:
+        groups.setdefault(transition.track, []).append(transition)
+    return list(groups.items())
+
+
+def _depends_on(definition: Definition, spec: DeadlineSpec) -> set[str]:
+    fields = set(spec.anchor)
+    period = spec.period
+    if period.field_days:
+        fields.add(period.field_days)
+    if period.publication:
+        fields |= {"finding_date", "severity"}
+    if period.by_field:
+        fields.add(period.by_field)
+    return fields
+
+
+def _recipients(notice: Notice, data: Mapping[str, Any], actors: Mapping[str, Any]) -> NoticeEffect:
+    units: list[str] = []
+    missing: list[str] = []
+    for expr in notice.to:
+        if expr.startswith("unit_of:"):
+            firings = actors.get(expr.removeprefix("unit_of:"), [])
+            unit = firings[-1][1] if firings else None
+        else:
+            value = data.get(expr)
+            unit = value if isinstance(value, str) else None
+        if unit is None:
+            missing.append(expr)
+        elif unit not in units:
+            units.append(unit)
+    return NoticeEffect(
+        template=notice.template, recipients=tuple(units), deadline=notice.deadline, missing=tuple(missing)
+    )
+
+
+# ----------------------------------------------------------------------------- decide
+
+
+def check_role(event: EventSpec, role: str) -> None:
+    """Raises PermissionDenied when ``role`` may not fire ``event``."""
+    if role not in event.roles:
+        raise PermissionDenied(role, event.name, event.roles)
+
+
+def decide(
+    definition: Definition,
+    calendar: WorkingCalendar,
+    snapshot: Snapshot | None,
+    command: Command,
+    now: dt.datetime,
+    *,
+    record_id: str,
+    probe: bool = False,
+    replaying: bool = False,
+) -> Decision:
+    """Decide the outcome of ``command`` on the record in ``snapshot`` (None for a new record).
+
+    With ``probe`` the payload and comment are not checked and no effects are computed: the
+    call only says whether the event could be fired now. With ``replaying`` the payload is the
+    stored, already cleaned one (personal values masked) and is taken as it is.
+
+    Raises:
+        UnknownEvent, PermissionDenied, RecordNotFound, TransitionNotAllowed, CommentRequired,
+        PayloadInvalid, GuardRefused, DeadlineExtensionRefused.
+    """
+    internal = command.event in INTERNAL_EVENTS
+    spec = definition.events.get(command.event)
+    if spec is None and not internal:
+        raise UnknownEvent(
+            command.event, definition.key, [e for e in definition.events if not definition.events[e].creates]
+        )
+    actor = command.actor
+    if spec is not None:
+        check_role(spec, actor.role)
+    elif not definition.roles.get(actor.role, None) or not definition.roles[actor.role].system:
+        raise PermissionDenied(actor.role, command.event, ["system"])
+
+    if spec is not None and spec.creates:
+        if snapshot is not None:
+            raise TransitionNotAllowed(
+                record_id, describe_state(definition, snapshot.tracks), command.event, []
+            )
+        before_tracks: dict[str, str] = {}
+        before_data: Mapping[str, Any] = {}
+        actors_before: Mapping[str, Any] = {}
+        open_deadlines: Mapping[str, OpenDeadline] = {}
+        clean = _clean(definition, command.event, definition.fields, command.payload, replaying)
+        data = dict(clean.values)
+        check_record_complete(definition, command.event, data)
+        tracks = {MAIN_TRACK: definition.main.initial}
+        activate_tracks(definition, tracks)
+        data_changes: tuple[tuple[str, Any, Any], ...] = ()
+    else:
+        if snapshot is None:
+            raise RecordNotFound(record_id)
+        before_tracks = dict(snapshot.tracks)
+        before_data = snapshot.data
+        actors_before = snapshot.actors
+        open_deadlines = snapshot.deadlines
+        groups = _by_track(spec.transitions) if spec is not None else []
+        machines = machines_for(definition)
+        for track, group in groups:
+            required = any(not t.optional for t in group)
+            state = before_tracks.get(track)
+            if required and (state is None or not machines.can(command.event, track, state)):
+                raise TransitionNotAllowed(
+                    record_id,
+                    describe_state(definition, before_tracks),
+                    command.event,
+                    available_events(definition, before_tracks),
+                )
+        if spec is None:
+            clean = clean_payload(definition, command.event, {}, {})
+        elif probe:
+            clean = clean_payload(definition, command.event, {}, {})
+        else:
+            if spec.comment_required and not command.comment.strip():
+                raise CommentRequired(command.event)
+            clean = _clean(definition, command.event, spec.payload, command.payload, replaying)
+        data = dict(before_data)
+        changed = []
+        if spec is not None:
+            for name, value in clean.values.items():
+                target = spec.payload[name].sets
+                if target is not None and data.get(target) != value:
+                    changed.append((target, data.get(target), value))
+                    data[target] = value
+        data_changes = tuple(changed)
+        if data_changes:
+            check_record_complete(definition, command.event, data)
+        if spec is not None:
+            ctx = GuardContext(
+                definition=definition,
+                event=spec,
+                actor_id=actor.id,
+                actor_unit=actor.unit,
+                tracks=before_tracks,
+                data=before_data,
+                actors=actors_before,
+                payload=clean.values,
+                now=now,
+            )
+            reasons = refusals(ctx, with_payload=not probe)
+            if reasons:
+                raise GuardRefused(record_id, command.event, reasons)
+        if probe:
+            return _empty(command.event, before_tracks, before_data, actors_before)
+        tracks = dict(before_tracks)
+        for track, group in groups:
+            required = any(not t.optional for t in group)
+            state = tracks.get(track)
+            if state is None or not machines.can(command.event, track, state):
+                continue
+            moved = machines.fire(command.event, track, state, clean.values)
+            if moved is None:
+                if required:
+                    raise GuardRefused(
+                        record_id, command.event, [f"{track}: 条件不满足 (a 'when' condition failed)"]
+                    )
+                continue
+            tracks[track] = moved
+            if track == MAIN_TRACK:
+                activate_tracks(definition, tracks)
+
+    actors = dict(actors_before)
+    if not definition.roles[actor.role].system:
+        actors[command.event] = [*actors.get(command.event, []), [actor.id, actor.unit]]
+    changes = tuple(
+        (name, before_tracks.get(name), tracks.get(name))
+        for name in definition.tracks
+        if before_tracks.get(name) != tracks.get(name)
+    )
+    effects = _deadline_effects(
+        definition,
+        calendar,
+        spec,
+        command,
+        clean.values,
+        before_tracks,
+        tracks,
+        data,
+        data_changes,
+        open_deadlines,
+        now,
+        record_id,
+    )
+    notices = _notices(definition, spec, command, effects, data, actors)
+    return Decision(
+        event=command.event,
+        changes=changes,
+        tracks=tracks,
+        data=data,
+        data_changes=data_changes,
+        payload=clean.values,
+        personal=clean.personal,
+        actors=actors,
+        deadlines=tuple(effects),
+        notices=tuple(notices),
+        purge_personal_data=bool(spec and spec.purge_personal_data),
+    )
+
+
+def _clean(
+    definition: Definition, event: str, specs: Mapping[str, Any], payload: Mapping[str, Any], replaying: bool
+) -> CleanPayload:
+    if replaying:
+        return CleanPayload(values=dict(payload), personal={})
+    return clean_payload(definition, event, specs, payload)
+
+
+def _empty(
+    event: str, tracks: Mapping[str, str], data: Mapping[str, Any], actors: Mapping[str, Any]
+) -> Decision:
+    return Decision(
+        event=event,
+        changes=(),
+        tracks=tracks,
+        data=data,
+        data_changes=(),
+        payload={},
+        personal={},
+        actors=actors,
+        deadlines=(),
+        notices=(),
+    )
+
+
+def _deadline_effects(
+    definition: Definition,
+    calendar: WorkingCalendar,
+    spec: EventSpec | None,
+    command: Command,
+    payload: Mapping[str, Any],
+    before: Mapping[str, str],
+    after: Mapping[str, str],
+    data: Mapping[str, Any],
+    data_changes: Sequence[tuple[str, Any, Any]],
+    open_deadlines: Mapping[str, OpenDeadline],
+    now: dt.datetime,
+    record_id: str,
+) -> list[DeadlineEffect]:
+    effects: list[DeadlineEffect] = []
+    changed_fields = {name for name, _old, _new in data_changes}
+    for name, dspec in definition.deadlines.items():
+        was, running = holds(dspec.while_, before), holds(dspec.while_, after)
+        current = open_deadlines.get(name)
+        expiring = command.deadline == name
+        if running and current is None:
+            due = dl.start_deadline(definition, calendar, dspec, data, now)
+            if due is None:
+                continue
+            effects.append(
+                DeadlineEffect(
+                    action="start",
+                    name=name,
+                    due_at=due.due_at,
+                    unit=due.unit,
+                    amount=due.amount,
+                    provisional=due.provisional,
+                    basis=due.basis,
+                )
+            )
+            if holds(dspec.paused_while, after):
+                left = dl.remaining(definition, calendar, due.unit, due.due_at, now)
+                effects.append(DeadlineEffect(action="pause", name=name, remaining=left))
+            continue
+        if current is None:
+            continue
+        if not running:
+            if expiring:
+                outcome = "expired"
+            elif any(track not in after for track in dspec.while_):
+                outcome = "cancelled"
+            else:
+                outcome = "met_late" if current.status == "expired" else "met"
+            effects.append(DeadlineEffect(action="close", name=name, outcome=outcome))
+            continue
+        if expiring:
+            effects.append(DeadlineEffect(action="expire", name=name))
+        paused_before = holds(dspec.paused_while, before)
+        paused_after = holds(dspec.paused_while, after)
+        if paused_after and not paused_before and current.status != "paused":
+            left = dl.remaining(definition, calendar, current.unit, current.due_at, now)
+            effects.append(DeadlineEffect(action="pause", name=name, remaining=left))
+        elif paused_before and not paused_after and current.status == "paused":
+            due = dl.resume(definition, calendar, dspec, current.unit, current.remaining or 0, now)
+            effects.append(
+                DeadlineEffect(
+                    action="resume",
+                    name=name,
+                    due_at=due.due_at,
+                    remaining=current.remaining or 0,
+                    provisional=due.provisional,
+                    basis=due.basis,
+                )
+            )
+        elif changed_fields & _depends_on(definition, dspec) and current.status == "active":
+            due = dl.start_deadline(definition, calendar, dspec, data, current.started_at)
+            if due is not None and due.due_at != current.due_at:
+                effects.append(
+                    DeadlineEffect(
+                        action="recompute",
+                        name=name,
+                        due_at=due.due_at,
+                        unit=due.unit,
+                        amount=due.amount,
+                        provisional=due.provisional,
+                        basis={**due.basis, "reason": "record corrected"},
+                    )
+                )
+        if spec is not None and spec.extends_deadline == name:
+            effects.append(_extension(definition, calendar, dspec, current, int(payload["working_days"])))
+    if spec is not None and spec.extends_deadline and not any(e.action == "extend" for e in effects):
+        raise GuardRefused(
+            record_id,
+            command.event,
+            [f"期限 {spec.extends_deadline} 未在进行中 (that deadline is not running)"],
+        )
+    return effects
+
+
+def _extension(
+    definition: Definition, calendar: WorkingCalendar, dspec: DeadlineSpec, current: OpenDeadline, extra: int
+) -> DeadlineEffect:
+    limit = dl.extension_limit(definition, dspec)
+    if limit is None or current.unit != "working_days":
+        raise PayloadInvalid("extend", "working_days", f"deadline {dspec.name} cannot be extended")
+    total = current.amount + current.extended + extra
+    if total > limit:
+        raise DeadlineExtensionRefused(dspec.name, extra, total, limit)
+    if current.status == "paused":
+        return DeadlineEffect(
+            action="extend",
+            name=dspec.name,
+            remaining=(current.remaining or 0) + extra,
+            extended=current.extended + extra,
+        )
+    due = dl.extend(definition, calendar, dspec, current.due_at, extra)
+    return DeadlineEffect(
+        action="extend",
+        name=dspec.name,
+        due_at=due.due_at,
+        extended=current.extended + extra,
+        provisional=due.provisional,
+        basis=due.basis,
+    )
+
+
+def _notices(
+    definition: Definition,
+    spec: EventSpec | None,
+    command: Command,
+    effects: Sequence[DeadlineEffect],
+    data: Mapping[str, Any],
+    actors: Mapping[str, Any],
+) -> list[NoticeEffect]:
+    wanted: list[Notice] = list(spec.notices) if spec is not None else []
+    for effect in effects:
+        if effect.action == "start":
+            wanted.extend(definition.deadlines[effect.name].on_start_notices)
+    if command.deadline is not None and command.deadline in definition.deadlines:
+        wanted.extend(definition.deadlines[command.deadline].on_expiry_notices)
+    return [_recipients(notice, data, actors) for notice in wanted]

@@ -1,0 +1,851 @@
+"""The engine: the one place that sequences load → decide → persist → queue mail.
+
+An ``Engine`` serves one database. Commands (register a record, fire an event, let a due
+deadline expire) read the record, ask the pure ``decide`` function what happens, and commit
+the whole outcome — projection, hash-chained history row, deadline rows, outbox mails,
+personal data — in one transaction guarded by the record's version. Reads (get, query,
+history, state as of a date, events an actor may fire) never write, except the log of who
+looked up a subject.
+
+Time comes only from the injected clock. A database is created either on real time or on
+simulated time (``chengxin init --simulated-clock``) and keeps that mode for life: a
+real-time database refuses any simulated clock, so no one can backdate an event in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from definitions.model import MAIN_TRACK, Definition
+from storage import db as storage_db
+from storage.errors import DuplicateIdempotencyKey, DuplicateRecordId, VersionConflict
+from storage.store import Store
+from storage.values import (
+    CommandWrite,
+    DeadlineInsert,
+    DeadlineUpdate,
+    OutboxInsert,
+    RecordWrite,
+    StoredDeadline,
+    StoredEvent,
+    StoredRecord,
+)
+from workflow import notices
+from workflow.clock import Clock, ManualClock, SystemClock, parse_when, shanghai
+from workflow.decide import (
+    EXPIRED_EVENT,
+    Actor,
+    Command,
+    Decision,
+    DeadlineEffect,
+    OpenDeadline,
+    Snapshot,
+    available_events,
+    decide,
+)
+from workflow.errors import (
+    ClockError,
+    Conflict,
+    DefinitionChanged,
+    IdempotencyKeyReused,
+    PermissionDenied,
+    RecordNotFound,
+    TransitionNotAllowed,
+    WorkflowError,
+)
+from workflow.history import GENESIS, event_hash, request_fingerprint
+from workflow.registry import Registry
+from workflow.views import (
+    EventOption,
+    HistoryEntry,
+    RecordView,
+    history_entry,
+    record_view,
+)
+
+log = structlog.get_logger("chengxin")
+
+SYSTEM = Actor(id="system", role="system", unit="chengxin")
+ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def new_record_id(now: dt.datetime) -> str:
+    day = now.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d")
+    return f"SX{day}-" + "".join(secrets.choice(ID_ALPHABET) for _ in range(6))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweepResult:
+    fired: int
+    skipped: int
+    errors: Sequence[str]
+
+
+class Engine:
+    """The workflow engine of one database. Safe to share between threads."""
+
+    def __init__(self, store: Store, registry: Registry, clock: Clock, meta: Mapping[str, str]) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.simulated = meta.get("clock_mode") == "simulated"
+        self._pepper = bytes.fromhex(meta["pepper"])
+
+    # ------------------------------------------------------------------- opening
+
+    @classmethod
+    def init(
+        cls,
+        url: str | None = None,
+        *,
+        simulated_start: dt.datetime | None = None,
+        definitions: Sequence[Path] = (),
+    ) -> tuple[Engine, str | None, str]:
+        """Create or upgrade the schema; a new database gets its clock mode here, for life.
+
+        Returns the engine and the schema revisions before and after.
+
+        Raises:
+            ClockError: the database exists with the other clock mode.
+            DatabaseUnavailable: the database cannot be reached.
+        """
+        engine = storage_db.create_engine(url)
+        before, after = storage_db.upgrade(engine)
+        store = Store(engine)
+        wanted = {
+            "clock_mode": "simulated" if simulated_start else "real",
+            "pepper": secrets.token_hex(32),
+            "created_schema": after,
+        }
+        if simulated_start is not None:
+            wanted["simulated_now"] = simulated_start.astimezone(dt.UTC).isoformat()
+        meta = store.set_meta_if_absent(wanted)
+        if simulated_start is not None and meta["clock_mode"] != "simulated":
+            raise ClockError(
+                "该数据库使用真实时间，不能改为模拟时间 (this database runs on real time and can never use a "
+                "simulated clock; create a separate drill database with 'chengxin init --simulated-clock')"
+            )
+        return cls._make(store, meta, None, definitions), before, after
+
+    @classmethod
+    def open(
+        cls, url: str | None = None, *, clock: Clock | None = None, definitions: Sequence[Path] = ()
+    ) -> Engine:
+        """Open an initialised database.
+
+        Raises:
+            SchemaOutdated: run ``chengxin init``.
+            ClockError: a simulated clock was given for a real-time database.
+            DefinitionError: a definition file is invalid.
+        """
+        store = Store.open(url)
+        meta = store.meta()
+        return cls._make(store, meta, clock, definitions)
+
+    @classmethod
+    def _make(
+        cls, store: Store, meta: Mapping[str, str], clock: Clock | None, definitions: Sequence[Path]
+    ) -> Engine:
+        if "clock_mode" not in meta:
+            raise ClockError("数据库尚未初始化 (database not initialised): run 'chengxin init'")
+        simulated = meta["clock_mode"] == "simulated"
+        if clock is None:
+            clock = ManualClock(parse_when(meta["simulated_now"])) if simulated else SystemClock()
+        if clock.simulated and not simulated:
+            raise ClockError(
+                "该数据库使用真实时间，拒绝模拟时钟 (this database runs on real time; simulated time is refused "
+                "so that no event can be backdated)"
+            )
+        if simulated and not clock.simulated:
+            raise ClockError(
+                "该数据库为演练库，只能使用模拟时钟 (this drill database runs on simulated time only)"
+            )
+        registry = Registry.load(definitions)
+        registry.merge_stored(store.stored_definitions())
+        return cls(store, registry, clock, meta)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def advance_clock(self, to: dt.datetime) -> dt.datetime:
+        """Move simulated time forward (drill databases only) and remember it in the database.
+
+        Raises:
+            ClockError: real-time database, or ``to`` is earlier than the simulated now.
+        """
+        if not isinstance(self.clock, ManualClock) or not self.simulated:
+            raise ClockError(
+                "只有演练库可以调整时间 (only a drill database created with --simulated-clock has a settable clock)"
+            )
+        stored = parse_when(self.store.meta()["simulated_now"])
+        if to < stored:
+            raise ClockError(
+                f"模拟时间不能倒退 (simulated time only moves forward): {shanghai(to)} is before {shanghai(stored)}"
+            )
+        if to > self.clock.now():
+            self.clock.set(to)
+        self.store.advance_meta("simulated_now", self.clock.now().isoformat())
+        return self.clock.now()
+
+    # ------------------------------------------------------------------ commands
+
+    def _check_definitions(self) -> None:
+        if self.registry.conflicts:
+            key, source = self.registry.conflicts[0]
+            raise DefinitionChanged(key, source)
+
+    def _now(self, record: StoredRecord | None) -> dt.datetime:
+        now = self.clock.now()
+        if record is not None and now < record.updated_at:
+            raise ClockError(
+                f"时间早于记录 {record.id} 的最后一次变更 {shanghai(record.updated_at)} (the clock is behind the record's "
+                "last event; events are never written out of time order)"
+            )
+        return now
+
+    def register(
+        self,
+        definition: str,
+        fields: Mapping[str, Any],
+        *,
+        actor: Actor,
+        version: int | None = None,
+        comment: str = "",
+        idempotency_key: str | None = None,
+        submit: bool = False,
+    ) -> RecordView:
+        """Register a new record as a draft (and submit it at once with ``submit``).
+
+        Raises:
+            DefinitionNotFound, PermissionDenied, PayloadInvalid, IdempotencyKeyReused, WorkflowError.
+        """
+        self._check_definitions()
+        self._refuse_system(actor, "register")
+        fingerprint = request_fingerprint(
+            None, "register", (actor.id, actor.role, actor.unit), dict(fields), comment
+        )
+        if idempotency_key is not None:
+            replay = self._replayed(idempotency_key, fingerprint)
+            if replay is not None:
+                view = self.get(replay.record_id)
+                if (
+                    submit
+                    and view.state
+                    == self.registry.get(
+                        *view.definition.split("@")[0:1], int(view.definition.split("@")[1])
+                    ).main.initial
+                ):
+                    return self.fire(
+                        view.id, "submit", actor=actor, idempotency_key=f"{idempotency_key}:submit"
+                    )
+                return view
+        finding = fields.get("finding_date")
+        finding_date = _as_date(finding)
+        chosen = (
+            self.registry.get(definition, version)
+            if version is not None
+            else self.registry.select(definition, finding_date)
+        )
+        creator = chosen.creation_event()
+        for _attempt in range(5):
+            now = self._now(None)
+            record_id = new_record_id(now)
+            command = Command(event=creator.name, actor=actor, payload=dict(fields), comment=comment)
+            decision = decide(chosen, self.registry.calendar(chosen), None, command, now, record_id=record_id)
+            self._register_definition(chosen, now)
+            write = self._write(
+                chosen, None, [], decision, command, now, record_id, idempotency_key, fingerprint
+            )
+            try:
+                self.store.commit(write)
+            except DuplicateRecordId:
+                continue
+            except DuplicateIdempotencyKey:
+                return self.register(
+                    definition,
+                    fields,
+                    actor=actor,
+                    version=version,
+                    comment=comment,
+                    idempotency_key=idempotency_key,
+                    submit=submit,
+                )
+            self._log(record_id, decision, actor, None, version=1)
+            break
+        else:  # pragma: no cover - five random 30-bit ids colliding on one day
+            raise WorkflowError("无法生成唯一的记录编号 (could not allocate a unique record id)")
+        if submit:
+            key = f"{idempotency_key}:submit" if idempotency_key else None
+            return self.fire(record_id, "submit", actor=actor, idempotency_key=key)
+        return self.get(record_id)
+
+    def fire(
+        self,
+        record_id: str,
+        event: str,
+        *,
+        actor: Actor,
+        payload: Mapping[str, Any] | None = None,
+        comment: str = "",
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
+    ) -> RecordView:
+        """Fire ``event`` on a record as ``actor``; the same idempotency key twice applies once.
+
+        ``expected_version`` is the version the caller saw; if the record has moved on since,
+        the command fails with ``Conflict`` instead of acting on a state the caller did not see.
+
+        Raises:
+            RecordNotFound, UnknownEvent, PermissionDenied, TransitionNotAllowed, CommentRequired,
+            PayloadInvalid, GuardRefused, DeadlineExtensionRefused, Conflict, IdempotencyKeyReused.
+        """
+        self._check_definitions()
+        self._refuse_system(actor, event)
+        body = dict(payload or {})
+        fingerprint = request_fingerprint(record_id, event, (actor.id, actor.role, actor.unit), body, comment)
+        if idempotency_key is not None:
+            replay = self._replayed(idempotency_key, fingerprint)
+            if replay is not None:
+                return self.get(replay.record_id)
+        command = Command(event=event, actor=actor, payload=body, comment=comment)
+        try:
+            return self._apply(record_id, command, idempotency_key, fingerprint, expected_version)
+        except DuplicateIdempotencyKey:
+            replay = self._replayed(idempotency_key or "", fingerprint)
+            if replay is None:  # pragma: no cover - the key was there a moment ago
+                raise
+            return self.get(replay.record_id)
+
+    def _refuse_system(self, actor: Actor, event: str) -> None:
+        for definition in self.registry.all():
+            role = definition.roles.get(actor.role)
+            if role is not None and role.system:
+                raise PermissionDenied(
+                    actor.role,
+                    event,
+                    [],
+                    why="角色 system 仅供期限到期处理使用 (reserved for the deadline sweep)",
+                )
+
+    def _replayed(self, key: str, fingerprint: str) -> StoredEvent | None:
+        stored = self.store.event_by_key(key)
+        if stored is None:
+            return None
+        if stored.effects.get("request") != fingerprint:
+            raise IdempotencyKeyReused(key)
+        return stored
+
+    def _apply(
+        self,
+        record_id: str,
+        command: Command,
+        idempotency_key: str | None,
+        fingerprint: str | None,
+        expected_version: int | None,
+    ) -> RecordView:
+        loaded = self.store.load(record_id)
+        if loaded is None:
+            raise RecordNotFound(record_id)
+        record, open_rows = loaded
+        if expected_version is not None and expected_version != record.version:
+            raise Conflict(record_id, expected_version, record.version)
+        definition = self.registry.get(record.definition_name, record.definition_version)
+        now = self._now(record)
+        snapshot = _snapshot(record, open_rows)
+        decision = decide(
+            definition, self.registry.calendar(definition), snapshot, command, now, record_id=record_id
+        )
+        write = self._write(
+            definition, record, open_rows, decision, command, now, record_id, idempotency_key, fingerprint
+        )
+        try:
+            self.store.commit(write)
+        except VersionConflict as exc:
+            raise Conflict(record_id, record.version, exc.found) from exc
+        self._log(record_id, decision, command.actor, record.state, version=record.version + 1)
+        return self.get(record_id)
+
+    def _register_definition(self, definition: Definition, now: dt.datetime) -> None:
+        stored = self.store.register_definition(
+            definition.name,
+            definition.version,
+            definition.sha256,
+            self.registry.resolved(definition.name, definition.version),
+            now,
+        )
+        if stored != definition.sha256:
+            raise DefinitionChanged(definition.key, definition.source)
+
+    def _log(
+        self, record_id: str, decision: Decision, actor: Actor, before: str | None, *, version: int
+    ) -> None:
+        log.info(
+            "transition",
+            record_id=record_id,
+            trigger=decision.event,
+            actor=actor.id,
+            role=actor.role,
+            unit=actor.unit,
+            from_state=before,
+            to_state=decision.tracks.get(MAIN_TRACK),
+            changes=[f"{t}:{a}->{b}" for t, a, b in decision.changes],
+            version=version,
+        )
+
+    # -------------------------------------------------------------- the write set
+
+    def subject_key(self, id_number: str) -> str:
+        """The keyed digest a person is found by; the ID number itself is never stored with the record."""
+        return hmac.new(self._pepper, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+    def _write(
+        self,
+        definition: Definition,
+        record: StoredRecord | None,
+        open_rows: Sequence[StoredDeadline],
+        decision: Decision,
+        command: Command,
+        now: dt.datetime,
+        record_id: str,
+        idempotency_key: str | None,
+        fingerprint: str | None,
+    ) -> CommandWrite:
+        seq = (record.version if record else 0) + 1
+        prev = record.head_hash if record else GENESIS
+        effects = decision.effects_json()
+        if fingerprint is not None:
+            effects["request"] = fingerprint
+        if self.simulated:
+            effects["clock"] = "simulated"
+        if command.deadline is not None:
+            effects["expired"] = command.deadline
+        actor = command.actor
+        changes = tuple(list(change) for change in decision.changes)
+        digest = event_hash(
+            record_id=record_id,
+            seq=seq,
+            event=decision.event,
+            changes=changes,
+            actor=actor.id,
+            role=actor.role,
+            unit=actor.unit,
+            payload=decision.payload,
+            comment=command.comment,
+            effects=effects,
+            definition_name=definition.name,
+            definition_version=definition.version,
+            occurred_at=now,
+            idempotency_key=idempotency_key,
+            prev_hash=prev,
+        )
+        event_row = StoredEvent(
+            record_id=record_id,
+            seq=seq,
+            event=decision.event,
+            changes=changes,
+            actor=actor.id,
+            role=actor.role,
+            unit=actor.unit,
+            payload=decision.payload,
+            comment=command.comment,
+            effects=effects,
+            definition_name=definition.name,
+            definition_version=definition.version,
+            occurred_at=now,
+            idempotency_key=idempotency_key,
+            prev_hash=prev,
+            hash=digest,
+        )
+        subject_key = record.subject_key if record else None
+        if "subject_id_number" in decision.personal:
+            subject_key = self.subject_key(decision.personal["subject_id_number"])
+        if decision.purge_personal_data:
+            subject_key = None
+        main = decision.tracks[MAIN_TRACK]
+        data = decision.data
+        rec_write = RecordWrite(
+            id=record_id,
+            definition_name=definition.name,
+            definition_version=definition.version,
+            state=main,
+            tracks=dict(decision.tracks),
+            data=dict(data),
+            actors=dict(decision.actors),
+            subject_name=data.get("subject_name"),
+            subject_code=data.get("subject_code"),
+            subject_key=subject_key,
+            responsible_unit=data.get("responsible_unit"),
+            finding_unit=data.get("finding_unit"),
+            severity=data.get("severity"),
+            finding_date=_as_date(data.get("finding_date")),
+            active=definition.main.states[main].active,
+            overdue=any(
+                definition.tracks[t].states[s].overdue
+                for t, s in decision.tracks.items()
+                if t in definition.tracks
+            ),
+            version=seq,
+            head_hash=digest,
+            expected_version=record.version if record else None,
+        )
+        inserts, updates = _deadline_writes(decision.deadlines, open_rows, now, seq)
+        outbox = self._outbox(definition, record_id, seq, decision, command, now, effects, open_rows)
+        return CommandWrite(
+            record=rec_write,
+            event=event_row,
+            deadline_inserts=inserts,
+            deadline_updates=updates,
+            outbox=outbox,
+            personal=decision.personal,
+            purge_personal=decision.purge_personal_data,
+        )
+
+    def _outbox(
+        self,
+        definition: Definition,
+        record_id: str,
+        seq: int,
+        decision: Decision,
+        command: Command,
+        now: dt.datetime,
+        effects: Mapping[str, Any],
+        open_rows: Sequence[StoredDeadline],
+    ) -> list[OutboxInsert]:
+        messages = []
+        deadline_json = {d["name"]: d for d in effects.get("deadlines", []) if "due_at" in d}
+        for row in open_rows:
+            deadline_json.setdefault(
+                row.name,
+                {"due_at": row.due_at.isoformat(), "provisional": row.provisional, "basis": dict(row.basis)},
+            )
+        spec = definition.events.get(decision.event)
+        for index, notice in enumerate(decision.notices):
+            due = deadline_json.get(notice.deadline) if notice.deadline else None
+            deadline_ctx = (
+                notices.deadline_context(definition, notice.deadline, due)
+                if notice.deadline and due
+                else None
+            )
+            for unit in notice.recipients:
+                cause = f"{record_id}/{seq}/{index}/{notice.template}/{unit}"
+                context = notices.build(
+                    definition,
+                    template=notice.template,
+                    record_id=record_id,
+                    data=decision.data,
+                    event=spec,
+                    event_name=decision.event,
+                    comment=command.comment,
+                    payload=decision.payload,
+                    data_changes=decision.data_changes,
+                    actor_unit=command.actor.unit,
+                    occurred_at=now,
+                    recipient=unit,
+                    deadline=deadline_ctx,
+                )
+                message_id = hashlib.sha256(cause.encode()).hexdigest()[:40]
+                messages.append(
+                    OutboxInsert(
+                        cause=cause,
+                        template=notice.template,
+                        recipient_unit=unit,
+                        context=context,
+                        message_id=message_id,
+                    )
+                )
+        return messages
+
+    # -------------------------------------------------------------------- expiry
+
+    def run_due(self, *, limit: int = 1000) -> SweepResult:
+        """Fire what the expiry of every due deadline declares (each in its own transaction)."""
+        now = self.clock.now()
+        fired = skipped = 0
+        errors: list[str] = []
+        for row in self.store.due_deadlines(now, limit=limit):
+            try:
+                if self.expire(row):
+                    fired += 1
+                else:
+                    skipped += 1
+            except (Conflict, TransitionNotAllowed) as exc:
+                skipped += 1
+                log.info("expiry skipped", record_id=row.record_id, deadline=row.name, reason=str(exc))
+            except WorkflowError as exc:
+                errors.append(f"{row.record_id}/{row.name}: {exc}")
+                log.error("expiry failed", record_id=row.record_id, deadline=row.name, error=str(exc))
+        return SweepResult(fired=fired, skipped=skipped, errors=errors)
+
+    def expire(self, row: StoredDeadline) -> bool:
+        """Let one due deadline expire; False when it was no longer due (met meanwhile)."""
+        loaded = self.store.load(row.record_id)
+        if loaded is None:
+            return False
+        record, open_rows = loaded
+        current = next((d for d in open_rows if d.id == row.id), None)
+        if current is None or current.status != "active" or current.due_at > self.clock.now():
+            return False
+        definition = self.registry.get(record.definition_name, record.definition_version)
+        spec = definition.deadlines.get(row.name)
+        event = spec.on_expiry_event if spec and spec.on_expiry_event else EXPIRED_EVENT
+        command = Command(event=event, actor=SYSTEM, deadline=row.name)
+        self._apply(record.id, command, None, None, record.version)
+        return True
+
+    # --------------------------------------------------------------------- reads
+
+    def _definition_of(self, record: StoredRecord) -> Definition:
+        return self.registry.get(record.definition_name, record.definition_version)
+
+    def get(self, record_id: str) -> RecordView:
+        """The record with its deadlines.
+
+        Raises:
+            RecordNotFound: no such record.
+        """
+        record = self.store.get(record_id)
+        if record is None:
+            raise RecordNotFound(record_id)
+        return record_view(self._definition_of(record), record, self.store.deadlines(record_id))
+
+    def query(
+        self,
+        *,
+        state: str | None = None,
+        unit: str | None = None,
+        subject: str | None = None,
+        overdue: bool = False,
+        active: bool | None = None,
+        definition: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[RecordView]:
+        """Records matching every given filter; ``state`` may be ``track:state`` (e.g. ``publication:published``)."""
+        track, _, name = state.rpartition(":") if state else ("", "", None)
+        rows = self.store.query(
+            state=name,
+            track=track or None,
+            unit=unit,
+            subject=subject,
+            overdue_at=self.clock.now() if overdue else None,
+            active=active,
+            definition=definition,
+            limit=limit,
+            offset=offset,
+        )
+        return [record_view(self._definition_of(r), r) for r in rows]
+
+    def credit_check(
+        self, *, requester: str, purpose: str, subject_code: str | None = None, id_number: str | None = None
+    ) -> list[RecordView]:
+        """Active records of a subject, for services that ask before an appraisal, honour or award.
+
+        Every lookup is logged (who, when, why, which subject — a person only by masked ID).
+        """
+        from workflow.fields import mask_id_number
+
+        if id_number:
+            key = self.subject_key(id_number)
+            rows = self.store.query(subject_key=key, active=True, limit=1000)
+            shown = mask_id_number(id_number.strip().upper())
+        elif subject_code:
+            rows = self.store.query(subject=subject_code, active=True, limit=1000)
+            shown = subject_code.strip().upper()
+        else:
+            raise WorkflowError(
+                "信用核查需要统一社会信用代码或身份证号码 (a credit check needs a subject code or an ID number)"
+            )
+        self.store.log_subject_query(
+            at=self.clock.now(), requester=requester, purpose=purpose, subject=shown, matches=len(rows)
+        )
+        return [record_view(self._definition_of(r), r) for r in rows]
+
+    def history(self, record_id: str) -> list[HistoryEntry]:
+        record = self.store.get(record_id)
+        if record is None:
+            raise RecordNotFound(record_id)
+        definition = self._definition_of(record)
+        return [history_entry(definition, e) for e in self.store.history(record_id)]
+
+    def state_at(self, record_id: str, when: dt.datetime) -> RecordView:
+        """The record as it stood at ``when``, rebuilt from its history.
+
+        Raises:
+            RecordNotFound: no such record, or it did not exist yet at ``when``.
+        """
+        from workflow.audit import fold
+
+        events = self.store.history(record_id, until=when)
+        if not events:
+            raise RecordNotFound(record_id)
+        definition = self.registry.get(events[0].definition_name, events[0].definition_version)
+        projection = fold(definition, events)
+        record = StoredRecord(
+            id=record_id,
+            definition_name=definition.name,
+            definition_version=definition.version,
+            state=projection.tracks[MAIN_TRACK],
+            tracks=projection.tracks,
+            data=projection.data,
+            actors=projection.actors,
+            subject_name=projection.data.get("subject_name"),
+            subject_code=projection.data.get("subject_code"),
+            subject_key=None,
+            responsible_unit=projection.data.get("responsible_unit"),
+            finding_unit=projection.data.get("finding_unit"),
+            severity=projection.data.get("severity"),
+            finding_date=_as_date(projection.data.get("finding_date")),
+            active=definition.main.states[projection.tracks[MAIN_TRACK]].active,
+            overdue=projection.overdue,
+            version=len(events),
+            head_hash=events[-1].hash,
+            created_at=events[0].occurred_at,
+            updated_at=events[-1].occurred_at,
+        )
+        return record_view(definition, record)
+
+    def events_for(self, record_id: str, actor: Actor) -> list[EventOption]:
+        """Every event of the record's definition the actor's role may fire, and whether it can now."""
+        loaded = self.store.load(record_id)
+        if loaded is None:
+            raise RecordNotFound(record_id)
+        record, open_rows = loaded
+        definition = self._definition_of(record)
+        snapshot = _snapshot(record, open_rows)
+        now = self.clock.now()
+        options = []
+        in_state = set(available_events(definition, record.tracks))
+        for name, spec in definition.events.items():
+            if spec.creates or actor.role not in spec.roles:
+                continue
+            reason = ""
+            available = name in in_state
+            if available:
+                try:
+                    decide(
+                        definition,
+                        self.registry.calendar(definition),
+                        snapshot,
+                        Command(event=name, actor=actor),
+                        now,
+                        record_id=record_id,
+                        probe=True,
+                    )
+                except WorkflowError as exc:
+                    available, reason = False, str(exc)
+            else:
+                reason = "当前状态不允许 (not allowed in the current state)"
+            options.append(
+                EventOption(
+                    event=name,
+                    label=spec.label,
+                    roles=spec.roles,
+                    available=available,
+                    reason=reason,
+                    payload_fields=[f"{f}{'*' if s.required else ''}" for f, s in spec.payload.items()],
+                    comment_required=spec.comment_required,
+                    legal_basis=spec.legal_basis,
+                )
+            )
+        return options
+
+    def iter_history_rows(self) -> Iterator[tuple[StoredRecord | None, list[StoredEvent]]]:
+        return self.store.iter_histories()
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _snapshot(record: StoredRecord, open_rows: Sequence[StoredDeadline]) -> Snapshot:
+    return Snapshot(
+        record_id=record.id,
+        tracks=dict(record.tracks),
+        data=dict(record.data),
+        actors=dict(record.actors),
+        deadlines={
+            row.name: OpenDeadline(
+                id=row.id,
+                name=row.name,
+                status=row.status,
+                started_at=row.started_at,
+                due_at=row.due_at,
+                unit=row.unit,
+                amount=row.amount,
+                extended=row.extended,
+                paused_at=row.paused_at,
+                remaining=row.remaining,
+            )
+            for row in open_rows
+        },
+    )
+
+
+def _deadline_writes(
+    effects: Sequence[DeadlineEffect], open_rows: Sequence[StoredDeadline], now: dt.datetime, seq: int
+) -> tuple[list[DeadlineInsert], list[DeadlineUpdate]]:
+    by_name = {row.name: row for row in open_rows}
+    inserts: dict[str, dict[str, Any]] = {}
+    updates: dict[int, dict[str, Any]] = {}
+    for effect in effects:
+        if effect.action == "start":
+            assert effect.due_at is not None
+            inserts[effect.name] = {
+                "name": effect.name,
+                "status": "active",
+                "started_at": now,
+                "due_at": effect.due_at,
+                "unit": effect.unit or "days",
+                "amount": effect.amount or 0,
+                "provisional": effect.provisional,
+                "basis": dict(effect.basis),
+            }
+            continue
+        if effect.name in inserts:  # a deadline started paused within the same command
+            if effect.action == "pause":
+                inserts[effect.name].update(status="paused", paused_at=now, remaining=effect.remaining)
+            continue
+        row = by_name.get(effect.name)
+        if row is None:
+            continue
+        values = updates.setdefault(row.id, {})
+        if effect.action == "pause":
+            values.update(status="paused", paused_at=now, remaining=effect.remaining)
+        elif effect.action in {"resume", "recompute"}:
+            values.update(status="active", due_at=effect.due_at, paused_at=None, remaining=None)
+            values.update(provisional=effect.provisional, basis=dict(effect.basis))
+        elif effect.action == "extend":
+            values["extended"] = effect.extended
+            if effect.due_at is not None:
+                values.update(
+                    due_at=effect.due_at,
+                    status="active",
+                    provisional=effect.provisional,
+                    basis=dict(effect.basis),
+                )
+            else:
+                values["remaining"] = effect.remaining
+        elif effect.action == "expire":
+            values["status"] = "expired"
+        elif effect.action == "close":
+            values.update(status=effect.outcome, closed_at=now, closed_seq=seq)
+    return (
+        [DeadlineInsert(**v) for v in inserts.values()],
+        [DeadlineUpdate(id=i, values=v) for i, v in updates.items() if v],
+    )

@@ -1,0 +1,220 @@
+"""Payload validation: typed fields from a definition, checked and normalised to JSON values.
+
+Input comes from people and other services, so every value is checked against its field
+spec and turned into one canonical JSON form (dates as ISO text, enum labels as codes,
+codes upper-cased, documents as sorted mappings). Resident ID numbers never enter the
+record or its history: the record keeps a masked form and the full value goes to the
+personal-data store, which is purged on archiving. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from definitions.model import Definition, FieldSpec
+from workflow.errors import PayloadInvalid
+
+UNIT_CODE = re.compile(r"^[\w.\-\u4e00-\u9fff（）()]{1,64}$")
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+TRUE = {"true", "yes", "1", "y", "是", "对"}
+FALSE = {"false", "no", "0", "n", "否", "不"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CleanPayload:
+    values: dict[str, Any]  # normalised, personal values masked: what history stores
+    personal: dict[str, str]  # field -> full personal value (kept outside the hash chain)
+
+
+def mask_id_number(value: str) -> str:
+    """Keep the first 6 and the last 4 characters: ``110101********123X``."""
+    return value[:6] + "*" * (len(value) - 10) + value[-4:] if len(value) > 10 else "*" * len(value)
+
+
+def _document(event: str, name: str, item: Any) -> dict[str, str]:
+    if isinstance(item, str):
+        number, sep, title = item.partition(":")
+        item = {"number": number.strip(), "name": title.strip()} if sep else {"name": item.strip()}
+    if not isinstance(item, Mapping):
+        raise PayloadInvalid(
+            event, name, "each document is a mapping {number, name, sha256} or 'number:name' text"
+        )
+    unknown = set(item) - {"number", "name", "sha256", "url"}
+    if unknown:
+        raise PayloadInvalid(
+            event, name, f"unknown document keys {sorted(unknown)}; allowed: number, name, sha256, url"
+        )
+    doc = {key: str(value).strip() for key, value in item.items() if value not in (None, "")}
+    if not doc.get("name") and not doc.get("number"):
+        raise PayloadInvalid(event, name, "a document needs a name or a document number")
+    if "sha256" in doc and not SHA256.match(doc["sha256"].lower()):
+        raise PayloadInvalid(event, name, "sha256 must be 64 hexadecimal characters")
+    if "sha256" in doc:
+        doc["sha256"] = doc["sha256"].lower()
+    return dict(sorted(doc.items()))
+
+
+def _enum_code(definition: Definition, spec: FieldSpec, event: str, value: Any) -> str:
+    assert spec.enum is not None
+    enum = definition.enums[spec.enum]
+    text = str(value).strip()
+    for item in enum.values:
+        if text in (item.code, item.label):
+            return item.code
+    choices = ", ".join(f"{v.code}（{v.label}）" for v in enum.values)
+    raise PayloadInvalid(event, spec.name, f"{text!r} is not allowed; choose one of: {choices}")
+
+
+def normalise(definition: Definition, spec: FieldSpec, event: str, value: Any) -> tuple[Any, str | None]:  # noqa: PLR0911, PLR0912 - one branch per field type reads best
+    """Check one value; returns (the value to store, the full personal value or None).
+
+    Raises:
+        PayloadInvalid: the value does not fit the field.
+    """
+    name = spec.name
+    kind = spec.type
+    if kind in {"string", "text"}:
+        if not isinstance(value, str):
+            raise PayloadInvalid(event, name, f"expected text, got {type(value).__name__}")
+        text = value.strip()
+        if kind == "string":
+            text = " ".join(text.split())
+        if not text:
+            raise PayloadInvalid(event, name, "must not be empty")
+        if spec.max_length is not None and len(text) > spec.max_length:
+            raise PayloadInvalid(event, name, f"at most {spec.max_length} characters, got {len(text)}")
+        return text, None
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise PayloadInvalid(event, name, f"expected a whole number, got {value!r}")
+        try:
+            number = int(value)
+        except ValueError:
+            raise PayloadInvalid(event, name, f"expected a whole number, got {value!r}") from None
+        if spec.min is not None and number < spec.min:
+            raise PayloadInvalid(event, name, f"at least {spec.min}, got {number}")
+        if spec.max is not None and number > spec.max:
+            raise PayloadInvalid(event, name, f"at most {spec.max}, got {number}")
+        return number, None
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value, None
+        text = str(value).strip().lower()
+        if text in TRUE:
+            return True, None
+        if text in FALSE:
+            return False, None
+        raise PayloadInvalid(event, name, f"expected true or false (是/否), got {value!r}")
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            raise PayloadInvalid(event, name, "expected a date without a time, e.g. 2026-05-10")
+        if isinstance(value, dt.date):
+            day = value
+        else:
+            try:
+                day = dt.date.fromisoformat(str(value).strip())
+            except ValueError:
+                raise PayloadInvalid(event, name, f"expected a date like 2026-05-10, got {value!r}") from None
+        if not dt.date(1949, 10, 1) <= day <= dt.date(2100, 12, 31):
+            raise PayloadInvalid(event, name, f"{day.isoformat()} is outside 1949-10-01 … 2100-12-31")
+        return day.isoformat(), None
+    if kind == "enum":
+        return _enum_code(definition, spec, event, value), None
+    if kind == "enum_list":
+        items = (
+            [part for part in re.split(r"[,，、]", value) if part.strip()]
+            if isinstance(value, str)
+            else value
+        )
+        if not isinstance(items, list | tuple) or not items:
+            raise PayloadInvalid(event, name, "expected a non-empty list of choices")
+        codes = [_enum_code(definition, spec, event, item) for item in items]
+        if len(set(codes)) != len(codes):
+            raise PayloadInvalid(event, name, "a choice is listed twice")
+        return codes, None
+    if kind == "uscc":
+        try:
+            return uscc.validate(str(value)), None
+        except StdnumError as exc:
+            raise PayloadInvalid(
+                event, name, f"不是有效的统一社会信用代码 (not a valid unified social credit code): {exc}"
+            ) from None
+    if kind == "id_number":
+        try:
+            number = ric.validate(str(value))
+        except StdnumError as exc:
+            raise PayloadInvalid(
+                event, name, f"不是有效的身份证号码 (not a valid resident ID number): {exc}"
+            ) from None
+        return mask_id_number(number), number
+    if kind == "unit":
+        text = str(value).strip()
+        if not UNIT_CODE.match(text):
+            raise PayloadInvalid(
+                event, name, "a unit code is 1–64 letters, digits, Chinese characters, '.', '-' or '_'"
+            )
+        return text, None
+    if kind == "documents":
+        items = value if isinstance(value, list | tuple) else [value]
+        docs = [_document(event, name, item) for item in items]
+        if not docs:
+            raise PayloadInvalid(event, name, "at least one document is needed")
+        return docs, None
+    raise PayloadInvalid(event, name, f"unsupported field type {kind}")
+
+
+def clean_payload(
+    definition: Definition, event: str, specs: Mapping[str, FieldSpec], raw: Mapping[str, Any]
+) -> CleanPayload:
+    """Validate an event's payload against its field specs; defaults are filled in.
+
+    Raises:
+        PayloadInvalid: an unknown field, a missing required field, or a value that does not fit.
+    """
+    unknown = [key for key in raw if key not in specs]
+    if unknown:
+        allowed = ", ".join(specs) or "none"
+        raise PayloadInvalid(event, unknown[0], f"unknown field; fields of this event: {allowed}")
+    values: dict[str, Any] = {}
+    personal: dict[str, str] = {}
+    for name, spec in specs.items():
+        value = raw.get(name)
+        if value is None or (isinstance(value, str | list | tuple) and len(value) == 0):
+            if spec.default is not None:
+                values[name] = spec.default
+            elif spec.required:
+                raise PayloadInvalid(event, name, f"required ({spec.label})")
+            continue
+        stored, full = normalise(definition, spec, event, value)
+        values[name] = stored
+        if full is not None:
+            personal[name] = full
+    return CleanPayload(values=values, personal=personal)
+
+
+def check_record_complete(definition: Definition, event: str, data: Mapping[str, Any]) -> None:
+    """Every required record field is present, including those required by other fields' values.
+
+    Raises:
+        PayloadInvalid: a required field is missing.
+    """
+    for name, spec in definition.fields.items():
+        if name in data and data[name] is not None:
+            continue
+        if spec.required:
+            raise PayloadInvalid(event, name, f"required ({spec.label})")
+        for other, values in spec.required_when.items():
+            if data.get(other) in values:
+                shown = (
+                    definition.enums[definition.fields[other].enum].label_of(data[other])
+                    if definition.fields[other].enum
+                    else data[other]
+                )
+                raise PayloadInvalid(event, name, f"required when {other} is {shown} ({spec.label})")

@@ -1,0 +1,69 @@
+"""The hash chain of a record's history: one SHA-256 per event over its canonical JSON.
+
+Each event's hash covers everything stored about it (who, when, in which role and unit, the
+state changes, payload, comment, effects, definition version, idempotency key) and the hash
+of the event before it, so altering, removing or reordering a row breaks the chain from that
+row on. Pure functions; ``workflow.audit`` does the verifying.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+GENESIS = "0" * 64
+HASH_VERSION = 1
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def event_hash(
+    *,
+    record_id: str,
+    seq: int,
+    event: str,
+    changes: Sequence[Sequence[str | None]],
+    actor: str,
+    role: str,
+    unit: str,
+    payload: Mapping[str, Any],
+    comment: str,
+    effects: Mapping[str, Any],
+    definition_name: str,
+    definition_version: int,
+    occurred_at: dt.datetime,
+    idempotency_key: str | None,
+    prev_hash: str,
+) -> str:
+    body = {
+        "v": HASH_VERSION,
+        "record": record_id,
+        "seq": seq,
+        "event": event,
+        "changes": [list(change) for change in changes],
+        "actor": actor,
+        "role": role,
+        "unit": unit,
+        "payload": payload,
+        "comment": comment,
+        "effects": effects,
+        "definition": f"{definition_name}@{definition_version}",
+        "at": occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "key": idempotency_key,
+        "prev": prev_hash,
+    }
+    return hashlib.sha256(canonical(body).encode()).hexdigest()
+
+
+def request_fingerprint(
+    record_id: str | None, event: str, actor: tuple[str, str, str], payload: Any, comment: str
+) -> str:
+    """What an idempotency key stands for: the same key must always mean the same request."""
+    body = {"record": record_id, "event": event, "actor": list(actor), "payload": payload, "comment": comment}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

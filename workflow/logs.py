@@ -1,0 +1,38 @@
+"""Logging set-up: structlog, JSON lines when stderr is not a terminal, readable lines when it is.
+
+Every transition is logged by the engine with record id, event, actor, from and to; this
+module only decides where and how those lines go. It must not log secrets: settings objects
+keep passwords in ``SecretStr``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import structlog
+
+
+def configure(*, verbose: bool = False) -> None:
+    """Send structlog output to stderr; INFO for scripts and services, WARNING on a terminal unless verbose."""
+    tty = sys.stderr.isatty()
+    default = "INFO" if (verbose or not tty) else "WARNING"
+    level = getattr(logging, os.environ.get("CHENGXIN_LOG_LEVEL", default).upper(), logging.INFO)
+    renderer: structlog.typing.Processor = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if tty
+        else structlog.processors.JSONRenderer(ensure_ascii=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,104 @@
+"""The definitions an engine knows, the version each record runs on, and their calendars.
+
+Definitions come from the bundled folder, from folders the operator adds, and from the
+database: the resolved text of every version a record has used is stored with the records,
+so a record keeps its version even after its file is changed or gone. A file that differs
+from the stored text of the same version is a conflict the engine refuses to run with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from definitions.holidays import HolidayTable, bundled_tables
+from definitions.loader import DefinitionError, LoadedDefinition, from_resolved_json, load_bundled, load_paths
+from definitions.model import Definition
+from workflow.calendar import WorkingCalendar
+from workflow.errors import DefinitionNotFound
+
+
+@dataclass(slots=True)
+class Registry:
+    loaded: dict[tuple[str, int], LoadedDefinition]
+    conflicts: list[tuple[str, str]] = field(default_factory=list)  # (name@version, file)
+    tables: list[HolidayTable] = field(default_factory=list)
+    _calendars: dict[tuple[str, int], WorkingCalendar] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, extra: Sequence[Path] = ()) -> Registry:
+        """Bundled definitions plus those under ``extra`` (files or folders).
+
+        Raises:
+            DefinitionError: a file is invalid (every problem as ``file:line: message``).
+        """
+        bundled = load_bundled()
+        found = {(d.definition.name, d.definition.version): d for d in bundled}
+        if extra:
+            for item in load_paths(extra, base=bundled):
+                found[(item.definition.name, item.definition.version)] = item
+        return cls(loaded=found, tables=bundled_tables())
+
+    def merge_stored(self, stored: Iterable[tuple[str, int, str, str]]) -> None:
+        """Take the versions stored with records; a differing file becomes a conflict."""
+        for name, version, sha256, body in stored:
+            key = (name, version)
+            present = self.loaded.get(key)
+            if present is not None and present.definition.sha256 != sha256:
+                self.conflicts.append((f"{name}@{version}", present.definition.source))
+            try:
+                self.loaded[key] = from_resolved_json(body, f"database:{name}@{version}")
+            except DefinitionError:
+                if present is None:
+                    raise
+        self._calendars.clear()
+
+    def add_tables(self, tables: Iterable[HolidayTable]) -> None:
+        by_year = {t.year: t for t in self.tables}
+        by_year.update({t.year: t for t in tables})
+        self.tables = [by_year[y] for y in sorted(by_year)]
+        self._calendars.clear()
+
+    def keys(self) -> list[str]:
+        return [f"{n}@{v}" for n, v in sorted(self.loaded)]
+
+    def all(self) -> list[Definition]:
+        return [self.loaded[key].definition for key in sorted(self.loaded)]
+
+    def get(self, name: str, version: int) -> Definition:
+        found = self.loaded.get((name, version))
+        if found is None:
+            raise DefinitionNotFound(name, version, self.keys())
+        return found.definition
+
+    def resolved(self, name: str, version: int) -> str:
+        return self.loaded[(name, version)].resolved
+
+    def select(self, name: str, finding_date: dt.date | None = None) -> Definition:
+        """The version of ``name`` for a new record: the newest in force on the finding date.
+
+        A version with ``effective_from`` after the finding date does not apply to it; without a
+        finding date every version is a candidate.
+
+        Raises:
+            DefinitionNotFound: no version of ``name`` is in force on that date.
+        """
+        versions = [d.definition for (n, _v), d in self.loaded.items() if n == name]
+        candidates = [
+            d
+            for d in versions
+            if finding_date is None or d.effective_from is None or d.effective_from <= finding_date
+        ]
+        if not candidates:
+            raise DefinitionNotFound(name, None, self.keys())
+        return max(candidates, key=lambda d: d.version)
+
+    def calendar(self, definition: Definition) -> WorkingCalendar:
+        key = (definition.name, definition.version)
+        found = self._calendars.get(key)
+        if found is None:
+            found = WorkingCalendar(self.tables, local_days_off=definition.local_days_off or None)
+            self._calendars[key] = found
+        return found

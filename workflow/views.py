@@ -1,0 +1,187 @@
+"""What the engine hands back to callers: read-only views of records, history and deadlines.
+
+Views carry Chinese labels beside the codes so the CLI, an HTTP API and embedding services
+show the same words. Personal data is already masked here; views never hold ORM rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from definitions.model import MAIN_TRACK, Definition
+from storage.values import StoredDeadline, StoredEvent, StoredRecord
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TrackView:
+    track: str
+    track_label: str
+    state: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeadlineView:
+    name: str
+    label: str
+    status: str
+    started_at: dt.datetime
+    due_at: dt.datetime
+    provisional: bool
+    extended: int
+    remaining: int | None
+    explanation: Sequence[str]
+    legal_basis: str
+    closed_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordView:
+    id: str
+    definition: str
+    definition_title: str
+    state: str
+    state_label: str
+    tracks: Sequence[TrackView]
+    data: Mapping[str, Any]
+    marks: Sequence[str]
+    active: bool
+    overdue: bool
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    deadlines: Sequence[DeadlineView] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryEntry:
+    seq: int
+    event: str
+    event_label: str
+    occurred_at: dt.datetime
+    actor: str
+    role: str
+    unit: str
+    changes: Sequence[tuple[str, str | None, str | None]]
+    payload: Mapping[str, Any]
+    comment: str
+    effects: Mapping[str, Any]
+    definition: str
+    hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventOption:
+    """An event an actor might fire now, and why not if they may not."""
+
+    event: str
+    label: str
+    roles: Sequence[str]
+    available: bool
+    reason: str
+    payload_fields: Sequence[str]
+    comment_required: bool
+    legal_basis: str
+
+    def to_json(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def deadline_view(definition: Definition, row: StoredDeadline) -> DeadlineView:
+    spec = definition.deadlines.get(row.name)
+    return DeadlineView(
+        name=row.name,
+        label=spec.label if spec else row.name,
+        status=row.status,
+        started_at=row.started_at,
+        due_at=row.due_at,
+        provisional=row.provisional,
+        extended=row.extended,
+        remaining=row.remaining,
+        explanation=tuple(row.basis.get("explanation", ())),
+        legal_basis=spec.legal_basis if spec else "",
+        closed_at=row.closed_at,
+    )
+
+
+def tracks_view(definition: Definition, tracks: Mapping[str, str]) -> list[TrackView]:
+    return [
+        TrackView(
+            track=name,
+            track_label=definition.tracks[name].label,
+            state=tracks[name],
+            label=definition.label_of(name, tracks[name]),
+        )
+        for name in definition.tracks
+        if name in tracks
+    ]
+
+
+def marks_of(definition: Definition, tracks: Mapping[str, str]) -> list[str]:
+    return [
+        mark
+        for name, state in tracks.items()
+        if name in definition.tracks
+        and state in definition.tracks[name].states
+        and (mark := definition.tracks[name].states[state].mark)
+    ]
+
+
+def record_view(
+    definition: Definition, record: StoredRecord, deadlines: Sequence[StoredDeadline] = ()
+) -> RecordView:
+    return RecordView(
+        id=record.id,
+        definition=definition.key,
+        definition_title=definition.title,
+        state=record.state,
+        state_label=definition.label_of(MAIN_TRACK, record.state),
+        tracks=tracks_view(definition, record.tracks),
+        data=dict(record.data),
+        marks=marks_of(definition, record.tracks),
+        active=record.active,
+        overdue=record.overdue,
+        version=record.version,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        deadlines=tuple(deadline_view(definition, d) for d in deadlines),
+    )
+
+
+def history_entry(definition: Definition | None, event: StoredEvent) -> HistoryEntry:
+    spec = definition.events.get(event.event) if definition else None
+    label = spec.label if spec else {"@deadline_expired": "期限届满"}.get(event.event, event.event)
+    return HistoryEntry(
+        seq=event.seq,
+        event=event.event,
+        event_label=label,
+        occurred_at=event.occurred_at,
+        actor=event.actor,
+        role=event.role,
+        unit=event.unit,
+        changes=tuple((str(c[0]), c[1], c[2]) for c in event.changes),
+        payload=dict(event.payload),
+        comment=event.comment,
+        effects=dict(event.effects),
+        definition=f"{event.definition_name}@{event.definition_version}",
+        hash=event.hash,
+    )
