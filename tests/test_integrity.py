@@ -1,0 +1,211 @@
+"""Concurrency, idempotency and atomicity of commands, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from harness import ORGANISATION, Harness
+
+from storage.store import Store
+from workflow.audit import verify
+from workflow.clock import ManualClock
+from workflow.engine import Engine
+from workflow.errors import Conflict, IdempotencyKeyReused, TransitionNotAllowed
+
+
+@pytest.fixture
+def h(database_url: str) -> Iterator[Harness]:
+    harness = Harness.create(database_url)
+    yield harness
+    harness.engine.close()
+
+
+def _second_engine(h: Harness, url: str) -> Engine:
+    return Engine.open(url, clock=ManualClock(h.clock.now()))
+
+
+def test_two_caseworkers_confirming_at_once_exactly_one_wins(h: Harness, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    rid = h.submitted()
+    h.fire(rid, "accept", h.verifier)
+    other = _second_engine(h, database_url)
+    both_read = threading.Barrier(2, timeout=20)
+    real_load = Store.load
+
+    def load_then_wait(self: Store, record_id: str) -> Any:
+        loaded = real_load(self, record_id)
+        both_read.wait()  # both commands have read the same version before either writes
+        return loaded
+
+    monkeypatch.setattr(Store, "load", load_then_wait)
+    outcomes: list[str] = []
+
+    def confirm(engine: Engine, who: str) -> None:
+        try:
+            engine.fire(rid, "confirm", actor=h.verifier.__class__(id=who, role="verifier", unit="credit-office"), comment="核查属实")
+            outcomes.append("won")
+        except Conflict as exc:
+            assert rid in str(exc)
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=confirm, args=(e, w)) for e, w in ((h.engine, "wang.fang"), (other, "liu.yang"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    other.close()
+    assert sorted(outcomes) == ["conflict", "won"]
+    assert h.events(rid).count("confirm") == 1
+    assert h.engine.get(rid).version == 4
+
+
+def test_a_stale_expected_version_is_a_conflict_not_an_overwrite(h: Harness) -> None:
+    rid = h.submitted()
+    seen = h.engine.get(rid).version
+    h.fire(rid, "accept", h.verifier)
+    with pytest.raises(Conflict, match=f"version {seen}"):
+        h.engine.fire(rid, "confirm", actor=h.verifier, comment="x", expected_version=seen)
+    assert h.engine.get(rid).state == "verifying"
+
+
+def test_many_concurrent_edits_lose_nothing_and_never_fork_the_chain(h: Harness, database_url: str) -> None:
+    rid = h.draft().id
+    engines = [_second_engine(h, database_url) for _ in range(4)]
+    done: list[str] = []
+    errors: list[Exception] = []
+
+    def edit(engine: Engine, n: int) -> None:
+        for i in range(5):
+            try:
+                engine.fire(rid, "edit", actor=h.recorder, payload={"facts": f"版本 {n}-{i}"})
+                done.append(f"{n}-{i}")
+            except Conflict:
+                pass
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=edit, args=(e, n)) for n, e in enumerate(engines)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    for engine in engines:
+        engine.close()
+    assert errors == []
+    history = h.engine.history(rid)
+    assert [e.seq for e in history] == list(range(1, len(history) + 1))
+    assert len(history) == 1 + len(done)  # register + every edit that reported success
+    report = verify(h.engine.registry, h.engine.iter_history_rows(), real_time=False)
+    assert report.intact, report.problems
+
+
+def test_the_same_idempotency_key_applies_once(h: Harness) -> None:
+    rid = h.submitted()
+    first = h.engine.fire(rid, "accept", actor=h.verifier, idempotency_key="req-1")
+    again = h.engine.fire(rid, "accept", actor=h.verifier, idempotency_key="req-1")
+    assert first.version == again.version == 3
+    assert h.events(rid).count("accept") == 1
+    with pytest.raises(IdempotencyKeyReused):
+        h.engine.fire(rid, "confirm", actor=h.verifier, comment="x", idempotency_key="req-1")
+
+
+def test_registering_twice_with_one_key_makes_one_record(h: Harness) -> None:
+    fields = dict(ORGANISATION)
+    a = h.engine.register("national", fields, actor=h.recorder, idempotency_key="intake-77", submit=True)
+    b = h.engine.register("national", fields, actor=h.recorder, idempotency_key="intake-77", submit=True)
+    assert a.id == b.id
+    assert b.state == "submitted"
+    assert len(h.engine.query()) == 1
+    with pytest.raises(IdempotencyKeyReused):
+        h.engine.register("national", {**fields, "facts": "另一件事"}, actor=h.recorder, idempotency_key="intake-77")
+
+
+def test_concurrent_retries_of_one_request_apply_once(h: Harness, database_url: str) -> None:
+    rid = h.submitted()
+    engines = [_second_engine(h, database_url) for _ in range(3)]
+    results: list[int] = []
+    failures: list[Exception] = []
+
+    def accept(engine: Engine) -> None:
+        try:
+            results.append(engine.fire(rid, "accept", actor=h.verifier, idempotency_key="retry-9").version)
+        except (Conflict, TransitionNotAllowed) as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=accept, args=(e,)) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for engine in engines:
+        engine.close()
+    assert h.events(rid).count("accept") == 1
+    assert results, failures
+
+
+def test_a_failure_inside_the_transaction_writes_nothing(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    rid = h.submitted()
+    h.fire(rid, "accept", h.verifier)
+    before = h.engine.get(rid)
+    outbox_before = len(h.engine.store.outbox(limit=1000))
+
+    def disk_full(self: Store, connection: Any, write: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Store, "_write_deadlines", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        h.fire(rid, "confirm", h.verifier, comment="核查属实")
+    monkeypatch.undo()
+    after = h.engine.get(rid)
+    assert after.version == before.version
+    assert after.state == "verifying"
+    assert len(h.engine.history(rid)) == before.version
+    assert len(h.engine.store.outbox(limit=1000)) == outbox_before
+    assert [d.name for d in after.deadlines if d.status == "active"] == ["verification"]
+    # and the command succeeds once the disk has room again
+    assert h.fire(rid, "confirm", h.verifier, comment="核查属实").state == "recorded"
+
+
+WRITER = textwrap.dedent(
+    """
+    import datetime as dt, sys
+    from zoneinfo import ZoneInfo
+    sys.path.insert(0, {tests!r})
+    from harness import Harness, ORGANISATION
+    from workflow.clock import ManualClock
+    from workflow.engine import Engine
+    clock = ManualClock(dt.datetime(2026, 5, 11, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
+    h = Harness(Engine.open({url!r}, clock=clock), clock)
+    print("ready", flush=True)
+    while True:
+        rid = h.draft().id
+        for i in range(3):
+            h.fire(rid, "edit", h.recorder, facts=f"第{{i}}版")
+        h.fire(rid, "submit", h.recorder)
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_killed_writer_leaves_no_half_written_command(h: Harness, database_url: str, tmp_path: Path) -> None:
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER.format(tests=str(Path(__file__).parent), url=database_url))
+    env = {**os.environ, "CHENGXIN_LOG_LEVEL": "ERROR"}
+    with subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env) as proc:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    report = verify(h.engine.registry, h.engine.iter_history_rows(), real_time=False)
+    assert report.records > 0
+    assert report.intact, report.problems
