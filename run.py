@@ -55,7 +55,7 @@ def main() -> int:
         return _run(str(BIN / "chengxin"), "demo", *rest)
     if verb == "test":
         _ensure_venv("test")
-        return _run(str(BIN / "python"), "-m", "pytest", *rest)
+        return _run(str(BIN / "python"), "-m", "pytest", "--cov", "--cov-report=term:skip-covered", *rest)
     if verb == "check":
         _ensure_venv("test")
         status = _run(str(BIN / "ruff"), "check", ".")

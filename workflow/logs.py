@@ -14,10 +14,13 @@ import sys
 import structlog
 
 
-def configure(*, verbose: bool = False) -> None:
-    """Send structlog output to stderr; INFO for scripts and services, WARNING on a terminal unless verbose."""
+def configure(*, verbose: bool = False, quiet: bool = False) -> None:
+    """Send structlog output to stderr: INFO for scripts and services, WARNING on a terminal or when quiet.
+
+    ``CHENGXIN_LOG_LEVEL`` overrides both; ``verbose`` wins over ``quiet``.
+    """
     tty = sys.stderr.isatty()
-    default = "INFO" if (verbose or not tty) else "WARNING"
+    default = "INFO" if verbose or not (tty or quiet) else "WARNING"
     level = getattr(logging, os.environ.get("CHENGXIN_LOG_LEVEL", default).upper(), logging.INFO)
     renderer: structlog.typing.Processor = (
         structlog.dev.ConsoleRenderer(colors=False)
