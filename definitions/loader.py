@@ -597,6 +597,7 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
         effective_from=model.effective_from,
         timezone=model.timezone,
         deadline_time=dt.time.fromisoformat(model.deadline_time),
+        reminder_time=dt.time.fromisoformat(model.reminder_time),
         roles={name: Role(name=name, label=r.label, system=r.system) for name, r in model.roles.items()},
         enums={
             name: EnumSet(

@@ -238,6 +238,7 @@ class Definition:
     effective_from: date | None
     timezone: str
     deadline_time: time
+    reminder_time: time
     roles: Mapping[str, Role]
     enums: Mapping[str, EnumSet]
     fields: Mapping[str, FieldSpec]

@@ -267,6 +267,7 @@ class DefinitionModel(_Strict):
     extends: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*@[1-9][0-9]*$")
     timezone: str = "Asia/Shanghai"
     deadline_time: str = Field(default="17:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    reminder_time: str = Field(default="09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     roles: dict[str, RoleModel] = Field(min_length=1)
     enums: dict[str, EnumModel] = Field(default_factory=dict)
     fields: dict[str, FieldModel] = Field(default_factory=dict)

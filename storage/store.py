@@ -9,7 +9,7 @@ two writers read the same version, exactly one commits and the other gets
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
@@ -30,11 +30,13 @@ from storage.errors import (
 from storage.tables import (
     Deadline,
     HistoryEvent,
+    HolidayTableRow,
     Meta,
     Outbox,
     PersonalData,
     Record,
     RecordState,
+    Reminder,
     SubjectQuery,
     WorkflowDefinition,
 )
@@ -54,6 +56,8 @@ meta_t = Meta.__table__  # type: ignore[attr-defined]
 definition_t = WorkflowDefinition.__table__  # type: ignore[attr-defined]
 personal_t = PersonalData.__table__  # type: ignore[attr-defined]
 query_log_t = SubjectQuery.__table__  # type: ignore[attr-defined]
+reminder_t = Reminder.__table__  # type: ignore[attr-defined]
+holiday_t = HolidayTableRow.__table__  # type: ignore[attr-defined]
 
 OPEN_DEADLINE = ("active", "paused", "expired")
 _RECORD_COLUMNS = [c for c in record_t.c]
@@ -73,7 +77,9 @@ def _event(row: Row[Any]) -> StoredEvent:
 
 
 def _deadline(row: Row[Any]) -> StoredDeadline:
-    return StoredDeadline(**dict(row._mapping))
+    values = dict(row._mapping)
+    values["reminded"] = tuple(values.get("reminded") or ())
+    return StoredDeadline(**values)
 
 
 def _is_busy(exc: OperationalError) -> bool:
@@ -199,18 +205,53 @@ class Store:
 
     # ------------------------------------------------------------------- records
 
-    def load(self, record_id: str) -> tuple[StoredRecord, list[StoredDeadline]] | None:
-        """A record and its open deadlines, read in one snapshot."""
-        with self.reading() as c:
-            row = c.execute(sa.select(record_t).where(record_t.c.id == record_id)).first()
-            if row is None:
-                return None
-            deadlines = c.execute(
-                sa.select(deadline_t)
-                .where(deadline_t.c.record_id == record_id, deadline_t.c.status.in_(OPEN_DEADLINE))
-                .order_by(deadline_t.c.id)
-            ).all()
+    def load(
+        self, record_id: str, *, conn: Connection | None = None, lock: bool = False
+    ) -> tuple[StoredRecord, list[StoredDeadline]] | None:
+        """A record and its open deadlines, read in one snapshot.
+
+        Inside ``conn`` with ``lock`` the record row stays locked until that transaction ends
+        (``FOR UPDATE`` on PostgreSQL; SQLite's write transaction already excludes other writers).
+        """
+        if conn is None:
+            with self.reading() as c:
+                return self._load(c, record_id, lock=False)
+        return self._load(conn, record_id, lock=lock)
+
+    def _load(
+        self, c: Connection, record_id: str, *, lock: bool
+    ) -> tuple[StoredRecord, list[StoredDeadline]] | None:
+        query = sa.select(record_t).where(record_t.c.id == record_id)
+        if lock and self.backend == "postgresql":
+            query = query.with_for_update()
+        row = c.execute(query).first()
+        if row is None:
+            return None
+        deadlines = c.execute(
+            sa.select(deadline_t)
+            .where(deadline_t.c.record_id == record_id, deadline_t.c.status.in_(OPEN_DEADLINE))
+            .order_by(deadline_t.c.id)
+        ).all()
         return _record(row), [_deadline(d) for d in deadlines]
+
+    def claim_due(self, c: Connection, now: dt.datetime, *, exclude: Iterable[int] = ()) -> StoredDeadline | None:
+        """Lock the earliest deadline with something due at ``now``, skipping rows other sweeps hold.
+
+        The claim lasts as long as the caller's transaction: a sweep killed mid-item releases it.
+        """
+        query = (
+            sa.select(deadline_t)
+            .where(deadline_t.c.next_at <= now)
+            .order_by(deadline_t.c.next_at, deadline_t.c.id)
+            .limit(1)
+        )
+        skip = list(exclude)
+        if skip:
+            query = query.where(deadline_t.c.id.not_in(skip))
+        if self.backend == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        row = c.execute(query).first()
+        return _deadline(row) if row else None
 
     def get(self, record_id: str) -> StoredRecord | None:
         with self.reading() as c:
@@ -222,7 +263,7 @@ class Store:
             row = c.execute(sa.select(event_t).where(event_t.c.idempotency_key == key)).first()
         return _event(row) if row else None
 
-    def commit(self, write: CommandWrite) -> None:
+    def commit(self, write: CommandWrite, *, conn: Connection | None = None) -> None:
         """Apply one command's effects in one transaction.
 
         Raises:
@@ -233,57 +274,12 @@ class Store:
         """
         rec = write.record
         ev = write.event
-        values = {k: v for k, v in asdict(rec).items() if k != "expected_version"}
         try:
+            if conn is not None:  # inside the caller's transaction (the sweep's claim)
+                self._commit(conn, write)
+                return
             with self.writing() as c:
-                if rec.expected_version is None:
-                    now = ev.occurred_at
-                    c.execute(sa.insert(record_t).values(**values, created_at=now, updated_at=now))
-                else:
-                    values.pop("id")
-                    result = c.execute(
-                        sa.update(record_t)
-                        .where(record_t.c.id == rec.id, record_t.c.version == rec.expected_version)
-                        .values(**values, updated_at=ev.occurred_at)
-                    )
-                    if result.rowcount != 1:
-                        found = c.execute(
-                            sa.select(record_t.c.version).where(record_t.c.id == rec.id)
-                        ).scalar()
-                        raise VersionConflict(rec.id, rec.expected_version, found)
-                event_values = asdict(ev)
-                event_values["changes"] = [list(change) for change in ev.changes]
-                c.execute(sa.insert(event_t).values(**event_values))
-                self._write_states(c, rec.id, [(track, to) for track, _before, to in ev.changes])
-                self._write_deadlines(c, write)
-                if write.outbox:
-                    c.execute(
-                        sa.insert(outbox_t),
-                        [
-                            {
-                                "cause": m.cause,
-                                "record_id": rec.id,
-                                "template": m.template,
-                                "recipient_unit": m.recipient_unit,
-                                "context": dict(m.context),
-                                "status": "queued",
-                                "attempts": 0,
-                                "next_attempt_at": ev.occurred_at,
-                                "message_id": m.message_id,
-                                "created_at": ev.occurred_at,
-                            }
-                            for m in write.outbox
-                        ],
-                    )
-                if write.purge_personal:
-                    c.execute(sa.delete(personal_t).where(personal_t.c.record_id == rec.id))
-                for name, value in write.personal.items():
-                    c.execute(
-                        sa.delete(personal_t).where(
-                            personal_t.c.record_id == rec.id, personal_t.c.field == name
-                        )
-                    )
-                    c.execute(sa.insert(personal_t).values(record_id=rec.id, field=name, value=value))
+                self._commit(c, write)
         except IntegrityError as exc:
             message = str(exc.orig).lower()
             if "idempotency" in message:
@@ -293,6 +289,63 @@ class Store:
             if "uq_record_event_seq" in message or "record_event.record_id, record_event.seq" in message:
                 raise VersionConflict(rec.id, rec.expected_version or 0, None) from exc
             raise
+
+    def _commit(self, c: Connection, write: CommandWrite) -> None:
+        rec = write.record
+        ev = write.event
+        values = {k: v for k, v in asdict(rec).items() if k != "expected_version"}
+        if rec.expected_version is None:
+            now = ev.occurred_at
+            c.execute(sa.insert(record_t).values(**values, created_at=now, updated_at=now))
+        else:
+            values.pop("id")
+            result = c.execute(
+                sa.update(record_t)
+                .where(record_t.c.id == rec.id, record_t.c.version == rec.expected_version)
+                .values(**values, updated_at=ev.occurred_at)
+            )
+            if result.rowcount != 1:
+                found = c.execute(sa.select(record_t.c.version).where(record_t.c.id == rec.id)).scalar()
+                raise VersionConflict(rec.id, rec.expected_version, found)
+        event_values = asdict(ev)
+        event_values["changes"] = [list(change) for change in ev.changes]
+        c.execute(sa.insert(event_t).values(**event_values))
+        self._write_states(c, rec.id, [(track, to) for track, _before, to in ev.changes])
+        self._write_deadlines(c, write)
+        if write.outbox:
+            c.execute(
+                sa.insert(outbox_t),
+                [
+                    {
+                        "cause": m.cause,
+                        "record_id": rec.id,
+                        "template": m.template,
+                        "recipient_unit": m.recipient_unit,
+                        "context": dict(m.context),
+                        "status": "queued",
+                        "attempts": 0,
+                        "next_attempt_at": ev.occurred_at,
+                        "message_id": m.message_id,
+                        "created_at": ev.occurred_at,
+                    }
+                    for m in write.outbox
+                ],
+            )
+        if write.purge_personal:
+            c.execute(sa.delete(personal_t).where(personal_t.c.record_id == rec.id))
+        for name, value in write.personal.items():
+            c.execute(
+                sa.delete(personal_t).where(personal_t.c.record_id == rec.id, personal_t.c.field == name)
+            )
+            c.execute(sa.insert(personal_t).values(record_id=rec.id, field=name, value=value))
+        if write.reminders:
+            c.execute(
+                sa.insert(reminder_t),
+                [
+                    {**asdict(r), "record_id": rec.id, "fired_at": ev.occurred_at, "seq": ev.seq}
+                    for r in write.reminders
+                ],
+            )
 
     def _write_states(
         self, c: Connection, record_id: str, changes: Sequence[tuple[str | None, str | None]]
@@ -313,6 +366,7 @@ class Store:
                         "record_id": write.record.id,
                         "started_seq": write.event.seq,
                         "extended": 0,
+                        "reminded": [],
                     }
                     for d in write.deadline_inserts
                 ],

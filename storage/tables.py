@@ -146,6 +146,7 @@ class Deadline(SQLModel, table=True):
         sa.UniqueConstraint("record_id", "name", "started_seq", name="uq_deadline_start"),
         sa.Index("ix_deadline_status_due", "status", "due_at"),
         sa.Index("ix_deadline_record", "record_id", "status"),
+        sa.Index("ix_deadline_next_at", "next_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -164,6 +165,37 @@ class Deadline(SQLModel, table=True):
     basis: dict[str, Any] = Field(sa_column=_json())
     closed_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
     closed_seq: int | None = None
+    next_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    reminded: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False, server_default="[]"))
+
+
+class Reminder(SQLModel, table=True):
+    """One row per reminder rung fired (or skipped as superseded): the key makes a rung fire once per due date."""
+
+    __tablename__ = "deadline_reminder"
+    __table_args__ = (sa.UniqueConstraint("deadline_id", "rung", "due_at", name="uq_reminder_rung"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    deadline_id: int = Field(foreign_key="deadline.id", index=True)
+    record_id: str = Field(max_length=40)
+    rung: str = Field(max_length=64)
+    due_at: dt.datetime = Field(sa_column=_time())
+    scheduled_at: dt.datetime = Field(sa_column=_time())
+    fired_at: dt.datetime = Field(sa_column=_time())
+    outcome: str = Field(max_length=16)  # sent | superseded
+    seq: int
+
+
+class HolidayTableRow(SQLModel, table=True):
+    """A year's holiday arrangement loaded as data (``chengxin calendar load``); overrides the bundled ones."""
+
+    __tablename__ = "holiday_table"
+
+    year: int = Field(primary_key=True)
+    provisional: bool
+    source: str = Field(max_length=500)
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    loaded_at: dt.datetime = Field(sa_column=_time())
 
 
 class Outbox(SQLModel, table=True):

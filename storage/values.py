@@ -74,6 +74,8 @@ class StoredDeadline:
     basis: Mapping[str, Any]
     closed_at: dt.datetime | None
     closed_seq: int | None
+    next_at: dt.datetime | None = None
+    reminded: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +90,7 @@ class DeadlineInsert:
     basis: Mapping[str, Any]
     paused_at: dt.datetime | None = None
     remaining: int | None = None
+    next_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,6 +106,15 @@ class OutboxInsert:
     recipient_unit: str
     context: Mapping[str, Any]
     message_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReminderInsert:
+    deadline_id: int
+    rung: str
+    due_at: dt.datetime
+    scheduled_at: dt.datetime
+    outcome: str  # sent | superseded
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -139,3 +151,4 @@ class CommandWrite:
     outbox: Sequence[OutboxInsert] = ()
     personal: Mapping[str, str] = field(default_factory=dict)
     purge_personal: bool = False
+    reminders: Sequence[ReminderInsert] = ()

@@ -151,7 +151,7 @@ def test_a_checkpoint_reveals_a_record_removed_whole_and_a_tail_cut_off(h: Harne
     count, _digest = audit.write_checkpoint(h.engine.store.heads(), file, at=h.clock.now(), database="test")
     assert count == 3
     with h.engine.store.engine.begin() as connection:
-        for table in ("record_state", "deadline", "outbox", "record_personal", "record_event"):
+        for table in ("record_state", "deadline_reminder", "deadline", "outbox", "record_personal", "record_event"):
             connection.execute(sa.text(f"delete from {table} where record_id = :r"), {"r": gone})
         connection.execute(sa.text("delete from record where id = :r"), {"r": gone})
         last = connection.execute(

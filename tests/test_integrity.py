@@ -41,8 +41,8 @@ def test_two_caseworkers_confirming_at_once_exactly_one_wins(h: Harness, databas
     both_read = threading.Barrier(2, timeout=20)
     real_load = Store.load
 
-    def load_then_wait(self: Store, record_id: str) -> Any:
-        loaded = real_load(self, record_id)
+    def load_then_wait(self: Store, record_id: str, **options: Any) -> Any:
+        loaded = real_load(self, record_id, **options)
         both_read.wait()  # both commands have read the same version before either writes
         return loaded
 

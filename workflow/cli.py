@@ -1,27 +1,33 @@
 """The ``chengxin`` command line: for caseworkers, auditors and operators.
 
-Human output is Chinese first (rich tables); every read command takes ``--json`` for
-scripts. A user error prints one line on stderr and exits non-zero — never a traceback. The
-database comes from ``--db`` or ``CHENGXIN_DATABASE_URL`` (default: ``chengxin.db`` here);
-who acts comes from ``--actor/--role/--unit`` or ``CHENGXIN_ACTOR/ROLE/UNIT``.
+Human output is Chinese first with the English beside it (rich tables); every read command
+takes ``--json`` for scripts. A user error prints one line on stderr and exits non-zero — never
+a traceback. The database comes from ``--db`` or ``CHENGXIN_DATABASE_URL`` (default:
+``chengxin.db`` here); who acts comes from ``--actor/--role/--unit`` or
+``CHENGXIN_ACTOR/ROLE/UNIT``; extra definitions from ``--definitions`` (repeatable) or
+``CHENGXIN_DEFINITIONS`` (paths joined with ``os.pathsep``). This module only parses, calls the
+engine and prints: it decides nothing and never touches storage directly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from definitions.holidays import HolidayTableError
 from definitions.loader import DefinitionError, load_paths
@@ -30,8 +36,12 @@ from workflow import logs
 from workflow.clock import SHANGHAI, parse_when, shanghai
 from workflow.decide import Actor
 from workflow.engine import Engine
-from workflow.errors import ClockError, WorkflowError
+from workflow.errors import ClockError, RecordNotFound, WorkflowError
 from workflow.views import HistoryEntry, RecordView
+
+if TYPE_CHECKING:
+    from storage.values import StoredEvent
+    from workflow.audit import Problem
 
 app = typer.Typer(
     name="chengxin",
@@ -61,7 +71,8 @@ DefsOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--definitions",
-        help="额外的流程定义文件或目录 extra definition files or folders",
+        help="额外的流程定义文件或目录，可重复 extra definition files or folders (repeatable; "
+        "CHENGXIN_DEFINITIONS joins several with the path separator)",
         envvar="CHENGXIN_DEFINITIONS",
     ),
 ]
@@ -82,20 +93,43 @@ AttachOption = Annotated[
     typer.Option("--attach", help="附件 field=PATH: adds a document with its SHA-256"),
 ]
 PayloadFileOption = Annotated[
-    Path | None, typer.Option("--payload-file", help="JSON 或 YAML 文件 file with the payload", exists=False)
+    Path | None, typer.Option("--payload-file", help="JSON 或 YAML 文件 file with the payload")
+]
+CommentOption = Annotated[str, typer.Option("--comment", "-m", help="理由 reasons (required for decisions)")]
+KeyOption = Annotated[
+    str | None, typer.Option("--idempotency-key", help="幂等键 the same key twice applies once")
 ]
 
 T = TypeVar("T")
 
 
+@dataclasses.dataclass(slots=True)
+class _Settings:
+    """What the top-level options set for the rest of the invocation."""
+
+    verbose: bool = False
+
+
+settings = _Settings()
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"错误 error: {message}", err=True)
+    """Print ``message`` as one line on stderr and exit with ``code``."""
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    typer.echo(f"错误 error: {line}", err=True)
     raise typer.Exit(code)
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn every error a user can cause into one line on stderr and a non-zero exit."""
+    """Turn every error a user can cause into one line on stderr and a non-zero exit.
+
+    A definition error is the exception: it prints each problem as ``file:line: message``,
+    then one summary line.
+    """
     try:
         yield
     except WorkflowError as exc:
@@ -106,19 +140,35 @@ def user_errors() -> Iterator[None]:
         fail(f"{len(exc.problems)} 处定义错误 (definition problems)", 2)
     except (HolidayTableError, StorageError) as exc:
         fail(str(exc), 2)
-    except (OSError, UnicodeDecodeError) as exc:
-        fail(f"{exc}", 2)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}无法读写文件 (file error): {exc.strerror or exc}", 2)
+    except UnicodeDecodeError as exc:
+        fail(f"文件不是 UTF-8 文本 (the file is not UTF-8 text): {exc.reason}", 2)
 
 
-def _definitions(paths: list[Path] | None) -> list[Path]:
+def _run(fn: Callable[[], T]) -> T:
+    with user_errors():
+        return fn()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _definitions(paths: Iterable[Path] | None) -> list[Path]:
+    """The extra definition paths; each item may itself join several with ``os.pathsep``."""
     found: list[Path] = []
     for item in paths or []:
         found.extend(Path(p) for p in str(item).split(os.pathsep) if p)
     return found
 
 
-def _engine(db: str | None, definitions: list[Path] | None) -> Engine:
-    return Engine.open(db, definitions=_definitions(definitions))
+@contextmanager
+def _opened(db: str | None, definitions: Iterable[Path] | None) -> Iterator[Engine]:
+    """The engine of an initialised database, closed when the command is done."""
+    engine = Engine.open(db, definitions=_definitions(definitions))
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 def _actor(actor: str, role: str, unit: str) -> Actor:
@@ -129,41 +179,87 @@ def _actor(actor: str, role: str, unit: str) -> Actor:
 
 
 def _payload(sets: list[str] | None, attach: list[str] | None, payload_file: Path | None) -> dict[str, Any]:
-    payload: dict[str, Any] = {}
-    if payload_file is not None:
-        text = payload_file.read_text(encoding="utf-8")
-        try:
-            loaded = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            fail(
-                f"{payload_file}: 不是有效的 JSON/YAML (not valid JSON or YAML): {str(exc).splitlines()[0]}",
-                2,
-            )
-        if not isinstance(loaded, dict):
-            fail(f"{payload_file}: 需要一个键值映射 (expected a mapping of field: value)", 2)
-        payload.update({str(k): (v.isoformat() if isinstance(v, dt.date) else v) for k, v in loaded.items()})
-    for item in sets or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            fail(f"--set {item!r}: 需要 field=value (expected field=value)", 2)
-        key = key.strip()
-        if key in payload and not isinstance(payload[key], list):
-            payload[key] = [payload[key], value]
-        elif key in payload:
-            payload[key].append(value)
-        else:
-            payload[key] = value
+    """The event's payload: the file, overridden field by field by ``--set``, plus ``--attach`` documents."""
+    payload = _read_payload_file(payload_file) if payload_file is not None else {}
+    payload.update(_set_fields(sets or []))
     for item in attach or []:
-        key, sep, path = item.partition("=")
-        if not sep:
-            fail(f"--attach {item!r}: 需要 field=PATH (expected field=PATH)", 2)
-        file = Path(path)
-        if not file.is_file():
-            fail(f"--attach: 文件不存在 (no such file): {file}", 2)
-        doc = {"name": file.name, "sha256": hashlib.sha256(file.read_bytes()).hexdigest()}
+        key, document = _attachment(item)
         current = payload.get(key)
-        payload[key] = [*(current if isinstance(current, list) else [current] if current else []), doc]
+        payload[key] = [*(current if isinstance(current, list) else [current] if current else []), document]
     return payload
+
+
+def _set_fields(items: Sequence[str]) -> dict[str, Any]:
+    """``--set field=value`` items; a field given more than once becomes a list."""
+    fields: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            fail(f"--set {item!r}: 需要 field=value (expected field=value)", 2)
+        current = fields.get(key)
+        if key not in fields:
+            fields[key] = value
+        elif isinstance(current, list):
+            current.append(value)
+        else:
+            fields[key] = [current, value]
+    return fields
+
+
+def _read_payload_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        fail(f"--payload-file {path}: 无法读取 (cannot read): {exc.strerror or exc}", 2)
+    except UnicodeDecodeError:
+        fail(f"--payload-file {path}: 不是 UTF-8 文本 (not UTF-8 text)", 2)
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        fail(f"--payload-file {path}: 不是有效的 JSON/YAML (not valid JSON or YAML): {first}", 2)
+    if not isinstance(loaded, dict):
+        fail(f"--payload-file {path}: 需要一个键值映射 (expected a mapping of field: value)", 2)
+    return {str(k): (v.isoformat() if isinstance(v, dt.date) else v) for k, v in loaded.items()}
+
+
+def _attachment(item: str) -> tuple[str, dict[str, str]]:
+    key, sep, path = item.partition("=")
+    if not sep or not key.strip():
+        fail(f"--attach {item!r}: 需要 field=PATH (expected field=PATH)", 2)
+    file = Path(path)
+    if not file.is_file():
+        fail(f"--attach {item!r}: 文件不存在 (no such file): {file}", 2)
+    return key.strip(), {"name": file.name, "sha256": hashlib.sha256(file.read_bytes()).hexdigest()}
+
+
+def _end_of(text: str) -> dt.datetime:
+    """A time given on the command line; a bare date means the end of that day (Asia/Shanghai).
+
+    Raises:
+        ClockError: the text is neither a date nor a date-time.
+    """
+    try:
+        day = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        return parse_when(text)
+    return parse_when((day + dt.timedelta(days=1)).isoformat()) - dt.timedelta(microseconds=1)
+
+
+def _state_at(engine: Engine, record_id: str, text: str) -> RecordView:
+    when = _end_of(text)
+    try:
+        return engine.state_at(record_id, when)
+    except RecordNotFound:
+        engine.get(record_id)  # raises RecordNotFound itself when there is no such record at all
+        fail(
+            f"记录 {record_id} 在 {shanghai(when)} 时尚未登记 (the record did not exist yet at that time)",
+            RecordNotFound.exit_code,
+        )
+
+
+# ------------------------------------------------------------------------------- output
 
 
 def _print_json(value: Any) -> None:
@@ -174,45 +270,72 @@ def _time(value: dt.datetime | None) -> str:
     return shanghai(value) if value else "—"
 
 
+def _table(*headers: str, title: str | None = None, key_width: int = 0) -> Table:
+    """A table that wraps long cells instead of cutting them, so a pipe loses no text.
+
+    ``key_width`` keeps the first column (an id people copy) on one line at that width.
+    """
+    table = Table(title=title, title_justify="left")
+    for index, header in enumerate(headers):
+        if index == 0 and key_width:
+            table.add_column(header, no_wrap=True, min_width=key_width)
+        else:
+            table.add_column(header, overflow="fold")
+    return table
+
+
+def _row(table: Table, *cells: object) -> None:
+    """Add a row of plain text: user data is never read as rich markup."""
+    table.add_row(*(Text("" if cell is None else str(cell)) for cell in cells))
+
+
+def _value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _tracks_line(view: RecordView) -> str:
+    return ", ".join(f"{t.track}:{t.state}" for t in view.tracks if t.track != "main")
+
+
+def _summary(view: RecordView) -> str:
+    parts = [view.id, f"{view.state_label} ({view.state})", f"v{view.version}", _tracks_line(view)]
+    return "  ".join(part for part in parts if part)
+
+
 def _show_record(view: RecordView) -> None:
     out.print(
-        f"[bold]{view.id}[/bold]  {view.state_label} ({view.state})  v{view.version}  {view.definition}"
+        f"[bold]{escape(view.id)}[/bold]  {escape(view.state_label)} ({escape(view.state)})  "
+        f"v{view.version}  {escape(view.definition)}"
     )
     if view.marks:
-        out.print("标注 marks: " + "、".join(view.marks))
+        out.print(Text("标注 marks: " + "、".join(view.marks)))
     if view.overdue:
         out.print("[bold red]逾期 overdue[/bold red]")
-    tracks = Table("轨道 track", "状态 state", title="状态 state", title_justify="left")
+    tracks = _table("轨道 track", "状态 state", title="状态 state")
     for track in view.tracks:
-        tracks.add_row(f"{track.track_label} ({track.track})", f"{track.label} ({track.state})")
+        _row(tracks, f"{track.track_label} ({track.track})", f"{track.label} ({track.state})")
     out.print(tracks)
-    data = Table("字段 field", "值 value", title="内容 data", title_justify="left")
+    data = _table("字段 field", "值 value", title="内容 data")
     for key, value in view.data.items():
-        data.add_row(key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+        _row(data, key, _value(value))
     out.print(data)
     if view.deadlines:
-        table = Table(
-            "期限 deadline",
-            "状态 status",
-            "到期 due (Asia/Shanghai)",
-            "说明 why",
-            title="期限 deadlines",
-            title_justify="left",
+        table = _table(
+            "期限 deadline", "状态 status", "到期 due (Asia/Shanghai)", "说明 why", title="期限 deadlines"
         )
         for d in view.deadlines:
             due = _time(d.due_at) + (" (暂定 provisional)" if d.provisional else "")
-            table.add_row(f"{d.label} ({d.name})", d.status, due, "；".join(d.explanation[1:]))
+            _row(table, f"{d.label} ({d.name})", d.status, due, "；".join(d.explanation[1:]))
         out.print(table)
 
 
 def _show_history(entries: Sequence[HistoryEntry]) -> None:
-    table = Table(
-        "#", "时间 time", "事件 event", "操作人 actor", "变化 changes", "理由 comment", title_justify="left"
-    )
+    table = _table("#", "时间 time", "事件 event", "操作人 actor", "变化 changes", "理由 comment")
     for e in entries:
         changes = "; ".join(f"{t}: {a or '—'}→{b or '—'}" for t, a, b in e.changes)
-        table.add_row(
-            str(e.seq),
+        _row(
+            table,
+            e.seq,
             _time(e.occurred_at),
             f"{e.event_label} ({e.event})",
             f"{e.actor} [{e.role}@{e.unit}]",
@@ -222,13 +345,31 @@ def _show_history(entries: Sequence[HistoryEntry]) -> None:
     out.print(table)
 
 
-def _run(fn: Callable[[], T]) -> T:
-    with user_errors():
-        return fn()
-    raise AssertionError("unreachable")  # pragma: no cover
+def _show_records(views: Sequence[RecordView]) -> None:
+    table = _table(
+        "编号 id",
+        "主体 subject",
+        "状态 state",
+        "标注 marks",
+        "逾期 overdue",
+        "更新 updated",
+        key_width=max((len(v.id) for v in views), default=0),
+    )
+    for v in views:
+        _row(
+            table,
+            v.id,
+            v.data.get("subject_name", ""),
+            f"{v.state_label} ({v.state})",
+            "、".join(v.marks),
+            "是 yes" if v.overdue else "",
+            _time(v.updated_at),
+        )
+    out.print(table)
+    out.print(f"共 {len(views)} 条记录 ({len(views)} records)")
 
 
-# ------------------------------------------------------------------------------ init
+# --------------------------------------------------------------------------------- init
 
 
 @app.callback()
@@ -237,6 +378,7 @@ def _main(
         bool, typer.Option("--verbose", "-v", help="记录每次状态变化 log every transition")
     ] = False,
 ) -> None:
+    settings.verbose = verbose
     logs.configure(verbose=verbose)
 
 
@@ -254,23 +396,24 @@ def init(
     ] = None,
 ) -> None:
     """创建或升级数据库结构 (create or upgrade the schema)."""
-
-    def run() -> None:
+    with user_errors():
         begin = None
         if simulated_clock:
             begin = parse_when(start) if start else dt.datetime(2026, 1, 5, 9, 0, tzinfo=SHANGHAI)
         elif start:
             raise ClockError("--start 只能与 --simulated-clock 一起使用 (only with --simulated-clock)")
         engine, before, after = Engine.init(db, simulated_start=begin)
-        mode = "模拟时间 simulated" if engine.simulated else "真实时间 real time"
-        change = f"{before or '空 empty'} → {after}" if before != after else f"已是最新 up to date ({after})"
-        typer.echo(f"数据库就绪 database ready: schema {change}; clock: {mode}")
-        engine.close()
+        try:
+            mode = "模拟时间 simulated" if engine.simulated else "真实时间 real time"
+            change = (
+                f"{before or '空 empty'} → {after}" if before != after else f"已是最新 up to date ({after})"
+            )
+            typer.echo(f"数据库就绪 database ready: 结构 schema {change}; 时钟 clock: {mode}")
+        finally:
+            engine.close()
 
-    _run(run)
 
-
-# ------------------------------------------------------------------------ definitions
+# -------------------------------------------------------------------------- definitions
 
 
 @definitions_app.command("list")
@@ -278,7 +421,7 @@ def definitions_list(definitions: DefsOption = None, as_json: JsonOption = False
     """列出流程定义 (list the workflow definitions)."""
     from workflow.registry import Registry
 
-    def run() -> None:
+    with user_errors():
         registry = Registry.load(_definitions(definitions))
         items = [
             {
@@ -295,56 +438,50 @@ def definitions_list(definitions: DefsOption = None, as_json: JsonOption = False
         if as_json:
             _print_json(items)
             return
-        table = Table("名称 name", "版本 version", "标题 title", "地区 jurisdiction", "生效 from")
+        table = _table("名称 name", "版本 version", "标题 title", "地区 jurisdiction", "生效 from")
         for item in items:
-            table.add_row(
+            _row(
+                table,
                 item["name"],
-                str(item["version"]),
+                item["version"],
                 item["title"],
                 item["jurisdiction"],
                 item["effective_from"] or "—",
             )
         out.print(table)
 
-    _run(run)
-
 
 @definitions_app.command("show")
 def definitions_show(
     name: str,
-    version: Annotated[int | None, typer.Option()] = None,
+    version: Annotated[int | None, typer.Option(help="版本 version (default: the newest)")] = None,
     definitions: DefsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """显示一个流程定义 (show a definition: tracks, events, deadlines)."""
     from workflow.registry import Registry
 
-    def run() -> None:
+    with user_errors():
         registry = Registry.load(_definitions(definitions))
         d = registry.get(name, version) if version else registry.select(name)
         if as_json:
-            typer.echo(registry.resolved(d.name, d.version))
+            _print_json(json.loads(registry.resolved(d.name, d.version)))
             return
-        out.print(f"[bold]{d.title}[/bold] {d.key} — {d.jurisdiction}; 依据 {d.legal_basis}")
+        out.print(
+            f"[bold]{escape(d.title)}[/bold] {escape(d.key)} — {escape(d.jurisdiction)}；"
+            f"依据 legal basis: {escape(d.legal_basis)}"
+        )
         for track in d.tracks.values():
-            out.print(
-                f"\n[bold]{track.label}[/bold] ({track.name}): "
-                + " · ".join(f"{s.label}({s.name})" for s in track.states.values())
-            )
-        events = Table(
-            "事件 event", "角色 roles", "依据 legal basis", title="事件 events", title_justify="left"
-        )
+            states = " · ".join(f"{s.label}({s.name})" for s in track.states.values())
+            out.print(f"\n[bold]{escape(track.label)}[/bold] ({escape(track.name)}): {escape(states)}")
+        events = _table("事件 event", "角色 roles", "依据 legal basis", title="事件 events")
         for e in d.events.values():
-            events.add_row(f"{e.label} ({e.name})", ", ".join(e.roles), e.legal_basis)
+            _row(events, f"{e.label} ({e.name})", ", ".join(e.roles), e.legal_basis)
         out.print(events)
-        deadlines = Table(
-            "期限 deadline", "期间 period", "依据 legal basis", title="期限 deadlines", title_justify="left"
-        )
+        deadlines = _table("期限 deadline", "期间 period", "依据 legal basis", title="期限 deadlines")
         for dl in d.deadlines.values():
-            deadlines.add_row(f"{dl.label} ({dl.name})", dl.period.describe(), dl.legal_basis)
+            _row(deadlines, f"{dl.label} ({dl.name})", dl.period.describe(), dl.legal_basis)
         out.print(deadlines)
-
-    _run(run)
 
 
 @definitions_app.command("validate")
@@ -352,30 +489,27 @@ def definitions_validate(paths: list[Path]) -> None:
     """校验定义文件 (validate definition files; every problem as file:line: message)."""
     from definitions.loader import load_bundled
 
-    def run() -> None:
+    with user_errors():
         for path in paths:
             if not path.exists():
                 fail(f"{path}: 文件不存在 (no such file or folder)", 2)
-        loaded = load_paths(paths, base=load_bundled())
-        for item in loaded:
+        for item in load_paths(paths, base=load_bundled()):
             typer.echo(f"有效 valid: {item.definition.key} ({item.definition.source})")
-
-    _run(run)
 
 
 @definitions_app.command("diagram")
 def definitions_diagram(
     name: str,
     fmt: Annotated[str, typer.Option("--format", help="mermaid | svg")] = "mermaid",
-    version: Annotated[int | None, typer.Option()] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    version: Annotated[int | None, typer.Option(help="版本 version (default: the newest)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="写入文件 write to a file")] = None,
     definitions: DefsOption = None,
 ) -> None:
     """绘制状态图 (state diagram as mermaid text or SVG)."""
     from workflow.machines import diagram
     from workflow.registry import Registry
 
-    def run() -> None:
+    with user_errors():
         if fmt not in {"mermaid", "svg"}:
             fail(f"--format {fmt!r}: 可选 mermaid 或 svg (allowed: mermaid, svg)", 2)
         registry = Registry.load(_definitions(definitions))
@@ -386,17 +520,17 @@ def definitions_diagram(
             typer.echo(f"已写入 written: {output}")
         elif isinstance(drawn, bytes):
             sys.stdout.buffer.write(drawn)
+            sys.stdout.buffer.flush()
         else:
             typer.echo(drawn)
 
-    _run(run)
 
-
-# ----------------------------------------------------------------------------- records
+# ------------------------------------------------------------------------------ records
 
 
 @record_app.command("submit")
 def record_submit(
+    *,
     actor: ActorOption,
     role: RoleOption,
     unit: UnitOption,
@@ -408,47 +542,45 @@ def record_submit(
     attach: AttachOption = None,
     payload_file: PayloadFileOption = None,
     draft: Annotated[bool, typer.Option("--draft", help="只登记为草稿 (register a draft only)")] = False,
-    comment: Annotated[str, typer.Option("--comment", "-m")] = "",
-    idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
+    comment: CommentOption = "",
+    idempotency_key: KeyOption = None,
     db: DbOption = None,
     definitions: DefsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """登记并提交失信记录 (register a record and submit it for verification)."""
-
-    def run() -> None:
-        engine = _engine(db, definitions)
-        view = engine.register(
-            definition,
-            _payload(sets, attach, payload_file),
-            actor=_actor(actor, role, unit),
-            version=version,
-            comment=comment,
-            idempotency_key=idempotency_key,
-            submit=not draft,
-        )
+    with user_errors():
+        payload = _payload(sets, attach, payload_file)
+        who = _actor(actor, role, unit)
+        with _opened(db, definitions) as engine:
+            view = engine.register(
+                definition,
+                payload,
+                actor=who,
+                version=version,
+                comment=comment,
+                idempotency_key=idempotency_key,
+                submit=not draft,
+            )
         if as_json:
             _print_json(view.to_json())
         else:
-            typer.echo(f"{view.id}  {view.state_label} ({view.state})  v{view.version}")
-
-    _run(run)
+            typer.echo(_summary(view))
 
 
 @record_app.command("fire")
 def record_fire(
     record_id: str,
     event: str,
+    *,
     actor: ActorOption,
     role: RoleOption,
     unit: UnitOption,
     sets: SetOption = None,
     attach: AttachOption = None,
     payload_file: PayloadFileOption = None,
-    comment: Annotated[
-        str, typer.Option("--comment", "-m", help="理由 reasons (required for decisions)")
-    ] = "",
-    idempotency_key: Annotated[str | None, typer.Option("--idempotency-key")] = None,
+    comment: CommentOption = "",
+    idempotency_key: KeyOption = None,
     expect_version: Annotated[
         int | None, typer.Option("--expect-version", help="你看到的版本 the version you saw")
     ] = None,
@@ -457,30 +589,29 @@ def record_fire(
     as_json: JsonOption = False,
 ) -> None:
     """对记录执行事件 (fire an event on a record)."""
-
-    def run() -> None:
-        engine = _engine(db, definitions)
-        view = engine.fire(
-            record_id,
-            event,
-            actor=_actor(actor, role, unit),
-            payload=_payload(sets, attach, payload_file),
-            comment=comment,
-            idempotency_key=idempotency_key,
-            expected_version=expect_version,
-        )
+    with user_errors():
+        payload = _payload(sets, attach, payload_file)
+        who = _actor(actor, role, unit)
+        with _opened(db, definitions) as engine:
+            view = engine.fire(
+                record_id,
+                event,
+                actor=who,
+                payload=payload,
+                comment=comment,
+                idempotency_key=idempotency_key,
+                expected_version=expect_version,
+            )
         if as_json:
             _print_json(view.to_json())
         else:
-            tracks = ", ".join(f"{t.track}:{t.state}" for t in view.tracks if t.track != "main")
-            typer.echo(f"{view.id}  {view.state_label} ({view.state})  v{view.version}  {tracks}")
-
-    _run(run)
+            typer.echo(_summary(view))
 
 
 @record_app.command("show")
 def record_show(
     record_id: str,
+    *,
     at: Annotated[
         str | None, typer.Option("--at", help="某一时间的状态 state as of, e.g. 2026-06-01")
     ] = None,
@@ -489,28 +620,17 @@ def record_show(
     as_json: JsonOption = False,
 ) -> None:
     """显示记录 (show a record, now or as of a past time)."""
-
-    def run() -> None:
-        engine = _engine(db, definitions)
-        view = engine.state_at(record_id, _end_of(at)) if at else engine.get(record_id)
+    with user_errors(), _opened(db, definitions) as engine:
+        view = _state_at(engine, record_id, at) if at else engine.get(record_id)
         if as_json:
             _print_json(view.to_json())
         else:
             _show_record(view)
 
-    _run(run)
-
-
-def _end_of(text: str) -> dt.datetime:
-    """A bare date means the end of that day (Asia/Shanghai)."""
-    when = parse_when(text)
-    if len(text.strip()) == 10:
-        when = when + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
-    return when
-
 
 @record_app.command("list")
 def record_list(
+    *,
     state: Annotated[
         str | None, typer.Option(help="状态 state, or track:state e.g. publication:published")
     ] = None,
@@ -520,7 +640,7 @@ def record_list(
     active: Annotated[
         bool | None, typer.Option("--active/--inactive", help="仅有效记录 only active records")
     ] = None,
-    definition: Annotated[str | None, typer.Option("--definition", "-d")] = None,
+    definition: Annotated[str | None, typer.Option("--definition", "-d", help="流程定义 definition")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     db: DbOption = None,
@@ -528,9 +648,7 @@ def record_list(
     as_json: JsonOption = False,
 ) -> None:
     """查询记录 (list records by state, unit, subject, overdue)."""
-
-    def run() -> None:
-        engine = _engine(db, definitions)
+    with user_errors(), _opened(db, definitions) as engine:
         views = engine.query(
             state=state,
             unit=unit,
@@ -543,21 +661,8 @@ def record_list(
         )
         if as_json:
             _print_json([v.to_json() for v in views])
-            return
-        table = Table("编号 id", "主体 subject", "状态 state", "标注 marks", "逾期 overdue", "更新 updated")
-        for v in views:
-            table.add_row(
-                v.id,
-                str(v.data.get("subject_name", "")),
-                f"{v.state_label} ({v.state})",
-                "、".join(v.marks),
-                "是" if v.overdue else "",
-                _time(v.updated_at),
-            )
-        out.print(table)
-        out.print(f"{len(views)} 条 records")
-
-    _run(run)
+        else:
+            _show_records(views)
 
 
 @record_app.command("history")
@@ -565,20 +670,18 @@ def record_history(
     record_id: str, db: DbOption = None, definitions: DefsOption = None, as_json: JsonOption = False
 ) -> None:
     """记录的完整历史 (the record's full history, oldest first)."""
-
-    def run() -> None:
-        entries = _engine(db, definitions).history(record_id)
+    with user_errors(), _opened(db, definitions) as engine:
+        entries = engine.history(record_id)
         if as_json:
             _print_json([e.to_json() for e in entries])
         else:
             _show_history(entries)
 
-    _run(run)
-
 
 @record_app.command("events")
 def record_events(
     record_id: str,
+    *,
     actor: ActorOption,
     role: RoleOption,
     unit: UnitOption,
@@ -587,23 +690,30 @@ def record_events(
     as_json: JsonOption = False,
 ) -> None:
     """当前可执行的事件 (events this actor may fire now, and why not the others)."""
-
-    def run() -> None:
-        options = _engine(db, definitions).events_for(record_id, _actor(actor, role, unit))
+    with user_errors():
+        who = _actor(actor, role, unit)
+        with _opened(db, definitions) as engine:
+            options = engine.events_for(record_id, who)
         if as_json:
             _print_json([o.to_json() for o in options])
             return
-        table = Table("事件 event", "可执行 available", "字段 fields (* required)", "原因 why not")
+        table = _table("事件 event", "可执行 available", "字段 fields (* required)", "原因 why not")
         for o in options:
-            table.add_row(
-                f"{o.label} ({o.event})", "是" if o.available else "否", ", ".join(o.payload_fields), o.reason
+            _row(
+                table,
+                f"{o.label} ({o.event})",
+                "是 yes" if o.available else "否 no",
+                ", ".join(o.payload_fields),
+                o.reason,
             )
         out.print(table)
 
-    _run(run)
+
+# -------------------------------------------------------------------------------- audit
 
 
-# ------------------------------------------------------------------------------- audit
+def _problems_json(problems: Iterable[Problem]) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(p) for p in problems]
 
 
 @audit_app.command("verify")
@@ -615,39 +725,29 @@ def audit_verify(
     definitions: DefsOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """校验所有记录的历史未被篡改 (verify every hash chain and projection; exit 1 naming each altered record)."""
+    """校验历史未被篡改 (verify every hash chain and projection; exit 1 naming each altered record)."""
     from workflow import audit
 
-    def run() -> None:
-        engine = _engine(db, definitions)
+    with user_errors(), _opened(db, definitions) as engine:
+        heads = audit.read_checkpoint(checkpoint) if checkpoint is not None else None
         report = audit.verify(engine.registry, engine.iter_history_rows(), real_time=not engine.simulated)
         problems = list(report.problems)
-        if checkpoint is not None:
-            heads = audit.read_checkpoint(checkpoint)
+        if heads is not None:
             problems.extend(audit.verify_checkpoint(heads, engine.store.iter_event_hashes()))
         if as_json:
             _print_json(
-                {
-                    "records": report.records,
-                    "events": report.events,
-                    "problems": [p.__dict__ for p in problems]
-                    if False
-                    else [{"record_id": p.record_id, "kind": p.kind, "detail": p.detail} for p in problems],
-                }
+                {"records": report.records, "events": report.events, "problems": _problems_json(problems)}
             )
         else:
             for problem in problems:
                 typer.echo(f"篡改 TAMPERED {problem}", err=True)
-            status = (
-                "完好 intact"
-                if not problems
-                else f"{len({p.record_id for p in problems})} 条记录有问题 records with problems"
+            damaged = len({p.record_id for p in problems})
+            status = f"{damaged} 条记录有问题 records with problems" if problems else "完好 intact"
+            typer.echo(
+                f"已校验 checked {report.records} 条记录 records, {report.events} 条历史 events: {status}"
             )
-            typer.echo(f"已校验 checked {report.records} records, {report.events} events: {status}")
         if problems:
             raise typer.Exit(1)
-
-    _run(run)
 
 
 @audit_app.command("replay")
@@ -662,41 +762,28 @@ def audit_replay(
     """重放历史并与存储比对 (re-run every stored command through the decision function)."""
     from workflow import audit
 
-    def run() -> None:
-        engine = _engine(db, definitions)
-        problems: list[audit.Problem] = []
-        count = 0
+    with user_errors(), _opened(db, definitions) as engine:
         if record_ids:
-            for record_id in record_ids:
-                events = engine.store.history(record_id)
-                if not events:
-                    fail(f"记录 {record_id} 不存在 (record not found)", 3)
-                count += 1
-                problems.extend(audit.replay(engine.registry, events))
+            histories = [_stored_history(engine, record_id) for record_id in record_ids]
         else:
-            for _record, events in engine.iter_history_rows():
-                if events:
-                    count += 1
-                    problems.extend(audit.replay(engine.registry, events))
+            histories = [events for _record, events in engine.iter_history_rows() if events]
+        problems = [p for events in histories for p in audit.replay(engine.registry, events)]
         if as_json:
-            _print_json(
-                {
-                    "records": count,
-                    "problems": [
-                        {"record_id": p.record_id, "kind": p.kind, "detail": p.detail} for p in problems
-                    ],
-                }
-            )
+            _print_json({"records": len(histories), "problems": _problems_json(problems)})
         else:
             for problem in problems:
                 typer.echo(f"不一致 DIVERGED {problem}", err=True)
-            typer.echo(
-                f"已重放 replayed {count} records: {'一致 identical' if not problems else f'{len(problems)} differences'}"
-            )
+            status = f"{len(problems)} 处不一致 differences" if problems else "一致 identical"
+            typer.echo(f"已重放 replayed {len(histories)} 条记录 records: {status}")
         if problems:
             raise typer.Exit(1)
 
-    _run(run)
+
+def _stored_history(engine: Engine, record_id: str) -> list[StoredEvent]:
+    events = engine.store.history(record_id)
+    if not events:
+        raise RecordNotFound(record_id)
+    return events
 
 
 @audit_app.command("checkpoint")
@@ -705,47 +792,36 @@ def audit_checkpoint(file: Path, db: DbOption = None, definitions: DefsOption = 
     from storage.db import redact
     from workflow import audit
 
-    def run() -> None:
-        engine = _engine(db, definitions)
+    with user_errors(), _opened(db, definitions) as engine:
         count, digest = audit.write_checkpoint(
             engine.store.heads(), file, at=engine.clock.now(), database=redact(str(engine.store.engine.url))
         )
-        typer.echo(f"检查点已写入 checkpoint written: {file} ({count} records, digest {digest})")
-
-    _run(run)
+        typer.echo(f"检查点已写入 checkpoint written: {file} ({count} 条记录 records, 摘要 digest {digest})")
 
 
-# ------------------------------------------------------------------------------- clock
+# -------------------------------------------------------------------------------- clock
 
 
 @clock_app.command("show")
 def clock_show(db: DbOption = None) -> None:
     """显示当前时间 (show the database's clock)."""
-
-    def run() -> None:
-        engine = _engine(db, None)
-        mode = "模拟 simulated" if engine.simulated else "真实 real"
-        typer.echo(f"{shanghai(engine.clock.now())} (Asia/Shanghai), {mode}")
-
-    _run(run)
+    with user_errors(), _opened(db, None) as engine:
+        mode = "模拟时间 simulated" if engine.simulated else "真实时间 real time"
+        typer.echo(f"当前时间 now: {shanghai(engine.clock.now())} (Asia/Shanghai), {mode}")
 
 
 @clock_app.command("advance")
 def clock_advance(
-    days: Annotated[int, typer.Option(min=0)] = 0,
-    hours: Annotated[int, typer.Option(min=0)] = 0,
+    days: Annotated[int, typer.Option(min=0, help="天数 days")] = 0,
+    hours: Annotated[int, typer.Option(min=0, help="小时数 hours")] = 0,
     to: Annotated[str | None, typer.Option("--to", help="前进到 move to, e.g. 2026-09-01T09:00")] = None,
     db: DbOption = None,
 ) -> None:
     """推进演练库的模拟时间 (move a drill database's simulated time forward)."""
-
-    def run() -> None:
-        engine = _engine(db, None)
+    with user_errors(), _opened(db, None) as engine:
         target = parse_when(to) if to else engine.clock.now() + dt.timedelta(days=days, hours=hours)
         now = engine.advance_clock(target)
-        typer.echo(f"模拟时间 simulated now: {shanghai(now)}")
-
-    _run(run)
+        typer.echo(f"模拟时间 simulated now: {shanghai(now)} (Asia/Shanghai)")
 
 
 @app.command()
@@ -757,21 +833,18 @@ def tick(
     definitions: DefsOption = None,
 ) -> None:
     """执行一次期限巡检 (run one sweep: expire due deadlines)."""
-
-    def run() -> None:
-        engine = _engine(db, definitions)
+    with user_errors(), _opened(db, definitions) as engine:
         if now is not None:
             engine.advance_clock(parse_when(now))
         result = engine.run_due()
         typer.echo(
-            f"{shanghai(engine.clock.now())}: 到期处理 fired {result.fired}, skipped {result.skipped}, errors {len(result.errors)}"
+            f"{shanghai(engine.clock.now())} (Asia/Shanghai): 到期处理 fired {result.fired}，"
+            f"跳过 skipped {result.skipped}，错误 errors {len(result.errors)}"
         )
         for error in result.errors:
             typer.echo(f"错误 error: {error}", err=True)
         if result.errors:
             raise typer.Exit(1)
-
-    _run(run)
 
 
 @app.command()
@@ -783,7 +856,7 @@ def demo(
         "demo-output"
     ),
 ) -> None:
-    """演示：在模拟时钟上走完几条记录的生命周期 (demo: records through their lifecycle on a simulated clock)."""
+    """演示：在模拟时钟上走完几条记录的生命周期 (demo: records through their lifecycle, simulated clock)."""
     from workflow.demo import run_demo
 
     def run() -> None:
@@ -799,9 +872,19 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("已中断 interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # a bug, not a user error: one line for people, the traceback in the log
-        import structlog
+    except Exception as exc:  # a bug, not a user error: one line for people, the traceback with -v
+        if settings.verbose:
+            import structlog
 
-        structlog.get_logger("chengxin").exception("internal error")
-        typer.echo(f"内部错误 internal error: {type(exc).__name__}: {exc}", err=True)
+            structlog.get_logger("chengxin").exception("internal error")
+        detail = " ".join(str(exc).split())
+        typer.echo(
+            f"内部错误 internal error: {type(exc).__name__}: {detail} (这是程序缺陷 a bug; "
+            "run again with -v for the traceback)",
+            err=True,
+        )
         sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

@@ -32,10 +32,14 @@ def local_date(definition: Definition, when: dt.datetime) -> dt.date:
     return when.astimezone(_zone(definition.timezone)).date()
 
 
+def at_local_time(definition: Definition, day: dt.date, clock_time: dt.time) -> dt.datetime:
+    """``day`` at ``clock_time`` in the definition's time zone, as a UTC instant."""
+    return dt.datetime.combine(day, clock_time, tzinfo=_zone(definition.timezone)).astimezone(UTC)
+
+
 def due_instant(definition: Definition, day: dt.date) -> dt.datetime:
     """The instant a period whose last day is ``day`` ends."""
-    local = dt.datetime.combine(day, definition.deadline_time, tzinfo=_zone(definition.timezone))
-    return local.astimezone(UTC)
+    return at_local_time(definition, day, definition.deadline_time)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,17 +166,42 @@ def resume(
 
 
 def extend(
-    definition: Definition, calendar: WorkingCalendar, spec: DeadlineSpec, due_at: dt.datetime, extra: int
+    definition: Definition, calendar: WorkingCalendar, spec: DeadlineSpec, basis_before: Mapping[str, Any], extra: int
 ) -> Due:
-    """The due time moved on by ``extra`` working days from the current due day."""
-    last = local_date(definition, due_at)
-    due = calendar.add_working_days(last, extra)
-    basis = _basis(spec.label, spec.legal_basis, due, Period(working_days=extra), None)
+    """The due time moved on by ``extra`` working days (counted on from the same start day).
+
+    Adding working days is associative, so the extended deadline is the original start plus
+    the original and extra working days together; that keeps it recomputable from its basis.
+    """
+    start = dt.date.fromisoformat(str(basis_before["start"]))
+    total = int(basis_before.get("count", {}).get("working_days", 0)) + extra
+    due = calendar.add_working_days(start, total)
+    basis = _basis(spec.label, spec.legal_basis, due, Period(working_days=total), basis_before.get("anchor"))
     basis["extended_by"] = extra
     return Due(
         due_at=due_instant(definition, due.due),
         unit="working_days",
         amount=extra,
+        provisional=due.provisional,
+        basis=basis,
+    )
+
+
+def recompute(definition: Definition, calendar: WorkingCalendar, spec: DeadlineSpec, basis_before: Mapping[str, Any]) -> Due:
+    """The same period from the same start, under the calendar as it is known now."""
+    count = dict(basis_before.get("count", {}))
+    period = Period(**count)
+    start = dt.date.fromisoformat(str(basis_before["start"]))
+    due = add_plain(calendar, start, period)
+    basis = _basis(spec.label, spec.legal_basis, due, period, basis_before.get("anchor"))
+    for key in ("resumed", "extended_by"):
+        if key in basis_before:
+            basis[key] = basis_before[key]
+    unit, amount = ("working_days", period.working_days) if period.working_days else ("days", (due.due - start).days)
+    return Due(
+        due_at=due_instant(definition, due.due),
+        unit=unit,
+        amount=amount,
         provisional=due.provisional,
         basis=basis,
     )

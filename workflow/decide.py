@@ -32,7 +32,9 @@ from workflow.guards import GuardContext, refusals
 from workflow.machines import machines_for
 
 EXPIRED_EVENT = "@deadline_expired"
-INTERNAL_EVENTS = frozenset({EXPIRED_EVENT})
+REMINDER_EVENT = "@reminder"
+RECOMPUTED_EVENT = "@deadline_recomputed"
+INTERNAL_EVENTS = frozenset({EXPIRED_EVENT, REMINDER_EVENT, RECOMPUTED_EVENT})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +67,8 @@ class OpenDeadline:
     paused_at: dt.datetime | None = None
     remaining: int | None = None
     id: int | None = None
+    basis: Mapping[str, Any] = field(default_factory=dict)
+    reminded: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,7 +84,7 @@ class Snapshot:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeadlineEffect:
-    action: str  # start | pause | resume | extend | recompute | expire | close
+    action: str  # start | pause | resume | extend | recompute | expire | close | remind
     name: str
     due_at: dt.datetime | None = None
     unit: str | None = None
@@ -90,9 +94,15 @@ class DeadlineEffect:
     provisional: bool = False
     outcome: str | None = None  # close: met | met_late | expired | cancelled
     basis: Mapping[str, Any] = field(default_factory=dict)
+    rung: str | None = None  # remind: the rung that fired
+    superseded: tuple[str, ...] = ()  # remind: earlier rungs that will never fire
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"action": self.action, "name": self.name}
+        if self.rung is not None:
+            out["rung"] = self.rung
+        if self.superseded:
+            out["superseded"] = list(self.superseded)
         if self.due_at is not None:
             out["due_at"] = self.due_at.astimezone(dt.UTC).isoformat()
         for key in ("unit", "amount", "remaining", "extended", "outcome"):
@@ -112,11 +122,14 @@ class NoticeEffect:
     recipients: tuple[str, ...]
     deadline: str | None = None
     missing: tuple[str, ...] = ()  # recipient expressions that named no unit on this record
+    rung: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"template": self.template, "to": list(self.recipients)}
         if self.deadline:
             out["deadline"] = self.deadline
+        if self.rung:
+            out["rung"] = self.rung
         if self.missing:
             out["missing"] = list(self.missing)
         return out
@@ -215,7 +228,9 @@ def _depends_on(definition: Definition, spec: DeadlineSpec) -> set[str]:
     return fields
 
 
-def _recipients(notice: Notice, data: Mapping[str, Any], actors: Mapping[str, Any]) -> NoticeEffect:
+def _recipients(
+    notice: Notice, data: Mapping[str, Any], actors: Mapping[str, Any], rung: str | None = None
+) -> NoticeEffect:
     units: list[str] = []
     missing: list[str] = []
     for expr in notice.to:
@@ -310,8 +325,8 @@ def decide(
                     command.event,
                     available_events(definition, before_tracks),
                 )
-        if spec is None:
-            clean = clean_payload(definition, command.event, {}, {})
+        if spec is None:  # an internal event of the engine: its payload is the engine's own
+            clean = CleanPayload(values=dict(command.payload), personal={})
         elif probe:
             clean = clean_payload(definition, command.event, {}, {})
         else:
@@ -445,7 +460,7 @@ def _deadline_effects(
     for name, dspec in definition.deadlines.items():
         was, running = holds(dspec.while_, before), holds(dspec.while_, after)
         current = open_deadlines.get(name)
-        expiring = command.deadline == name
+        expiring = command.deadline == name and command.event not in {REMINDER_EVENT, RECOMPUTED_EVENT}
         if running and current is None:
             due = dl.start_deadline(definition, calendar, dspec, data, now)
             if due is None:
@@ -511,6 +526,25 @@ def _deadline_effects(
                 )
         if spec is not None and spec.extends_deadline == name:
             effects.append(_extension(definition, calendar, dspec, current, int(payload["working_days"])))
+    if command.event == REMINDER_EVENT:
+        effects.append(_reminder(definition, command, open_deadlines, record_id))
+    elif command.event == RECOMPUTED_EVENT:
+        current = open_deadlines.get(command.deadline or "")
+        if current is None:
+            raise GuardRefused(record_id, command.event, [f"期限 {command.deadline} 未在进行中 (that deadline is not running)"])
+        dspec = definition.deadlines[current.name]
+        due = dl.recompute(definition, calendar, dspec, current.basis)
+        effects.append(
+            DeadlineEffect(
+                action="recompute",
+                name=current.name,
+                due_at=due.due_at,
+                unit=due.unit,
+                amount=due.amount,
+                provisional=due.provisional,
+                basis={**due.basis, "reason": "holiday table loaded"},
+            )
+        )
     if spec is not None and spec.extends_deadline and not any(e.action == "extend" for e in effects):
         raise GuardRefused(
             record_id,
@@ -518,6 +552,19 @@ def _deadline_effects(
             [f"期限 {spec.extends_deadline} 未在进行中 (that deadline is not running)"],
         )
     return effects
+
+
+def _reminder(
+    definition: Definition, command: Command, open_deadlines: Mapping[str, OpenDeadline], record_id: str
+) -> DeadlineEffect:
+    current = open_deadlines.get(command.deadline or "")
+    rung = str(command.payload.get("rung", ""))
+    spec = definition.deadlines.get(command.deadline or "")
+    ladder = definition.ladders.get(spec.ladder or "") if spec else None
+    if current is None or ladder is None or rung not in {r.name for r in ladder.rungs}:
+        raise GuardRefused(record_id, command.event, [f"没有可发送的提醒 {command.deadline}/{rung} (no such reminder)"])
+    superseded = tuple(str(name) for name in command.payload.get("superseded", ()))
+    return DeadlineEffect(action="remind", name=current.name, rung=rung, superseded=superseded)
 
 
 def _extension(
@@ -536,7 +583,7 @@ def _extension(
             remaining=(current.remaining or 0) + extra,
             extended=current.extended + extra,
         )
-    due = dl.extend(definition, calendar, dspec, current.due_at, extra)
+    due = dl.extend(definition, calendar, dspec, current.basis, extra)
     return DeadlineEffect(
         action="extend",
         name=dspec.name,
@@ -559,6 +606,22 @@ def _notices(
     for effect in effects:
         if effect.action == "start":
             wanted.extend(definition.deadlines[effect.name].on_start_notices)
-    if command.deadline is not None and command.deadline in definition.deadlines:
+    found = []
+    if command.event == REMINDER_EVENT and command.deadline in definition.deadlines:
+        dspec = definition.deadlines[command.deadline]
+        ladder = definition.ladders[dspec.ladder or ""]
+        rung = next(r for r in ladder.rungs if r.name == command.payload.get("rung"))
+        for notice in rung.notices:
+            found.append(_recipients(notice, data, actors, rung=rung.name))
+            if found[-1].deadline is None:
+                found[-1] = NoticeEffect(
+                    template=notice.template,
+                    recipients=found[-1].recipients,
+                    deadline=command.deadline,
+                    missing=found[-1].missing,
+                    rung=rung.name,
+                )
+        return found
+    if command.deadline is not None and command.deadline in definition.deadlines and command.event != RECOMPUTED_EVENT:
         wanted.extend(definition.deadlines[command.deadline].on_expiry_notices)
     return [_recipients(notice, data, actors) for notice in wanted]

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from sqlalchemy.engine import Connection
 
 from definitions.model import MAIN_TRACK, Definition
 from storage import db as storage_db
-from storage.errors import DuplicateIdempotencyKey, DuplicateRecordId, VersionConflict
+from storage.errors import DuplicateIdempotencyKey, DuplicateRecordId, StorageBusy, VersionConflict
 from storage.store import Store
 from storage.values import (
     CommandWrite,
@@ -35,14 +36,16 @@ from storage.values import (
     DeadlineUpdate,
     OutboxInsert,
     RecordWrite,
+    ReminderInsert,
     StoredDeadline,
     StoredEvent,
     StoredRecord,
 )
-from workflow import notices
+from workflow import notices, reminders
 from workflow.clock import Clock, ManualClock, SystemClock, parse_when, shanghai
 from workflow.decide import (
     EXPIRED_EVENT,
+    REMINDER_EVENT,
     Actor,
     Command,
     Decision,
@@ -63,6 +66,7 @@ from workflow.errors import (
     WorkflowError,
 )
 from workflow.history import GENESIS, event_hash, request_fingerprint
+from workflow.calendar import WorkingCalendar
 from workflow.registry import Registry
 from workflow.views import (
     EventOption,
@@ -88,6 +92,9 @@ class SweepResult:
     fired: int
     skipped: int
     errors: Sequence[str]
+
+
+LATE_AFTER = dt.timedelta(minutes=15)  # a rung fired later than this after its time is recorded as late
 
 
 class Engine:
@@ -351,8 +358,12 @@ class Engine:
         idempotency_key: str | None,
         fingerprint: str | None,
         expected_version: int | None,
-    ) -> RecordView:
-        loaded = self.store.load(record_id)
+        *,
+        conn: Connection | None = None,
+    ) -> RecordView | None:
+        """Load, decide, persist. With ``conn`` all of it happens in the caller's transaction
+        (the sweep's claim) with the record row locked, and nothing is read back."""
+        loaded = self.store.load(record_id, conn=conn, lock=conn is not None)
         if loaded is None:
             raise RecordNotFound(record_id)
         record, open_rows = loaded
@@ -368,11 +379,11 @@ class Engine:
             definition, record, open_rows, decision, command, now, record_id, idempotency_key, fingerprint
         )
         try:
-            self.store.commit(write)
+            self.store.commit(write, conn=conn)
         except VersionConflict as exc:
             raise Conflict(record_id, record.version, exc.found) from exc
         self._log(record_id, decision, command.actor, record.state, version=record.version + 1)
-        return self.get(record_id)
+        return None if conn is not None else self.get(record_id)
 
     def _register_definition(self, definition: Definition, now: dt.datetime) -> None:
         stored = self.store.register_definition(
@@ -497,7 +508,9 @@ class Engine:
             head_hash=digest,
             expected_version=record.version if record else None,
         )
-        inserts, updates = _deadline_writes(decision.deadlines, open_rows, now, seq)
+        inserts, updates, fired = _deadline_writes(
+            definition, self.registry.calendar(definition), decision.deadlines, open_rows, now, seq
+        )
         outbox = self._outbox(definition, record_id, seq, decision, command, now, effects, open_rows)
         return CommandWrite(
             record=rec_write,
@@ -507,6 +520,7 @@ class Engine:
             outbox=outbox,
             personal=decision.personal,
             purge_personal=decision.purge_personal_data,
+            reminders=fired,
         )
 
     def _outbox(
@@ -566,40 +580,99 @@ class Engine:
 
     # -------------------------------------------------------------------- expiry
 
-    def run_due(self, *, limit: int = 1000) -> SweepResult:
-        """Fire what the expiry of every due deadline declares (each in its own transaction)."""
+    def sweep(self, *, limit: int = 1000) -> SweepResult:
+        """Do what is due: expire deadlines, fire reminder rungs — one item per transaction.
+
+        Each item is claimed with a row lock that other engine processes skip (PostgreSQL
+        ``FOR UPDATE SKIP LOCKED``; SQLite's write lock serialises sweeps), and fired in the
+        same transaction, so a process killed mid-item leaves it for the next sweep. Unique
+        keys (history sequence, reminder per rung and due date) make a second firing
+        impossible even if two sweeps raced. The cost is one indexed look-up per due item,
+        whatever the number of pending deadlines.
+        """
         now = self.clock.now()
         fired = skipped = 0
         errors: list[str] = []
-        for row in self.store.due_deadlines(now, limit=limit):
+        failed: set[int] = set()  # items that failed this sweep are not claimed again in it
+        while fired + skipped + len(errors) < limit:
+            claimed: StoredDeadline | None = None
             try:
-                if self.expire(row):
-                    fired += 1
-                else:
-                    skipped += 1
-            except (Conflict, TransitionNotAllowed) as exc:
+                with self.store.writing() as conn:
+                    claimed = self.store.claim_due(conn, now, exclude=failed)
+                    if claimed is None:
+                        break
+                    outcome = self._fire_due(conn, claimed, now)
+            except (Conflict, StorageBusy) as exc:
+                # Another writer got there first; the item is looked at again by the next sweep.
+                failed.add(claimed.id if claimed else -1)
                 skipped += 1
-                log.info("expiry skipped", record_id=row.record_id, deadline=row.name, reason=str(exc))
+                log.info("sweep item deferred", deadline_id=claimed.id if claimed else None, reason=str(exc))
+                continue
             except WorkflowError as exc:
-                errors.append(f"{row.record_id}/{row.name}: {exc}")
-                log.error("expiry failed", record_id=row.record_id, deadline=row.name, error=str(exc))
+                failed.add(claimed.id if claimed else -1)
+                errors.append(f"{claimed.record_id}/{claimed.name}: {exc}" if claimed else str(exc))
+                log.error("sweep item failed", deadline_id=claimed.id if claimed else None, error=str(exc))
+                continue
+            if outcome:
+                fired += 1
+            else:
+                skipped += 1
         return SweepResult(fired=fired, skipped=skipped, errors=errors)
 
-    def expire(self, row: StoredDeadline) -> bool:
-        """Let one due deadline expire; False when it was no longer due (met meanwhile)."""
-        loaded = self.store.load(row.record_id)
+    def run_due(self, *, limit: int = 1000) -> SweepResult:
+        """Deprecated name of ``sweep``."""
+        return self.sweep(limit=limit)
+
+    def _fire_due(self, conn: Connection, row: StoredDeadline, now: dt.datetime) -> bool:
+        """Fire the one thing due on a claimed deadline: its expiry, else its latest due rung."""
+        loaded = self.store.load(row.record_id, conn=conn, lock=True)
         if loaded is None:
             return False
         record, open_rows = loaded
-        current = next((d for d in open_rows if d.id == row.id), None)
-        if current is None or current.status != "active" or current.due_at > self.clock.now():
-            return False
         definition = self.registry.get(record.definition_name, record.definition_version)
         spec = definition.deadlines.get(row.name)
-        event = spec.on_expiry_event if spec and spec.on_expiry_event else EXPIRED_EVENT
-        command = Command(event=event, actor=SYSTEM, deadline=row.name)
-        self._apply(record.id, command, None, None, record.version)
+        if row.status == "active" and row.due_at <= now:
+            event = spec.on_expiry_event if spec and spec.on_expiry_event else EXPIRED_EVENT
+            try:
+                self._apply(record.id, Command(event=event, actor=SYSTEM, deadline=row.name), None, None, None, conn=conn)
+            except TransitionNotAllowed:
+                self._apply(record.id, Command(event=EXPIRED_EVENT, actor=SYSTEM, deadline=row.name), None, None, None, conn=conn)
+            return True
+        if spec is None:
+            self.store.set_next_at(conn, row.id, None)
+            return False
+        calendar = self.registry.calendar(definition)
+        fire, superseded = reminders.choose(definition, calendar, spec, row.status, row.due_at, row.reminded, now)
+        if fire is None:
+            self.store.set_next_at(
+                conn, row.id, reminders.next_at(definition, calendar, spec, row.status, row.due_at, row.reminded)
+            )
+            return False
+        payload = {
+            "deadline": row.name,
+            "rung": fire.rung.name,
+            "scheduled_at": fire.at.isoformat(),
+            "late": (now - fire.at) > LATE_AFTER,
+            "superseded": [r.rung.name for r in superseded],
+        }
+        self._apply(
+            record.id,
+            Command(event=REMINDER_EVENT, actor=SYSTEM, deadline=row.name, payload=payload),
+            None,
+            None,
+            None,
+            conn=conn,
+        )
         return True
+
+    def expire(self, row: StoredDeadline) -> bool:
+        """Let one due deadline expire now; False when it was no longer due (met meanwhile)."""
+        with self.store.writing() as conn:
+            loaded = self.store.load(row.record_id, conn=conn, lock=True)
+            current = next((d for d in loaded[1] if d.id == row.id), None) if loaded else None
+            if current is None or current.status != "active" or current.due_at > self.clock.now():
+                return False
+            return self._fire_due(conn, current, self.clock.now())
 
     # --------------------------------------------------------------------- reads
 
@@ -791,6 +864,8 @@ def _snapshot(record: StoredRecord, open_rows: Sequence[StoredDeadline]) -> Snap
                 extended=row.extended,
                 paused_at=row.paused_at,
                 remaining=row.remaining,
+                basis=dict(row.basis),
+                reminded=tuple(row.reminded),
             )
             for row in open_rows
         },
@@ -798,11 +873,18 @@ def _snapshot(record: StoredRecord, open_rows: Sequence[StoredDeadline]) -> Snap
 
 
 def _deadline_writes(
-    effects: Sequence[DeadlineEffect], open_rows: Sequence[StoredDeadline], now: dt.datetime, seq: int
-) -> tuple[list[DeadlineInsert], list[DeadlineUpdate]]:
+    definition: Definition,
+    calendar: WorkingCalendar,
+    effects: Sequence[DeadlineEffect],
+    open_rows: Sequence[StoredDeadline],
+    now: dt.datetime,
+    seq: int,
+) -> tuple[list[DeadlineInsert], list[DeadlineUpdate], list[ReminderInsert]]:
+    """Turn a decision's deadline effects into row inserts and updates, keeping ``next_at`` right."""
     by_name = {row.name: row for row in open_rows}
     inserts: dict[str, dict[str, Any]] = {}
     updates: dict[int, dict[str, Any]] = {}
+    fired: list[ReminderInsert] = []
     for effect in effects:
         if effect.action == "start":
             assert effect.due_at is not None
@@ -828,7 +910,9 @@ def _deadline_writes(
         if effect.action == "pause":
             values.update(status="paused", paused_at=now, remaining=effect.remaining)
         elif effect.action in {"resume", "recompute"}:
-            values.update(status="active", due_at=effect.due_at, paused_at=None, remaining=None)
+            assert effect.due_at is not None
+            status = "expired" if row.status == "expired" and effect.due_at <= now else "active"
+            values.update(status=status, due_at=effect.due_at, paused_at=None, remaining=None)
             values.update(provisional=effect.provisional, basis=dict(effect.basis))
         elif effect.action == "extend":
             values["extended"] = effect.extended
@@ -845,7 +929,44 @@ def _deadline_writes(
             values["status"] = "expired"
         elif effect.action == "close":
             values.update(status=effect.outcome, closed_at=now, closed_seq=seq)
+        elif effect.action == "remind" and effect.rung is not None:
+            done = [*row.reminded, effect.rung, *effect.superseded]
+            values["reminded"] = list(dict.fromkeys(done))
+            spec = definition.deadlines.get(row.name)
+            ladder = definition.ladders.get(spec.ladder or "") if spec else None
+            times = {r.name: reminders.rung_time(definition, calendar, r, row.due_at) for r in (ladder.rungs if ladder else ())}
+            for name, outcome in ((effect.rung, "sent"), *((n, "superseded") for n in effect.superseded)):
+                fired.append(
+                    ReminderInsert(
+                        deadline_id=row.id,
+                        rung=name,
+                        due_at=row.due_at,
+                        scheduled_at=times.get(name, now),
+                        outcome=outcome,
+                    )
+                )
+    for name, values in inserts.items():
+        spec = definition.deadlines.get(name)
+        if values["status"] == "active":
+            values["next_at"] = reminders.next_at(definition, calendar, spec, "active", values["due_at"], ())
+    for row in open_rows:
+        values = updates.get(row.id)
+        if not values:
+            continue
+        due_changed = "due_at" in values and values["due_at"] != row.due_at
+        if due_changed:
+            values["reminded"] = []  # a new due date gets a fresh ladder
+        status = values.get("status", row.status)
+        values["next_at"] = reminders.next_at(
+            definition,
+            calendar,
+            definition.deadlines.get(row.name),
+            status,
+            values.get("due_at", row.due_at),
+            values.get("reminded", row.reminded),
+        )
     return (
         [DeadlineInsert(**v) for v in inserts.values()],
         [DeadlineUpdate(id=i, values=v) for i, v in updates.items() if v],
+        fired,
     )
