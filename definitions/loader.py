@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -36,6 +36,7 @@ from definitions.model import (
     Period,
     PublicationPeriod,
     PublicationRegime,
+    ReportItem,
     Role,
     Rung,
     Schedule,
@@ -46,6 +47,8 @@ from definitions.model import (
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "workflows"
 UNINHERITED = ("name", "version", "effective_from", "extends")
+# Values that replace the inherited one whole: a period changes its unit, a cron rule its fields.
+ATOMIC = frozenset({"period", "extendable_to", "answer_within", "cron"})
 
 Path_ = tuple[str | int, ...]
 
@@ -131,7 +134,7 @@ def _merge(parent: _Raw, child: _Raw) -> _Raw:
     lines = dict(parent.lines)
 
     def merge(base: Any, over: Any, path: Path_) -> Any:
-        if isinstance(base, dict) and isinstance(over, dict):
+        if isinstance(base, dict) and isinstance(over, dict) and not (path and path[-1] in ATOMIC):
             result = dict(base)
             for key, value in over.items():
                 if value is None:
@@ -176,13 +179,23 @@ def _reachable(start: str, edges: Mapping[str, set[str]]) -> set[str]:
     return seen
 
 
+TemplateCheck = Callable[[str, "Path | None"], bool]
+
+
 class _Checker:
     """Structural checks that pydantic cannot express: references and reachability."""
 
-    def __init__(self, model: schema.DefinitionModel, raw: _Raw) -> None:
+    def __init__(self, model: schema.DefinitionModel, raw: _Raw, templates: TemplateCheck | None = None) -> None:
         self.model = model
         self.raw = raw
+        self.templates = templates
         self.problems: list[str] = []
+
+    def templates_dir(self) -> Path | None:
+        if self.model.templates_dir is None:
+            return None
+        folder = Path(self.model.templates_dir)
+        return folder if folder.is_absolute() else Path(self.raw.origin).parent / folder
 
     def fail(self, path: Path_, message: str) -> None:
         self.problems.append(f"{self.raw.where(path)}: {message}")
@@ -211,6 +224,8 @@ class _Checker:
 
     def notices(self, path: Path_, notices: Iterable[schema.NoticeModel]) -> None:
         for index, notice in enumerate(notices):
+            if self.templates is not None and not self.templates(notice.template, self.templates_dir()):
+                self.fail((*path, index, "template"), f"no mail template {notice.template!r}")
             if notice.deadline is not None and notice.deadline not in self.model.deadlines:
                 self.fail((*path, index, "deadline"), f"unknown deadline {notice.deadline!r}")
             for recipient in notice.to:
@@ -224,6 +239,8 @@ class _Checker:
     def period(self, path: Path_, period: schema.PeriodModel) -> None:
         if period.field_days:
             self.field_exists((*path, "field_days"), period.field_days, ("int",))
+        if period.field_working_days:
+            self.field_exists((*path, "field_working_days"), period.field_working_days, ("int",))
         if period.publication and not self.model.publication_periods:
             self.fail(path, "a publication period needs 'publication_periods' in the definition")
         if period.by_field and period.by_value is not None:
@@ -328,7 +345,8 @@ class _Checker:
                 if track is None:
                     self.fail((*tpath, "track"), f"unknown track {transition.track!r}")
                     continue
-                self.states_exist(tpath, {transition.track: [*transition.from_, transition.to]})
+                self.states_exist((*tpath, "from"), {transition.track: transition.from_})
+                self.states_exist((*tpath, "to"), {transition.track: [transition.to]})
                 for source in transition.from_:
                     state = track.states.get(source)
                     if state is not None and state.final:
@@ -471,6 +489,7 @@ def _period(model: schema.PeriodModel) -> Period:
         months=model.months or 0,
         years=model.years or 0,
         field_days=model.field_days,
+        field_working_days=model.field_working_days,
         publication=model.publication,
         by_field=model.by_field,
         by_value={key: _period(value) for key, value in (model.by_value or {}).items()},
@@ -636,6 +655,17 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
                 cron=dict(s.cron),
                 answer_within=_period(s.answer_within),
                 units=s.units,
+                report=tuple(
+                    ReportItem(
+                        name=key,
+                        label=item.label,
+                        active=item.active,
+                        track=item.state.split(":")[0] if item.state else None,
+                        state=item.state.split(":")[1] if item.state else None,
+                        definition=item.definition,
+                    )
+                    for key, item in s.report.items()
+                ),
                 legal_basis=s.legal_basis,
             )
             for name, s in model.schedules.items()
@@ -658,12 +688,16 @@ def canonical_json(data: Mapping[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=default)
 
 
-def _finish(raw: _Raw, source: str) -> Definition:
+def _finish(raw: _Raw, source: str, templates: TemplateCheck | None = None) -> Definition:
     try:
         model = schema.DefinitionModel.model_validate(raw.data)
     except ValidationError as exc:
         raise DefinitionError(_pydantic_problems(raw, exc)) from exc
-    problems = _Checker(model, raw).run()
+    if model.templates_dir is not None and templates is not None:
+        folder = _Checker(model, raw).templates_dir()
+        if folder is not None and not folder.is_dir():
+            raise DefinitionError([f"{raw.where(('templates_dir',))}: templates_dir {folder} is not a folder"])
+    problems = _Checker(model, raw, templates).run()
     if problems:
         raise DefinitionError(problems)
     resolved = {key: value for key, value in raw.data.items() if key != "extends"}
@@ -672,13 +706,21 @@ def _finish(raw: _Raw, source: str) -> Definition:
 
 
 def resolved_json(definition_source: Mapping[str, Any]) -> str:
-    return canonical_json({key: value for key, value in definition_source.items() if key != "extends"})
+    """The resolved document as JSON in its written order (states, events and enum values keep their order)."""
+
+    def default(value: object) -> str:
+        if isinstance(value, dt.date | dt.time):
+            return value.isoformat()
+        raise TypeError(f"cannot serialise {type(value).__name__} in a definition")
+
+    body = {key: value for key, value in definition_source.items() if key != "extends"}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=default)
 
 
 @dataclass(frozen=True, slots=True)
 class LoadedDefinition:
     definition: Definition
-    resolved: str  # canonical JSON of the resolved document (what the sha256 is taken over)
+    resolved: str  # the resolved document as ordered JSON; its sha256 is taken over the canonical form
 
 
 def _files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -689,8 +731,13 @@ def _files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def load_paths(paths: Iterable[Path], *, base: Iterable[LoadedDefinition] = ()) -> list[LoadedDefinition]:
+def load_paths(
+    paths: Iterable[Path], *, base: Iterable[LoadedDefinition] = (), templates: TemplateCheck | None = None
+) -> list[LoadedDefinition]:
     """Load every definition file under ``paths``; ``extends`` may point to ``base`` or to each other.
+
+    ``templates(name, templates_dir)`` says whether a mail template exists; the engine passes
+    the notification catalogue's answer so that an unknown template is a load-time error.
 
     Raises:
         DefinitionError: with every problem found, each as ``file:line: message``.
@@ -728,6 +775,7 @@ def load_paths(paths: Iterable[Path], *, base: Iterable[LoadedDefinition] = ()) 
         for b in base
     }
     resolved: dict[tuple[str, int], _Raw] = {}
+    cyclic: set[tuple[str, int]] = set()
 
     def resolve(key: tuple[str, int], chain: tuple[tuple[str, int], ...]) -> _Raw | None:
         if key in resolved:
@@ -742,11 +790,14 @@ def load_paths(paths: Iterable[Path], *, base: Iterable[LoadedDefinition] = ()) 
         parent_name, _, parent_version = parent_ref.partition("@")
         parent_key = (parent_name, int(parent_version)) if parent_version.isdigit() else (parent_name, -1)
         if parent_key in chain:
+            cyclic.update(chain)
             problems.append(
                 f"{raw.where(('extends',))}: 'extends' makes a cycle: {' → '.join(f'{n}@{v}' for n, v in (*chain, parent_key))}"
             )
             return None
         parent = resolve(parent_key, (*chain, parent_key))
+        if parent is None and (parent_key in cyclic or parent_key in raws or parent_key in base_raw):
+            return None  # the parent's own problem is reported already
         if parent is None:
             problems.append(
                 f"{raw.where(('extends',))}: extends {parent_ref!r}, which is not a known definition"
@@ -762,7 +813,7 @@ def load_paths(paths: Iterable[Path], *, base: Iterable[LoadedDefinition] = ()) 
         if merged is None:
             continue
         try:
-            definition = _finish(merged, raw.origin)
+            definition = _finish(merged, raw.origin, templates)
         except DefinitionError as exc:
             problems.extend(exc.problems)
             continue
@@ -772,9 +823,9 @@ def load_paths(paths: Iterable[Path], *, base: Iterable[LoadedDefinition] = ()) 
     return sorted(loaded, key=lambda item: (item.definition.name, item.definition.version))
 
 
-def load_bundled() -> list[LoadedDefinition]:
+def load_bundled(templates: TemplateCheck | None = None) -> list[LoadedDefinition]:
     """The definitions shipped with chengxin (``definitions/workflows``)."""
-    return load_paths([BUNDLED_DIR])
+    return load_paths([BUNDLED_DIR], templates=templates)
 
 
 def from_resolved_json(text: str, source: str) -> LoadedDefinition:

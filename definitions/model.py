@@ -102,6 +102,7 @@ class Period:
     months: int = 0
     years: int = 0
     field_days: str | None = None
+    field_working_days: str | None = None
     publication: str | None = None
     by_field: str | None = None
     by_value: Mapping[str, Period] = field(default_factory=dict)
@@ -117,6 +118,8 @@ class Period:
             return f"{self.years}年"
         if self.field_days:
             return f"按字段 {self.field_days} 的日数"
+        if self.field_working_days:
+            return f"按字段 {self.field_working_days} 的工作日数"
         if self.publication:
             return f"公示期{'最短' if self.publication == 'min' else '最长'}期限"
         if self.by_field:
@@ -217,14 +220,27 @@ class EventSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReportItem:
+    """What a supervision round counts: active records, records in a track state, or records of a definition."""
+
+    name: str
+    label: str
+    active: bool | None = None
+    track: str | None = None
+    state: str | None = None
+    definition: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Schedule:
-    """A recurring supervision round (cron fields, Asia/Shanghai)."""
+    """A recurring supervision round (cron fields in the definition's time zone)."""
 
     name: str
     label: str
     cron: Mapping[str, str]
     answer_within: Period
-    units: str  # which units get a round: "all" or a record field such as "responsible_unit"
+    units: str  # which units get a round: a unit field of the records, e.g. "responsible_unit"
+    report: tuple[ReportItem, ...] = ()
     legal_basis: str = ""
 
 

@@ -24,6 +24,7 @@ FIELD_TYPES = (
     "id_number",
     "unit",
     "documents",
+    "string_list",
 )
 
 
@@ -41,6 +42,7 @@ class PeriodModel(_Strict):
     months: int | None = Field(default=None, ge=0)
     years: int | None = Field(default=None, ge=0)
     field_days: str | None = None
+    field_working_days: str | None = None
     publication: Literal["min", "max"] | None = None
     by_field: str | None = None
     by_value: dict[str, PeriodModel] | None = None
@@ -49,13 +51,22 @@ class PeriodModel(_Strict):
     def _exactly_one_unit(self) -> PeriodModel:
         units = [
             name
-            for name in ("working_days", "days", "months", "years", "field_days", "publication", "by_field")
+            for name in (
+                "working_days",
+                "days",
+                "months",
+                "years",
+                "field_days",
+                "field_working_days",
+                "publication",
+                "by_field",
+            )
             if getattr(self, name) is not None
         ]
         if len(units) != 1:
             raise ValueError(
                 "a period needs exactly one of working_days, days, months, years, field_days, "
-                f"publication, by_field; got {', '.join(units) or 'none'}"
+                f"field_working_days, publication, by_field; got {', '.join(units) or 'none'}"
             )
         if (self.by_field is None) != (self.by_value is None):
             raise ValueError("by_field and by_value go together")
@@ -75,7 +86,18 @@ class EnumModel(_Strict):
 
 class FieldModel(_Strict):
     type: Literal[
-        "string", "text", "int", "bool", "date", "enum", "enum_list", "uscc", "id_number", "unit", "documents"
+        "string",
+        "text",
+        "int",
+        "bool",
+        "date",
+        "enum",
+        "enum_list",
+        "uscc",
+        "id_number",
+        "unit",
+        "documents",
+        "string_list",
     ]
     label: str
     required: bool = False
@@ -249,11 +271,38 @@ class PublicationRegimeModel(_Strict):
     by_severity: dict[str, SeverityPeriodModel] = Field(min_length=1)
 
 
+class ReportItemModel(_Strict):
+    """What a supervision round counts for a unit: records that are active, or in a track state."""
+
+    label: str
+    active: bool | None = None
+    state: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*$")
+    definition: str | None = None
+
+    @model_validator(mode="after")
+    def _one_criterion(self) -> ReportItemModel:
+        if sum(x is not None for x in (self.active, self.state, self.definition)) != 1:
+            raise ValueError("a report item counts by exactly one of active, state (track:state), definition")
+        return self
+
+
+DEFAULT_REPORT: dict[str, dict[str, Any]] = {
+    "open_records": {"label": "有效失信记录", "active": True},
+    "overdue_explanations": {"label": "逾期未书面说明", "state": "rectification:explanation_overdue"},
+    "overdue_rectifications": {"label": "逾期未整改", "state": "rectification:rectification_overdue"},
+    "pending_objections": {"label": "异议处理中", "state": "objection:pending"},
+    "ledger_tasks": {"label": "工作台账任务", "definition": "ledger"},
+}
+
+
 class ScheduleModel(_Strict):
     label: str
     cron: dict[Literal["year", "month", "day", "week", "day_of_week", "hour", "minute"], str]
     answer_within: PeriodModel
-    units: str = "all"
+    units: str = "responsible_unit"
+    report: dict[str, ReportItemModel] = Field(
+        default_factory=lambda: {k: ReportItemModel(**v) for k, v in DEFAULT_REPORT.items()}
+    )
     legal_basis: str = Field(min_length=1)
 
 

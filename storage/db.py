@@ -18,9 +18,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
-from storage.errors import DatabaseUnavailable
+from storage.errors import DatabaseUnavailable, InvalidDatabaseUrl
 
 DEFAULT_URL = "sqlite:///chengxin.db"
 ENV_URL = "CHENGXIN_DATABASE_URL"
@@ -69,7 +69,12 @@ def create_engine(url: str | None = None, **options: Any) -> Engine:
         DatabaseUnavailable: the SQLite file's folder does not exist.
     """
     resolved = resolve_url(url)
-    parsed = sa.make_url(resolved)
+    try:
+        parsed = sa.make_url(resolved)
+    except ArgumentError as exc:
+        raise InvalidDatabaseUrl(resolved, "not a URL") from exc
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"} or parsed.get_driver_name() not in {"pysqlite", "psycopg"}:
+        raise InvalidDatabaseUrl(redact(resolved), f"unsupported database {parsed.drivername!r}")
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not Path(database).resolve().parent.is_dir():

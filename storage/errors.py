@@ -13,6 +13,15 @@ class DatabaseUnavailable(StorageError):
         self.url = url
 
 
+class InvalidDatabaseUrl(StorageError):
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(
+            f"无效的数据库 URL (invalid database URL) {url!r}: {detail}; "
+            "allowed: sqlite:///path/to/file.db or postgresql://user@host:5432/database"
+        )
+        self.url = url
+
+
 class SchemaOutdated(StorageError):
     def __init__(self, current: str | None, head: str) -> None:
         super().__init__(

@@ -82,6 +82,11 @@ def _deadline(row: Row[Any]) -> StoredDeadline:
     return StoredDeadline(**values)
 
 
+def _aware(value: dt.datetime) -> dt.datetime:
+    """Aggregates bypass the column type on SQLite and come back naive; they are UTC."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
 def _is_busy(exc: OperationalError) -> bool:
     text = str(exc.orig).lower()
     return "locked" in text or "busy" in text
@@ -513,6 +518,90 @@ class Store:
                 .where(deadline_t.c.status == "active", deadline_t.c.due_at <= now)
                 .order_by(deadline_t.c.due_at, deadline_t.c.id)
                 .limit(limit)
+            )
+            return [_deadline(r) for r in rows]
+
+    def definitions_in_use(self) -> dict[str, tuple[int, dt.datetime]]:
+        """Per definition name: the newest version records use, and when the name was first used."""
+        with self.reading() as c:
+            rows = c.execute(
+                sa.select(
+                    definition_t.c.name,
+                    sa.func.max(definition_t.c.version),
+                    sa.func.min(definition_t.c.registered_at),
+                ).group_by(definition_t.c.name)
+            ).all()
+        return {name: (version, _aware(since)) for name, version, since in rows}
+
+    def distinct_units(self, definition_name: str, *, exclude_states: Sequence[str] = ()) -> list[tuple[str, str | None]]:
+        """(responsible unit, its superior unit) for every unit with a record of that definition not in a final state."""
+        superior = record_t.c.data["superior_unit"].as_string()
+        query = (
+            sa.select(record_t.c.responsible_unit, sa.func.max(superior))
+            .where(record_t.c.definition_name == definition_name, record_t.c.responsible_unit.is_not(None))
+            .group_by(record_t.c.responsible_unit)
+            .order_by(record_t.c.responsible_unit)
+        )
+        if exclude_states:
+            query = query.where(record_t.c.state.not_in(list(exclude_states)))
+        with self.reading() as c:
+            return [(unit, sup) for unit, sup in c.execute(query)]
+
+    def count_records(
+        self,
+        *,
+        definition_name: str,
+        unit: str,
+        active: bool | None = None,
+        track: str | None = None,
+        state: str | None = None,
+        exclude_states: Sequence[str] = (),
+        sample: int = 50,
+    ) -> tuple[int, list[str]]:
+        """How many of a unit's records match, and up to ``sample`` of their ids."""
+        where = [record_t.c.definition_name == definition_name, record_t.c.responsible_unit == unit]
+        if active is not None:
+            where.append(record_t.c.active == active)
+        if exclude_states:
+            where.append(record_t.c.state.not_in(list(exclude_states)))
+        if track is not None and state is not None:
+            where.append(
+                sa.exists().where(state_t.c.record_id == record_t.c.id, state_t.c.track == track, state_t.c.state == state)
+            )
+        with self.reading() as c:
+            total = c.execute(sa.select(sa.func.count()).select_from(record_t).where(*where)).scalar_one()
+            ids = c.execute(sa.select(record_t.c.id).where(*where).order_by(record_t.c.id).limit(sample)).scalars()
+            return int(total), list(ids)
+
+    def set_next_at(self, c: Connection, deadline_id: int, when: dt.datetime | None) -> None:
+        c.execute(sa.update(deadline_t).where(deadline_t.c.id == deadline_id).values(next_at=when))
+
+    def reminders(self, *, record_id: str | None = None) -> list[dict[str, Any]]:
+        q = sa.select(reminder_t).order_by(reminder_t.c.id)
+        if record_id is not None:
+            q = q.where(reminder_t.c.record_id == record_id)
+        with self.reading() as c:
+            return [dict(r._mapping) for r in c.execute(q)]
+
+    def holiday_tables(self) -> list[tuple[int, bool, str, str]]:
+        """(year, provisional, source, YAML text) of every table loaded into this database."""
+        with self.reading() as c:
+            rows = c.execute(sa.select(holiday_t).order_by(holiday_t.c.year))
+            return [(r.year, r.provisional, r.source, r.body) for r in rows]
+
+    def save_holiday_table(self, year: int, provisional: bool, source: str, body: str, at: dt.datetime) -> None:
+        with self.writing() as c:
+            c.execute(sa.delete(holiday_t).where(holiday_t.c.year == year))
+            c.execute(
+                sa.insert(holiday_t).values(year=year, provisional=provisional, source=source, body=body, loaded_at=at)
+            )
+
+    def provisional_deadlines(self) -> list[StoredDeadline]:
+        with self.reading() as c:
+            rows = c.execute(
+                sa.select(deadline_t)
+                .where(deadline_t.c.provisional.is_(True), deadline_t.c.status.in_(("active", "expired")))
+                .order_by(deadline_t.c.id)
             )
             return [_deadline(r) for r in rows]
 

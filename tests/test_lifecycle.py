@@ -56,7 +56,7 @@ def test_exemption_requires_every_fault_tolerance_criterion(h: Harness) -> None:
     rid = h.submitted()
     h.fire(rid, "accept", h.verifier)
     criteria = {
-        "reason_code": "reform_trial",
+        "reason_code": "reform",
         "no_ban_broken": True,
         "no_private_gain": True,
         "no_intent": True,

@@ -62,6 +62,9 @@ def resolve_period(definition: Definition, period: Period, data: Mapping[str, An
     if period.field_days is not None:
         value = data.get(period.field_days)
         return Period(days=int(value)) if isinstance(value, int) and value > 0 else None
+    if period.field_working_days is not None:
+        value = data.get(period.field_working_days)
+        return Period(working_days=int(value)) if isinstance(value, int) and value > 0 else None
     if period.publication is not None:
         finding = data.get("finding_date")
         severity = data.get("severity")
@@ -89,12 +92,24 @@ def period_end(start: dt.date, period: Period) -> dt.date:
     return start + relativedelta(days=period.days, months=period.months, years=period.years)
 
 
+def _count(period: Period) -> dict[str, int]:
+    """The plain amounts of a resolved period, so the due date can be recomputed later."""
+    amounts = (
+        ("working_days", period.working_days),
+        ("days", period.days),
+        ("months", period.months),
+        ("years", period.years),
+    )
+    return {unit: amount for unit, amount in amounts if amount}
+
+
 def _basis(
     spec_label: str, legal_basis: str, due: DueDate, period: Period, anchor: str | None
 ) -> dict[str, Any]:
     return {
         "label": spec_label,
         "period": period.describe(),
+        "count": _count(period),
         "rule": due.rule,
         "start": due.start.isoformat(),
         "anchor": anchor,

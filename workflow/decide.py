@@ -219,8 +219,9 @@ def _by_track(transitions: Sequence[TransitionSpec]) -> list[tuple[str, list[Tra
 def _depends_on(definition: Definition, spec: DeadlineSpec) -> set[str]:
     fields = set(spec.anchor)
     period = spec.period
-    if period.field_days:
-        fields.add(period.field_days)
+    for name in (period.field_days, period.field_working_days):
+        if name:
+            fields.add(name)
     if period.publication:
         fields |= {"finding_date", "severity"}
     if period.by_field:

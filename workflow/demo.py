@@ -141,7 +141,7 @@ def _story(demo: Demo) -> None:
     d.at("2026-05-12")
     for name in RECORDS:
         f(name, "accept", VERIFIER)
-    f("试点", "exempt", VERIFIER, "改革试点中的失误，符合容错纠错情形", reason_code="reform_trial", no_ban_broken=True,
+    f("试点", "exempt", VERIFIER, "改革试点中的失误，符合容错纠错情形", reason_code="reform", no_ban_broken=True,
       no_private_gain=True, no_intent=True, remediated=True, evidence=["河西政务办整改报告"])
     for name in ("住建委", "大寺镇", "人社局", "公务员"):
         f(name, "confirm", VERIFIER, "核查属实，予以记录")

@@ -45,6 +45,7 @@ from workflow import notices, reminders
 from workflow.clock import Clock, ManualClock, SystemClock, parse_when, shanghai
 from workflow.decide import (
     EXPIRED_EVENT,
+    RECOMPUTED_EVENT,
     REMINDER_EVENT,
     Actor,
     Command,
@@ -66,6 +67,7 @@ from workflow.errors import (
     WorkflowError,
 )
 from workflow.history import GENESIS, event_hash, request_fingerprint
+from definitions.holidays import HolidayTable, load_holiday_table, parse_holiday_table
 from workflow.calendar import WorkingCalendar
 from workflow.registry import Registry
 from workflow.views import (
@@ -178,6 +180,9 @@ class Engine:
             )
         registry = Registry.load(definitions)
         registry.merge_stored(store.stored_definitions())
+        registry.add_tables(
+            parse_holiday_table(body, f"database:holiday_table:{year}") for year, _p, _s, body in store.holiday_tables()
+        )
         return cls(store, registry, clock, meta)
 
     def close(self) -> None:
@@ -411,6 +416,74 @@ class Engine:
             changes=[f"{t}:{a}->{b}" for t, a, b in decision.changes],
             version=version,
         )
+
+    def open_system_record(
+        self, definition: Definition, fields: Mapping[str, Any], *, actor: Actor, idempotency_key: str
+    ) -> tuple[str, bool]:
+        """Create a record on the engine's own initiative (a supervision round); (id, created now)."""
+        self._check_definitions()
+        fingerprint = request_fingerprint(None, "open", (actor.id, actor.role, actor.unit), dict(fields), "")
+        existing = self.store.event_by_key(idempotency_key)
+        if existing is not None:
+            return existing.record_id, False
+        creator = definition.creation_event()
+        now = self._now(None)
+        record_id = new_record_id(now)
+        command = Command(event=creator.name, actor=actor, payload=dict(fields))
+        decision = decide(definition, self.registry.calendar(definition), None, command, now, record_id=record_id)
+        self._register_definition(definition, now)
+        write = self._write(definition, None, [], decision, command, now, record_id, idempotency_key, fingerprint)
+        try:
+            self.store.commit(write)
+        except DuplicateIdempotencyKey:
+            found = self.store.event_by_key(idempotency_key)
+            assert found is not None
+            return found.record_id, False
+        self._log(record_id, decision, actor, None, version=1)
+        return record_id, True
+
+    def open_due_rounds(self) -> Any:
+        """Open every supervision round due up to now (see ``workflow.rounds``)."""
+        from workflow.rounds import open_due_rounds
+
+        return open_due_rounds(self)
+
+    # ---------------------------------------------------------------- calendar
+
+    def load_holiday_table(self, path: Path) -> tuple[HolidayTable, list[tuple[str, str, dt.datetime, dt.datetime]]]:
+        """Load a year's holiday arrangement as data and recompute every provisional deadline it affects.
+
+        Returns the table and (record id, deadline, old due, new due) for every deadline moved.
+
+        Raises:
+            HolidayTableError: the file is not a valid holiday table.
+        """
+        table = load_holiday_table(path)
+        self.store.save_holiday_table(
+            table.year, table.provisional, table.source, path.read_text(encoding="utf-8"), self.clock.now()
+        )
+        self.registry.add_tables([table])
+        return table, self.recompute_provisional()
+
+    def recompute_provisional(self) -> list[tuple[str, str, dt.datetime, dt.datetime]]:
+        """Recompute deadlines computed on provisional calendar data; each change is a history event."""
+        from workflow.deadlines import recompute
+
+        moved = []
+        for row in self.store.provisional_deadlines():
+            record = self.store.get(row.record_id)
+            if record is None:
+                continue
+            definition = self._definition_of(record)
+            spec = definition.deadlines.get(row.name)
+            if spec is None or "count" not in row.basis:
+                continue
+            due = recompute(definition, self.registry.calendar(definition), spec, row.basis)
+            if due.due_at == row.due_at and due.provisional == row.provisional:
+                continue
+            self._apply(row.record_id, Command(event=RECOMPUTED_EVENT, actor=SYSTEM, deadline=row.name), None, None, None)
+            moved.append((row.record_id, row.name, row.due_at, due.due_at))
+        return moved
 
     # -------------------------------------------------------------- the write set
 

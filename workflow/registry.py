@@ -11,13 +11,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from definitions.holidays import HolidayTable, bundled_tables
 from definitions.loader import DefinitionError, LoadedDefinition, from_resolved_json, load_bundled, load_paths
 from definitions.model import Definition
+from notifications import TemplateCatalog
 from workflow.calendar import WorkingCalendar
 from workflow.errors import DefinitionNotFound
+
+
+def template_exists(name: str, folder: Path | None) -> bool:
+    """Whether the notification catalogue (with a definition's override folder) has a template."""
+    return _catalog(folder).has(name)
+
+
+@cache
+def _catalog(folder: Path | None) -> TemplateCatalog:
+    return TemplateCatalog(override_dirs=[folder] if folder is not None else [])
 
 
 @dataclass(slots=True)
@@ -34,10 +46,10 @@ class Registry:
         Raises:
             DefinitionError: a file is invalid (every problem as ``file:line: message``).
         """
-        bundled = load_bundled()
+        bundled = load_bundled(template_exists)
         found = {(d.definition.name, d.definition.version): d for d in bundled}
         if extra:
-            for item in load_paths(extra, base=bundled):
+            for item in load_paths(extra, base=bundled, templates=template_exists):
                 found[(item.definition.name, item.definition.version)] = item
         return cls(loaded=found, tables=bundled_tables())
 
