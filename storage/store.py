@@ -38,6 +38,7 @@ from storage.tables import (
     RecordState,
     Reminder,
     SubjectQuery,
+    Unit,
     WorkflowDefinition,
 )
 from storage.values import (
@@ -58,6 +59,7 @@ personal_t = PersonalData.__table__  # type: ignore[attr-defined]
 query_log_t = SubjectQuery.__table__  # type: ignore[attr-defined]
 reminder_t = Reminder.__table__  # type: ignore[attr-defined]
 holiday_t = HolidayTableRow.__table__  # type: ignore[attr-defined]
+unit_t = Unit.__table__  # type: ignore[attr-defined]
 
 OPEN_DEADLINE = ("active", "paused", "expired")
 _RECORD_COLUMNS = [c for c in record_t.c]
@@ -575,6 +577,84 @@ class Store:
 
     def set_next_at(self, c: Connection, deadline_id: int, when: dt.datetime | None) -> None:
         c.execute(sa.update(deadline_t).where(deadline_t.c.id == deadline_id).values(next_at=when))
+
+    # --------------------------------------------------------------------- units
+
+    def units(self) -> list[dict[str, Any]]:
+        with self.reading() as c:
+            return [dict(r._mapping) for r in c.execute(sa.select(unit_t).order_by(unit_t.c.code))]
+
+    def unit(self, code: str) -> dict[str, Any] | None:
+        with self.reading() as c:
+            row = c.execute(sa.select(unit_t).where(unit_t.c.code == code)).first()
+        return dict(row._mapping) if row else None
+
+    def units_by_code(self, codes: Iterable[str]) -> dict[str, dict[str, Any]]:
+        wanted = list(set(codes))
+        if not wanted:
+            return {}
+        with self.reading() as c:
+            rows = c.execute(sa.select(unit_t).where(unit_t.c.code.in_(wanted)))
+            return {r.code: dict(r._mapping) for r in rows}
+
+    def save_units(self, units: Sequence[Mapping[str, Any]], at: dt.datetime) -> int:
+        """Insert or replace units (code, name, superior, emails, contact) in one transaction."""
+        with self.writing() as c:
+            for unit in units:
+                c.execute(sa.delete(unit_t).where(unit_t.c.code == unit["code"]))
+                c.execute(sa.insert(unit_t).values(**unit, updated_at=at))
+        return len(units)
+
+    # -------------------------------------------------------------------- outbox
+
+    def claim_outbox(self, now: dt.datetime, *, limit: int, lease: dt.timedelta) -> list[dict[str, Any]]:
+        """Mark up to ``limit`` due mails as being sent by this dispatcher, and return them.
+
+        Due: queued, failed and due for a retry, or left ``sending`` by a dispatcher that died
+        (claimed longer ago than ``lease``). Other dispatchers skip the rows this one locks.
+        """
+        due = sa.or_(
+            sa.and_(outbox_t.c.status.in_(("queued", "failed")), outbox_t.c.next_attempt_at <= now),
+            sa.and_(outbox_t.c.status == "sending", outbox_t.c.claimed_at <= now - lease),
+        )
+        query = sa.select(outbox_t.c.id).where(due).order_by(outbox_t.c.id).limit(limit)
+        if self.backend == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        with self.writing() as c:
+            ids = list(c.execute(query).scalars())
+            if not ids:
+                return []
+            c.execute(
+                sa.update(outbox_t)
+                .where(outbox_t.c.id.in_(ids))
+                .values(status="sending", claimed_at=now, attempts=outbox_t.c.attempts + 1)
+            )
+            rows = c.execute(sa.select(outbox_t).where(outbox_t.c.id.in_(ids)).order_by(outbox_t.c.id))
+            return [dict(r._mapping) for r in rows]
+
+    def mark_outbox(self, outbox_id: int, **values: Any) -> None:
+        with self.writing() as c:
+            c.execute(sa.update(outbox_t).where(outbox_t.c.id == outbox_id).values(**values))
+
+    def retry_outbox(self, *, ids: Sequence[int] = (), dead: bool = False, now: dt.datetime) -> int:
+        """Put dead (or failed) mails back in the queue; returns how many."""
+        where = []
+        if ids:
+            where.append(outbox_t.c.id.in_(list(ids)))
+        if dead:
+            where.append(outbox_t.c.status == "dead")
+        else:
+            where.append(outbox_t.c.status.in_(("dead", "failed")))
+        with self.writing() as c:
+            result = c.execute(
+                sa.update(outbox_t).where(*where).values(status="queued", next_attempt_at=now, last_error=None)
+            )
+            return int(result.rowcount)
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self.reading() as c:
+            rows = c.execute(sa.select(outbox_t.c.status, sa.func.count()).group_by(outbox_t.c.status))
+            return {status: int(n) for status, n in rows}
 
     def reminders(self, *, record_id: str | None = None) -> list[dict[str, Any]]:
         q = sa.select(reminder_t).order_by(reminder_t.c.id)

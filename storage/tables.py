@@ -220,6 +220,20 @@ class Outbox(SQLModel, table=True):
     message_id: str = Field(max_length=300)
     created_at: dt.datetime = Field(sa_column=_time())
     sent_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    claimed_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
+class Unit(SQLModel, table=True):
+    """A unit mails go to: its name, its superior, and the addresses of its contact people."""
+
+    __tablename__ = "unit"
+
+    code: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    superior: str | None = Field(default=None, max_length=64)
+    emails: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    contact: str | None = Field(default=None, max_length=100)
+    updated_at: dt.datetime = Field(sa_column=_time())
 
 
 class PersonalData(SQLModel, table=True):

@@ -123,6 +123,7 @@ class NoticeEffect:
     deadline: str | None = None
     missing: tuple[str, ...] = ()  # recipient expressions that named no unit on this record
     rung: str | None = None
+    change: str | None = None  # deadline_changed: pause | resume | extend | recompute | met | met_late | cancelled
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"template": self.template, "to": list(self.recipients)}
@@ -130,6 +131,8 @@ class NoticeEffect:
             out["deadline"] = self.deadline
         if self.rung:
             out["rung"] = self.rung
+        if self.change:
+            out["change"] = self.change
         if self.missing:
             out["missing"] = list(self.missing)
         return out
@@ -625,4 +628,35 @@ def _notices(
         return found
     if command.deadline is not None and command.deadline in definition.deadlines and command.event != RECOMPUTED_EVENT:
         wanted.extend(definition.deadlines[command.deadline].on_expiry_notices)
-    return [_recipients(notice, data, actors) for notice in wanted]
+    found = [_recipients(notice, data, actors) for notice in wanted]
+    return found + _deadline_changes(definition, effects, data, actors)
+
+
+CHANGES = frozenset({"pause", "resume", "extend", "recompute"})
+ENDINGS = frozenset({"met", "met_late", "cancelled"})
+
+
+def _deadline_changes(
+    definition: Definition, effects: Sequence[DeadlineEffect], data: Mapping[str, Any], actors: Mapping[str, Any]
+) -> list[NoticeEffect]:
+    """A deadline a unit was told about gets an update (or a cancellation) whenever it changes."""
+    found = []
+    for effect in effects:
+        change = effect.action if effect.action in CHANGES else effect.outcome if effect.action == "close" else None
+        if change is None or (effect.action == "close" and change not in ENDINGS):
+            continue
+        told = definition.deadlines[effect.name].on_start_notices
+        if not told:
+            continue
+        recipients = tuple(dict.fromkeys(r for n in told for r in n.to))
+        notice = _recipients(Notice(template="deadline_changed", to=recipients, deadline=effect.name), data, actors)
+        found.append(
+            NoticeEffect(
+                template=notice.template,
+                recipients=notice.recipients,
+                deadline=effect.name,
+                missing=notice.missing,
+                change=change,
+            )
+        )
+    return found

@@ -20,6 +20,7 @@ from rich.console import Console
 from workflow import audit, logs
 from workflow.clock import ManualClock, shanghai
 from workflow.decide import Actor
+from workflow.dispatch import Dispatcher, MailSettings
 from workflow.engine import Engine
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -56,6 +57,7 @@ RECORDS: dict[str, dict[str, Any]] = {
         "subject_name": "西青区大寺镇人民政府",
         "subject_code": "11120111MB00000003",
         "responsible_unit": "dasi-town",
+        "superior_unit": "xiqing-gov",
         "source_type": "arrears",
         "document_number": "西青人社监〔2026〕17号",
         "finding_date": "2026-05-06",
@@ -129,7 +131,20 @@ class Demo:
         self.console.print(f"  {shanghai(self.clock.now())}  {name:<4} {event:<28} → {view.state_label} {tracks}")
 
 
+UNITS = [
+    {"code": "hexi-court", "name": "河西区人民法院", "emails": "xinyong@hexi-court.example.gov.cn"},
+    {"code": "credit-office", "name": "区发展改革委（信用办）", "emails": "xinyongban@hexi.example.gov.cn"},
+    {"code": "hexi-gov", "name": "河西区人民政府", "emails": "duban@hexi.example.gov.cn"},
+    {"code": "hexi-zjw", "name": "河西区住房和建设委员会", "superior": "hexi-gov", "emails": "bgs@zjw.hexi.example.gov.cn"},
+    {"code": "dasi-town", "name": "西青区大寺镇人民政府", "superior": "xiqing-gov", "emails": "dasi@xiqing.example.gov.cn"},
+    {"code": "xiqing-gov", "name": "西青区人民政府", "emails": "duban@xiqing.example.gov.cn"},
+    {"code": "hexi-hrb", "name": "河西区人力资源和社会保障局", "superior": "hexi-gov", "emails": "rsj@hexi.example.gov.cn"},
+    {"code": "hexi-zwb", "name": "河西区政务服务办公室", "superior": "hexi-gov", "emails": "zwb@hexi.example.gov.cn"},
+]
+
+
 def _register(demo: Demo) -> None:
+    demo.engine.save_units(UNITS)
     for name, fields in RECORDS.items():
         view = demo.engine.register("national", fields, actor=RECORDER, submit=True, idempotency_key=f"demo-{name}")
         demo.ids[name] = view.id
@@ -211,6 +226,9 @@ def run_demo(db: Path, out_dir: Path, console: Console, *, after: Callable[[Engi
     console.print()
     for name in RECORDS:
         _timeline(demo, name)
+    dispatcher = Dispatcher(demo.engine, MailSettings.from_env({}, folder=out_dir))
+    sent = dispatcher.run()
+    console.print(f"\n邮件 mail: {sent.sent} 封已写入 written to {out_dir}/ (.eml; 没有配置 SMTP 服务器 no SMTP server configured)")
     report = audit.verify(demo.engine.registry, demo.engine.iter_history_rows(), real_time=False)
     status = "完好 intact" if report.intact else f"{len(report.problems)} problems"
     console.print(f"审计 audit: {report.records} records, {report.events} events — {status}")

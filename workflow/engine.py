@@ -442,6 +442,40 @@ class Engine:
         self._log(record_id, decision, actor, None, version=1)
         return record_id, True
 
+    def save_units(self, units: Sequence[Mapping[str, Any]]) -> int:
+        """Add or replace units of the directory mails are addressed from.
+
+        Each unit: ``code``, ``name``, optional ``superior`` (a unit code), ``emails`` (a list or
+        a comma-separated text) and ``contact``.
+
+        Raises:
+            PayloadInvalid: a code or an address is not valid.
+        """
+        from email.headerregistry import Address
+
+        from workflow.errors import PayloadInvalid
+        from workflow.fields import UNIT_CODE
+
+        clean = []
+        for unit in units:
+            code = str(unit.get("code", "")).strip()
+            if not UNIT_CODE.match(code):
+                raise PayloadInvalid("unit", "code", f"{code!r} is not a unit code (1–64 letters, digits, '.', '-', '_')")
+            name = str(unit.get("name") or code).strip()
+            raw = unit.get("emails") or []
+            emails = [e.strip() for e in (raw.split(",") if isinstance(raw, str) else raw) if str(e).strip()]
+            for email in emails:
+                try:
+                    Address(addr_spec=email)
+                except (ValueError, IndexError):
+                    raise PayloadInvalid("unit", "emails", f"{email!r} is not an email address") from None
+                if "@" not in email:
+                    raise PayloadInvalid("unit", "emails", f"{email!r} is not an email address")
+            superior = str(unit["superior"]).strip() if unit.get("superior") else None
+            contact = str(unit["contact"]).strip() if unit.get("contact") else None
+            clean.append({"code": code, "name": name, "superior": superior, "emails": emails, "contact": contact})
+        return self.store.save_units(clean, self.clock.now())
+
     def open_due_rounds(self) -> Any:
         """Open every supervision round due up to now (see ``workflow.rounds``)."""
         from workflow.rounds import open_due_rounds
@@ -607,49 +641,89 @@ class Engine:
         effects: Mapping[str, Any],
         open_rows: Sequence[StoredDeadline],
     ) -> list[OutboxInsert]:
-        messages = []
-        deadline_json = {d["name"]: d for d in effects.get("deadlines", []) if "due_at" in d}
+        """One outbox row per notice and recipient, with its context and calendar facts."""
+        if not decision.notices:
+            return []
+        deadline_json: dict[str, dict[str, Any]] = {}
+        started_seq: dict[str, int] = {}
         for row in open_rows:
-            deadline_json.setdefault(
-                row.name,
-                {"due_at": row.due_at.isoformat(), "provisional": row.provisional, "basis": dict(row.basis)},
-            )
-        spec = definition.events.get(decision.event)
+            deadline_json[row.name] = {"due_at": row.due_at.isoformat(), "provisional": row.provisional, "basis": dict(row.basis)}
+            started_seq[row.name] = row.started_seq
+        for d in effects.get("deadlines", []):
+            if "due_at" in d:
+                deadline_json[d["name"]] = d
+            if d["action"] == "start":
+                started_seq[d["name"]] = seq
+        data = decision.data
+        codes = {u for n in decision.notices for u in n.recipients}
+        codes |= {str(data[f]) for f in ("responsible_unit", "finding_unit") if data.get(f)} | {command.actor.unit}
+        names = {code: unit["name"] for code, unit in self.store.units_by_code(codes).items()}
+        cause = notices.Cause(
+            record_id=record_id,
+            data=data,
+            main_state=decision.tracks[MAIN_TRACK],
+            event=definition.events.get(decision.event),
+            event_name=decision.event,
+            comment=command.comment,
+            payload=decision.payload,
+            data_changes=decision.data_changes,
+            actor_unit=command.actor.unit,
+            occurred_at=now,
+        )
+        extra = self._round_extra(definition, decision) if any(
+            n.template == "supervision_round_opened" for n in decision.notices
+        ) else None
+        messages = []
         for index, notice in enumerate(decision.notices):
             due = deadline_json.get(notice.deadline) if notice.deadline else None
-            deadline_ctx = (
-                notices.deadline_context(definition, notice.deadline, due)
-                if notice.deadline and due
-                else None
-            )
+            deadline_ctx = notices.deadline_context(definition, notice.deadline, due) if notice.deadline and due else None
+            ics = None
+            if deadline_ctx is not None and notice.deadline is not None:
+                ended = notice.change in {"met", "met_late", "cancelled"}
+                ics = {
+                    "uid": f"{record_id}.{notice.deadline}.{started_seq.get(notice.deadline, seq)}",
+                    "sequence": seq,
+                    "method": "CANCEL" if ended else "REQUEST",
+                    "summary": f"{deadline_ctx['label']}：{data.get('subject_name', record_id)}",
+                }
             for unit in notice.recipients:
-                cause = f"{record_id}/{seq}/{index}/{notice.template}/{unit}"
+                key = f"{record_id}/{seq}/{index}/{notice.template}/{unit}"
                 context = notices.build(
                     definition,
                     template=notice.template,
-                    record_id=record_id,
-                    data=decision.data,
-                    event=spec,
-                    event_name=decision.event,
-                    comment=command.comment,
-                    payload=decision.payload,
-                    data_changes=decision.data_changes,
-                    actor_unit=command.actor.unit,
-                    occurred_at=now,
+                    cause=cause,
                     recipient=unit,
+                    names=names,
                     deadline=deadline_ctx,
+                    rung=notice.rung,
+                    change=notice.change,
+                    extra=extra,
                 )
-                message_id = hashlib.sha256(cause.encode()).hexdigest()[:40]
                 messages.append(
                     OutboxInsert(
-                        cause=cause,
+                        cause=key,
                         template=notice.template,
                         recipient_unit=unit,
-                        context=context,
-                        message_id=message_id,
+                        context={"vars": context, "ics": ics},
+                        message_id=hashlib.sha256(key.encode()).hexdigest()[:32],
                     )
                 )
         return messages
+
+    def _round_extra(self, definition: Definition, decision: Decision) -> dict[str, Any]:
+        ids = [str(i) for i in decision.data.get("record_ids", [])]
+        listed = []
+        for record_id in ids[:50]:
+            record = self.store.get(record_id)
+            if record is not None:
+                listed.append(
+                    {
+                        "id": record.id,
+                        "subject_name": str(record.data.get("subject_name", "")),
+                        "state_label": self._definition_of(record).label_of(MAIN_TRACK, record.state),
+                    }
+                )
+        return {"round": notices.round_context(definition, decision.data, listed)}
 
     # -------------------------------------------------------------------- expiry
 

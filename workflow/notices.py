@@ -1,7 +1,8 @@
 """The context of a queued mail: what a notice template is given, built when its cause commits.
 
-The context is plain JSON (dates and times as ISO text) stored in the outbox row, so the mail
-can be rendered and sent later — after a crash, by another process — exactly as it was
+The context is plain JSON (dates and times as ISO text) stored in the outbox row with the
+delivery facts the dispatcher needs (the calendar entry's UID, sequence and method), so the
+mail can be rendered and sent later — after a crash, by another process — exactly as it was
 caused. Labels come from the definition; personal ID numbers never enter a context (they are
 masked in the record already and are not copied here). Pure: no I/O.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from definitions.model import Definition, EventSpec
@@ -23,9 +25,37 @@ OUTCOMES: Mapping[str, tuple[str, str]] = {
     "grant_repair": ("granted", "准予修复"),
     "refuse_repair": ("refused", "不予修复"),
     "expire_publication": ("expired", "公示期满"),
-    "confirm_withdrawal": ("withdrawn", "已撤下公示"),
-    "archive": ("archived", "保存期满归档"),
 }
+ENDED_BY: Mapping[str, tuple[str, str]] = {
+    "repaired": ("repaired", "信用修复"),
+    "revoked": ("revoked", "记录撤销"),
+}
+CHANGES: Mapping[str, tuple[str, str]] = {
+    "pause": ("paused", "暂停计算"),
+    "resume": ("resumed", "恢复计算"),
+    "extend": ("extended", "延长"),
+    "recompute": ("recomputed", "重新计算"),
+    "met": ("met", "已办结"),
+    "met_late": ("met", "已办结（逾期）"),
+    "cancelled": ("cancelled", "已取消"),
+}
+RUNG_KINDS = {"before": "before", "due": "due", "overdue": "overdue", "escalate": "overdue"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cause:
+    """Everything about the event that caused a mail, as the context builder needs it."""
+
+    record_id: str
+    data: Mapping[str, Any]
+    main_state: str
+    event: EventSpec | None
+    event_name: str
+    comment: str
+    payload: Mapping[str, Any]
+    data_changes: Sequence[tuple[str, Any, Any]]
+    actor_unit: str
+    occurred_at: dt.datetime
 
 
 def _label(definition: Definition, field: str, value: Any) -> str:
@@ -37,7 +67,11 @@ def _label(definition: Definition, field: str, value: Any) -> str:
     return str(value)
 
 
-def record_context(definition: Definition, record_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+def _name(names: Mapping[str, str], code: Any) -> str:
+    return names.get(str(code), str(code)) if code else ""
+
+
+def record_context(definition: Definition, record_id: str, data: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
     return {
         "id": record_id,
         "subject_name": data.get("subject_name", ""),
@@ -49,8 +83,8 @@ def record_context(definition: Definition, record_id: str, data: Mapping[str, An
         "severity_label": _label(definition, "severity", data.get("severity")),
         "domain_label": _label(definition, "domain", data.get("domain")),
         "facts": data.get("facts", ""),
-        "responsible_unit_name": data.get("responsible_unit", ""),
-        "finding_unit_name": data.get("finding_unit", ""),
+        "responsible_unit_name": _name(names, data.get("responsible_unit")),
+        "finding_unit_name": _name(names, data.get("finding_unit")),
     }
 
 
@@ -69,7 +103,7 @@ def deadline_context(definition: Definition, name: str, due: Mapping[str, Any]) 
     }
 
 
-def _repair(definition: Definition, data: Mapping[str, Any]) -> dict[str, Any]:
+def _repair(definition: Definition, data: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
     earliest = None
     finding, severity = data.get("finding_date"), data.get("severity")
     if isinstance(finding, str) and isinstance(severity, str):
@@ -80,9 +114,9 @@ def _repair(definition: Definition, data: Mapping[str, Any]) -> dict[str, Any]:
             earliest = (period_end(finding_date, bounds.min) + dt.timedelta(days=1)).isoformat()
     means = definition.enums.get("repair_means")
     return {
-        "earliest_date": earliest,
+        "earliest_date": earliest or finding,
         "means": [v.label for v in means.values] if means else [],
-        "decided_by": data.get("finding_unit", ""),
+        "decided_by": _name(names, data.get("finding_unit")),
     }
 
 
@@ -90,67 +124,90 @@ def build(
     definition: Definition,
     *,
     template: str,
-    record_id: str,
-    data: Mapping[str, Any],
-    event: EventSpec | None,
-    event_name: str,
-    comment: str,
-    payload: Mapping[str, Any],
-    data_changes: Sequence[tuple[str, Any, Any]],
-    actor_unit: str,
-    occurred_at: dt.datetime,
+    cause: Cause,
     recipient: str,
+    names: Mapping[str, str],
     deadline: Mapping[str, Any] | None,
+    rung: str | None = None,
+    change: str | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The template context for one notice to one recipient unit."""
+    event = cause.event
     legal = (deadline or {}).get("legal_basis") or (event.legal_basis if event else definition.legal_basis)
+    data = cause.data
     context: dict[str, Any] = {
-        "recipient": {"code": recipient, "name": recipient},
+        "recipient": {"code": recipient, "name": _name(names, recipient)},
         "definition": {"title": definition.title, "jurisdiction": definition.jurisdiction},
         "legal_basis": legal,
-        "record": record_context(definition, record_id, data),
+        "record": record_context(definition, cause.record_id, data, names),
         "event": {
-            "name": event_name,
-            "label": event.label if event else event_name,
-            "comment": comment,
-            "actor_unit_name": actor_unit,
-            "occurred_at": occurred_at.astimezone(dt.UTC).isoformat(),
+            "label": event.label if event else cause.event_name,
+            "comment": cause.comment,
+            "actor_unit_name": _name(names, cause.actor_unit),
+            "occurred_at": cause.occurred_at.astimezone(dt.UTC).isoformat(),
         },
     }
     if deadline is not None:
         context["deadline"] = dict(deadline)
-    outcome, outcome_label = OUTCOMES.get(event_name, ("", ""))
+    outcome, outcome_label = OUTCOMES.get(cause.event_name, ("", ""))
+    payload = cause.payload
     if template == "repair_notice":
-        context["repair"] = _repair(definition, data)
+        context["repair"] = _repair(definition, data, names)
     elif template == "objection_received":
-        context["objection"] = {
-            "filed_by": payload.get("filed_by") or actor_unit,
-            "reasons": payload.get("reasons", ""),
-        }
+        context["objection"] = {"filed_by": payload.get("filed_by") or _name(names, cause.actor_unit), "reasons": payload.get("reasons", "")}
     elif template == "objection_decided":
-        context["objection"] = {"outcome": outcome, "outcome_label": outcome_label, "reasons": comment}
+        context["objection"] = {"outcome": outcome, "outcome_label": outcome_label, "reasons": cause.comment}
     elif template == "correction":
         context["correction"] = {
             "changes": [
-                {
-                    "field": definition.fields[name].label if name in definition.fields else name,
-                    "old": old,
-                    "new": new,
-                }
-                for name, old, new in data_changes
+                {"field": definition.fields[f].label if f in definition.fields else f, "old": _text(old), "new": _text(new)}
+                for f, old, new in cause.data_changes
             ],
-            "reasons": comment,
+            "reasons": cause.comment,
         }
     elif template == "revocation":
-        context["revocation"] = {"reasons": comment}
+        context["revocation"] = {"reasons": cause.comment}
     elif template == "reputation_restoration":
-        context["restoration"] = {"measures": payload.get("measures", ""), "reasons": comment}
+        measures = payload.get("measures", "")
+        context["restoration"] = {"measures": [line for line in str(measures).splitlines() if line.strip()] or [str(measures)], "reasons": cause.comment}
     elif template == "repair_decided":
-        context["repair"] = {"outcome": outcome, "outcome_label": outcome_label, "reasons": comment}
+        context["repair"] = {"outcome": outcome, "outcome_label": outcome_label, "reasons": cause.comment}
     elif template == "publication_ended":
+        reason, reason_label = OUTCOMES.get(cause.event_name) or ENDED_BY.get(cause.main_state, ("expired", "公示期满"))
         context["publication"] = {
-            "reason": outcome or "ended",
-            "reason_label": outcome_label or "停止公示",
-            "ended_on": local_date(definition, occurred_at).isoformat(),
+            "reason": reason,
+            "reason_label": reason_label,
+            "ended_on": local_date(definition, cause.occurred_at).isoformat(),
         }
+    elif template in {"reminder", "overdue", "escalation"} and rung is not None and deadline is not None:
+        spec = definition.deadlines[str(deadline.get("name"))]
+        ladder = definition.ladders[spec.ladder or ""]
+        found = next(r for r in ladder.rungs if r.name == rung)
+        context["rung"] = {"kind": RUNG_KINDS[found.kind], "working_days": found.working_days, "label": found.label}
+    if template == "escalation":
+        unit = data.get("responsible_unit")
+        context["subordinate"] = {"code": unit, "name": _name(names, unit)}
+    if template == "deadline_changed" and change is not None:
+        kind, kind_label = CHANGES[change]
+        context["change"] = {"kind": kind, "kind_label": kind_label, "reason": cause.comment or (event.label if event else "")}
+    if extra:
+        context.update(extra)
     return context
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else value if isinstance(value, str) else str(value)
+
+
+def round_context(definition: Definition, data: Mapping[str, Any], records: Sequence[Mapping[str, str]]) -> dict[str, Any]:
+    """The ``round`` of a supervision_round_opened notice, from the round record's fields."""
+    return {
+        "title": data.get("title", ""),
+        "period_label": data.get("period", ""),
+        "items": {
+            key: int(data.get(key, 0))
+            for key in ("open_records", "overdue_explanations", "overdue_rectifications", "pending_objections", "ledger_tasks")
+        },
+        "records": list(records),
+    }

@@ -1,0 +1,241 @@
+"""The outbox dispatcher: renders queued mails and delivers them, never losing or doubling one.
+
+A mail is queued in the same transaction as the transition or reminder that causes it. The
+dispatcher claims a batch (``queued`` → ``sending``, locked against other dispatchers), renders
+each mail, attaches its deadline's ``.ics``, sends it over one SMTP connection (or writes it to
+the mail folder when no server is configured) and marks it ``sent`` in its own transaction.
+A refused or failed delivery is retried with exponential backoff up to a cap, and after the
+last attempt the mail is ``dead``: an operator sees it (``chengxin outbox list``) and retries
+it. Every mail's Message-ID is derived from its cause, so a dispatcher that dies between
+"sent" and "marked sent" resends at most that one mail, with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from definitions.model import Definition
+from notifications import (
+    DeliveryError,
+    FolderTransport,
+    NotificationError,
+    SmtpSettings,
+    SmtpTransport,
+    TemplateCatalog,
+    Transport,
+    build_message,
+    deadline_ics,
+    message_id_for,
+)
+from workflow.engine import Engine
+from workflow.errors import WorkflowError
+
+log = structlog.get_logger("chengxin.dispatch")
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MailSettings:
+    """Where mail goes and how hard the dispatcher tries."""
+
+    smtp: SmtpSettings | None
+    folder: Path
+    sender: str
+    sender_name: str
+    max_attempts: int = 8
+    backoff: dt.timedelta = dt.timedelta(minutes=1)
+    backoff_cap: dt.timedelta = dt.timedelta(hours=6)
+    lease: dt.timedelta = dt.timedelta(minutes=10)
+    batch: int = 200
+    alarm_before: dt.timedelta = dt.timedelta(days=1)
+
+    @property
+    def domain(self) -> str:
+        return self.sender.rpartition("@")[2] or "localhost"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, folder: Path | None = None) -> MailSettings:
+        """SMTP from ``CHENGXIN_SMTP_*`` (none configured: mail is written to ``CHENGXIN_MAIL_DIR``).
+
+        Raises:
+            NotificationError: an SMTP variable is invalid (named in the message).
+        """
+        env = os.environ if environ is None else environ
+        smtp = SmtpSettings.from_env(env)
+        sender = smtp.sender if smtp else env.get("CHENGXIN_MAIL_FROM", "chengxin@localhost")
+        name = smtp.sender_name if smtp and smtp.sender_name else env.get("CHENGXIN_MAIL_FROM_NAME", "诚信 chengxin")
+        return cls(
+            smtp=smtp,
+            folder=folder or Path(env.get("CHENGXIN_MAIL_DIR", "mail")),
+            sender=sender,
+            sender_name=name,
+            max_attempts=int(env.get("CHENGXIN_MAIL_MAX_ATTEMPTS", "8")),
+        )
+
+    def transport(self) -> Transport:
+        return SmtpTransport(self.smtp) if self.smtp is not None else FolderTransport(self.folder)
+
+    def describe(self) -> str:
+        if self.smtp is None:
+            return f"邮件写入目录 mail folder {self.folder}"
+        return f"SMTP {self.smtp.host}:{self.smtp.port} ({self.smtp.security})"
+
+
+@dataclass(slots=True)
+class DispatchResult:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "failed": self.failed, "dead": self.dead}
+
+
+def revive(value: Any, key: str = "") -> Any:
+    """Turn the ISO text of a stored context back into dates and times for the templates."""
+    if isinstance(value, dict):
+        return {k: revive(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [revive(v) for v in value]
+    if isinstance(value, str) and key.endswith("_at"):
+        return dt.datetime.fromisoformat(value)
+    if isinstance(value, str) and (key.endswith("_date") or key.endswith("_on")) and ISO_DATE.match(value):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def backoff(settings: MailSettings, attempts: int) -> dt.timedelta:
+    """1, 2, 4, … minutes after each failed attempt, never more than the cap."""
+    return min(settings.backoff * (2 ** max(attempts - 1, 0)), settings.backoff_cap)
+
+
+class Dispatcher:
+    """Drains the outbox of one engine's database."""
+
+    def __init__(self, engine: Engine, settings: MailSettings, transport: Transport | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.transport = transport or settings.transport()
+        self._catalogs: dict[str | None, TemplateCatalog] = {}
+
+    def _catalog(self, definition: Definition | None) -> TemplateCatalog:
+        folder = None
+        if definition is not None and definition.templates_dir and not definition.source.startswith("database:"):
+            base = Path(definition.source).parent
+            folder = str(base / definition.templates_dir)
+        if folder not in self._catalogs:
+            self._catalogs[folder] = TemplateCatalog(override_dirs=[Path(folder)] if folder else [])
+        return self._catalogs[folder]
+
+    def run(self, *, limit: int | None = None) -> DispatchResult:
+        """Send everything due now (several batches), synchronously."""
+        return asyncio.run(self.drain(limit=limit))
+
+    async def drain(self, *, limit: int | None = None) -> DispatchResult:
+        result = DispatchResult()
+        while limit is None or result.sent + result.failed + result.dead < limit:
+            now = self.engine.clock.now()
+            batch = self.engine.store.claim_outbox(now, limit=self.settings.batch, lease=self.settings.lease)
+            if not batch:
+                break
+            await self._send_batch(batch, result)
+        return result
+
+    async def _send_batch(self, rows: list[dict[str, Any]], result: DispatchResult) -> None:
+        units = self.engine.store.units_by_code({row["recipient_unit"] for row in rows})
+        async with self.transport.connect() as connection:
+            for row in rows:
+                now = self.engine.clock.now()
+                try:
+                    message = self._message(row, units)
+                except (NotificationError, WorkflowError, KeyError, ValueError) as exc:
+                    self._dead(row, f"无法生成邮件 (cannot build the mail): {exc}", result, now)
+                    continue
+                if message is None:
+                    self._dead(
+                        row,
+                        f"单位 {row['recipient_unit']} 没有邮箱地址 (no email address in the unit directory); "
+                        "add one with 'chengxin unit set-email' and retry",
+                        result,
+                        now,
+                    )
+                    continue
+                try:
+                    sent = await connection.send(message)
+                except DeliveryError as exc:
+                    self._failed(row, exc, result, now)
+                    continue
+                refused = f"refused: {', '.join(sent.refused)}" if sent.refused else None
+                self.engine.store.mark_outbox(row["id"], status="sent", sent_at=now, last_error=refused)
+                result.sent += 1
+                log.info("mail sent", outbox_id=row["id"], template=row["template"], unit=row["recipient_unit"])
+
+    def _message(self, row: Mapping[str, Any], units: Mapping[str, Mapping[str, Any]]) -> Any:
+        unit = units.get(row["recipient_unit"])
+        if unit is None or not unit["emails"]:
+            if self.settings.smtp is not None:
+                return None
+            unit = unit or {"name": row["recipient_unit"], "emails": [f"{row['recipient_unit']}@localhost"]}
+        stored = row["context"]
+        context = revive(stored["vars"])
+        context["recipient"]["name"] = unit["name"]
+        definition = self._definition(row)
+        rendered = self._catalog(definition).render(row["template"], context)
+        ics_spec = stored.get("ics")
+        ics = None
+        if ics_spec and "deadline" in context:
+            deadline = context["deadline"]
+            ics = deadline_ics(
+                uid=f"{ics_spec['uid']}@{self.settings.domain}",
+                sequence=int(ics_spec["sequence"]),
+                summary=str(ics_spec["summary"]),
+                description="\n".join(deadline.get("explanation", [])),
+                due_at=deadline["due_at"],
+                alarm_before=self.settings.alarm_before,
+                method=ics_spec["method"],
+                organizer_email=self.settings.sender,
+                organizer_name=self.settings.sender_name,
+                attendees=[(unit["name"], email) for email in unit["emails"]],
+                dtstamp=row["created_at"],
+            )
+        return build_message(
+            rendered=rendered,
+            sender=(self.settings.sender_name, self.settings.sender),
+            to=[(unit["name"], email) for email in unit["emails"]],
+            message_id=message_id_for(row["cause"], self.settings.domain),
+            ics=ics,
+            ics_method=ics_spec["method"] if ics_spec else "REQUEST",
+            extra_headers={"X-Chengxin-Record": str(row["record_id"] or "")},
+            date=row["created_at"],
+        )
+
+    def _definition(self, row: Mapping[str, Any]) -> Definition | None:
+        record = self.engine.store.get(row["record_id"]) if row["record_id"] else None
+        return self.engine.registry.get(record.definition_name, record.definition_version) if record else None
+
+    def _failed(self, row: Mapping[str, Any], exc: DeliveryError, result: DispatchResult, now: dt.datetime) -> None:
+        attempts = int(row["attempts"])
+        if exc.permanent or attempts >= self.settings.max_attempts:
+            self._dead(row, str(exc), result, now)
+            return
+        retry = now + backoff(self.settings, attempts)
+        self.engine.store.mark_outbox(row["id"], status="failed", last_error=str(exc), next_attempt_at=retry)
+        result.failed += 1
+        log.warning("mail delivery failed", outbox_id=row["id"], attempts=attempts, retry_at=retry.isoformat(), error=str(exc))
+
+    def _dead(self, row: Mapping[str, Any], error: str, result: DispatchResult, now: dt.datetime) -> None:
+        self.engine.store.mark_outbox(row["id"], status="dead", last_error=error)
+        result.dead += 1
+        result.errors.append(f"outbox {row['id']}: {error}")
+        log.error("mail dead-lettered", outbox_id=row["id"], template=row["template"], error=error)
