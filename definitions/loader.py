@@ -24,8 +24,8 @@ from definitions import schema
 from definitions.model import (
     MAIN_TRACK,
     SYSTEM_ROLE,
-    Definition,
     DeadlineSpec,
+    Definition,
     EnumSet,
     EnumValue,
     EventSpec,
@@ -86,7 +86,7 @@ class _ScalarBuilder(yaml.constructor.SafeConstructor):
 
 def _parse_yaml(text: str, origin: str) -> _Raw:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -185,7 +185,9 @@ TemplateCheck = Callable[[str, "Path | None"], bool]
 class _Checker:
     """Structural checks that pydantic cannot express: references and reachability."""
 
-    def __init__(self, model: schema.DefinitionModel, raw: _Raw, templates: TemplateCheck | None = None) -> None:
+    def __init__(
+        self, model: schema.DefinitionModel, raw: _Raw, templates: TemplateCheck | None = None
+    ) -> None:
         self.model = model
         self.raw = raw
         self.templates = templates
@@ -696,7 +698,9 @@ def _finish(raw: _Raw, source: str, templates: TemplateCheck | None = None) -> D
     if model.templates_dir is not None and templates is not None:
         folder = _Checker(model, raw).templates_dir()
         if folder is not None and not folder.is_dir():
-            raise DefinitionError([f"{raw.where(('templates_dir',))}: templates_dir {folder} is not a folder"])
+            raise DefinitionError(
+                [f"{raw.where(('templates_dir',))}: templates_dir {folder} is not a folder"]
+            )
     problems = _Checker(model, raw, templates).run()
     if problems:
         raise DefinitionError(problems)
@@ -823,9 +827,16 @@ def load_paths(
     return sorted(loaded, key=lambda item: (item.definition.name, item.definition.version))
 
 
+_BUNDLED: dict[tuple[object, ...], list[LoadedDefinition]] = {}
+
+
 def load_bundled(templates: TemplateCheck | None = None) -> list[LoadedDefinition]:
-    """The definitions shipped with chengxin (``definitions/workflows``)."""
-    return load_paths([BUNDLED_DIR], templates=templates)
+    """The definitions shipped with chengxin (``definitions/workflows``), read once per process
+    for as long as the files stay unchanged."""
+    key = (templates, *((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in _files([BUNDLED_DIR])))
+    if key not in _BUNDLED:
+        _BUNDLED[key] = load_paths([BUNDLED_DIR], templates=templates)
+    return list(_BUNDLED[key])
 
 
 def from_resolved_json(text: str, source: str) -> LoadedDefinition:

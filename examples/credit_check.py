@@ -45,7 +45,9 @@ def main(url: str) -> list[str]:
     engine.fire(record.id, "accept", actor=VERIFIER)
     engine.fire(record.id, "confirm", actor=VERIFIER, comment="核查属实")
 
-    hits = engine.credit_check(requester="honours-system", purpose="2026年度评优评先", subject_code="11120103mb12345678")
+    hits = engine.credit_check(
+        requester="honours-system", purpose="2026年度评优评先", subject_code="11120103mb12345678"
+    )
     for hit in hits:
         print(f"有效失信记录 active record {hit.id}: {hit.data['subject_name']} — {hit.state_label}")
     engine.close()

@@ -52,7 +52,9 @@ def main(url: str) -> bool:
     marked = engine.fire(rid, "file_objection", actor=UNIT, payload={"reasons": "处罚决定书载明的日期有误"})
     print("标注 marks:", "、".join(marked.marks))
     clock.advance(dt.timedelta(days=1))
-    engine.fire(rid, "correct", actor=REVIEWER, payload={"finding_date": "2026-05-18"}, comment="更正认定之日")
+    engine.fire(
+        rid, "correct", actor=REVIEWER, payload={"finding_date": "2026-05-18"}, comment="更正认定之日"
+    )
     for entry in engine.history(rid):
         print(f"{entry.seq:>2} {entry.event_label} ({entry.event}) by {entry.actor}: {entry.comment}")
     report = audit.verify(engine.registry, engine.iter_history_rows(), real_time=False)

@@ -8,6 +8,7 @@ queue instead of failing half-way. PostgreSQL uses psycopg 3. Nothing here knows
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,11 @@ def create_engine(url: str | None = None, **options: Any) -> Engine:
     try:
         parsed = sa.make_url(resolved)
     except ArgumentError as exc:
-        raise InvalidDatabaseUrl(resolved, "not a URL") from exc
-    if parsed.get_backend_name() not in {"sqlite", "postgresql"} or parsed.get_driver_name() not in {"pysqlite", "psycopg"}:
+        raise InvalidDatabaseUrl(re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", resolved), "not a URL") from exc
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"} or parsed.get_driver_name() not in {
+        "pysqlite",
+        "psycopg",
+    }:
         raise InvalidDatabaseUrl(redact(resolved), f"unsupported database {parsed.drivername!r}")
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""

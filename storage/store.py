@@ -110,10 +110,14 @@ class Store:
             SchemaOutdated: the schema is missing or older than this chengxin (run ``chengxin init``).
         """
         store = cls(db.create_engine(url))
-        if require_schema:
-            current, head = db.current_revision(store.engine), db.head_revision()
-            if current != head:
-                raise SchemaOutdated(current, head)
+        try:
+            if require_schema:
+                current, head = db.current_revision(store.engine), db.head_revision()
+                if current != head:
+                    raise SchemaOutdated(current, head)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
@@ -241,7 +245,9 @@ class Store:
         ).all()
         return _record(row), [_deadline(d) for d in deadlines]
 
-    def claim_due(self, c: Connection, now: dt.datetime, *, exclude: Iterable[int] = ()) -> StoredDeadline | None:
+    def claim_due(
+        self, c: Connection, now: dt.datetime, *, exclude: Iterable[int] = ()
+    ) -> StoredDeadline | None:
         """Lock the earliest deadline with something due at ``now``, skipping rows other sweeps hold.
 
         The claim lasts as long as the caller's transaction: a sweep killed mid-item releases it.
@@ -495,6 +501,7 @@ class Store:
         if overdue_at is not None:
             late = sa.exists().where(
                 deadline_t.c.record_id == record_t.c.id,
+                deadline_t.c.closed_at.is_(None),  # a deadline that ran its course is not a late one
                 sa.or_(
                     deadline_t.c.status == "expired",
                     sa.and_(deadline_t.c.status == "active", deadline_t.c.due_at < overdue_at),
@@ -535,7 +542,9 @@ class Store:
             ).all()
         return {name: (version, _aware(since)) for name, version, since in rows}
 
-    def distinct_units(self, definition_name: str, *, exclude_states: Sequence[str] = ()) -> list[tuple[str, str | None]]:
+    def distinct_units(
+        self, definition_name: str, *, exclude_states: Sequence[str] = ()
+    ) -> list[tuple[str, str | None]]:
         """(responsible unit, its superior unit) for every unit with a record of that definition not in a final state."""
         superior = record_t.c.data["superior_unit"].as_string()
         query = (
@@ -568,11 +577,15 @@ class Store:
             where.append(record_t.c.state.not_in(list(exclude_states)))
         if track is not None and state is not None:
             where.append(
-                sa.exists().where(state_t.c.record_id == record_t.c.id, state_t.c.track == track, state_t.c.state == state)
+                sa.exists().where(
+                    state_t.c.record_id == record_t.c.id, state_t.c.track == track, state_t.c.state == state
+                )
             )
         with self.reading() as c:
             total = c.execute(sa.select(sa.func.count()).select_from(record_t).where(*where)).scalar_one()
-            ids = c.execute(sa.select(record_t.c.id).where(*where).order_by(record_t.c.id).limit(sample)).scalars()
+            ids = c.execute(
+                sa.select(record_t.c.id).where(*where).order_by(record_t.c.id).limit(sample)
+            ).scalars()
             return int(total), list(ids)
 
     def set_next_at(self, c: Connection, deadline_id: int, when: dt.datetime | None) -> None:
@@ -647,7 +660,9 @@ class Store:
             where.append(outbox_t.c.status.in_(("dead", "failed")))
         with self.writing() as c:
             result = c.execute(
-                sa.update(outbox_t).where(*where).values(status="queued", next_attempt_at=now, last_error=None)
+                sa.update(outbox_t)
+                .where(*where)
+                .values(status="queued", next_attempt_at=now, last_error=None)
             )
             return int(result.rowcount)
 
@@ -669,11 +684,15 @@ class Store:
             rows = c.execute(sa.select(holiday_t).order_by(holiday_t.c.year))
             return [(r.year, r.provisional, r.source, r.body) for r in rows]
 
-    def save_holiday_table(self, year: int, provisional: bool, source: str, body: str, at: dt.datetime) -> None:
+    def save_holiday_table(
+        self, year: int, provisional: bool, source: str, body: str, at: dt.datetime
+    ) -> None:
         with self.writing() as c:
             c.execute(sa.delete(holiday_t).where(holiday_t.c.year == year))
             c.execute(
-                sa.insert(holiday_t).values(year=year, provisional=provisional, source=source, body=body, loaded_at=at)
+                sa.insert(holiday_t).values(
+                    year=year, provisional=provisional, source=source, body=body, loaded_at=at
+                )
             )
 
     def provisional_deadlines(self) -> list[StoredDeadline]:

@@ -166,7 +166,9 @@ class Deadline(SQLModel, table=True):
     closed_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
     closed_seq: int | None = None
     next_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
-    reminded: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False, server_default="[]"))
+    reminded: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False, server_default="[]")
+    )
 
 
 class Reminder(SQLModel, table=True):

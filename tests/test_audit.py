@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from harness import SH, Harness
+from harness import Harness
 
 from storage.store import event_t, record_t
 from workflow import audit
@@ -57,7 +57,10 @@ def test_an_untouched_database_verifies_and_replays_identically(h: Harness) -> N
 
 def test_an_altered_comment_is_detected(h: Harness) -> None:
     rid, other = _lifecycle(h), h.recorded()
-    _sql(h, sa.update(event_t).where(event_t.c.record_id == rid, event_t.c.seq == 4).values(comment="改过的理由"))
+    _sql(
+        h,
+        sa.update(event_t).where(event_t.c.record_id == rid, event_t.c.seq == 4).values(comment="改过的理由"),
+    )
     problems = _verify(h).problems
     assert {p.record_id for p in problems} == {rid}
     assert any(p.kind == "altered" and "row 4" in p.detail for p in problems)
@@ -151,7 +154,14 @@ def test_a_checkpoint_reveals_a_record_removed_whole_and_a_tail_cut_off(h: Harne
     count, _digest = audit.write_checkpoint(h.engine.store.heads(), file, at=h.clock.now(), database="test")
     assert count == 3
     with h.engine.store.engine.begin() as connection:
-        for table in ("record_state", "deadline_reminder", "deadline", "outbox", "record_personal", "record_event"):
+        for table in (
+            "record_state",
+            "deadline_reminder",
+            "deadline",
+            "outbox",
+            "record_personal",
+            "record_event",
+        ):
             connection.execute(sa.text(f"delete from {table} where record_id = :r"), {"r": gone})
         connection.execute(sa.text("delete from record where id = :r"), {"r": gone})
         last = connection.execute(
@@ -161,7 +171,9 @@ def test_a_checkpoint_reveals_a_record_removed_whole_and_a_tail_cut_off(h: Harne
             sa.select(event_t.c.hash).where(event_t.c.record_id == cut, event_t.c.seq == last - 1)
         ).scalar_one()
         connection.execute(sa.delete(event_t).where(event_t.c.record_id == cut, event_t.c.seq == last))
-        connection.execute(sa.update(record_t).where(record_t.c.id == cut).values(version=last - 1, head_hash=prev))
+        connection.execute(
+            sa.update(record_t).where(record_t.c.id == cut).values(version=last - 1, head_hash=prev)
+        )
     assert {p.record_id for p in _verify(h).problems} <= {cut}  # the chain alone cannot see it all
     problems = audit.verify_checkpoint(audit.read_checkpoint(file), h.engine.store.iter_event_hashes())
     assert {(p.record_id, p.kind) for p in problems} == {(gone, "missing"), (cut, "shortened")}

@@ -29,8 +29,11 @@ def h(database_url: str) -> Iterator[Harness]:
 
 
 def _reminders(h: Harness, rid: str) -> list[tuple[str, str, str]]:
-    return [(e.payload["deadline"], e.payload["rung"], e.occurred_at.astimezone(SH).strftime("%m-%d %H:%M"))
-            for e in h.engine.history(rid) if e.event == "@reminder"]
+    return [
+        (e.payload["deadline"], e.payload["rung"], e.occurred_at.astimezone(SH).strftime("%m-%d %H:%M"))
+        for e in h.engine.history(rid)
+        if e.event == "@reminder"
+    ]
 
 
 def _walk(h: Harness, until: dt.datetime, step: dt.timedelta = dt.timedelta(hours=1)) -> None:
@@ -76,8 +79,13 @@ def test_after_downtime_each_missed_rung_fires_at_most_once_and_stale_ones_are_s
     assert h.engine.history(rid)[-1].payload["superseded"] == ["due", "overdue"]
     assert h.events(rid).count("explanation_overdue") == 1
     outcomes = sorted((r["rung"], r["outcome"]) for r in h.engine.store.reminders(record_id=rid))
-    assert outcomes == [("before_1", "sent"), ("before_5", "superseded"), ("due", "superseded"),
-                        ("escalate", "sent"), ("overdue", "superseded")]
+    assert outcomes == [
+        ("before_1", "sent"),
+        ("before_5", "superseded"),
+        ("due", "superseded"),
+        ("escalate", "sent"),
+        ("overdue", "superseded"),
+    ]
 
 
 def test_a_paused_deadline_sends_no_reminders_and_resumes_its_ladder(h: Harness) -> None:
@@ -103,7 +111,12 @@ def test_an_extension_restarts_the_ladder_for_the_new_due_date(h: Harness) -> No
     assert [r for d, r, _t in _reminders(h, rid) if d == "objection_decision"] == ["before_1", "due"]
     h.fire(rid, "extend_objection", h.reviewer, comment="需调查", working_days=5, approved_by="主任")
     _walk(h, dt.datetime(2026, 5, 25, 12, 0, tzinfo=SH), dt.timedelta(hours=6))
-    assert [r for d, r, _t in _reminders(h, rid) if d == "objection_decision"] == ["before_1", "due", "before_1", "due"]
+    assert [r for d, r, _t in _reminders(h, rid) if d == "objection_decision"] == [
+        "before_1",
+        "due",
+        "before_1",
+        "due",
+    ]
 
 
 def test_a_2027_deadline_is_provisional_and_recomputed_when_the_table_arrives(
@@ -131,7 +144,10 @@ def test_a_2027_deadline_is_provisional_and_recomputed_when_the_table_arrives(
         )
         loaded, moved = h.engine.load_holiday_table(table)
         assert loaded.year == 2027 and not loaded.provisional
-        assert {(r, name) for r, name, _old, _new in moved} == {(rid, "written_explanation"), (rid, "publication_decision")}
+        assert {(r, name) for r, name, _old, _new in moved} == {
+            (rid, "written_explanation"),
+            (rid, "publication_decision"),
+        }
         recomputed = h.deadline(rid, "written_explanation")
         assert not recomputed.provisional
         assert recomputed.due_at.astimezone(SH).date() == dt.date(2027, 1, 13)
@@ -156,10 +172,16 @@ def test_publication_ends_by_itself_at_its_maximum(h: Harness) -> None:
     assert "publication_ended" in [m["template"] for m in h.engine.store.outbox(record_id=rid, limit=100)]
 
 
-def test_supervision_rounds_open_once_per_unit_and_period_including_missed_ones(h: Harness, database_url: str) -> None:
+def test_supervision_rounds_open_once_per_unit_and_period_including_missed_ones(
+    h: Harness, database_url: str
+) -> None:
     a = h.engine.register("tianjin", ORGANISATION, actor=h.recorder, submit=True).id
-    h.engine.register("tianjin", {**ORGANISATION, "responsible_unit": "dasi-town", "superior_unit": "xiqing-gov"},
-                      actor=h.recorder, submit=True)
+    h.engine.register(
+        "tianjin",
+        {**ORGANISATION, "responsible_unit": "dasi-town", "superior_unit": "xiqing-gov"},
+        actor=h.recorder,
+        submit=True,
+    )
     h.fire(a, "accept", h.verifier)
     h.fire(a, "confirm", h.verifier, comment="属实")
     h.at(dt.datetime(2026, 12, 2, 10, 0, tzinfo=SH))  # the engine was down on 06-01 and 12-01
@@ -170,9 +192,15 @@ def test_supervision_rounds_open_once_per_unit_and_period_including_missed_ones(
     assert len(first.opened) == 4 and again.opened == []
     rounds = h.engine.query(definition="supervision", limit=100)
     keys = sorted((v.data["responsible_unit"], v.data["period"]) for v in rounds)
-    assert keys == [("dasi-town", "2026-06-01"), ("dasi-town", "2026-12-01"),
-                    ("hexi-zjw", "2026-06-01"), ("hexi-zjw", "2026-12-01")]
-    hexi = next(v for v in rounds if v.data["responsible_unit"] == "hexi-zjw" and v.data["period"] == "2026-12-01")
+    assert keys == [
+        ("dasi-town", "2026-06-01"),
+        ("dasi-town", "2026-12-01"),
+        ("hexi-zjw", "2026-06-01"),
+        ("hexi-zjw", "2026-12-01"),
+    ]
+    hexi = next(
+        v for v in rounds if v.data["responsible_unit"] == "hexi-zjw" and v.data["period"] == "2026-12-01"
+    )
     assert hexi.data["open_records"] == 1
     assert hexi.data["superior_unit"] == "hexi-gov"
     answer = h.fire(hexi.id, "answer", h.subject, report="已按要求整改")
@@ -213,15 +241,21 @@ SWEEPER = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_two_engine_processes_sweeping_the_same_due_set_fire_each_item_once(h: Harness, database_url: str) -> None:
+def test_two_engine_processes_sweeping_the_same_due_set_fire_each_item_once(
+    h: Harness, database_url: str
+) -> None:
     ids = [h.recorded() for _ in range(12)]
     for rid in ids:
         h.fire(rid, "publish", h.verifier)
     now = dt.datetime(2026, 6, 2, 9, 30, tzinfo=SH)  # explanations expired, overdue rungs and escalation due
     env = {**os.environ, "CHENGXIN_LOG_LEVEL": "ERROR"}
     code = SWEEPER.format(url=database_url, now=now.isoformat())
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                              text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err for _out, err in outputs]
     fired = sum(int(out.strip()) for out, _err in outputs)

@@ -21,7 +21,12 @@ from smtp import SmtpServer
 from workflow.dispatch import Dispatcher, MailSettings
 
 UNITS = [
-    {"code": "hexi-zjw", "name": "河西区住房和建设委员会", "superior": "hexi-gov", "emails": "bgs@zjw.example.gov.cn"},
+    {
+        "code": "hexi-zjw",
+        "name": "河西区住房和建设委员会",
+        "superior": "hexi-gov",
+        "emails": "bgs@zjw.example.gov.cn",
+    },
     {"code": "hexi-gov", "name": "河西区人民政府", "emails": ["duban@hexi.example.gov.cn"]},
     {"code": "court-3", "name": "第三中级人民法院", "emails": "xinyong@court.example.gov.cn"},
     {"code": "credit-office", "name": "区信用办", "emails": "xyb@hexi.example.gov.cn"},
@@ -92,7 +97,9 @@ def test_a_recorded_record_sends_readable_chinese_mails_with_the_deadline_in_a_c
     assert all(row["status"] == "sent" for row in h.engine.store.outbox(record_id=rid))
 
 
-def test_a_changed_deadline_updates_the_calendar_entry_and_a_met_one_cancels_it(h: Harness, server: SmtpServer) -> None:
+def test_a_changed_deadline_updates_the_calendar_entry_and_a_met_one_cancels_it(
+    h: Harness, server: SmtpServer
+) -> None:
     rid = h.recorded()
     h.later(days=1)
     h.fire(rid, "file_objection", h.subject, reasons="理由")
@@ -111,10 +118,14 @@ def test_a_changed_deadline_updates_the_calendar_entry_and_a_met_one_cancels_it(
     entries.sort()
     assert {uid for _s, _m, uid in entries} == {entries[0][2]}  # one calendar entry throughout
     assert [method for _s, method, _u in entries] == ["REQUEST", "REQUEST", "REQUEST", "REQUEST", "CANCEL"]
-    assert len({seq for seq, _m, _u in entries}) == len(entries) - 1  # record notice + request share the first
+    assert (
+        len({seq for seq, _m, _u in entries}) == len(entries) - 1
+    )  # record notice + request share the first
 
 
-def test_with_the_server_down_mails_stay_queued_and_go_out_once_when_it_is_back(h: Harness, server: SmtpServer) -> None:
+def test_with_the_server_down_mails_stay_queued_and_go_out_once_when_it_is_back(
+    h: Harness, server: SmtpServer
+) -> None:
     rid = h.recorded()
     server.stop()
     first = _dispatcher(h, server).run()
@@ -154,7 +165,9 @@ def test_repeated_temporary_failures_end_in_the_dead_letter_queue(h: Harness, se
     assert {r["attempts"] for r in rows} == {3}
 
 
-def test_a_unit_without_an_address_is_dead_lettered_with_a_clear_reason(h: Harness, server: SmtpServer) -> None:
+def test_a_unit_without_an_address_is_dead_lettered_with_a_clear_reason(
+    h: Harness, server: SmtpServer
+) -> None:
     rid = h.recorded(responsible_unit="unknown-unit")
     _dispatcher(h, server).run()
     dead = h.engine.store.outbox(record_id=rid, status="dead")
@@ -195,7 +208,9 @@ def test_a_dispatcher_killed_mid_batch_resends_only_the_mail_in_flight_with_its_
     rids = [h.recorded() for _ in range(3)]  # 9 mails
     env = {**os.environ, **server.env(), "CHENGXIN_LOG_LEVEL": "ERROR"}
     code = KILLED.format(url=database_url, now=h.clock.now().isoformat())
-    with subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True
+    ) as proc:
         assert proc.stdout is not None and proc.stdin is not None
         server.handler.pid = int(proc.stdout.readline())
         server.handler.kill_pid_after = 4
@@ -209,7 +224,9 @@ def test_a_dispatcher_killed_mid_batch_resends_only_the_mail_in_flight_with_its_
     _dispatcher(h, server).run()
     ids = Counter(m["Message-ID"] for m in server.handler.messages())
     assert len(ids) == 9
-    assert sorted(ids.values()) == [1] * 8 + [2]  # only the one in flight went twice, with the same Message-ID
+    assert sorted(ids.values()) == [1] * 8 + [
+        2
+    ]  # only the one in flight went twice, with the same Message-ID
     statuses = {r["status"] for rid in rids for r in h.engine.store.outbox(record_id=rid)}
     assert statuses == {"sent"}
 

@@ -34,7 +34,9 @@ def _second_engine(h: Harness, url: str) -> Engine:
     return Engine.open(url, clock=ManualClock(h.clock.now()))
 
 
-def test_two_caseworkers_confirming_at_once_exactly_one_wins(h: Harness, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_caseworkers_confirming_at_once_exactly_one_wins(
+    h: Harness, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rid = h.submitted()
     h.fire(rid, "accept", h.verifier)
     other = _second_engine(h, database_url)
@@ -51,13 +53,21 @@ def test_two_caseworkers_confirming_at_once_exactly_one_wins(h: Harness, databas
 
     def confirm(engine: Engine, who: str) -> None:
         try:
-            engine.fire(rid, "confirm", actor=h.verifier.__class__(id=who, role="verifier", unit="credit-office"), comment="核查属实")
+            engine.fire(
+                rid,
+                "confirm",
+                actor=h.verifier.__class__(id=who, role="verifier", unit="credit-office"),
+                comment="核查属实",
+            )
             outcomes.append("won")
         except Conflict as exc:
             assert rid in str(exc)
             outcomes.append("conflict")
 
-    threads = [threading.Thread(target=confirm, args=(e, w)) for e, w in ((h.engine, "wang.fang"), (other, "liu.yang"))]
+    threads = [
+        threading.Thread(target=confirm, args=(e, w))
+        for e, w in ((h.engine, "wang.fang"), (other, "liu.yang"))
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -126,7 +136,9 @@ def test_registering_twice_with_one_key_makes_one_record(h: Harness) -> None:
     assert b.state == "submitted"
     assert len(h.engine.query()) == 1
     with pytest.raises(IdempotencyKeyReused):
-        h.engine.register("national", {**fields, "facts": "另一件事"}, actor=h.recorder, idempotency_key="intake-77")
+        h.engine.register(
+            "national", {**fields, "facts": "另一件事"}, actor=h.recorder, idempotency_key="intake-77"
+        )
 
 
 def test_concurrent_retries_of_one_request_apply_once(h: Harness, database_url: str) -> None:
@@ -196,11 +208,15 @@ WRITER = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_a_killed_writer_leaves_no_half_written_command(h: Harness, database_url: str, tmp_path: Path) -> None:
+def test_a_killed_writer_leaves_no_half_written_command(
+    h: Harness, database_url: str, tmp_path: Path
+) -> None:
     script = tmp_path / "writer.py"
     script.write_text(WRITER.format(tests=str(Path(__file__).parent), url=database_url))
     env = {**os.environ, "CHENGXIN_LOG_LEVEL": "ERROR"}
-    with subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env) as proc:
+    with subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+    ) as proc:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == b"ready"
         time.sleep(1.5)

@@ -248,6 +248,13 @@ def _end_of(text: str) -> dt.datetime:
 
 
 def _state_at(engine: Engine, record_id: str, text: str) -> RecordView:
+    """The record as it stood at ``text``.
+
+    Raises:
+        ClockError: ``text`` is not a date or time.
+        RecordNotFound: no such record.
+        typer.Exit: the record did not exist yet at that time.
+    """
     when = _end_of(text)
     try:
         return engine.state_at(record_id, when)
@@ -803,11 +810,15 @@ def audit_checkpoint(file: Path, db: DbOption = None, definitions: DefsOption = 
 
 
 @clock_app.command("show")
-def clock_show(db: DbOption = None) -> None:
+def clock_show(db: DbOption = None, as_json: JsonOption = False) -> None:
     """显示当前时间 (show the database's clock)."""
     with user_errors(), _opened(db, None) as engine:
+        now = engine.clock.now()
+        if as_json:
+            _print_json({"now": now.astimezone(SHANGHAI).isoformat(), "simulated": engine.simulated})
+            return
         mode = "模拟时间 simulated" if engine.simulated else "真实时间 real time"
-        typer.echo(f"当前时间 now: {shanghai(engine.clock.now())} (Asia/Shanghai), {mode}")
+        typer.echo(f"当前时间 now: {shanghai(now)} (Asia/Shanghai), {mode}")
 
 
 @clock_app.command("advance")

@@ -181,7 +181,11 @@ def resume(
 
 
 def extend(
-    definition: Definition, calendar: WorkingCalendar, spec: DeadlineSpec, basis_before: Mapping[str, Any], extra: int
+    definition: Definition,
+    calendar: WorkingCalendar,
+    spec: DeadlineSpec,
+    basis_before: Mapping[str, Any],
+    extra: int,
 ) -> Due:
     """The due time moved on by ``extra`` working days (counted on from the same start day).
 
@@ -202,7 +206,9 @@ def extend(
     )
 
 
-def recompute(definition: Definition, calendar: WorkingCalendar, spec: DeadlineSpec, basis_before: Mapping[str, Any]) -> Due:
+def recompute(
+    definition: Definition, calendar: WorkingCalendar, spec: DeadlineSpec, basis_before: Mapping[str, Any]
+) -> Due:
     """The same period from the same start, under the calendar as it is known now."""
     count = dict(basis_before.get("count", {}))
     period = Period(**count)
@@ -212,7 +218,9 @@ def recompute(definition: Definition, calendar: WorkingCalendar, spec: DeadlineS
     for key in ("resumed", "extended_by"):
         if key in basis_before:
             basis[key] = basis_before[key]
-    unit, amount = ("working_days", period.working_days) if period.working_days else ("days", (due.due - start).days)
+    unit, amount = (
+        ("working_days", period.working_days) if period.working_days else ("days", (due.due - start).days)
+    )
     return Due(
         due_at=due_instant(definition, due.due),
         unit=unit,

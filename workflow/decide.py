@@ -123,7 +123,9 @@ class NoticeEffect:
     deadline: str | None = None
     missing: tuple[str, ...] = ()  # recipient expressions that named no unit on this record
     rung: str | None = None
-    change: str | None = None  # deadline_changed: pause | resume | extend | recompute | met | met_late | cancelled
+    change: str | None = (
+        None  # deadline_changed: pause | resume | extend | recompute | met | met_late | cancelled
+    )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"template": self.template, "to": list(self.recipients)}
@@ -262,6 +264,19 @@ def check_role(event: EventSpec, role: str) -> None:
         raise PermissionDenied(role, event.name, event.roles)
 
 
+@dataclass(frozen=True, slots=True)
+class _Before:
+    """The record before the command: empty for a record being created."""
+
+    tracks: Mapping[str, str]
+    data: Mapping[str, Any]
+    actors: Mapping[str, Any]
+    deadlines: Mapping[str, OpenDeadline]
+
+
+EMPTY = _Before(tracks={}, data={}, actors={}, deadlines={})
+
+
 def decide(
     definition: Definition,
     calendar: WorkingCalendar,
@@ -283,112 +298,177 @@ def decide(
         UnknownEvent, PermissionDenied, RecordNotFound, TransitionNotAllowed, CommentRequired,
         PayloadInvalid, GuardRefused, DeadlineExtensionRefused.
     """
-    internal = command.event in INTERNAL_EVENTS
-    spec = definition.events.get(command.event)
-    if spec is None and not internal:
-        raise UnknownEvent(
-            command.event, definition.key, [e for e in definition.events if not definition.events[e].creates]
-        )
-    actor = command.actor
-    if spec is not None:
-        check_role(spec, actor.role)
-    elif not definition.roles.get(actor.role, None) or not definition.roles[actor.role].system:
-        raise PermissionDenied(actor.role, command.event, ["system"])
-
+    spec = _event_spec(definition, command)
     if spec is not None and spec.creates:
         if snapshot is not None:
             raise TransitionNotAllowed(
                 record_id, describe_state(definition, snapshot.tracks), command.event, []
             )
-        before_tracks: dict[str, str] = {}
-        before_data: Mapping[str, Any] = {}
-        actors_before: Mapping[str, Any] = {}
-        open_deadlines: Mapping[str, OpenDeadline] = {}
         clean = _clean(definition, command.event, definition.fields, command.payload, replaying)
         data = dict(clean.values)
         check_record_complete(definition, command.event, data)
         tracks = {MAIN_TRACK: definition.main.initial}
         activate_tracks(definition, tracks)
-        data_changes: tuple[tuple[str, Any, Any], ...] = ()
-    else:
-        if snapshot is None:
-            raise RecordNotFound(record_id)
-        before_tracks = dict(snapshot.tracks)
-        before_data = snapshot.data
-        actors_before = snapshot.actors
-        open_deadlines = snapshot.deadlines
-        groups = _by_track(spec.transitions) if spec is not None else []
-        machines = machines_for(definition)
-        for track, group in groups:
-            required = any(not t.optional for t in group)
-            state = before_tracks.get(track)
-            if required and (state is None or not machines.can(command.event, track, state)):
-                raise TransitionNotAllowed(
-                    record_id,
-                    describe_state(definition, before_tracks),
-                    command.event,
-                    available_events(definition, before_tracks),
-                )
-        if spec is None:  # an internal event of the engine: its payload is the engine's own
-            clean = CleanPayload(values=dict(command.payload), personal={})
-        elif probe:
-            clean = clean_payload(definition, command.event, {}, {})
-        else:
-            if spec.comment_required and not command.comment.strip():
-                raise CommentRequired(command.event)
-            clean = _clean(definition, command.event, spec.payload, command.payload, replaying)
-        data = dict(before_data)
-        changed = []
-        if spec is not None:
-            for name, value in clean.values.items():
-                target = spec.payload[name].sets
-                if target is not None and data.get(target) != value:
-                    changed.append((target, data.get(target), value))
-                    data[target] = value
-        data_changes = tuple(changed)
-        if data_changes:
-            check_record_complete(definition, command.event, data)
-        if spec is not None:
-            ctx = GuardContext(
-                definition=definition,
-                event=spec,
-                actor_id=actor.id,
-                actor_unit=actor.unit,
-                tracks=before_tracks,
-                data=before_data,
-                actors=actors_before,
-                payload=clean.values,
-                now=now,
-            )
-            reasons = refusals(ctx, with_payload=not probe)
-            if reasons:
-                raise GuardRefused(record_id, command.event, reasons)
-        if probe:
-            return _empty(command.event, before_tracks, before_data, actors_before)
-        tracks = dict(before_tracks)
-        for track, group in groups:
-            required = any(not t.optional for t in group)
-            state = tracks.get(track)
-            if state is None or not machines.can(command.event, track, state):
-                continue
-            moved = machines.fire(command.event, track, state, clean.values)
-            if moved is None:
-                if required:
-                    raise GuardRefused(
-                        record_id, command.event, [f"{track}: 条件不满足 (a 'when' condition failed)"]
-                    )
-                continue
-            tracks[track] = moved
-            if track == MAIN_TRACK:
-                activate_tracks(definition, tracks)
+        return _conclude(definition, calendar, spec, command, clean, EMPTY, tracks, data, (), now, record_id)
+    if snapshot is None:
+        raise RecordNotFound(record_id)
+    before = _Before(
+        tracks=dict(snapshot.tracks), data=snapshot.data, actors=snapshot.actors, deadlines=snapshot.deadlines
+    )
+    groups = _by_track(spec.transitions) if spec is not None else []
+    _check_transitions(definition, groups, before.tracks, command.event, record_id)
+    clean = _payload_of(definition, spec, command, probe=probe, replaying=replaying)
+    data, data_changes = _apply_fields(definition, spec, before.data, clean.values, command.event)
+    if spec is not None:
+        _check_guards(definition, spec, command.actor, before, clean.values, now, record_id, probe=probe)
+    if probe:
+        return _empty(command.event, before.tracks, before.data, before.actors)
+    tracks = _move(definition, groups, before.tracks, command.event, clean.values, record_id)
+    return _conclude(
+        definition, calendar, spec, command, clean, before, tracks, data, data_changes, now, record_id
+    )
 
-    actors = dict(actors_before)
+
+def _event_spec(definition: Definition, command: Command) -> EventSpec | None:
+    """The event's spec (None for the engine's internal events), after checking who fires it."""
+    spec = definition.events.get(command.event)
+    role = command.actor.role
+    if spec is None and command.event not in INTERNAL_EVENTS:
+        raise UnknownEvent(
+            command.event, definition.key, [e for e in definition.events if not definition.events[e].creates]
+        )
+    if spec is not None:
+        check_role(spec, role)
+    elif role not in definition.roles or not definition.roles[role].system:
+        raise PermissionDenied(role, command.event, ["system"])
+    return spec
+
+
+def _check_transitions(
+    definition: Definition,
+    groups: Sequence[tuple[str, list[TransitionSpec]]],
+    tracks: Mapping[str, str],
+    event: str,
+    record_id: str,
+) -> None:
+    machines = machines_for(definition)
+    for track, group in groups:
+        required = any(not t.optional for t in group)
+        state = tracks.get(track)
+        if required and (state is None or not machines.can(event, track, state)):
+            raise TransitionNotAllowed(
+                record_id, describe_state(definition, tracks), event, available_events(definition, tracks)
+            )
+
+
+def _payload_of(
+    definition: Definition, spec: EventSpec | None, command: Command, *, probe: bool, replaying: bool
+) -> CleanPayload:
+    if spec is None:  # an internal event of the engine: its payload is the engine's own
+        return CleanPayload(values=dict(command.payload), personal={})
+    if probe:
+        return CleanPayload(values={}, personal={})
+    if spec.comment_required and not command.comment.strip():
+        raise CommentRequired(command.event)
+    return _clean(definition, command.event, spec.payload, command.payload, replaying)
+
+
+def _apply_fields(
+    definition: Definition,
+    spec: EventSpec | None,
+    before: Mapping[str, Any],
+    payload: Mapping[str, Any],
+    event: str,
+) -> tuple[dict[str, Any], tuple[tuple[str, Any, Any], ...]]:
+    """The record's fields after the payload fields that ``set`` them, and what changed."""
+    data = dict(before)
+    changed = []
+    for name, value in payload.items() if spec is not None else ():
+        target = spec.payload[name].sets if spec is not None else None
+        if target is not None and data.get(target) != value:
+            changed.append((target, data.get(target), value))
+            data[target] = value
+    if changed:
+        check_record_complete(definition, event, data)
+    return data, tuple(changed)
+
+
+def _check_guards(
+    definition: Definition,
+    spec: EventSpec,
+    actor: Actor,
+    before: _Before,
+    payload: Mapping[str, Any],
+    now: dt.datetime,
+    record_id: str,
+    *,
+    probe: bool,
+) -> None:
+    ctx = GuardContext(
+        definition=definition,
+        event=spec,
+        actor_id=actor.id,
+        actor_unit=actor.unit,
+        tracks=before.tracks,
+        data=before.data,
+        actors=before.actors,
+        payload=payload,
+        now=now,
+    )
+    reasons = refusals(ctx, with_payload=not probe)
+    if reasons:
+        raise GuardRefused(record_id, spec.name, reasons)
+
+
+def _move(
+    definition: Definition,
+    groups: Sequence[tuple[str, list[TransitionSpec]]],
+    before: Mapping[str, str],
+    event: str,
+    payload: Mapping[str, Any],
+    record_id: str,
+) -> dict[str, str]:
+    """Fire the event on every track it touches, in the definition's order; the main track
+    switches parallel tracks on and off as it moves."""
+    machines = machines_for(definition)
+    tracks = dict(before)
+    for track, group in groups:
+        state = tracks.get(track)
+        if state is None or not machines.can(event, track, state):
+            continue
+        moved = machines.fire(event, track, state, payload)
+        if moved is None:
+            if any(not t.optional for t in group):
+                raise GuardRefused(record_id, event, [f"{track}: 条件不满足 (a 'when' condition failed)"])
+            continue
+        tracks[track] = moved
+        if track == MAIN_TRACK:
+            activate_tracks(definition, tracks)
+    return tracks
+
+
+def _conclude(
+    definition: Definition,
+    calendar: WorkingCalendar,
+    spec: EventSpec | None,
+    command: Command,
+    clean: CleanPayload,
+    before: _Before,
+    tracks: dict[str, str],
+    data: dict[str, Any],
+    data_changes: tuple[tuple[str, Any, Any], ...],
+    now: dt.datetime,
+    record_id: str,
+) -> Decision:
+    """The decision's effects once the tracks have moved: who did it, deadlines, notices."""
+    actor = command.actor
+    actors = dict(before.actors)
     if not definition.roles[actor.role].system:
         actors[command.event] = [*actors.get(command.event, []), [actor.id, actor.unit]]
     changes = tuple(
-        (name, before_tracks.get(name), tracks.get(name))
+        (name, before.tracks.get(name), tracks.get(name))
         for name in definition.tracks
-        if before_tracks.get(name) != tracks.get(name)
+        if before.tracks.get(name) != tracks.get(name)
     )
     effects = _deadline_effects(
         definition,
@@ -396,15 +476,14 @@ def decide(
         spec,
         command,
         clean.values,
-        before_tracks,
+        before.tracks,
         tracks,
         data,
         data_changes,
-        open_deadlines,
+        before.deadlines,
         now,
         record_id,
     )
-    notices = _notices(definition, spec, command, effects, data, actors)
     return Decision(
         event=command.event,
         changes=changes,
@@ -415,7 +494,7 @@ def decide(
         personal=clean.personal,
         actors=actors,
         deadlines=tuple(effects),
-        notices=tuple(notices),
+        notices=tuple(_notices(definition, spec, command, effects, data, actors)),
         purge_personal_data=bool(spec and spec.purge_personal_data),
     )
 
@@ -462,7 +541,7 @@ def _deadline_effects(
     effects: list[DeadlineEffect] = []
     changed_fields = {name for name, _old, _new in data_changes}
     for name, dspec in definition.deadlines.items():
-        was, running = holds(dspec.while_, before), holds(dspec.while_, after)
+        running = holds(dspec.while_, after)
         current = open_deadlines.get(name)
         expiring = command.deadline == name and command.event not in {REMINDER_EVENT, RECOMPUTED_EVENT}
         if running and current is None:
@@ -535,7 +614,11 @@ def _deadline_effects(
     elif command.event == RECOMPUTED_EVENT:
         current = open_deadlines.get(command.deadline or "")
         if current is None:
-            raise GuardRefused(record_id, command.event, [f"期限 {command.deadline} 未在进行中 (that deadline is not running)"])
+            raise GuardRefused(
+                record_id,
+                command.event,
+                [f"期限 {command.deadline} 未在进行中 (that deadline is not running)"],
+            )
         dspec = definition.deadlines[current.name]
         due = dl.recompute(definition, calendar, dspec, current.basis)
         effects.append(
@@ -566,7 +649,9 @@ def _reminder(
     spec = definition.deadlines.get(command.deadline or "")
     ladder = definition.ladders.get(spec.ladder or "") if spec else None
     if current is None or ladder is None or rung not in {r.name for r in ladder.rungs}:
-        raise GuardRefused(record_id, command.event, [f"没有可发送的提醒 {command.deadline}/{rung} (no such reminder)"])
+        raise GuardRefused(
+            record_id, command.event, [f"没有可发送的提醒 {command.deadline}/{rung} (no such reminder)"]
+        )
     superseded = tuple(str(name) for name in command.payload.get("superseded", ()))
     return DeadlineEffect(action="remind", name=current.name, rung=rung, superseded=superseded)
 
@@ -626,7 +711,11 @@ def _notices(
                     rung=rung.name,
                 )
         return found
-    if command.deadline is not None and command.deadline in definition.deadlines and command.event != RECOMPUTED_EVENT:
+    if (
+        command.deadline is not None
+        and command.deadline in definition.deadlines
+        and command.event != RECOMPUTED_EVENT
+    ):
         wanted.extend(definition.deadlines[command.deadline].on_expiry_notices)
     found = [_recipients(notice, data, actors) for notice in wanted]
     return found + _deadline_changes(definition, effects, data, actors)
@@ -637,19 +726,30 @@ ENDINGS = frozenset({"met", "met_late", "cancelled"})
 
 
 def _deadline_changes(
-    definition: Definition, effects: Sequence[DeadlineEffect], data: Mapping[str, Any], actors: Mapping[str, Any]
+    definition: Definition,
+    effects: Sequence[DeadlineEffect],
+    data: Mapping[str, Any],
+    actors: Mapping[str, Any],
 ) -> list[NoticeEffect]:
     """A deadline a unit was told about gets an update (or a cancellation) whenever it changes."""
     found = []
     for effect in effects:
-        change = effect.action if effect.action in CHANGES else effect.outcome if effect.action == "close" else None
+        change = (
+            effect.action
+            if effect.action in CHANGES
+            else effect.outcome
+            if effect.action == "close"
+            else None
+        )
         if change is None or (effect.action == "close" and change not in ENDINGS):
             continue
         told = definition.deadlines[effect.name].on_start_notices
         if not told:
             continue
         recipients = tuple(dict.fromkeys(r for n in told for r in n.to))
-        notice = _recipients(Notice(template="deadline_changed", to=recipients, deadline=effect.name), data, actors)
+        notice = _recipients(
+            Notice(template="deadline_changed", to=recipients, deadline=effect.name), data, actors
+        )
         found.append(
             NoticeEffect(
                 template=notice.template,

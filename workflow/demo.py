@@ -128,27 +128,53 @@ class Demo:
     def fire(self, name: str, event: str, actor: Actor, comment: str = "", **payload: Any) -> None:
         view = self.engine.fire(self.ids[name], event, actor=actor, payload=payload, comment=comment)
         tracks = " ".join(f"{t.track_label}:{t.label}" for t in view.tracks if t.track != "main")
-        self.console.print(f"  {shanghai(self.clock.now())}  {name:<4} {event:<28} → {view.state_label} {tracks}")
+        self.console.print(
+            f"  {shanghai(self.clock.now())}  {name:<4} {event:<28} → {view.state_label} {tracks}"
+        )
 
 
 UNITS = [
     {"code": "hexi-court", "name": "河西区人民法院", "emails": "xinyong@hexi-court.example.gov.cn"},
     {"code": "credit-office", "name": "区发展改革委（信用办）", "emails": "xinyongban@hexi.example.gov.cn"},
     {"code": "hexi-gov", "name": "河西区人民政府", "emails": "duban@hexi.example.gov.cn"},
-    {"code": "hexi-zjw", "name": "河西区住房和建设委员会", "superior": "hexi-gov", "emails": "bgs@zjw.hexi.example.gov.cn"},
-    {"code": "dasi-town", "name": "西青区大寺镇人民政府", "superior": "xiqing-gov", "emails": "dasi@xiqing.example.gov.cn"},
+    {
+        "code": "hexi-zjw",
+        "name": "河西区住房和建设委员会",
+        "superior": "hexi-gov",
+        "emails": "bgs@zjw.hexi.example.gov.cn",
+    },
+    {
+        "code": "dasi-town",
+        "name": "西青区大寺镇人民政府",
+        "superior": "xiqing-gov",
+        "emails": "dasi@xiqing.example.gov.cn",
+    },
     {"code": "xiqing-gov", "name": "西青区人民政府", "emails": "duban@xiqing.example.gov.cn"},
-    {"code": "hexi-hrb", "name": "河西区人力资源和社会保障局", "superior": "hexi-gov", "emails": "rsj@hexi.example.gov.cn"},
-    {"code": "hexi-zwb", "name": "河西区政务服务办公室", "superior": "hexi-gov", "emails": "zwb@hexi.example.gov.cn"},
+    {
+        "code": "hexi-hrb",
+        "name": "河西区人力资源和社会保障局",
+        "superior": "hexi-gov",
+        "emails": "rsj@hexi.example.gov.cn",
+    },
+    {
+        "code": "hexi-zwb",
+        "name": "河西区政务服务办公室",
+        "superior": "hexi-gov",
+        "emails": "zwb@hexi.example.gov.cn",
+    },
 ]
 
 
 def _register(demo: Demo) -> None:
     demo.engine.save_units(UNITS)
     for name, fields in RECORDS.items():
-        view = demo.engine.register("national", fields, actor=RECORDER, submit=True, idempotency_key=f"demo-{name}")
+        view = demo.engine.register(
+            "national", fields, actor=RECORDER, submit=True, idempotency_key=f"demo-{name}"
+        )
         demo.ids[name] = view.id
-        demo.console.print(f"  {shanghai(demo.clock.now())}  {name:<4} 登记并提交 register+submit      → {view.id}")
+        demo.console.print(
+            f"  {shanghai(demo.clock.now())}  {name:<4} 登记并提交 register+submit      → {view.id}"
+        )
 
 
 def _story(demo: Demo) -> None:
@@ -156,8 +182,18 @@ def _story(demo: Demo) -> None:
     d.at("2026-05-12")
     for name in RECORDS:
         f(name, "accept", VERIFIER)
-    f("试点", "exempt", VERIFIER, "改革试点中的失误，符合容错纠错情形", reason_code="reform", no_ban_broken=True,
-      no_private_gain=True, no_intent=True, remediated=True, evidence=["河西政务办整改报告"])
+    f(
+        "试点",
+        "exempt",
+        VERIFIER,
+        "改革试点中的失误，符合容错纠错情形",
+        reason_code="reform",
+        no_ban_broken=True,
+        no_private_gain=True,
+        no_intent=True,
+        remediated=True,
+        evidence=["河西政务办整改报告"],
+    )
     for name in ("住建委", "大寺镇", "人社局", "公务员"):
         f(name, "confirm", VERIFIER, "核查属实，予以记录")
     d.at("2026-05-14")
@@ -175,7 +211,13 @@ def _story(demo: Demo) -> None:
     d.at("2026-06-10")
     f("住建委", "submit_rectification_report", ZJW, report="已全额支付货款及利息，并建立合同履约台账。")
     f("住建委", "accept_rectification", VERIFIER, "整改到位")
-    f("人社局", "complete_restoration", VERIFIER, "已在信用网站发布更正说明", measures="发布更正说明，向上级通报")
+    f(
+        "人社局",
+        "complete_restoration",
+        VERIFIER,
+        "已在信用网站发布更正说明",
+        measures="发布更正说明，向上级通报",
+    )
     f("人社局", "close_revoked", VERIFIER, "撤销事项办结")
     d.at("2026-06-16")  # 大寺镇 never explained itself: the sweep has marked it overdue
     f("大寺镇", "submit_explanation", TOWN, explanation="镇财政资金紧张，已申请区级周转资金。")
@@ -192,7 +234,9 @@ def _timeline(demo: Demo, name: str) -> None:
     rid = demo.ids[name]
     view = demo.engine.get(rid)
     overdue = "  [bold red]逾期 overdue[/bold red]" if view.overdue else ""
-    demo.console.print(f"\n[bold]{rid}  {view.data.get('subject_name')}[/bold] — {view.state_label} ({view.state}){overdue}")
+    demo.console.print(
+        f"\n[bold]{rid}  {view.data.get('subject_name')}[/bold] — {view.state_label} ({view.state}){overdue}"
+    )
     for entry in demo.engine.history(rid):
         changes = ", ".join(f"{t}→{b or '—'}" for t, _a, b in entry.changes) or "—"
         demo.console.print(
@@ -209,7 +253,9 @@ def _timeline(demo: Demo, name: str) -> None:
                 demo.console.print(f"      [dim]期限 {label} {outcome}[/dim]")
 
 
-def run_demo(db: Path, out_dir: Path, console: Console, *, after: Callable[[Engine], None] | None = None) -> Engine:
+def run_demo(
+    db: Path, out_dir: Path, console: Console, *, after: Callable[[Engine], None] | None = None
+) -> Engine:
     """Run the demo into a fresh drill database at ``db``; returns the engine (still open)."""
     logs.configure(quiet=True)
     for suffix in ("", "-wal", "-shm"):
@@ -219,7 +265,10 @@ def run_demo(db: Path, out_dir: Path, console: Console, *, after: Callable[[Engi
     Engine.init(url, simulated_start=START)[0].close()
     clock = ManualClock(START)
     demo = Demo(engine=Engine.open(url, clock=clock), clock=clock, console=console, ids={})
-    console.print("[bold]诚信 chengxin 演示 demo[/bold] — 国家参考流程 national@1, 模拟时钟 simulated clock from " + shanghai(START))
+    console.print(
+        "[bold]诚信 chengxin 演示 demo[/bold] — 国家参考流程 national@1, 模拟时钟 simulated clock from "
+        + shanghai(START)
+    )
     _register(demo)
     _story(demo)
     demo.engine.advance_clock(clock.now())
@@ -228,7 +277,9 @@ def run_demo(db: Path, out_dir: Path, console: Console, *, after: Callable[[Engi
         _timeline(demo, name)
     dispatcher = Dispatcher(demo.engine, MailSettings.from_env({}, folder=out_dir))
     sent = dispatcher.run()
-    console.print(f"\n邮件 mail: {sent.sent} 封已写入 written to {out_dir}/ (.eml; 没有配置 SMTP 服务器 no SMTP server configured)")
+    console.print(
+        f"\n邮件 mail: {sent.sent} 封已写入 written to {out_dir}/ (.eml; 没有配置 SMTP 服务器 no SMTP server configured)"
+    )
     report = audit.verify(demo.engine.registry, demo.engine.iter_history_rows(), real_time=False)
     status = "完好 intact" if report.intact else f"{len(report.problems)} problems"
     console.print(f"审计 audit: {report.records} records, {report.events} events — {status}")

@@ -64,7 +64,9 @@ class MailSettings:
         return self.sender.rpartition("@")[2] or "localhost"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, folder: Path | None = None) -> MailSettings:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, folder: Path | None = None
+    ) -> MailSettings:
         """SMTP from ``CHENGXIN_SMTP_*`` (none configured: mail is written to ``CHENGXIN_MAIL_DIR``).
 
         Raises:
@@ -73,7 +75,11 @@ class MailSettings:
         env = os.environ if environ is None else environ
         smtp = SmtpSettings.from_env(env)
         sender = smtp.sender if smtp else env.get("CHENGXIN_MAIL_FROM", "chengxin@localhost")
-        name = smtp.sender_name if smtp and smtp.sender_name else env.get("CHENGXIN_MAIL_FROM_NAME", "诚信 chengxin")
+        name = (
+            smtp.sender_name
+            if smtp and smtp.sender_name
+            else env.get("CHENGXIN_MAIL_FROM_NAME", "诚信 chengxin")
+        )
         return cls(
             smtp=smtp,
             folder=folder or Path(env.get("CHENGXIN_MAIL_DIR", "mail")),
@@ -131,7 +137,11 @@ class Dispatcher:
 
     def _catalog(self, definition: Definition | None) -> TemplateCatalog:
         folder = None
-        if definition is not None and definition.templates_dir and not definition.source.startswith("database:"):
+        if (
+            definition is not None
+            and definition.templates_dir
+            and not definition.source.startswith("database:")
+        ):
             base = Path(definition.source).parent
             folder = str(base / definition.templates_dir)
         if folder not in self._catalogs:
@@ -179,7 +189,9 @@ class Dispatcher:
                 refused = f"refused: {', '.join(sent.refused)}" if sent.refused else None
                 self.engine.store.mark_outbox(row["id"], status="sent", sent_at=now, last_error=refused)
                 result.sent += 1
-                log.info("mail sent", outbox_id=row["id"], template=row["template"], unit=row["recipient_unit"])
+                log.info(
+                    "mail sent", outbox_id=row["id"], template=row["template"], unit=row["recipient_unit"]
+                )
 
     def _message(self, row: Mapping[str, Any], units: Mapping[str, Mapping[str, Any]]) -> Any:
         unit = units.get(row["recipient_unit"])
@@ -224,7 +236,9 @@ class Dispatcher:
         record = self.engine.store.get(row["record_id"]) if row["record_id"] else None
         return self.engine.registry.get(record.definition_name, record.definition_version) if record else None
 
-    def _failed(self, row: Mapping[str, Any], exc: DeliveryError, result: DispatchResult, now: dt.datetime) -> None:
+    def _failed(
+        self, row: Mapping[str, Any], exc: DeliveryError, result: DispatchResult, now: dt.datetime
+    ) -> None:
         attempts = int(row["attempts"])
         if exc.permanent or attempts >= self.settings.max_attempts:
             self._dead(row, str(exc), result, now)
@@ -232,7 +246,13 @@ class Dispatcher:
         retry = now + backoff(self.settings, attempts)
         self.engine.store.mark_outbox(row["id"], status="failed", last_error=str(exc), next_attempt_at=retry)
         result.failed += 1
-        log.warning("mail delivery failed", outbox_id=row["id"], attempts=attempts, retry_at=retry.isoformat(), error=str(exc))
+        log.warning(
+            "mail delivery failed",
+            outbox_id=row["id"],
+            attempts=attempts,
+            retry_at=retry.isoformat(),
+            error=str(exc),
+        )
 
     def _dead(self, row: Mapping[str, Any], error: str, result: DispatchResult, now: dt.datetime) -> None:
         self.engine.store.mark_outbox(row["id"], status="dead", last_error=error)

@@ -26,6 +26,7 @@ from typing import Any
 import structlog
 from sqlalchemy.engine import Connection
 
+from definitions.holidays import HolidayTable, load_holiday_table, parse_holiday_table
 from definitions.model import MAIN_TRACK, Definition
 from storage import db as storage_db
 from storage.errors import DuplicateIdempotencyKey, DuplicateRecordId, StorageBusy, VersionConflict
@@ -42,6 +43,7 @@ from storage.values import (
     StoredRecord,
 )
 from workflow import notices, reminders
+from workflow.calendar import WorkingCalendar
 from workflow.clock import Clock, ManualClock, SystemClock, parse_when, shanghai
 from workflow.decide import (
     EXPIRED_EVENT,
@@ -49,8 +51,8 @@ from workflow.decide import (
     REMINDER_EVENT,
     Actor,
     Command,
-    Decision,
     DeadlineEffect,
+    Decision,
     OpenDeadline,
     Snapshot,
     available_events,
@@ -67,8 +69,6 @@ from workflow.errors import (
     WorkflowError,
 )
 from workflow.history import GENESIS, event_hash, request_fingerprint
-from definitions.holidays import HolidayTable, load_holiday_table, parse_holiday_table
-from workflow.calendar import WorkingCalendar
 from workflow.registry import Registry
 from workflow.views import (
     EventOption,
@@ -127,23 +127,30 @@ class Engine:
             ClockError: the database exists with the other clock mode.
             DatabaseUnavailable: the database cannot be reached.
         """
-        engine = storage_db.create_engine(url)
-        before, after = storage_db.upgrade(engine)
-        store = Store(engine)
+        store = Store(storage_db.create_engine(url))
+        try:
+            before, after = storage_db.upgrade(store.engine)
+            meta = store.set_meta_if_absent(cls._initial_meta(after, simulated_start))
+            if simulated_start is not None and meta["clock_mode"] != "simulated":
+                raise ClockError(
+                    "该数据库使用真实时间，不能改为模拟时间 (this database runs on real time and can never use a "
+                    "simulated clock; create a separate drill database with 'chengxin init --simulated-clock')"
+                )
+            return cls._make(store, meta, None, definitions), before, after
+        except BaseException:
+            store.close()
+            raise
+
+    @staticmethod
+    def _initial_meta(schema: str, simulated_start: dt.datetime | None) -> dict[str, str]:
         wanted = {
             "clock_mode": "simulated" if simulated_start else "real",
             "pepper": secrets.token_hex(32),
-            "created_schema": after,
+            "created_schema": schema,
         }
         if simulated_start is not None:
             wanted["simulated_now"] = simulated_start.astimezone(dt.UTC).isoformat()
-        meta = store.set_meta_if_absent(wanted)
-        if simulated_start is not None and meta["clock_mode"] != "simulated":
-            raise ClockError(
-                "该数据库使用真实时间，不能改为模拟时间 (this database runs on real time and can never use a "
-                "simulated clock; create a separate drill database with 'chengxin init --simulated-clock')"
-            )
-        return cls._make(store, meta, None, definitions), before, after
+        return wanted
 
     @classmethod
     def open(
@@ -157,8 +164,11 @@ class Engine:
             DefinitionError: a definition file is invalid.
         """
         store = Store.open(url)
-        meta = store.meta()
-        return cls._make(store, meta, clock, definitions)
+        try:
+            return cls._make(store, store.meta(), clock, definitions)
+        except BaseException:
+            store.close()
+            raise
 
     @classmethod
     def _make(
@@ -181,7 +191,8 @@ class Engine:
         registry = Registry.load(definitions)
         registry.merge_stored(store.stored_definitions())
         registry.add_tables(
-            parse_holiday_table(body, f"database:holiday_table:{year}") for year, _p, _s, body in store.holiday_tables()
+            parse_holiday_table(body, f"database:holiday_table:{year}")
+            for year, _p, _s, body in store.holiday_tables()
         )
         return cls(store, registry, clock, meta)
 
@@ -430,9 +441,13 @@ class Engine:
         now = self._now(None)
         record_id = new_record_id(now)
         command = Command(event=creator.name, actor=actor, payload=dict(fields))
-        decision = decide(definition, self.registry.calendar(definition), None, command, now, record_id=record_id)
+        decision = decide(
+            definition, self.registry.calendar(definition), None, command, now, record_id=record_id
+        )
         self._register_definition(definition, now)
-        write = self._write(definition, None, [], decision, command, now, record_id, idempotency_key, fingerprint)
+        write = self._write(
+            definition, None, [], decision, command, now, record_id, idempotency_key, fingerprint
+        )
         try:
             self.store.commit(write)
         except DuplicateIdempotencyKey:
@@ -460,7 +475,9 @@ class Engine:
         for unit in units:
             code = str(unit.get("code", "")).strip()
             if not UNIT_CODE.match(code):
-                raise PayloadInvalid("unit", "code", f"{code!r} is not a unit code (1–64 letters, digits, '.', '-', '_')")
+                raise PayloadInvalid(
+                    "unit", "code", f"{code!r} is not a unit code (1–64 letters, digits, '.', '-', '_')"
+                )
             name = str(unit.get("name") or code).strip()
             raw = unit.get("emails") or []
             emails = [e.strip() for e in (raw.split(",") if isinstance(raw, str) else raw) if str(e).strip()]
@@ -473,7 +490,9 @@ class Engine:
                     raise PayloadInvalid("unit", "emails", f"{email!r} is not an email address")
             superior = str(unit["superior"]).strip() if unit.get("superior") else None
             contact = str(unit["contact"]).strip() if unit.get("contact") else None
-            clean.append({"code": code, "name": name, "superior": superior, "emails": emails, "contact": contact})
+            clean.append(
+                {"code": code, "name": name, "superior": superior, "emails": emails, "contact": contact}
+            )
         return self.store.save_units(clean, self.clock.now())
 
     def open_due_rounds(self) -> Any:
@@ -484,7 +503,9 @@ class Engine:
 
     # ---------------------------------------------------------------- calendar
 
-    def load_holiday_table(self, path: Path) -> tuple[HolidayTable, list[tuple[str, str, dt.datetime, dt.datetime]]]:
+    def load_holiday_table(
+        self, path: Path
+    ) -> tuple[HolidayTable, list[tuple[str, str, dt.datetime, dt.datetime]]]:
         """Load a year's holiday arrangement as data and recompute every provisional deadline it affects.
 
         Returns the table and (record id, deadline, old due, new due) for every deadline moved.
@@ -515,7 +536,13 @@ class Engine:
             due = recompute(definition, self.registry.calendar(definition), spec, row.basis)
             if due.due_at == row.due_at and due.provisional == row.provisional:
                 continue
-            self._apply(row.record_id, Command(event=RECOMPUTED_EVENT, actor=SYSTEM, deadline=row.name), None, None, None)
+            self._apply(
+                row.record_id,
+                Command(event=RECOMPUTED_EVENT, actor=SYSTEM, deadline=row.name),
+                None,
+                None,
+                None,
+            )
             moved.append((row.record_id, row.name, row.due_at, due.due_at))
         return moved
 
@@ -647,7 +674,11 @@ class Engine:
         deadline_json: dict[str, dict[str, Any]] = {}
         started_seq: dict[str, int] = {}
         for row in open_rows:
-            deadline_json[row.name] = {"due_at": row.due_at.isoformat(), "provisional": row.provisional, "basis": dict(row.basis)}
+            deadline_json[row.name] = {
+                "due_at": row.due_at.isoformat(),
+                "provisional": row.provisional,
+                "basis": dict(row.basis),
+            }
             started_seq[row.name] = row.started_seq
         for d in effects.get("deadlines", []):
             if "due_at" in d:
@@ -656,7 +687,9 @@ class Engine:
                 started_seq[d["name"]] = seq
         data = decision.data
         codes = {u for n in decision.notices for u in n.recipients}
-        codes |= {str(data[f]) for f in ("responsible_unit", "finding_unit") if data.get(f)} | {command.actor.unit}
+        codes |= {str(data[f]) for f in ("responsible_unit", "finding_unit") if data.get(f)} | {
+            command.actor.unit
+        }
         names = {code: unit["name"] for code, unit in self.store.units_by_code(codes).items()}
         cause = notices.Cause(
             record_id=record_id,
@@ -670,13 +703,19 @@ class Engine:
             actor_unit=command.actor.unit,
             occurred_at=now,
         )
-        extra = self._round_extra(definition, decision) if any(
-            n.template == "supervision_round_opened" for n in decision.notices
-        ) else None
+        extra = (
+            self._round_extra(definition, decision)
+            if any(n.template == "supervision_round_opened" for n in decision.notices)
+            else None
+        )
         messages = []
         for index, notice in enumerate(decision.notices):
             due = deadline_json.get(notice.deadline) if notice.deadline else None
-            deadline_ctx = notices.deadline_context(definition, notice.deadline, due) if notice.deadline and due else None
+            deadline_ctx = (
+                notices.deadline_context(definition, notice.deadline, due)
+                if notice.deadline and due
+                else None
+            )
             ics = None
             if deadline_ctx is not None and notice.deadline is not None:
                 ended = notice.change in {"met", "met_late", "cancelled"}
@@ -781,18 +820,36 @@ class Engine:
         if row.status == "active" and row.due_at <= now:
             event = spec.on_expiry_event if spec and spec.on_expiry_event else EXPIRED_EVENT
             try:
-                self._apply(record.id, Command(event=event, actor=SYSTEM, deadline=row.name), None, None, None, conn=conn)
+                self._apply(
+                    record.id,
+                    Command(event=event, actor=SYSTEM, deadline=row.name),
+                    None,
+                    None,
+                    None,
+                    conn=conn,
+                )
             except TransitionNotAllowed:
-                self._apply(record.id, Command(event=EXPIRED_EVENT, actor=SYSTEM, deadline=row.name), None, None, None, conn=conn)
+                self._apply(
+                    record.id,
+                    Command(event=EXPIRED_EVENT, actor=SYSTEM, deadline=row.name),
+                    None,
+                    None,
+                    None,
+                    conn=conn,
+                )
             return True
         if spec is None:
             self.store.set_next_at(conn, row.id, None)
             return False
         calendar = self.registry.calendar(definition)
-        fire, superseded = reminders.choose(definition, calendar, spec, row.status, row.due_at, row.reminded, now)
+        fire, superseded = reminders.choose(
+            definition, calendar, spec, row.status, row.due_at, row.reminded, now
+        )
         if fire is None:
             self.store.set_next_at(
-                conn, row.id, reminders.next_at(definition, calendar, spec, row.status, row.due_at, row.reminded)
+                conn,
+                row.id,
+                reminders.next_at(definition, calendar, spec, row.status, row.due_at, row.reminded),
             )
             return False
         payload = {
@@ -1081,7 +1138,10 @@ def _deadline_writes(
             values["reminded"] = list(dict.fromkeys(done))
             spec = definition.deadlines.get(row.name)
             ladder = definition.ladders.get(spec.ladder or "") if spec else None
-            times = {r.name: reminders.rung_time(definition, calendar, r, row.due_at) for r in (ladder.rungs if ladder else ())}
+            times = {
+                r.name: reminders.rung_time(definition, calendar, r, row.due_at)
+                for r in (ladder.rungs if ladder else ())
+            }
             for name, outcome in ((effect.rung, "sent"), *((n, "superseded") for n in effect.superseded)):
                 fired.append(
                     ReminderInsert(

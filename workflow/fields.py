@@ -165,7 +165,9 @@ def normalise(definition: Definition, spec: FieldSpec, event: str, value: Any) -
         items = value if isinstance(value, list | tuple) else [value]
         texts = [str(item).strip() for item in items]
         if any(not t or (spec.max_length is not None and len(t) > spec.max_length) for t in texts):
-            raise PayloadInvalid(event, name, f"each item is non-empty text of at most {spec.max_length} characters")
+            raise PayloadInvalid(
+                event, name, f"each item is non-empty text of at most {spec.max_length} characters"
+            )
         return texts, None
     if kind == "documents":
         items = value if isinstance(value, list | tuple) else [value]

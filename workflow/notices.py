@@ -71,7 +71,9 @@ def _name(names: Mapping[str, str], code: Any) -> str:
     return names.get(str(code), str(code)) if code else ""
 
 
-def record_context(definition: Definition, record_id: str, data: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
+def record_context(
+    definition: Definition, record_id: str, data: Mapping[str, Any], names: Mapping[str, str]
+) -> dict[str, Any]:
     return {
         "id": record_id,
         "subject_name": data.get("subject_name", ""),
@@ -155,13 +157,20 @@ def build(
     if template == "repair_notice":
         context["repair"] = _repair(definition, data, names)
     elif template == "objection_received":
-        context["objection"] = {"filed_by": payload.get("filed_by") or _name(names, cause.actor_unit), "reasons": payload.get("reasons", "")}
+        context["objection"] = {
+            "filed_by": payload.get("filed_by") or _name(names, cause.actor_unit),
+            "reasons": payload.get("reasons", ""),
+        }
     elif template == "objection_decided":
         context["objection"] = {"outcome": outcome, "outcome_label": outcome_label, "reasons": cause.comment}
     elif template == "correction":
         context["correction"] = {
             "changes": [
-                {"field": definition.fields[f].label if f in definition.fields else f, "old": _text(old), "new": _text(new)}
+                {
+                    "field": definition.fields[f].label if f in definition.fields else f,
+                    "old": _text(old),
+                    "new": _text(new),
+                }
                 for f, old, new in cause.data_changes
             ],
             "reasons": cause.comment,
@@ -170,11 +179,16 @@ def build(
         context["revocation"] = {"reasons": cause.comment}
     elif template == "reputation_restoration":
         measures = payload.get("measures", "")
-        context["restoration"] = {"measures": [line for line in str(measures).splitlines() if line.strip()] or [str(measures)], "reasons": cause.comment}
+        context["restoration"] = {
+            "measures": [line for line in str(measures).splitlines() if line.strip()] or [str(measures)],
+            "reasons": cause.comment,
+        }
     elif template == "repair_decided":
         context["repair"] = {"outcome": outcome, "outcome_label": outcome_label, "reasons": cause.comment}
     elif template == "publication_ended":
-        reason, reason_label = OUTCOMES.get(cause.event_name) or ENDED_BY.get(cause.main_state, ("expired", "公示期满"))
+        reason, reason_label = OUTCOMES.get(cause.event_name) or ENDED_BY.get(
+            cause.main_state, ("expired", "公示期满")
+        )
         context["publication"] = {
             "reason": reason,
             "reason_label": reason_label,
@@ -184,13 +198,21 @@ def build(
         spec = definition.deadlines[str(deadline.get("name"))]
         ladder = definition.ladders[spec.ladder or ""]
         found = next(r for r in ladder.rungs if r.name == rung)
-        context["rung"] = {"kind": RUNG_KINDS[found.kind], "working_days": found.working_days, "label": found.label}
+        context["rung"] = {
+            "kind": RUNG_KINDS[found.kind],
+            "working_days": found.working_days,
+            "label": found.label,
+        }
     if template == "escalation":
         unit = data.get("responsible_unit")
         context["subordinate"] = {"code": unit, "name": _name(names, unit)}
     if template == "deadline_changed" and change is not None:
         kind, kind_label = CHANGES[change]
-        context["change"] = {"kind": kind, "kind_label": kind_label, "reason": cause.comment or (event.label if event else "")}
+        context["change"] = {
+            "kind": kind,
+            "kind_label": kind_label,
+            "reason": cause.comment or (event.label if event else ""),
+        }
     if extra:
         context.update(extra)
     return context
@@ -200,14 +222,22 @@ def _text(value: Any) -> str:
     return "" if value is None else value if isinstance(value, str) else str(value)
 
 
-def round_context(definition: Definition, data: Mapping[str, Any], records: Sequence[Mapping[str, str]]) -> dict[str, Any]:
+def round_context(
+    definition: Definition, data: Mapping[str, Any], records: Sequence[Mapping[str, str]]
+) -> dict[str, Any]:
     """The ``round`` of a supervision_round_opened notice, from the round record's fields."""
     return {
         "title": data.get("title", ""),
         "period_label": data.get("period", ""),
         "items": {
             key: int(data.get(key, 0))
-            for key in ("open_records", "overdue_explanations", "overdue_rectifications", "pending_objections", "ledger_tasks")
+            for key in (
+                "open_records",
+                "overdue_explanations",
+                "overdue_rectifications",
+                "pending_objections",
+                "ledger_tasks",
+            )
         },
         "records": list(records),
     }

@@ -25,11 +25,15 @@ RUNNING_KINDS = frozenset({"before", "due"})
 LATE_KINDS = frozenset({"overdue", "escalate"})
 
 
-def rung_time(definition: Definition, calendar: WorkingCalendar, rung: Rung, due_at: dt.datetime) -> dt.datetime:
+def rung_time(
+    definition: Definition, calendar: WorkingCalendar, rung: Rung, due_at: dt.datetime
+) -> dt.datetime:
     """The instant a rung falls due for a deadline due at ``due_at``."""
     due_day = local_date(definition, due_at)
     if rung.kind == "before":
-        return at_local_time(definition, calendar.working_days_before(due_day, rung.working_days), definition.reminder_time)
+        return at_local_time(
+            definition, calendar.working_days_before(due_day, rung.working_days), definition.reminder_time
+        )
     if rung.kind == "due":
         return min(at_local_time(definition, due_day, definition.reminder_time), due_at)
     if rung.working_days == 0:
@@ -39,7 +43,9 @@ def rung_time(definition: Definition, calendar: WorkingCalendar, rung: Rung, due
 
 
 def _applies(rung: Rung, status: str) -> bool:
-    return rung.kind in (RUNNING_KINDS if status == "active" else LATE_KINDS if status == "expired" else frozenset())
+    return rung.kind in (
+        RUNNING_KINDS if status == "active" else LATE_KINDS if status == "expired" else frozenset()
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

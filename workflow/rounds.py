@@ -35,7 +35,9 @@ class RoundsResult:
     periods: int  # schedule periods looked at
 
 
-def fire_times(definition: Definition, schedule: Schedule, after: dt.datetime, until: dt.datetime) -> Iterator[dt.datetime]:
+def fire_times(
+    definition: Definition, schedule: Schedule, after: dt.datetime, until: dt.datetime
+) -> Iterator[dt.datetime]:
     """Every instant the schedule fires in (after, until]."""
     trigger = CronTrigger(timezone=ZoneInfo(definition.timezone), **dict(schedule.cron))
     tick = dt.timedelta(microseconds=1)

@@ -41,7 +41,13 @@ def run_once(engine: Engine, *, limit: int = 1000) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     for hook in AFTER_SWEEP:
         extra.update(hook(engine))
-    return {"rounds_opened": len(rounds.opened), "fired": swept.fired, "skipped": swept.skipped, "errors": swept.errors, **extra}
+    return {
+        "rounds_opened": len(rounds.opened),
+        "fired": swept.fired,
+        "skipped": swept.skipped,
+        "errors": swept.errors,
+        **extra,
+    }
 
 
 # Jobs other issues add to every pass (the outbox dispatcher registers itself here).
@@ -76,10 +82,18 @@ def serve(engine: Engine, *, sweep_seconds: float = 30.0, rounds_seconds: float 
         return {"opened": len(engine.open_due_rounds().opened)}
 
     scheduler.add_job(
-        _guarded("sweep", sweep), IntervalTrigger(seconds=sweep_seconds), id="sweep", max_instances=1, coalesce=True
+        _guarded("sweep", sweep),
+        IntervalTrigger(seconds=sweep_seconds),
+        id="sweep",
+        max_instances=1,
+        coalesce=True,
     )
     scheduler.add_job(
-        _guarded("rounds", rounds), IntervalTrigger(seconds=rounds_seconds), id="rounds", max_instances=1, coalesce=True
+        _guarded("rounds", rounds),
+        IntervalTrigger(seconds=rounds_seconds),
+        id="rounds",
+        max_instances=1,
+        coalesce=True,
     )
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -88,7 +102,9 @@ def serve(engine: Engine, *, sweep_seconds: float = 30.0, rounds_seconds: float 
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("serving", sweep_seconds=sweep_seconds, rounds_seconds=rounds_seconds, simulated=engine.simulated)
+    log.info(
+        "serving", sweep_seconds=sweep_seconds, rounds_seconds=rounds_seconds, simulated=engine.simulated
+    )
     _guarded("rounds", rounds)()
     _guarded("sweep", sweep)()
     scheduler.start()
