@@ -31,6 +31,7 @@ from rich.text import Text
 
 from definitions.holidays import HolidayTableError
 from definitions.loader import DefinitionError, load_paths
+from notifications import NotificationError
 from storage.errors import StorageError
 from workflow import logs
 from workflow.clock import SHANGHAI, parse_when, shanghai
@@ -138,7 +139,7 @@ def user_errors() -> Iterator[None]:
         for problem in exc.problems:
             typer.echo(problem, err=True)
         fail(f"{len(exc.problems)} 处定义错误 (definition problems)", 2)
-    except (HolidayTableError, StorageError) as exc:
+    except (HolidayTableError, StorageError, NotificationError) as exc:
         fail(str(exc), 2)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
@@ -840,22 +841,300 @@ def tick(
     now: Annotated[
         str | None, typer.Option("--now", help="仅演练库：先把模拟时间推进到此 (drill databases only)")
     ] = None,
+    mail: Annotated[
+        bool, typer.Option("--mail/--no-mail", help="同时发送待发邮件 also send queued mail")
+    ] = True,
     db: DbOption = None,
     definitions: DefsOption = None,
 ) -> None:
-    """执行一次期限巡检 (run one sweep: expire due deadlines)."""
+    """执行一次巡检：开启到期督查、处理到期期限和提醒、发送邮件 (one pass: rounds, deadlines, reminders, mail)."""
+    from workflow.dispatch import Dispatcher, MailSettings
+    from workflow.service import run_once
+
     with user_errors(), _opened(db, definitions) as engine:
         if now is not None:
             engine.advance_clock(parse_when(now))
-        result = engine.run_due()
+        dispatcher = Dispatcher(engine, MailSettings.from_env()) if mail else None
+        result = run_once(engine, dispatcher)
+        sent = result.get("mail", {})
         typer.echo(
-            f"{shanghai(engine.clock.now())} (Asia/Shanghai): 到期处理 fired {result.fired}，"
-            f"跳过 skipped {result.skipped}，错误 errors {len(result.errors)}"
+            f"{shanghai(engine.clock.now())} (Asia/Shanghai): 督查 rounds opened {result['rounds_opened']}，"
+            f"到期处理 fired {result['fired']}，跳过 skipped {result['skipped']}，"
+            f"邮件 mail sent {sent.get('sent', 0)}，failed {sent.get('failed', 0)}，dead {sent.get('dead', 0)}，"
+            f"错误 errors {len(result['errors'])}"
         )
+        for error in result["errors"]:
+            typer.echo(f"错误 error: {error}", err=True)
+        if result["errors"]:
+            raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    sweep_seconds: Annotated[float, typer.Option(min=1, help="巡检间隔秒数 seconds between sweeps")] = 30.0,
+    rounds_seconds: Annotated[
+        float, typer.Option(min=10, help="督查排期检查间隔 seconds between schedule checks")
+    ] = 300.0,
+    mail: Annotated[bool, typer.Option("--mail/--no-mail", help="发送邮件 send queued mail")] = True,
+    db: DbOption = None,
+    definitions: DefsOption = None,
+) -> None:
+    """运行引擎服务：定时巡检期限、提醒、督查和邮件 (run the scheduler until stopped)."""
+    from workflow.dispatch import Dispatcher, MailSettings
+    from workflow.service import serve as run_service
+
+    with user_errors(), _opened(db, definitions) as engine:
+        settings_ = MailSettings.from_env()
+        dispatcher = Dispatcher(engine, settings_) if mail else None
+        typer.echo(
+            f"chengxin serve: 巡检 sweep every {sweep_seconds:g}s, 督查 rounds every {rounds_seconds:g}s, "
+            f"{settings_.describe() if mail else '不发送邮件 mail off'}; Ctrl-C 停止 to stop",
+            err=True,
+        )
+        run_service(engine, dispatcher, sweep_seconds=sweep_seconds, rounds_seconds=rounds_seconds)
+
+
+# ------------------------------------------------------------------------------ calendar
+
+calendar_app = typer.Typer(help="工作日历 working-day calendar and holiday tables", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+
+
+@calendar_app.command("load")
+def calendar_load(file: Path, db: DbOption = None, definitions: DefsOption = None) -> None:
+    """载入一年的放假安排并重算暂定期限 (load a year's holiday table; recompute provisional deadlines)."""
+    with user_errors(), _opened(db, definitions) as engine:
+        table, moved = engine.load_holiday_table(file)
+        kind = "暂定 provisional" if table.provisional else "正式 official"
+        typer.echo(f"已载入 loaded {table.year} ({kind}): {table.source}")
+        for record_id, name, old, new in moved:
+            typer.echo(f"  重算 recomputed {record_id} {name}: {shanghai(old)} → {shanghai(new)}")
+        typer.echo(f"{len(moved)} 个期限已重算 deadlines recomputed")
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: int, db: DbOption = None, definitions: DefsOption = None, as_json: JsonOption = False
+) -> None:
+    """显示某年的休息日与调休上班日 (days off and make-up working days of a year)."""
+    with user_errors(), _opened(db, definitions) as engine:
+        calendar = engine.registry.calendar(engine.registry.select("national"))
+        source = calendar.known_years().get(year, "法定节假日推算 statutory fallback (provisional)")
+        days = [calendar.day(dt.date(year, 1, 1) + dt.timedelta(days=i)) for i in range(366)]
+        special = [d for d in days if d.date.year == year and (not d.working) != (d.date.weekday() >= 5)]
+        if as_json:
+            _print_json(
+                {
+                    "year": year,
+                    "source": source,
+                    "days": [
+                        {
+                            "date": d.date.isoformat(),
+                            "working": d.working,
+                            "reason": d.reason,
+                            "provisional": d.provisional,
+                        }
+                        for d in special
+                    ],
+                }
+            )
+            return
+        typer.echo(f"{year}: {source}")
+        table = _table("日期 date", "类型 kind", "原因 reason")
+        for d in special:
+            _row(
+                table,
+                d.date.isoformat(),
+                "上班 working" if d.working else "休息 off",
+                d.reason + (" (暂定)" if d.provisional else ""),
+            )
+        out.print(table)
+
+
+# -------------------------------------------------------------------------------- outbox
+
+outbox_app = typer.Typer(help="邮件发件箱 the mail outbox", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[str | None, typer.Option(help="queued | sending | sent | failed | dead")] = None,
+    record: Annotated[str | None, typer.Option("--record", help="记录编号 record id")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """列出邮件 (list queued, sent, failed and dead mails)."""
+    allowed = ("queued", "sending", "sent", "failed", "dead")
+    if status is not None and status not in allowed:
+        fail(f"--status {status!r} 无效 (invalid); allowed: {', '.join(allowed)}", 2)
+    with user_errors(), _opened(db, None) as engine:
+        rows = engine.store.outbox(record_id=record, status=status, limit=limit)
+        if as_json:
+            _print_json([{k: v for k, v in row.items() if k != "context"} for row in rows])
+            return
+        table = _table(
+            "#", "状态 status", "模板 template", "收件单位 unit", "记录 record", "尝试 tries", "错误 error"
+        )
+        for row in rows:
+            _row(
+                table,
+                row["id"],
+                row["status"],
+                row["template"],
+                row["recipient_unit"],
+                row["record_id"] or "",
+                row["attempts"],
+                row["last_error"] or "",
+            )
+        out.print(table)
+        counts = engine.store.outbox_counts()
+        typer.echo(
+            "  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "发件箱为空 the outbox is empty"
+        )
+
+
+@outbox_app.command("show")
+def outbox_show(outbox_id: int, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """显示一封邮件的内容与状态 (one mail: status, error and the rendered text)."""
+    from notifications import TemplateCatalog
+    from workflow.dispatch import revive
+
+    with user_errors(), _opened(db, None) as engine:
+        rows = [r for r in engine.store.outbox(limit=1_000_000) if r["id"] == outbox_id]
+        if not rows:
+            fail(f"邮件 {outbox_id} 不存在 (no such mail)", 3)
+        row = rows[0]
+        if as_json:
+            _print_json(row)
+            return
+        rendered = TemplateCatalog().render(row["template"], revive(row["context"]["vars"]))
+        typer.echo(
+            f"#{row['id']} {row['status']} → {row['recipient_unit']} (tries {row['attempts']}) {row['last_error'] or ''}"
+        )
+        typer.echo(f"主题 Subject: {rendered.subject}\n")
+        typer.echo(rendered.text)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="邮件编号；省略则全部死信 (all dead mails when omitted)")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """重新发送失败或死信邮件 (put failed or dead mails back in the queue)."""
+    with user_errors(), _opened(db, None) as engine:
+        count = engine.store.retry_outbox(ids=ids or [], dead=not ids, now=engine.clock.now())
+        typer.echo(f"{count} 封邮件已重新排队 mails queued again")
+
+
+@outbox_app.command("send")
+def outbox_send(db: DbOption = None) -> None:
+    """立即发送到期的邮件 (send what is due now)."""
+    from workflow.dispatch import Dispatcher, MailSettings
+
+    with user_errors(), _opened(db, None) as engine:
+        settings_ = MailSettings.from_env()
+        result = Dispatcher(engine, settings_).run()
+        typer.echo(f"{settings_.describe()}: sent {result.sent}, failed {result.failed}, dead {result.dead}")
         for error in result.errors:
             typer.echo(f"错误 error: {error}", err=True)
-        if result.errors:
+        if result.dead:
             raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------------------------- units
+
+unit_app = typer.Typer(help="单位目录 units and their mail addresses", no_args_is_help=True)
+app.add_typer(unit_app, name="unit")
+
+
+@unit_app.command("add")
+def unit_add(
+    code: str,
+    name: Annotated[str, typer.Option("--name", help="单位名称 the unit's name")],
+    email: Annotated[
+        list[str] | None, typer.Option("--email", help="邮箱 an address (repeat for several)")
+    ] = None,
+    superior: Annotated[
+        str | None, typer.Option("--superior", help="上级单位代码 superior unit code")
+    ] = None,
+    contact: Annotated[str | None, typer.Option("--contact", help="联系人 contact person")] = None,
+    db: DbOption = None,
+) -> None:
+    """添加或更新单位 (add or replace a unit)."""
+    with user_errors(), _opened(db, None) as engine:
+        engine.save_units(
+            [{"code": code, "name": name, "emails": email or [], "superior": superior, "contact": contact}]
+        )
+        typer.echo(f"已保存 saved {code} {name}")
+
+
+@unit_app.command("set-email")
+def unit_set_email(code: str, emails: list[str], db: DbOption = None) -> None:
+    """设置单位的收件邮箱 (set a unit's addresses)."""
+    with user_errors(), _opened(db, None) as engine:
+        unit = engine.store.unit(code)
+        if unit is None:
+            fail(f"单位 {code} 不存在 (no such unit); add it with 'chengxin unit add'", 3)
+        engine.save_units([{**unit, "emails": emails}])
+        typer.echo(f"已保存 saved {code}: {', '.join(emails)}")
+
+
+@unit_app.command("list")
+def unit_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """列出单位目录 (list the unit directory)."""
+    with user_errors(), _opened(db, None) as engine:
+        units = engine.store.units()
+        if as_json:
+            _print_json(units)
+            return
+        table = _table("代码 code", "名称 name", "上级 superior", "邮箱 emails", "联系人 contact")
+        for unit in units:
+            _row(
+                table,
+                unit["code"],
+                unit["name"],
+                unit["superior"] or "",
+                ", ".join(unit["emails"]),
+                unit["contact"] or "",
+            )
+        out.print(table)
+
+
+@unit_app.command("import")
+def unit_import(file: Path, db: DbOption = None) -> None:
+    """从 CSV 导入单位：code,name,superior,emails,contact (emails separated by ';')."""
+    import csv
+
+    with user_errors(), _opened(db, None) as engine:
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"code", "name"} - set(reader.fieldnames or [])
+            if missing:
+                fail(
+                    f"{file}: 缺少列 missing columns {', '.join(sorted(missing))}; expected code,name,superior,emails,contact",
+                    2,
+                )
+            units = []
+            for line, row in enumerate(reader, start=2):
+                if not (row.get("code") or "").strip():
+                    fail(f"{file}:{line}: code 为空 (empty code)", 2)
+                units.append(
+                    {
+                        "code": row["code"],
+                        "name": row.get("name") or row["code"],
+                        "superior": row.get("superior") or None,
+                        "emails": [
+                            e for e in (row.get("emails") or "").replace(",", ";").split(";") if e.strip()
+                        ],
+                        "contact": row.get("contact") or None,
+                    }
+                )
+        count = engine.save_units(units)
+        typer.echo(f"已导入 imported {count} 个单位 units from {file}")
 
 
 @app.command()

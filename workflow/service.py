@@ -21,6 +21,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from workflow.clock import ManualClock, parse_when
+from workflow.dispatch import Dispatcher
 from workflow.engine import Engine
 
 log = structlog.get_logger("chengxin.serve")
@@ -33,25 +34,22 @@ def _follow_drill_clock(engine: Engine) -> None:
             engine.clock.set(stored)
 
 
-def run_once(engine: Engine, *, limit: int = 1000) -> dict[str, Any]:
-    """One pass of everything the service does: follow the drill clock, open rounds, sweep."""
+def run_once(engine: Engine, dispatcher: Dispatcher | None = None, *, limit: int = 1000) -> dict[str, Any]:
+    """One pass of everything the service does: follow the drill clock, open rounds, sweep, send mail."""
     _follow_drill_clock(engine)
     rounds = engine.open_due_rounds()
     swept = engine.sweep(limit=limit)
-    extra: dict[str, Any] = {}
-    for hook in AFTER_SWEEP:
-        extra.update(hook(engine))
-    return {
+    result: dict[str, Any] = {
         "rounds_opened": len(rounds.opened),
         "fired": swept.fired,
         "skipped": swept.skipped,
-        "errors": swept.errors,
-        **extra,
+        "errors": list(swept.errors),
     }
-
-
-# Jobs other issues add to every pass (the outbox dispatcher registers itself here).
-AFTER_SWEEP: list[Callable[[Engine], dict[str, Any]]] = []
+    if dispatcher is not None:
+        mail = dispatcher.run()
+        result["mail"] = mail.as_dict()
+        result["errors"].extend(mail.errors)
+    return result
 
 
 def _guarded(name: str, job: Callable[[], Any]) -> Callable[[], None]:
@@ -65,16 +63,23 @@ def _guarded(name: str, job: Callable[[], Any]) -> Callable[[], None]:
     return run
 
 
-def serve(engine: Engine, *, sweep_seconds: float = 30.0, rounds_seconds: float = 300.0) -> None:
-    """Run until SIGINT or SIGTERM."""
+def serve(
+    engine: Engine,
+    dispatcher: Dispatcher | None = None,
+    *,
+    sweep_seconds: float = 30.0,
+    rounds_seconds: float = 300.0,
+) -> None:
+    """Run until SIGINT or SIGTERM: the sweep (and the outbox) every ``sweep_seconds``, the
+    supervision schedules every ``rounds_seconds``."""
     scheduler = BlockingScheduler(timezone=dt.UTC)
 
     def sweep() -> dict[str, Any]:
         _follow_drill_clock(engine)
         result = engine.sweep()
         out: dict[str, Any] = {"fired": result.fired, "skipped": result.skipped, "errors": len(result.errors)}
-        for hook in AFTER_SWEEP:
-            out.update(hook(engine))
+        if dispatcher is not None:
+            out["mail"] = dispatcher.run().as_dict()
         return out
 
     def rounds() -> dict[str, Any]:
