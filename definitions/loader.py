@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -161,7 +161,7 @@ def _pydantic_problems(raw: _Raw, exc: ValidationError) -> list[str]:
     problems = []
     for error in exc.errors():
         loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.endswith("Guard")))
-        where = raw.where(cast(Path_, loc))
+        where = raw.where(loc)
         dotted = ".".join(str(part) for part in loc) or "(top level)"
         message = error["msg"].removeprefix("Value error, ")
         problems.append(f"{where}: {dotted}: {message}")
@@ -250,7 +250,7 @@ class _Checker:
             spec = self.model.fields.get(period.by_field)
             enum = self.model.enums.get(spec.enum or "") if spec else None
             for value in period.by_value:
-                if enum is not None and value not in enum.values:
+                if spec is not None and enum is not None and value not in enum.values:
                     self.fail((*path, "by_value", value), f"{value!r} is not a value of enum {spec.enum!r}")
 
     def payload_fields(self, path: Path_, fields: Mapping[str, schema.FieldModel]) -> None:
@@ -269,20 +269,7 @@ class _Checker:
         if MAIN_TRACK not in m.tracks:
             self.fail(("tracks",), f"the definition needs a track named {MAIN_TRACK!r}")
             return self.problems
-        for name, track in m.tracks.items():
-            if track.initial not in track.states:
-                self.fail(
-                    ("tracks", name, "initial"), f"initial state {track.initial!r} is not a state of {name!r}"
-                )
-            if name == MAIN_TRACK and track.active_while:
-                self.fail(("tracks", name, "active_while"), "the main track is always active")
-            if name != MAIN_TRACK:
-                if set(track.active_while) != {MAIN_TRACK}:
-                    self.fail(
-                        ("tracks", name, "active_while"),
-                        "a parallel track is active while the main track is in given states: use 'active_while: {main: [...]}'",
-                    )
-                self.states_exist(("tracks", name, "active_while"), track.active_while)
+        self._tracks()
         self.payload_fields(("fields",), m.fields)
         creators = [name for name, event in m.events.items() if event.creates]
         if len(creators) != 1:
@@ -293,10 +280,36 @@ class _Checker:
         self._events()
         self._deadlines()
         self._reachability()
-        severity = m.enums.get("severity")
+        self._publication()
+        for name, ladder in m.ladders.items():
+            for index, rung in enumerate(ladder.rungs):
+                self.notices(("ladders", name, "rungs", index, "notify"), rung.notify)
+        for name, sched in m.schedules.items():
+            if sched.units != "all":
+                self.field_exists(("schedules", name, "units"), sched.units, ("unit",))
+        return self.problems
+
+    def _tracks(self) -> None:
+        for name, track in self.model.tracks.items():
+            path: Path_ = ("tracks", name)
+            if track.initial not in track.states:
+                self.fail((*path, "initial"), f"initial state {track.initial!r} is not a state of {name!r}")
+            if name == MAIN_TRACK:
+                if track.active_while:
+                    self.fail((*path, "active_while"), "the main track is always active")
+                continue
+            if set(track.active_while) != {MAIN_TRACK}:
+                self.fail(
+                    (*path, "active_while"),
+                    "a parallel track is active while the main track is in given states: use 'active_while: {main: [...]}'",
+                )
+            self.states_exist((*path, "active_while"), track.active_while)
+
+    def _publication(self) -> None:
+        severity = self.model.enums.get("severity")
         undated = 0
         seen_dates: set[dt.date] = set()
-        for index, regime in enumerate(m.publication_periods):
+        for index, regime in enumerate(self.model.publication_periods):
             if regime.effective_from is None:
                 undated += 1
             elif regime.effective_from in seen_dates:
@@ -310,20 +323,17 @@ class _Checker:
                 where: Path_ = ("publication_periods", index, "by_severity", code)
                 if severity is not None and code not in severity.values:
                     self.fail(where, f"{code!r} is not a value of enum 'severity'")
-                for bound in (periods.min, periods.max):
-                    if bound is not None and (
-                        bound.publication or bound.field_days or bound.by_field or bound.working_days
-                    ):
-                        self.fail(where, "publication periods are counted in days, months or years")
+                plain = all(
+                    not (
+                        b.publication or b.field_days or b.field_working_days or b.by_field or b.working_days
+                    )
+                    for b in (periods.min, periods.max)
+                    if b is not None
+                )
+                if not plain:
+                    self.fail(where, "publication periods are counted in days, months or years")
         if undated > 1:
             self.fail(("publication_periods",), "only one publication regime may omit 'effective_from'")
-        for name, ladder in m.ladders.items():
-            for index, rung in enumerate(ladder.rungs):
-                self.notices(("ladders", name, "rungs", index, "notify"), rung.notify)
-        for name, sched in m.schedules.items():
-            if sched.units != "all":
-                self.field_exists(("schedules", name, "units"), sched.units, ("unit",))
-        return self.problems
 
     def _events(self) -> None:
         m = self.model
@@ -654,7 +664,7 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
             name: Schedule(
                 name=name,
                 label=s.label,
-                cron=dict(s.cron),
+                cron={str(k): v for k, v in s.cron.items()},
                 answer_within=_period(s.answer_within),
                 units=s.units,
                 report=tuple(

@@ -62,7 +62,7 @@ holiday_t = HolidayTableRow.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
 
 OPEN_DEADLINE = ("active", "paused", "expired")
-_RECORD_COLUMNS = [c for c in record_t.c]
+_RECORD_COLUMNS = list(record_t.c)
 _EVENT_COLUMNS = [c for c in event_t.c if c.name != "id"]
 
 
@@ -137,9 +137,10 @@ class Store:
     def writing(self) -> Iterator[Connection]:
         """A write transaction; on SQLite it holds the write lock from its first statement."""
         try:
-            with self.engine.connect() as connection:
-                if self.backend == "sqlite":
-                    connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+            with self.engine.connect() as plain:
+                connection = (
+                    plain.execution_options(sqlite_begin="IMMEDIATE") if self.backend == "sqlite" else plain
+                )
                 with connection.begin():
                     yield connection
         except OperationalError as exc:
@@ -404,9 +405,12 @@ class Store:
     def snapshot(self) -> Iterator[Connection]:
         """One consistent read snapshot for several queries (repeatable read on PostgreSQL)."""
         try:
-            with self.engine.connect() as c:
-                if self.backend == "postgresql":
-                    c = c.execution_options(isolation_level="REPEATABLE READ")
+            with self.engine.connect() as plain:
+                c = (
+                    plain.execution_options(isolation_level="REPEATABLE READ")
+                    if self.backend == "postgresql"
+                    else plain
+                )
                 with c.begin():
                     yield c
         except OperationalError as exc:

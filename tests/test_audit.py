@@ -108,7 +108,8 @@ def test_a_forged_history_with_recomputed_hashes_is_caught_by_replay(h: Harness)
     events = h.engine.store.history(rid)
     forged = []
     prev = events[0].prev_hash
-    for event in events:
+    for stored in events:
+        event = stored
         if event.event == "confirm":  # pretend the verifier moved the record straight to repaired
             event = dataclasses.replace(event, changes=(("main", "verifying", "repaired"),))
         digest = event_hash(

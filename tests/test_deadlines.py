@@ -155,7 +155,7 @@ def test_a_2027_deadline_is_provisional_and_recomputed_when_the_table_arrives(
         assert last.event == "@deadline_recomputed"
         assert any("2027-01-04" in line for line in recomputed.explanation)
         reopened = Engine.open(database_url, clock=ManualClock(h.clock.now()))
-        assert not [d for d in reopened.get(rid).deadlines if d.name == "written_explanation"][0].provisional
+        assert not next(d for d in reopened.get(rid).deadlines if d.name == "written_explanation").provisional
         reopened.close()
     finally:
         h.engine.close()

@@ -524,6 +524,68 @@ def _empty(
     )
 
 
+def _due_effect(action: str, name: str, due: dl.Due, **extra: Any) -> DeadlineEffect:
+    return DeadlineEffect(
+        action=action,
+        name=name,
+        due_at=due.due_at,
+        unit=due.unit,
+        amount=due.amount,
+        provisional=due.provisional,
+        basis={**due.basis, **extra.pop("basis_extra", {})},
+        **extra,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _DeadlinePlan:
+    """Works out what happens to each deadline of the definition when the tracks move."""
+
+    definition: Definition
+    calendar: WorkingCalendar
+    command: Command
+    before: Mapping[str, str]
+    after: Mapping[str, str]
+    data: Mapping[str, Any]
+    changed_fields: frozenset[str]
+    now: dt.datetime
+
+    def start(self, name: str, spec: DeadlineSpec) -> list[DeadlineEffect]:
+        due = dl.start_deadline(self.definition, self.calendar, spec, self.data, self.now)
+        if due is None:
+            return []
+        effects = [_due_effect("start", name, due)]
+        if holds(spec.paused_while, self.after):  # started while its clock must stand still
+            left = dl.remaining(self.definition, self.calendar, due.unit, due.due_at, self.now)
+            effects.append(DeadlineEffect(action="pause", name=name, remaining=left))
+        return effects
+
+    def end(self, name: str, spec: DeadlineSpec, current: OpenDeadline, expiring: bool) -> DeadlineEffect:
+        if expiring:
+            outcome = "expired"
+        elif any(track not in self.after for track in spec.while_):
+            outcome = "cancelled"  # the obligation went away with its track (revoked, repaired, …)
+        else:
+            outcome = "met_late" if current.status == "expired" else "met"
+        return DeadlineEffect(action="close", name=name, outcome=outcome)
+
+    def keep(self, name: str, spec: DeadlineSpec, current: OpenDeadline) -> list[DeadlineEffect]:
+        paused_before = holds(spec.paused_while, self.before)
+        paused_after = holds(spec.paused_while, self.after)
+        if paused_after and not paused_before and current.status != "paused":
+            left = dl.remaining(self.definition, self.calendar, current.unit, current.due_at, self.now)
+            return [DeadlineEffect(action="pause", name=name, remaining=left)]
+        if paused_before and not paused_after and current.status == "paused":
+            left = current.remaining or 0
+            resumed = dl.resume(self.definition, self.calendar, spec, current.unit, left, self.now)
+            return [_due_effect("resume", name, resumed, remaining=left)]
+        if self.changed_fields & _depends_on(self.definition, spec) and current.status == "active":
+            again = dl.start_deadline(self.definition, self.calendar, spec, self.data, current.started_at)
+            if again is not None and again.due_at != current.due_at:
+                return [_due_effect("recompute", name, again, basis_extra={"reason": "record corrected"})]
+        return []
+
+
 def _deadline_effects(
     definition: Definition,
     calendar: WorkingCalendar,
@@ -538,100 +600,31 @@ def _deadline_effects(
     now: dt.datetime,
     record_id: str,
 ) -> list[DeadlineEffect]:
+    """Deadlines start when their ``while`` state begins and end when it ends; in between they
+    pause, resume, are recomputed, expire or are extended."""
+    plan = _DeadlinePlan(
+        definition, calendar, command, before, after, data, frozenset(n for n, _o, _v in data_changes), now
+    )
     effects: list[DeadlineEffect] = []
-    changed_fields = {name for name, _old, _new in data_changes}
     for name, dspec in definition.deadlines.items():
         running = holds(dspec.while_, after)
         current = open_deadlines.get(name)
         expiring = command.deadline == name and command.event not in {REMINDER_EVENT, RECOMPUTED_EVENT}
-        if running and current is None:
-            due = dl.start_deadline(definition, calendar, dspec, data, now)
-            if due is None:
-                continue
-            effects.append(
-                DeadlineEffect(
-                    action="start",
-                    name=name,
-                    due_at=due.due_at,
-                    unit=due.unit,
-                    amount=due.amount,
-                    provisional=due.provisional,
-                    basis=due.basis,
-                )
-            )
-            if holds(dspec.paused_while, after):
-                left = dl.remaining(definition, calendar, due.unit, due.due_at, now)
-                effects.append(DeadlineEffect(action="pause", name=name, remaining=left))
-            continue
         if current is None:
+            effects.extend(plan.start(name, dspec) if running else [])
             continue
         if not running:
-            if expiring:
-                outcome = "expired"
-            elif any(track not in after for track in dspec.while_):
-                outcome = "cancelled"
-            else:
-                outcome = "met_late" if current.status == "expired" else "met"
-            effects.append(DeadlineEffect(action="close", name=name, outcome=outcome))
+            effects.append(plan.end(name, dspec, current, expiring))
             continue
         if expiring:
             effects.append(DeadlineEffect(action="expire", name=name))
-        paused_before = holds(dspec.paused_while, before)
-        paused_after = holds(dspec.paused_while, after)
-        if paused_after and not paused_before and current.status != "paused":
-            left = dl.remaining(definition, calendar, current.unit, current.due_at, now)
-            effects.append(DeadlineEffect(action="pause", name=name, remaining=left))
-        elif paused_before and not paused_after and current.status == "paused":
-            due = dl.resume(definition, calendar, dspec, current.unit, current.remaining or 0, now)
-            effects.append(
-                DeadlineEffect(
-                    action="resume",
-                    name=name,
-                    due_at=due.due_at,
-                    remaining=current.remaining or 0,
-                    provisional=due.provisional,
-                    basis=due.basis,
-                )
-            )
-        elif changed_fields & _depends_on(definition, dspec) and current.status == "active":
-            due = dl.start_deadline(definition, calendar, dspec, data, current.started_at)
-            if due is not None and due.due_at != current.due_at:
-                effects.append(
-                    DeadlineEffect(
-                        action="recompute",
-                        name=name,
-                        due_at=due.due_at,
-                        unit=due.unit,
-                        amount=due.amount,
-                        provisional=due.provisional,
-                        basis={**due.basis, "reason": "record corrected"},
-                    )
-                )
+        effects.extend(plan.keep(name, dspec, current))
         if spec is not None and spec.extends_deadline == name:
             effects.append(_extension(definition, calendar, dspec, current, int(payload["working_days"])))
     if command.event == REMINDER_EVENT:
         effects.append(_reminder(definition, command, open_deadlines, record_id))
     elif command.event == RECOMPUTED_EVENT:
-        current = open_deadlines.get(command.deadline or "")
-        if current is None:
-            raise GuardRefused(
-                record_id,
-                command.event,
-                [f"期限 {command.deadline} 未在进行中 (that deadline is not running)"],
-            )
-        dspec = definition.deadlines[current.name]
-        due = dl.recompute(definition, calendar, dspec, current.basis)
-        effects.append(
-            DeadlineEffect(
-                action="recompute",
-                name=current.name,
-                due_at=due.due_at,
-                unit=due.unit,
-                amount=due.amount,
-                provisional=due.provisional,
-                basis={**due.basis, "reason": "holiday table loaded"},
-            )
-        )
+        effects.append(_recomputed(definition, calendar, command, open_deadlines, record_id))
     if spec is not None and spec.extends_deadline and not any(e.action == "extend" for e in effects):
         raise GuardRefused(
             record_id,
@@ -639,6 +632,22 @@ def _deadline_effects(
             [f"期限 {spec.extends_deadline} 未在进行中 (that deadline is not running)"],
         )
     return effects
+
+
+def _recomputed(
+    definition: Definition,
+    calendar: WorkingCalendar,
+    command: Command,
+    open_deadlines: Mapping[str, OpenDeadline],
+    record_id: str,
+) -> DeadlineEffect:
+    current = open_deadlines.get(command.deadline or "")
+    if current is None:
+        raise GuardRefused(
+            record_id, command.event, [f"期限 {command.deadline} 未在进行中 (that deadline is not running)"]
+        )
+    due = dl.recompute(definition, calendar, definition.deadlines[current.name], current.basis)
+    return _due_effect("recompute", current.name, due, basis_extra={"reason": "holiday table loaded"})
 
 
 def _reminder(
@@ -696,7 +705,11 @@ def _notices(
         if effect.action == "start":
             wanted.extend(definition.deadlines[effect.name].on_start_notices)
     found = []
-    if command.event == REMINDER_EVENT and command.deadline in definition.deadlines:
+    if (
+        command.event == REMINDER_EVENT
+        and command.deadline is not None
+        and command.deadline in definition.deadlines
+    ):
         dspec = definition.deadlines[command.deadline]
         ladder = definition.ladders[dspec.ladder or ""]
         rung = next(r for r in ladder.rungs if r.name == command.payload.get("rung"))

@@ -123,7 +123,8 @@ def revive(value: Any, key: str = "") -> Any:
 
 def backoff(settings: MailSettings, attempts: int) -> dt.timedelta:
     """1, 2, 4, … minutes after each failed attempt, never more than the cap."""
-    return min(settings.backoff * (2 ** max(attempts - 1, 0)), settings.backoff_cap)
+    delay: dt.timedelta = settings.backoff * (2 ** max(attempts - 1, 0))
+    return min(delay, settings.backoff_cap)
 
 
 class Dispatcher:
@@ -186,7 +187,11 @@ class Dispatcher:
                 except DeliveryError as exc:
                     self._failed(row, exc, result, now)
                     continue
-                refused = f"refused: {', '.join(sent.refused)}" if sent.refused else None
+                refused = (
+                    f"refused: {', '.join(f'{who} ({why})' for who, why in sent.refused)}"
+                    if sent.refused
+                    else None
+                )
                 self.engine.store.mark_outbox(row["id"], status="sent", sent_at=now, last_error=refused)
                 result.sent += 1
                 log.info(

@@ -260,13 +260,8 @@ class Engine:
             replay = self._replayed(idempotency_key, fingerprint)
             if replay is not None:
                 view = self.get(replay.record_id)
-                if (
-                    submit
-                    and view.state
-                    == self.registry.get(
-                        *view.definition.split("@")[0:1], int(view.definition.split("@")[1])
-                    ).main.initial
-                ):
+                initial = self.registry.get(replay.definition_name, replay.definition_version).main.initial
+                if submit and view.state == initial:  # the retried request had stopped before submitting
                     return self.fire(
                         view.id, "submit", actor=actor, idempotency_key=f"{idempotency_key}:submit"
                     )
@@ -341,12 +336,14 @@ class Engine:
                 return self.get(replay.record_id)
         command = Command(event=event, actor=actor, payload=body, comment=comment)
         try:
-            return self._apply(record_id, command, idempotency_key, fingerprint, expected_version)
+            view = self._apply(record_id, command, idempotency_key, fingerprint, expected_version)
         except DuplicateIdempotencyKey:
             replay = self._replayed(idempotency_key or "", fingerprint)
             if replay is None:  # pragma: no cover - the key was there a moment ago
                 raise
             return self.get(replay.record_id)
+        assert view is not None  # without a connection of the caller's, _apply reads the record back
+        return view
 
     def _refuse_system(self, actor: Actor, event: str) -> None:
         for definition in self.registry.all():
@@ -814,7 +811,7 @@ class Engine:
         loaded = self.store.load(row.record_id, conn=conn, lock=True)
         if loaded is None:
             return False
-        record, open_rows = loaded
+        record, _open = loaded
         definition = self.registry.get(record.definition_name, record.definition_version)
         spec = definition.deadlines.get(row.name)
         if row.status == "active" and row.due_at <= now:
@@ -1076,6 +1073,65 @@ def _snapshot(record: StoredRecord, open_rows: Sequence[StoredDeadline]) -> Snap
     )
 
 
+def _remind_rows(
+    definition: Definition,
+    calendar: WorkingCalendar,
+    row: StoredDeadline,
+    effect: DeadlineEffect,
+    now: dt.datetime,
+) -> list[ReminderInsert]:
+    """The reminder log rows of a fired rung and of the rungs it superseded."""
+    spec = definition.deadlines.get(row.name)
+    ladder = definition.ladders.get(spec.ladder or "") if spec else None
+    rungs = ladder.rungs if ladder else ()
+    times = {r.name: reminders.rung_time(definition, calendar, r, row.due_at) for r in rungs}
+    named = [(effect.rung or "", "sent"), *((n, "superseded") for n in effect.superseded)]
+    return [
+        ReminderInsert(
+            deadline_id=row.id,
+            rung=name,
+            due_at=row.due_at,
+            scheduled_at=times.get(name, now),
+            outcome=outcome,
+        )
+        for name, outcome in named
+    ]
+
+
+def _update_values(row: StoredDeadline, effect: DeadlineEffect, now: dt.datetime, seq: int) -> dict[str, Any]:
+    """The column changes one effect makes to an open deadline's row."""
+    if effect.action == "pause":
+        return {"status": "paused", "paused_at": now, "remaining": effect.remaining}
+    if effect.action in {"resume", "recompute"}:
+        assert effect.due_at is not None
+        status = "expired" if row.status == "expired" and effect.due_at <= now else "active"
+        return {
+            "status": status,
+            "due_at": effect.due_at,
+            "paused_at": None,
+            "remaining": None,
+            "provisional": effect.provisional,
+            "basis": dict(effect.basis),
+        }
+    if effect.action == "extend":
+        if effect.due_at is None:  # a paused deadline keeps more working days for later
+            return {"extended": effect.extended, "remaining": effect.remaining}
+        return {
+            "extended": effect.extended,
+            "due_at": effect.due_at,
+            "status": "active",
+            "provisional": effect.provisional,
+            "basis": dict(effect.basis),
+        }
+    if effect.action == "expire":
+        return {"status": "expired"}
+    if effect.action == "close":
+        return {"status": effect.outcome, "closed_at": now, "closed_seq": seq}
+    if effect.action == "remind" and effect.rung is not None:
+        return {"reminded": list(dict.fromkeys([*row.reminded, effect.rung, *effect.superseded]))}
+    return {}
+
+
 def _deadline_writes(
     definition: Definition,
     calendar: WorkingCalendar,
@@ -1102,75 +1158,30 @@ def _deadline_writes(
                 "provisional": effect.provisional,
                 "basis": dict(effect.basis),
             }
-            continue
-        if effect.name in inserts:  # a deadline started paused within the same command
-            if effect.action == "pause":
-                inserts[effect.name].update(status="paused", paused_at=now, remaining=effect.remaining)
-            continue
-        row = by_name.get(effect.name)
-        if row is None:
-            continue
-        values = updates.setdefault(row.id, {})
-        if effect.action == "pause":
-            values.update(status="paused", paused_at=now, remaining=effect.remaining)
-        elif effect.action in {"resume", "recompute"}:
-            assert effect.due_at is not None
-            status = "expired" if row.status == "expired" and effect.due_at <= now else "active"
-            values.update(status=status, due_at=effect.due_at, paused_at=None, remaining=None)
-            values.update(provisional=effect.provisional, basis=dict(effect.basis))
-        elif effect.action == "extend":
-            values["extended"] = effect.extended
-            if effect.due_at is not None:
-                values.update(
-                    due_at=effect.due_at,
-                    status="active",
-                    provisional=effect.provisional,
-                    basis=dict(effect.basis),
-                )
-            else:
-                values["remaining"] = effect.remaining
-        elif effect.action == "expire":
-            values["status"] = "expired"
-        elif effect.action == "close":
-            values.update(status=effect.outcome, closed_at=now, closed_seq=seq)
-        elif effect.action == "remind" and effect.rung is not None:
-            done = [*row.reminded, effect.rung, *effect.superseded]
-            values["reminded"] = list(dict.fromkeys(done))
-            spec = definition.deadlines.get(row.name)
-            ladder = definition.ladders.get(spec.ladder or "") if spec else None
-            times = {
-                r.name: reminders.rung_time(definition, calendar, r, row.due_at)
-                for r in (ladder.rungs if ladder else ())
-            }
-            for name, outcome in ((effect.rung, "sent"), *((n, "superseded") for n in effect.superseded)):
-                fired.append(
-                    ReminderInsert(
-                        deadline_id=row.id,
-                        rung=name,
-                        due_at=row.due_at,
-                        scheduled_at=times.get(name, now),
-                        outcome=outcome,
-                    )
-                )
+        elif effect.name in inserts and effect.action == "pause":  # started paused in this same command
+            inserts[effect.name].update(status="paused", paused_at=now, remaining=effect.remaining)
+        elif effect.name in by_name:
+            row = by_name[effect.name]
+            updates.setdefault(row.id, {}).update(_update_values(row, effect, now, seq))
+            if effect.action == "remind":
+                fired.extend(_remind_rows(definition, calendar, row, effect, now))
     for name, values in inserts.items():
-        spec = definition.deadlines.get(name)
         if values["status"] == "active":
+            spec = definition.deadlines.get(name)
             values["next_at"] = reminders.next_at(definition, calendar, spec, "active", values["due_at"], ())
     for row in open_rows:
-        values = updates.get(row.id)
-        if not values:
+        changed = updates.get(row.id)
+        if not changed:
             continue
-        due_changed = "due_at" in values and values["due_at"] != row.due_at
-        if due_changed:
-            values["reminded"] = []  # a new due date gets a fresh ladder
-        status = values.get("status", row.status)
-        values["next_at"] = reminders.next_at(
+        if "due_at" in changed and changed["due_at"] != row.due_at:
+            changed["reminded"] = []  # a new due date gets a fresh ladder
+        changed["next_at"] = reminders.next_at(
             definition,
             calendar,
             definition.deadlines.get(row.name),
-            status,
-            values.get("due_at", row.due_at),
-            values.get("reminded", row.reminded),
+            changed.get("status", row.status),
+            changed.get("due_at", row.due_at),
+            changed.get("reminded", row.reminded),
         )
     return (
         [DeadlineInsert(**v) for v in inserts.values()],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,110 +72,140 @@ def _enum_code(definition: Definition, spec: FieldSpec, event: str, value: Any) 
     raise PayloadInvalid(event, spec.name, f"{text!r} is not allowed; choose one of: {choices}")
 
 
-def normalise(definition: Definition, spec: FieldSpec, event: str, value: Any) -> tuple[Any, str | None]:  # noqa: PLR0911, PLR0912 - one branch per field type reads best
+_Value = tuple[Any, str | None]  # (the value to store, the full personal value or None)
+
+
+def _text(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
+    if not isinstance(value, str):
+        raise PayloadInvalid(event, spec.name, f"expected text, got {type(value).__name__}")
+    text = value.strip() if spec.type == "text" else " ".join(value.split())
+    if not text:
+        raise PayloadInvalid(event, spec.name, "must not be empty")
+    if spec.max_length is not None and len(text) > spec.max_length:
+        raise PayloadInvalid(event, spec.name, f"at most {spec.max_length} characters, got {len(text)}")
+    return text, None
+
+
+def _int(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise PayloadInvalid(event, spec.name, f"expected a whole number, got {value!r}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise PayloadInvalid(event, spec.name, f"expected a whole number, got {value!r}") from None
+    if spec.min is not None and number < spec.min:
+        raise PayloadInvalid(event, spec.name, f"at least {spec.min}, got {number}")
+    if spec.max is not None and number > spec.max:
+        raise PayloadInvalid(event, spec.name, f"at most {spec.max}, got {number}")
+    return number, None
+
+
+def _bool(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
+    if isinstance(value, bool):
+        return value, None
+    text = str(value).strip().lower()
+    if text in TRUE or text in FALSE:
+        return text in TRUE, None
+    raise PayloadInvalid(event, spec.name, f"expected true or false (是/否), got {value!r}")
+
+
+def _date(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
+    if isinstance(value, dt.datetime):
+        raise PayloadInvalid(event, spec.name, "expected a date without a time, e.g. 2026-05-10")
+    try:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise PayloadInvalid(event, spec.name, f"expected a date like 2026-05-10, got {value!r}") from None
+    if not dt.date(1949, 10, 1) <= day <= dt.date(2100, 12, 31):
+        raise PayloadInvalid(event, spec.name, f"{day.isoformat()} is outside 1949-10-01 … 2100-12-31")
+    return day.isoformat(), None
+
+
+def _enum(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
+    return _enum_code(definition, spec, event, value), None
+
+
+def _enum_list(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
+    items = (
+        [part for part in re.split(r"[,，、]", value) if part.strip()] if isinstance(value, str) else value
+    )
+    if not isinstance(items, list | tuple) or not items:
+        raise PayloadInvalid(event, spec.name, "expected a non-empty list of choices")
+    codes = [_enum_code(definition, spec, event, item) for item in items]
+    if len(set(codes)) != len(codes):
+        raise PayloadInvalid(event, spec.name, "a choice is listed twice")
+    return codes, None
+
+
+def _uscc(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
+    try:
+        return str(uscc.validate(str(value))), None
+    except StdnumError as exc:
+        raise PayloadInvalid(
+            event, spec.name, f"不是有效的统一社会信用代码 (not a valid unified social credit code): {exc}"
+        ) from None
+
+
+def _id_number(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
+    try:
+        full = str(ric.validate(str(value)))
+    except StdnumError as exc:
+        raise PayloadInvalid(
+            event, spec.name, f"不是有效的身份证号码 (not a valid resident ID number): {exc}"
+        ) from None
+    return mask_id_number(full), full
+
+
+def _unit(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
+    text = str(value).strip()
+    if not UNIT_CODE.match(text):
+        raise PayloadInvalid(
+            event, spec.name, "a unit code is 1–64 letters, digits, Chinese characters, '.', '-' or '_'"
+        )
+    return text, None
+
+
+def _string_list(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
+    items = value if isinstance(value, list | tuple) else [value]
+    texts = [str(item).strip() for item in items]
+    if any(not t or (spec.max_length is not None and len(t) > spec.max_length) for t in texts):
+        raise PayloadInvalid(
+            event, spec.name, f"each item is non-empty text of at most {spec.max_length} characters"
+        )
+    return texts, None
+
+
+def _documents(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
+    items = value if isinstance(value, list | tuple) else [value]
+    docs = [_document(event, spec.name, item) for item in items]
+    if not docs:
+        raise PayloadInvalid(event, spec.name, "at least one document is needed")
+    return docs, None
+
+
+NORMALISERS: Mapping[str, Callable[[Definition, FieldSpec, str, Any], _Value]] = {
+    "string": _text,
+    "text": _text,
+    "int": _int,
+    "bool": _bool,
+    "date": _date,
+    "enum": _enum,
+    "enum_list": _enum_list,
+    "uscc": _uscc,
+    "id_number": _id_number,
+    "unit": _unit,
+    "string_list": _string_list,
+    "documents": _documents,
+}
+
+
+def normalise(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
     """Check one value; returns (the value to store, the full personal value or None).
 
     Raises:
         PayloadInvalid: the value does not fit the field.
     """
-    name = spec.name
-    kind = spec.type
-    if kind in {"string", "text"}:
-        if not isinstance(value, str):
-            raise PayloadInvalid(event, name, f"expected text, got {type(value).__name__}")
-        text = value.strip()
-        if kind == "string":
-            text = " ".join(text.split())
-        if not text:
-            raise PayloadInvalid(event, name, "must not be empty")
-        if spec.max_length is not None and len(text) > spec.max_length:
-            raise PayloadInvalid(event, name, f"at most {spec.max_length} characters, got {len(text)}")
-        return text, None
-    if kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise PayloadInvalid(event, name, f"expected a whole number, got {value!r}")
-        try:
-            number = int(value)
-        except ValueError:
-            raise PayloadInvalid(event, name, f"expected a whole number, got {value!r}") from None
-        if spec.min is not None and number < spec.min:
-            raise PayloadInvalid(event, name, f"at least {spec.min}, got {number}")
-        if spec.max is not None and number > spec.max:
-            raise PayloadInvalid(event, name, f"at most {spec.max}, got {number}")
-        return number, None
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value, None
-        text = str(value).strip().lower()
-        if text in TRUE:
-            return True, None
-        if text in FALSE:
-            return False, None
-        raise PayloadInvalid(event, name, f"expected true or false (是/否), got {value!r}")
-    if kind == "date":
-        if isinstance(value, dt.datetime):
-            raise PayloadInvalid(event, name, "expected a date without a time, e.g. 2026-05-10")
-        if isinstance(value, dt.date):
-            day = value
-        else:
-            try:
-                day = dt.date.fromisoformat(str(value).strip())
-            except ValueError:
-                raise PayloadInvalid(event, name, f"expected a date like 2026-05-10, got {value!r}") from None
-        if not dt.date(1949, 10, 1) <= day <= dt.date(2100, 12, 31):
-            raise PayloadInvalid(event, name, f"{day.isoformat()} is outside 1949-10-01 … 2100-12-31")
-        return day.isoformat(), None
-    if kind == "enum":
-        return _enum_code(definition, spec, event, value), None
-    if kind == "enum_list":
-        items = (
-            [part for part in re.split(r"[,，、]", value) if part.strip()]
-            if isinstance(value, str)
-            else value
-        )
-        if not isinstance(items, list | tuple) or not items:
-            raise PayloadInvalid(event, name, "expected a non-empty list of choices")
-        codes = [_enum_code(definition, spec, event, item) for item in items]
-        if len(set(codes)) != len(codes):
-            raise PayloadInvalid(event, name, "a choice is listed twice")
-        return codes, None
-    if kind == "uscc":
-        try:
-            return uscc.validate(str(value)), None
-        except StdnumError as exc:
-            raise PayloadInvalid(
-                event, name, f"不是有效的统一社会信用代码 (not a valid unified social credit code): {exc}"
-            ) from None
-    if kind == "id_number":
-        try:
-            number = ric.validate(str(value))
-        except StdnumError as exc:
-            raise PayloadInvalid(
-                event, name, f"不是有效的身份证号码 (not a valid resident ID number): {exc}"
-            ) from None
-        return mask_id_number(number), number
-    if kind == "unit":
-        text = str(value).strip()
-        if not UNIT_CODE.match(text):
-            raise PayloadInvalid(
-                event, name, "a unit code is 1–64 letters, digits, Chinese characters, '.', '-' or '_'"
-            )
-        return text, None
-    if kind == "string_list":
-        items = value if isinstance(value, list | tuple) else [value]
-        texts = [str(item).strip() for item in items]
-        if any(not t or (spec.max_length is not None and len(t) > spec.max_length) for t in texts):
-            raise PayloadInvalid(
-                event, name, f"each item is non-empty text of at most {spec.max_length} characters"
-            )
-        return texts, None
-    if kind == "documents":
-        items = value if isinstance(value, list | tuple) else [value]
-        docs = [_document(event, name, item) for item in items]
-        if not docs:
-            raise PayloadInvalid(event, name, "at least one document is needed")
-        return docs, None
-    raise PayloadInvalid(event, name, f"unsupported field type {kind}")
+    return NORMALISERS[spec.type](definition, spec, event, value)
 
 
 def clean_payload(
@@ -220,9 +250,6 @@ def check_record_complete(definition: Definition, event: str, data: Mapping[str,
             raise PayloadInvalid(event, name, f"required ({spec.label})")
         for other, values in spec.required_when.items():
             if data.get(other) in values:
-                shown = (
-                    definition.enums[definition.fields[other].enum].label_of(data[other])
-                    if definition.fields[other].enum
-                    else data[other]
-                )
+                enum = definition.fields[other].enum
+                shown = definition.enums[enum].label_of(data[other]) if enum else data[other]
                 raise PayloadInvalid(event, name, f"required when {other} is {shown} ({spec.label})")

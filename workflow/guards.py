@@ -9,9 +9,9 @@ skipped when the engine only asks which events could be fired.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from definitions.model import Definition, EventSpec, Guard
 from workflow.deadlines import local_date, period_end
@@ -34,12 +34,20 @@ def _say(guard: Guard, detail: str) -> str:
     return f"{guard.message}（{detail}）" if guard.message else detail
 
 
+def _states(guard: Guard) -> Mapping[str, Sequence[str]]:
+    return cast("Mapping[str, Sequence[str]]", guard.params["states"])
+
+
+def _strings(guard: Guard, key: str) -> Sequence[str]:
+    return cast("Sequence[str]", guard.params[key])
+
+
 def _labels(ctx: GuardContext, track: str, states: Any) -> str:
     return "、".join(ctx.definition.label_of(track, s) for s in states)
 
 
 def four_eyes(ctx: GuardContext, guard: Guard) -> str | None:
-    events = list(guard.params["events"])
+    events = list(_strings(guard, "events"))
     earlier = {actor for name in events for actor, _unit in ctx.actors.get(name, ())}
     if ctx.actor_id in earlier:
         return _say(
@@ -49,7 +57,7 @@ def four_eyes(ctx: GuardContext, guard: Guard) -> str | None:
 
 
 def requires_state(ctx: GuardContext, guard: Guard) -> str | None:
-    for track, states in guard.params["states"].items():
+    for track, states in _states(guard).items():
         current = ctx.tracks.get(track)
         if current not in states:
             return _say(
@@ -61,7 +69,7 @@ def requires_state(ctx: GuardContext, guard: Guard) -> str | None:
 
 
 def forbids_state(ctx: GuardContext, guard: Guard) -> str | None:
-    for track, states in guard.params["states"].items():
+    for track, states in _states(guard).items():
         current = ctx.tracks.get(track)
         if current in states:
             return _say(
@@ -108,7 +116,7 @@ def field_not_in(ctx: GuardContext, guard: Guard) -> str | None:
     waived_by = guard.params.get("waived_by")
     if waived_by and ctx.payload.get(str(waived_by)):
         return None
-    for field, values in guard.params["values"].items():
+    for field, values in cast("Mapping[str, Sequence[str]]", guard.params["values"]).items():
         if ctx.data.get(field) in values:
             label = ctx.definition.fields[field].label
             return _say(guard, f"{label}为 {ctx.data.get(field)} ({field} is {ctx.data.get(field)})")
@@ -123,7 +131,7 @@ def changes_fields(ctx: GuardContext, guard: Guard) -> str | None:
 
 
 def confirms(ctx: GuardContext, guard: Guard) -> str | None:
-    missing = [name for name in guard.params["fields"] if ctx.payload.get(name) is not True]
+    missing = [name for name in _strings(guard, "fields") if ctx.payload.get(name) is not True]
     if missing:
         labels = "、".join(ctx.event.payload[name].label for name in missing)
         return _say(guard, f"未确认：{labels} (not confirmed: {', '.join(missing)})")

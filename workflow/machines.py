@@ -9,10 +9,10 @@ also where diagrams come from (``GraphMachine`` with the mermaid or pygraphviz e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from transitions import EventData, Machine
 
@@ -67,7 +67,9 @@ def build(definition: Definition) -> TrackMachines:
         machines[track.name] = machine
     for event in definition.events.values():
         for transition in event.transitions:
-            conditions = [partial(_when, dict(transition.when))] if transition.when else []
+            conditions: list[str | Callable[..., bool | None]] = (
+                [partial(_when, dict(transition.when))] if transition.when else []
+            )
             machines[transition.track].add_transition(
                 trigger=event.name,
                 source=list(transition.sources),
@@ -118,7 +120,7 @@ def diagram(definition: Definition, fmt: str) -> str | bytes:
     states: list[Any] = [region(MAIN_TRACK)]
     if others:
         states.append({"name": "parallel", "parallel": [region(name) for name in others]})
-    engine = "mermaid" if fmt == "mermaid" else "pygraphviz"
+    engine: Literal["mermaid", "pygraphviz"] = "mermaid" if fmt == "mermaid" else "pygraphviz"
 
     class Model:
         pass

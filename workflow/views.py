@@ -56,7 +56,7 @@ class RecordView:
     deadlines: Sequence[DeadlineView] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _json_object(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,7 +76,7 @@ class HistoryEntry:
     hash: str
 
     def to_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _json_object(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,7 +93,12 @@ class EventOption:
     legal_basis: str
 
     def to_json(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _json_object(self)
+
+
+def _json_object(view: Any) -> dict[str, Any]:
+    result: dict[str, Any] = _jsonable(asdict(view))
+    return result
 
 
 def _jsonable(value: Any) -> Any:
