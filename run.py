@@ -28,9 +28,11 @@ STAMP = VENV / ".chengxin-installed"
 def _ensure_venv(extras: str) -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - run.py itself may be started by an older python3
         sys.exit(f"chengxin needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == wanted:
-        return
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists():
+        installed_digest, _, installed_extras = STAMP.read_text().partition(" ")
+        if installed_digest == digest and (not extras or extras in installed_extras.split(",")):
+            return
     if not (BIN / "python").exists():
         print("creating .venv …", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -41,7 +43,7 @@ def _ensure_venv(extras: str) -> None:
         cwd=ROOT,
         check=True,
     )
-    STAMP.write_text(wanted)
+    STAMP.write_text(f"{digest} {extras}")
 
 
 def _run(*argv: str) -> int:

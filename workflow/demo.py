@@ -285,5 +285,5 @@ def run_demo(
     console.print(f"审计 audit: {report.records} records, {report.events} events — {status}")
     if after is not None:
         after(demo.engine)
-    console.print(f"数据库 database: {db}  (chengxin record list --db sqlite:///{db})")
+    console.print(f"数据库 database: {db}  (try: .venv/bin/chengxin record list --db sqlite:///{db})")
     return demo.engine
