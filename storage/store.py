@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +26,7 @@ from storage.errors import (
     StorageBusy,
     VersionConflict,
 )
+from storage.fastpath import FastPath
 from storage.tables import (
     Deadline,
     HistoryEvent,
@@ -65,6 +65,40 @@ OPEN_DEADLINE = ("active", "paused", "expired")
 _RECORD_COLUMNS = list(record_t.c)
 _EVENT_COLUMNS = [c for c in event_t.c if c.name != "id"]
 
+# Statements built once: a command executes the same few statements many times, and building
+# and hashing a statement costs more than running it on SQLite.
+_SELECT_RECORD = sa.select(record_t).where(record_t.c.id == sa.bindparam("w_id"))
+_SELECT_RECORD_LOCKED = _SELECT_RECORD.with_for_update()
+_SELECT_VERSION = sa.select(record_t.c.version).where(record_t.c.id == sa.bindparam("w_id"))
+_SELECT_OPEN = (  # open: not closed (active, paused, or expired and still unmet)
+    sa.select(deadline_t)
+    .where(deadline_t.c.record_id == sa.bindparam("w_id"), deadline_t.c.closed_at.is_(None))
+    .order_by(deadline_t.c.id)
+)
+_SELECT_ALL_DEADLINES = (
+    sa.select(deadline_t).where(deadline_t.c.record_id == sa.bindparam("w_id")).order_by(deadline_t.c.id)
+)
+_INSERT_RECORD = sa.insert(record_t)
+_UPDATE_RECORD = (
+    sa.update(record_t)
+    .where(record_t.c.id == sa.bindparam("w_id"), record_t.c.version == sa.bindparam("w_version"))
+    .values({c.name: sa.bindparam(f"p_{c.name}") for c in record_t.c if c.name not in {"id", "created_at"}})
+)
+_INSERT_EVENT = sa.insert(event_t)
+_DELETE_STATES = sa.delete(state_t).where(
+    state_t.c.record_id == sa.bindparam("w_record"), state_t.c.track == sa.bindparam("w_track")
+)
+_INSERT_STATE = sa.insert(state_t)
+_INSERT_DEADLINE = sa.insert(deadline_t)
+_INSERT_OUTBOX = sa.insert(outbox_t)
+_INSERT_REMINDER = sa.insert(reminder_t)
+_DEADLINE_UPDATES: dict[frozenset[str], sa.Update] = {}
+
+
+def _shallow(value: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A dataclass's fields as a dict, without the deep copy ``dataclasses.asdict`` makes."""
+    return {name: getattr(value, name) for name in value.__dataclass_fields__ if name not in exclude}
+
 
 def _record(row: Row[Any]) -> StoredRecord:
     m = row._mapping
@@ -84,6 +118,29 @@ def _deadline(row: Row[Any]) -> StoredDeadline:
     return StoredDeadline(**values)
 
 
+def _record_of(values: Mapping[str, Any]) -> StoredRecord:
+    return StoredRecord(**{c.name: values[c.name] for c in _RECORD_COLUMNS})
+
+
+def _deadline_of(values: Mapping[str, Any]) -> StoredDeadline:
+    return StoredDeadline(**{**values, "reminded": tuple(values.get("reminded") or ())})
+
+
+def _driver_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """The drivers' own integrity and operational errors (the fast path runs on their cursors)."""
+    import sqlite3
+
+    import psycopg
+
+    return (sqlite3.IntegrityError, psycopg.IntegrityError), (
+        sqlite3.OperationalError,
+        psycopg.OperationalError,
+    )
+
+
+DRIVER_INTEGRITY, DRIVER_OPERATIONAL = _driver_errors()
+
+
 def _aware(value: dt.datetime) -> dt.datetime:
     """Aggregates bypass the column type on SQLite and come back naive; they are UTC."""
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
@@ -100,6 +157,17 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.backend = engine.dialect.name
+        self.fast = FastPath(
+            engine,
+            {
+                "record": record_t,
+                "record_event": event_t,
+                "record_state": state_t,
+                "deadline": deadline_t,
+                "outbox": outbox_t,
+                "deadline_reminder": reminder_t,
+            },
+        )
 
     @classmethod
     def open(cls, url: str | None = None, *, require_schema: bool = True) -> Store:
@@ -146,10 +214,11 @@ class Store:
         except OperationalError as exc:
             raise self._translate(exc) from exc
 
-    def _translate(self, exc: OperationalError) -> Exception:
-        if _is_busy(exc):
-            return StorageBusy(str(exc.orig).splitlines()[0])
-        return DatabaseUnavailable(db.redact(str(self.engine.url)), str(exc.orig).splitlines()[0])
+    def _translate(self, exc: Exception) -> Exception:
+        detail = str(getattr(exc, "orig", exc)).splitlines()[0]
+        if "locked" in detail.lower() or "busy" in detail.lower():
+            return StorageBusy(detail)
+        return DatabaseUnavailable(db.redact(str(self.engine.url)), detail)
 
     # ---------------------------------------------------------------------- meta
 
@@ -226,25 +295,37 @@ class Store:
         (``FOR UPDATE`` on PostgreSQL; SQLite's write transaction already excludes other writers).
         """
         if conn is None:
-            with self.reading() as c:
+            with self._peeking() as c:
                 return self._load(c, record_id, lock=False)
         return self._load(conn, record_id, lock=lock)
+
+    @contextmanager
+    def _peeking(self) -> Iterator[Connection]:
+        """A connection for fast-path reads, without an explicit transaction.
+
+        The command that reads a record this way writes it back only if its version is still
+        the one read, so the two reads need no common snapshot.
+        """
+        try:
+            with self.engine.connect() as c:
+                yield c
+        except (OperationalError, *DRIVER_OPERATIONAL) as exc:
+            raise self._translate(exc) from exc
 
     def _load(
         self, c: Connection, record_id: str, *, lock: bool
     ) -> tuple[StoredRecord, list[StoredDeadline]] | None:
-        query = sa.select(record_t).where(record_t.c.id == record_id)
-        if lock and self.backend == "postgresql":
-            query = query.with_for_update()
-        row = c.execute(query).first()
-        if row is None:
+        locked = lock and self.backend == "postgresql"
+        select = self.fast.select(
+            "record+lock" if locked else "record", lambda: _SELECT_RECORD_LOCKED if locked else _SELECT_RECORD
+        )
+        rows = self.fast.rows(c, select, {"w_id": record_id}, "record")
+        if not rows:
             return None
-        deadlines = c.execute(
-            sa.select(deadline_t)
-            .where(deadline_t.c.record_id == record_id, deadline_t.c.status.in_(OPEN_DEADLINE))
-            .order_by(deadline_t.c.id)
-        ).all()
-        return _record(row), [_deadline(d) for d in deadlines]
+        opened = self.fast.rows(
+            c, self.fast.select("open", lambda: _SELECT_OPEN), {"w_id": record_id}, "deadline"
+        )
+        return _record_of(rows[0]), [_deadline_of(d) for d in opened]
 
     def claim_due(
         self, c: Connection, now: dt.datetime, *, exclude: Iterable[int] = ()
@@ -269,8 +350,20 @@ class Store:
 
     def get(self, record_id: str) -> StoredRecord | None:
         with self.reading() as c:
-            row = c.execute(sa.select(record_t).where(record_t.c.id == record_id)).first()
+            row = c.execute(_SELECT_RECORD, {"w_id": record_id}).first()
         return _record(row) if row else None
+
+    def get_with_deadlines(self, record_id: str) -> tuple[StoredRecord, list[StoredDeadline]] | None:
+        """A record and all its deadlines (closed ones too), in one read transaction."""
+        with self._peeking() as c:
+            rows = self.fast.rows(
+                c, self.fast.select("record", lambda: _SELECT_RECORD), {"w_id": record_id}, "record"
+            )
+            if not rows:
+                return None
+            every = self.fast.select("deadlines", lambda: _SELECT_ALL_DEADLINES)
+            deadlines = self.fast.rows(c, every, {"w_id": record_id}, "deadline")
+        return _record_of(rows[0]), [_deadline_of(d) for d in deadlines]
 
     def event_by_key(self, key: str) -> StoredEvent | None:
         with self.reading() as c:
@@ -294,8 +387,10 @@ class Store:
                 return
             with self.writing() as c:
                 self._commit(c, write)
-        except IntegrityError as exc:
-            message = str(exc.orig).lower()
+        except DRIVER_OPERATIONAL as exc:
+            raise self._translate(exc) from exc
+        except (IntegrityError, *DRIVER_INTEGRITY) as exc:
+            message = str(getattr(exc, "orig", exc)).lower()
             if "idempotency" in message:
                 raise DuplicateIdempotencyKey(ev.idempotency_key or "") from exc
             if rec.expected_version is None and ("record.id" in message or "record_pkey" in message):
@@ -305,46 +400,51 @@ class Store:
             raise
 
     def _commit(self, c: Connection, write: CommandWrite) -> None:
+        fast = self.fast
         rec = write.record
         ev = write.event
-        values = {k: v for k, v in asdict(rec).items() if k != "expected_version"}
+        values = _shallow(rec, exclude=("expected_version",))
+        values["updated_at"] = ev.occurred_at
         if rec.expected_version is None:
-            now = ev.occurred_at
-            c.execute(sa.insert(record_t).values(**values, created_at=now, updated_at=now))
+            values["created_at"] = ev.occurred_at
+            fast.run(c, fast.insert("record", list(values)), values)
         else:
-            values.pop("id")
-            result = c.execute(
-                sa.update(record_t)
-                .where(record_t.c.id == rec.id, record_t.c.version == rec.expected_version)
-                .values(**values, updated_at=ev.occurred_at)
-            )
-            if result.rowcount != 1:
-                found = c.execute(sa.select(record_t.c.version).where(record_t.c.id == rec.id)).scalar()
+            keys = [k for k in values if k != "id"]
+            params = {f"p_{k}": values[k] for k in keys} | {"w_id": rec.id, "w_version": rec.expected_version}
+            if fast.run(c, fast.update("record", keys, ("id", "version")), params) != 1:
+                found = c.execute(_SELECT_VERSION, {"w_id": rec.id}).scalar()
                 raise VersionConflict(rec.id, rec.expected_version, found)
-        event_values = asdict(ev)
+        event_values = _shallow(ev)
         event_values["changes"] = [list(change) for change in ev.changes]
-        c.execute(sa.insert(event_t).values(**event_values))
-        self._write_states(c, rec.id, [(track, to) for track, _before, to in ev.changes])
+        fast.run(c, fast.insert("record_event", list(event_values)), event_values)
+        if ev.changes:
+            fast.run_many(
+                c,
+                fast.delete("record_state", ("record_id", "track")),
+                [{"w_record_id": rec.id, "w_track": track} for track, _b, _a in ev.changes],
+            )
+            states = [
+                {"record_id": rec.id, "track": t, "state": a} for t, _b, a in ev.changes if a is not None
+            ]
+            fast.run_many(c, fast.insert("record_state", ["record_id", "track", "state"]), states)
         self._write_deadlines(c, write)
         if write.outbox:
-            c.execute(
-                sa.insert(outbox_t),
-                [
-                    {
-                        "cause": m.cause,
-                        "record_id": rec.id,
-                        "template": m.template,
-                        "recipient_unit": m.recipient_unit,
-                        "context": dict(m.context),
-                        "status": "queued",
-                        "attempts": 0,
-                        "next_attempt_at": ev.occurred_at,
-                        "message_id": m.message_id,
-                        "created_at": ev.occurred_at,
-                    }
-                    for m in write.outbox
-                ],
-            )
+            mails = [
+                {
+                    "cause": m.cause,
+                    "record_id": rec.id,
+                    "template": m.template,
+                    "recipient_unit": m.recipient_unit,
+                    "context": m.context,
+                    "status": "queued",
+                    "attempts": 0,
+                    "next_attempt_at": ev.occurred_at,
+                    "message_id": m.message_id,
+                    "created_at": ev.occurred_at,
+                }
+                for m in write.outbox
+            ]
+            fast.run_many(c, fast.insert("outbox", list(mails[0])), mails)
         if write.purge_personal:
             c.execute(sa.delete(personal_t).where(personal_t.c.record_id == rec.id))
         for name, value in write.personal.items():
@@ -353,40 +453,28 @@ class Store:
             )
             c.execute(sa.insert(personal_t).values(record_id=rec.id, field=name, value=value))
         if write.reminders:
-            c.execute(
-                sa.insert(reminder_t),
-                [
-                    {**asdict(r), "record_id": rec.id, "fired_at": ev.occurred_at, "seq": ev.seq}
-                    for r in write.reminders
-                ],
-            )
-
-    def _write_states(
-        self, c: Connection, record_id: str, changes: Sequence[tuple[str | None, str | None]]
-    ) -> None:
-        for track, state in changes:
-            c.execute(sa.delete(state_t).where(state_t.c.record_id == record_id, state_t.c.track == track))
-            if state is not None:
-                c.execute(sa.insert(state_t).values(record_id=record_id, track=track, state=state))
+            rows = [
+                {**_shallow(r), "record_id": rec.id, "fired_at": ev.occurred_at, "seq": ev.seq}
+                for r in write.reminders
+            ]
+            fast.run_many(c, fast.insert("deadline_reminder", list(rows[0])), rows)
 
     def _write_deadlines(self, c: Connection, write: CommandWrite) -> None:
+        fast = self.fast
         if write.deadline_inserts:
-            c.execute(
-                sa.insert(deadline_t),
-                [
-                    {
-                        **asdict(d),
-                        "basis": dict(d.basis),
-                        "record_id": write.record.id,
-                        "started_seq": write.event.seq,
-                        "extended": 0,
-                        "reminded": [],
-                    }
-                    for d in write.deadline_inserts
-                ],
-            )
+            defaults = {
+                "record_id": write.record.id,
+                "started_seq": write.event.seq,
+                "extended": 0,
+                "reminded": [],
+            }
+            rows = [{**_shallow(d), **defaults} for d in write.deadline_inserts]
+            for keys in {tuple(r) for r in rows}:
+                fast.run_many(c, fast.insert("deadline", list(keys)), [r for r in rows if tuple(r) == keys])
         for update in write.deadline_updates:
-            c.execute(sa.update(deadline_t).where(deadline_t.c.id == update.id).values(**update.values))
+            keys = sorted(update.values)
+            params = {f"p_{k}": update.values[k] for k in keys} | {"w_id": update.id}
+            fast.run(c, fast.update("deadline", keys, ("id",)), params)
 
     # ------------------------------------------------------------------ history
 

@@ -152,7 +152,11 @@ def test_serve_runs_the_scheduler_until_it_is_stopped(database_url: str, tmp_pat
                 break
             time.sleep(0.5)
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never leave a hung service behind the test run
+            raise
     err = log.read_text()
     assert "explanation_overdue" in events
     assert proc.returncode == 0, err

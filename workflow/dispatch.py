@@ -121,6 +121,33 @@ def revive(value: Any, key: str = "") -> Any:
     return value
 
 
+UNIT_NAME_KEYS = (
+    ("record", "responsible_unit_name"),
+    ("record", "finding_unit_name"),
+    ("record", "decided_by"),
+    ("event", "actor_unit_name"),
+    ("repair", "decided_by"),
+    ("subordinate", "name"),
+)
+
+
+def _name_units(context: dict[str, Any], names: Mapping[str, str]) -> None:
+    """Contexts carry unit codes; a mail shows the units' names from the directory as it is now."""
+    for section, key in UNIT_NAME_KEYS:
+        part = context.get(section)
+        if isinstance(part, dict) and isinstance(part.get(key), str):
+            part[key] = names.get(part[key], part[key])
+
+
+def unit_codes(context: Mapping[str, Any]) -> set[str]:
+    found = set()
+    for section, key in UNIT_NAME_KEYS:
+        part = context.get(section)
+        if isinstance(part, dict) and isinstance(part.get(key), str):
+            found.add(part[key])
+    return found
+
+
 def backoff(settings: MailSettings, attempts: int) -> dt.timedelta:
     """1, 2, 4, … minutes after each failed attempt, never more than the cap."""
     delay: dt.timedelta = settings.backoff * (2 ** max(attempts - 1, 0))
@@ -164,12 +191,16 @@ class Dispatcher:
         return result
 
     async def _send_batch(self, rows: list[dict[str, Any]], result: DispatchResult) -> None:
-        units = self.engine.store.units_by_code({row["recipient_unit"] for row in rows})
+        codes = {row["recipient_unit"] for row in rows}
+        for row in rows:
+            codes |= unit_codes(row["context"]["vars"])
+        units = self.engine.store.units_by_code(codes)
+        names = {code: unit["name"] for code, unit in units.items()}
         async with self.transport.connect() as connection:
             for row in rows:
                 now = self.engine.clock.now()
                 try:
-                    message = self._message(row, units)
+                    message = self._message(row, units, names)
                 except (NotificationError, WorkflowError, KeyError, ValueError) as exc:
                     self._dead(row, f"无法生成邮件 (cannot build the mail): {exc}", result, now)
                     continue
@@ -198,7 +229,9 @@ class Dispatcher:
                     "mail sent", outbox_id=row["id"], template=row["template"], unit=row["recipient_unit"]
                 )
 
-    def _message(self, row: Mapping[str, Any], units: Mapping[str, Mapping[str, Any]]) -> Any:
+    def _message(
+        self, row: Mapping[str, Any], units: Mapping[str, Mapping[str, Any]], names: Mapping[str, str]
+    ) -> Any:
         unit = units.get(row["recipient_unit"])
         if unit is None or not unit["emails"]:
             if self.settings.smtp is not None:
@@ -207,6 +240,7 @@ class Dispatcher:
         stored = row["context"]
         context = revive(stored["vars"])
         context["recipient"]["name"] = unit["name"]
+        _name_units(context, names)
         definition = self._definition(row)
         rendered = self._catalog(definition).render(row["template"], context)
         ics_spec = stored.get("ics")

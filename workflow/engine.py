@@ -14,6 +14,7 @@ real-time database refuses any simulated clock, so no one can backdate an event 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -108,6 +109,7 @@ class Engine:
         self.clock = clock
         self.simulated = meta.get("clock_mode") == "simulated"
         self._pepper = bytes.fromhex(meta["pepper"])
+        self._registered: set[tuple[str, int, str]] = set()
 
     # ------------------------------------------------------------------- opening
 
@@ -373,10 +375,13 @@ class Engine:
         expected_version: int | None,
         *,
         conn: Connection | None = None,
+        loaded: tuple[StoredRecord, list[StoredDeadline]] | None = None,
     ) -> RecordView | None:
         """Load, decide, persist. With ``conn`` all of it happens in the caller's transaction
-        (the sweep's claim) with the record row locked, and nothing is read back."""
-        loaded = self.store.load(record_id, conn=conn, lock=conn is not None)
+        (the sweep's claim) with the record row locked (``loaded`` if the caller read it
+        already), and nothing is read back."""
+        if loaded is None:
+            loaded = self.store.load(record_id, conn=conn, lock=conn is not None)
         if loaded is None:
             raise RecordNotFound(record_id)
         record, open_rows = loaded
@@ -396,9 +401,12 @@ class Engine:
         except VersionConflict as exc:
             raise Conflict(record_id, record.version, exc.found) from exc
         self._log(record_id, decision, command.actor, record.state, version=record.version + 1)
-        return None if conn is not None else self.get(record_id)
+        return None if conn is not None else _view_after(definition, record, write, open_rows, now)
 
     def _register_definition(self, definition: Definition, now: dt.datetime) -> None:
+        """Store a definition version with the first record that uses it (once per process)."""
+        if (definition.name, definition.version, definition.sha256) in self._registered:
+            return
         stored = self.store.register_definition(
             definition.name,
             definition.version,
@@ -408,6 +416,7 @@ class Engine:
         )
         if stored != definition.sha256:
             raise DefinitionChanged(definition.key, definition.source)
+        self._registered.add((definition.name, definition.version, definition.sha256))
 
     def _log(
         self, record_id: str, decision: Decision, actor: Actor, before: str | None, *, version: int
@@ -683,11 +692,7 @@ class Engine:
             if d["action"] == "start":
                 started_seq[d["name"]] = seq
         data = decision.data
-        codes = {u for n in decision.notices for u in n.recipients}
-        codes |= {str(data[f]) for f in ("responsible_unit", "finding_unit") if data.get(f)} | {
-            command.actor.unit
-        }
-        names = {code: unit["name"] for code, unit in self.store.units_by_code(codes).items()}
+        names: dict[str, str] = {}  # unit codes become names when the mail is rendered (workflow.dispatch)
         cause = notices.Cause(
             record_id=record_id,
             data=data,
@@ -811,59 +816,38 @@ class Engine:
         loaded = self.store.load(row.record_id, conn=conn, lock=True)
         if loaded is None:
             return False
-        record, _open = loaded
+        record = loaded[0]
         definition = self.registry.get(record.definition_name, record.definition_version)
         spec = definition.deadlines.get(row.name)
+
+        def fire(command: Command) -> None:
+            self._apply(record.id, command, None, None, None, conn=conn, loaded=loaded)
+
         if row.status == "active" and row.due_at <= now:
             event = spec.on_expiry_event if spec and spec.on_expiry_event else EXPIRED_EVENT
             try:
-                self._apply(
-                    record.id,
-                    Command(event=event, actor=SYSTEM, deadline=row.name),
-                    None,
-                    None,
-                    None,
-                    conn=conn,
-                )
-            except TransitionNotAllowed:
-                self._apply(
-                    record.id,
-                    Command(event=EXPIRED_EVENT, actor=SYSTEM, deadline=row.name),
-                    None,
-                    None,
-                    None,
-                    conn=conn,
-                )
+                fire(Command(event=event, actor=SYSTEM, deadline=row.name))
+            except TransitionNotAllowed:  # the state moved on; the deadline still expires
+                fire(Command(event=EXPIRED_EVENT, actor=SYSTEM, deadline=row.name))
             return True
-        if spec is None:
-            self.store.set_next_at(conn, row.id, None)
-            return False
         calendar = self.registry.calendar(definition)
-        fire, superseded = reminders.choose(
-            definition, calendar, spec, row.status, row.due_at, row.reminded, now
+        chosen, superseded = (
+            reminders.choose(definition, calendar, spec, row.status, row.due_at, row.reminded, now)
+            if spec is not None
+            else (None, [])
         )
-        if fire is None:
-            self.store.set_next_at(
-                conn,
-                row.id,
-                reminders.next_at(definition, calendar, spec, row.status, row.due_at, row.reminded),
-            )
+        if chosen is None or spec is None:
+            upcoming = reminders.next_at(definition, calendar, spec, row.status, row.due_at, row.reminded)
+            self.store.set_next_at(conn, row.id, upcoming if spec is not None else None)
             return False
         payload = {
             "deadline": row.name,
-            "rung": fire.rung.name,
-            "scheduled_at": fire.at.isoformat(),
-            "late": (now - fire.at) > LATE_AFTER,
+            "rung": chosen.rung.name,
+            "scheduled_at": chosen.at.isoformat(),
+            "late": (now - chosen.at) > LATE_AFTER,
             "superseded": [r.rung.name for r in superseded],
         }
-        self._apply(
-            record.id,
-            Command(event=REMINDER_EVENT, actor=SYSTEM, deadline=row.name, payload=payload),
-            None,
-            None,
-            None,
-            conn=conn,
-        )
+        fire(Command(event=REMINDER_EVENT, actor=SYSTEM, deadline=row.name, payload=payload))
         return True
 
     def expire(self, row: StoredDeadline) -> bool:
@@ -886,10 +870,11 @@ class Engine:
         Raises:
             RecordNotFound: no such record.
         """
-        record = self.store.get(record_id)
-        if record is None:
+        found = self.store.get_with_deadlines(record_id)
+        if found is None:
             raise RecordNotFound(record_id)
-        return record_view(self._definition_of(record), record, self.store.deadlines(record_id))
+        record, deadlines = found
+        return record_view(self._definition_of(record), record, deadlines)
 
     def query(
         self,
@@ -1045,6 +1030,50 @@ def _as_date(value: Any) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def _view_after(
+    definition: Definition,
+    before: StoredRecord,
+    write: CommandWrite,
+    open_rows: Sequence[StoredDeadline],
+    now: dt.datetime,
+) -> RecordView:
+    """The record as the command left it, from what was written (no read back): its open
+    deadlines and those the command closed (``get`` also lists older closed ones)."""
+    rec = write.record
+    record = StoredRecord(
+        **{name: getattr(rec, name) for name in StoredRecord.__dataclass_fields__ if hasattr(rec, name)},
+        created_at=before.created_at,
+        updated_at=now,
+    )
+    deadlines: list[StoredDeadline] = []
+    updates = {u.id: u.values for u in write.deadline_updates}
+    for row in open_rows:
+        deadlines.append(dataclasses.replace(row, **updates[row.id]) if row.id in updates else row)
+    for index, insert in enumerate(write.deadline_inserts):
+        deadlines.append(
+            StoredDeadline(
+                id=-1 - index,  # not read back; the row's id is the database's
+                record_id=rec.id,
+                name=insert.name,
+                started_seq=write.event.seq,
+                status=insert.status,
+                started_at=insert.started_at,
+                due_at=insert.due_at,
+                unit=insert.unit,
+                amount=insert.amount,
+                extended=0,
+                paused_at=insert.paused_at,
+                remaining=insert.remaining,
+                provisional=insert.provisional,
+                basis=insert.basis,
+                closed_at=None,
+                closed_seq=None,
+                next_at=insert.next_at,
+            )
+        )
+    return record_view(definition, record, deadlines)
 
 
 def _snapshot(record: StoredRecord, open_rows: Sequence[StoredDeadline]) -> Snapshot:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import signal
+import threading
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
 import structlog
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from workflow.clock import ManualClock, parse_when
@@ -71,8 +72,9 @@ def serve(
     rounds_seconds: float = 300.0,
 ) -> None:
     """Run until SIGINT or SIGTERM: the sweep (and the outbox) every ``sweep_seconds``, the
-    supervision schedules every ``rounds_seconds``."""
-    scheduler = BlockingScheduler(timezone=dt.UTC)
+    supervision schedules every ``rounds_seconds``. A stop lets the job in progress finish."""
+    scheduler = BackgroundScheduler(timezone=dt.UTC)
+    stopping = threading.Event()
 
     def sweep() -> dict[str, Any]:
         _follow_drill_clock(engine)
@@ -86,24 +88,9 @@ def serve(
         _follow_drill_clock(engine)
         return {"opened": len(engine.open_due_rounds().opened)}
 
-    scheduler.add_job(
-        _guarded("sweep", sweep),
-        IntervalTrigger(seconds=sweep_seconds),
-        id="sweep",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        _guarded("rounds", rounds),
-        IntervalTrigger(seconds=rounds_seconds),
-        id="rounds",
-        max_instances=1,
-        coalesce=True,
-    )
-
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("stopping", signal=signum)
-        scheduler.shutdown(wait=True)
+        stopping.set()  # only a flag: the main thread stops the scheduler once its work is done
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -112,4 +99,16 @@ def serve(
     )
     _guarded("rounds", rounds)()
     _guarded("sweep", sweep)()
+    if stopping.is_set():
+        return
+    options = {"max_instances": 1, "coalesce": True}
+    scheduler.add_job(_guarded("sweep", sweep), IntervalTrigger(seconds=sweep_seconds), id="sweep", **options)
+    scheduler.add_job(
+        _guarded("rounds", rounds), IntervalTrigger(seconds=rounds_seconds), id="rounds", **options
+    )
     scheduler.start()
+    try:
+        stopping.wait()
+    finally:
+        scheduler.shutdown(wait=True)
+        log.info("stopped")
