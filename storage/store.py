@@ -139,6 +139,8 @@ def _driver_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception]
 
 
 DRIVER_INTEGRITY, DRIVER_OPERATIONAL = _driver_errors()
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (IntegrityError, *DRIVER_INTEGRITY)
+OPERATIONAL_ERRORS: tuple[type[Exception], ...] = (OperationalError, *DRIVER_OPERATIONAL)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -309,7 +311,7 @@ class Store:
         try:
             with self.engine.connect() as c:
                 yield c
-        except (OperationalError, *DRIVER_OPERATIONAL) as exc:
+        except OPERATIONAL_ERRORS as exc:
             raise self._translate(exc) from exc
 
     def _load(
@@ -389,7 +391,7 @@ class Store:
                 self._commit(c, write)
         except DRIVER_OPERATIONAL as exc:
             raise self._translate(exc) from exc
-        except (IntegrityError, *DRIVER_INTEGRITY) as exc:
+        except INTEGRITY_ERRORS as exc:
             message = str(getattr(exc, "orig", exc)).lower()
             if "idempotency" in message:
                 raise DuplicateIdempotencyKey(ev.idempotency_key or "") from exc
@@ -469,8 +471,9 @@ class Store:
                 "reminded": [],
             }
             rows = [{**_shallow(d), **defaults} for d in write.deadline_inserts]
-            for keys in {tuple(r) for r in rows}:
-                fast.run_many(c, fast.insert("deadline", list(keys)), [r for r in rows if tuple(r) == keys])
+            for columns in {tuple(r) for r in rows}:
+                same = [r for r in rows if tuple(r) == columns]
+                fast.run_many(c, fast.insert("deadline", list(columns)), same)
         for update in write.deadline_updates:
             keys = sorted(update.values)
             params = {f"p_{k}": update.values[k] for k in keys} | {"w_id": update.id}
