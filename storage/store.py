@@ -405,13 +405,14 @@ class Store:
         fast = self.fast
         rec = write.record
         ev = write.event
-        values = _shallow(rec, exclude=("expected_version",))
+        values = _shallow(rec, exclude=("expected_version", "unchanged"))
         values["updated_at"] = ev.occurred_at
         if rec.expected_version is None:
             values["created_at"] = ev.occurred_at
             fast.run(c, fast.insert("record", list(values)), values)
         else:
-            keys = [k for k in values if k != "id"]
+            # Only the columns that changed are set, so indexes on the others are left alone.
+            keys = [k for k in values if k != "id" and k not in rec.unchanged]
             params = {f"p_{k}": values[k] for k in keys} | {"w_id": rec.id, "w_version": rec.expected_version}
             if fast.run(c, fast.update("record", keys, ("id", "version")), params) != 1:
                 found = c.execute(_SELECT_VERSION, {"w_id": rec.id}).scalar()

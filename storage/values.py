@@ -140,6 +140,7 @@ class RecordWrite:
     version: int
     head_hash: str
     expected_version: int | None
+    unchanged: frozenset[str] = frozenset()  # columns the command leaves as they were (not rewritten)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

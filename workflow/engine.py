@@ -648,6 +648,13 @@ class Engine:
             head_hash=digest,
             expected_version=record.version if record else None,
         )
+        if record is not None:
+            same = frozenset(
+                name
+                for name in StoredRecord.__dataclass_fields__
+                if hasattr(rec_write, name) and getattr(rec_write, name) == getattr(record, name)
+            )
+            rec_write = dataclasses.replace(rec_write, unchanged=same)
         inserts, updates, fired = _deadline_writes(
             definition, self.registry.calendar(definition), decision.deadlines, open_rows, now, seq
         )
