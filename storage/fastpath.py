@@ -83,15 +83,16 @@ class Codec:
 class Statement:
     """One statement compiled for one backend, with the kinds of its parameters."""
 
-    def __init__(self, sql: str, kinds: Mapping[str, str], codec: Codec) -> None:
+    def __init__(self, sql: str, kinds: Mapping[str, str], codec: Codec, fixed: Mapping[str, Any]) -> None:
         self.sql = sql
         self.kinds = dict(kinds)
         self.codec = codec
+        self.fixed = dict(fixed)  # values SQLAlchemy bound itself (a LIMIT, say)
 
     def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
         out = self.codec.out
         kinds = self.kinds
-        params = dict(values)
+        params = {**self.fixed, **values}
         for name, value in values.items():
             kind = kinds.get(name, "plain")
             if kind != "plain" and value is not None:
@@ -118,7 +119,10 @@ class FastPath:
             compiled = build().compile(
                 dialect=self.dialect, column_keys=list(column_keys) if column_keys else None
             )
-            found = self._cache[key] = Statement(str(compiled), kinds, self.codec)
+            fixed = {
+                k: v for k, v in compiled.params.items() if v is not None and not k.startswith(("w_", "p_"))
+            }
+            found = self._cache[key] = Statement(str(compiled), kinds, self.codec, fixed)
         return found
 
     def insert(self, table: str, keys: Sequence[str]) -> Statement:
@@ -153,10 +157,13 @@ class FastPath:
     # ---------------------------------------------------------------------- running
 
     @staticmethod
-    def cursor(connection: Connection) -> Any:
-        return connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    def cursor(connection: Any) -> Any:
+        """A driver cursor from an SQLAlchemy ``Connection`` or a pooled DBAPI connection."""
+        if isinstance(connection, Connection):
+            return connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        return connection.cursor()
 
-    def run(self, connection: Connection, statement: Statement, values: Mapping[str, Any]) -> int:
+    def run(self, connection: Any, statement: Statement, values: Mapping[str, Any]) -> int:
         cursor = self.cursor(connection)
         try:
             cursor.execute(statement.sql, statement.params(values))
@@ -164,9 +171,7 @@ class FastPath:
         finally:
             cursor.close()
 
-    def run_many(
-        self, connection: Connection, statement: Statement, rows: Sequence[Mapping[str, Any]]
-    ) -> None:
+    def run_many(self, connection: Any, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
             return
         cursor = self.cursor(connection)
@@ -176,12 +181,12 @@ class FastPath:
             cursor.close()
 
     def rows(
-        self, connection: Connection, statement: Statement, values: Mapping[str, Any], table: str
+        self, connection: Any, statement: Statement, values: Mapping[str, Any], table: str
     ) -> list[dict[str, Any]]:
         """Every row of a ``SELECT *`` of ``table``, converted back to Python values."""
         cursor = self.cursor(connection)
         try:
-            cursor.execute(statement.sql, values)
+            cursor.execute(statement.sql, {**statement.fixed, **values})
             names = [d[0] for d in cursor.description]
             fetched = cursor.fetchall()
         finally:

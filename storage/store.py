@@ -69,7 +69,6 @@ _EVENT_COLUMNS = [c for c in event_t.c if c.name != "id"]
 # and hashing a statement costs more than running it on SQLite.
 _SELECT_RECORD = sa.select(record_t).where(record_t.c.id == sa.bindparam("w_id"))
 _SELECT_RECORD_LOCKED = _SELECT_RECORD.with_for_update()
-_SELECT_VERSION = sa.select(record_t.c.version).where(record_t.c.id == sa.bindparam("w_id"))
 _SELECT_OPEN = (  # open: not closed (active, paused, or expired and still unmet)
     sa.select(deadline_t)
     .where(deadline_t.c.record_id == sa.bindparam("w_id"), deadline_t.c.closed_at.is_(None))
@@ -78,6 +77,13 @@ _SELECT_OPEN = (  # open: not closed (active, paused, or expired and still unmet
 _SELECT_ALL_DEADLINES = (
     sa.select(deadline_t).where(deadline_t.c.record_id == sa.bindparam("w_id")).order_by(deadline_t.c.id)
 )
+_CLAIM = (
+    sa.select(deadline_t)
+    .where(deadline_t.c.next_at <= sa.bindparam("w_now"))
+    .order_by(deadline_t.c.next_at, deadline_t.c.id)
+    .limit(sa.bindparam("w_limit", type_=sa.Integer))
+)
+_CLAIM_LOCKED = _CLAIM.with_for_update(skip_locked=True)
 _INSERT_RECORD = sa.insert(record_t)
 _UPDATE_RECORD = (
     sa.update(record_t)
@@ -168,6 +174,7 @@ class Store:
                 "deadline": deadline_t,
                 "outbox": outbox_t,
                 "deadline_reminder": reminder_t,
+                "record_personal": personal_t,
             },
         )
 
@@ -302,20 +309,48 @@ class Store:
         return self._load(conn, record_id, lock=lock)
 
     @contextmanager
-    def _peeking(self) -> Iterator[Connection]:
-        """A connection for fast-path reads, without an explicit transaction.
+    def _peeking(self) -> Iterator[Any]:
+        """A pooled driver connection for fast-path reads, without an explicit transaction.
 
         The command that reads a record this way writes it back only if its version is still
         the one read, so the two reads need no common snapshot.
         """
         try:
-            with self.engine.connect() as c:
-                yield c
+            raw = self.engine.raw_connection()
         except OPERATIONAL_ERRORS as exc:
             raise self._translate(exc) from exc
+        try:
+            yield raw
+        except OPERATIONAL_ERRORS as exc:
+            raise self._translate(exc) from exc
+        finally:
+            raw.close()  # back to the pool, which ends any implicit read transaction
+
+    @contextmanager
+    def raw_writing(self) -> Iterator[Any]:
+        """A write transaction on a pooled driver connection (the command's hot path)."""
+        try:
+            raw = self.engine.raw_connection()
+        except OPERATIONAL_ERRORS as exc:
+            raise self._translate(exc) from exc
+        try:
+            if self.backend == "sqlite":
+                cursor = raw.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.close()
+            yield raw
+            raw.commit()
+        except OPERATIONAL_ERRORS as exc:
+            raw.rollback()
+            raise self._translate(exc) from exc
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            raw.close()
 
     def _load(
-        self, c: Connection, record_id: str, *, lock: bool
+        self, c: Any, record_id: str, *, lock: bool
     ) -> tuple[StoredRecord, list[StoredDeadline]] | None:
         locked = lock and self.backend == "postgresql"
         select = self.fast.select(
@@ -329,26 +364,20 @@ class Store:
         )
         return _record_of(rows[0]), [_deadline_of(d) for d in opened]
 
-    def claim_due(
-        self, c: Connection, now: dt.datetime, *, exclude: Iterable[int] = ()
-    ) -> StoredDeadline | None:
+    def claim_due(self, c: Any, now: dt.datetime, *, exclude: Iterable[int] = ()) -> StoredDeadline | None:
         """Lock the earliest deadline with something due at ``now``, skipping rows other sweeps hold.
 
         The claim lasts as long as the caller's transaction: a sweep killed mid-item releases it.
         """
-        query = (
-            sa.select(deadline_t)
-            .where(deadline_t.c.next_at <= now)
-            .order_by(deadline_t.c.next_at, deadline_t.c.id)
-            .limit(1)
+        skip = set(exclude)  # items that failed earlier in this sweep
+        locked = self.backend == "postgresql"
+        claim = self.fast.select(
+            "claim+lock" if locked else "claim", lambda: _CLAIM_LOCKED if locked else _CLAIM
         )
-        skip = list(exclude)
-        if skip:
-            query = query.where(deadline_t.c.id.not_in(skip))
-        if self.backend == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        row = c.execute(query).first()
-        return _deadline(row) if row else None
+        params = {"w_now": self.fast.codec.out("time", now), "w_limit": len(skip) + 1}
+        rows = self.fast.rows(c, claim, params, "deadline")
+        found = next((row for row in rows if row["id"] not in skip), None)
+        return _deadline_of(found) if found else None
 
     def get(self, record_id: str) -> StoredRecord | None:
         with self.reading() as c:
@@ -387,7 +416,7 @@ class Store:
             if conn is not None:  # inside the caller's transaction (the sweep's claim)
                 self._commit(conn, write)
                 return
-            with self.writing() as c:
+            with self.raw_writing() as c:
                 self._commit(c, write)
         except DRIVER_OPERATIONAL as exc:
             raise self._translate(exc) from exc
@@ -401,7 +430,7 @@ class Store:
                 raise VersionConflict(rec.id, rec.expected_version or 0, None) from exc
             raise
 
-    def _commit(self, c: Connection, write: CommandWrite) -> None:
+    def _commit(self, c: Any, write: CommandWrite) -> None:
         fast = self.fast
         rec = write.record
         ev = write.event
@@ -415,8 +444,10 @@ class Store:
             keys = [k for k in values if k != "id" and k not in rec.unchanged]
             params = {f"p_{k}": values[k] for k in keys} | {"w_id": rec.id, "w_version": rec.expected_version}
             if fast.run(c, fast.update("record", keys, ("id", "version")), params) != 1:
-                found = c.execute(_SELECT_VERSION, {"w_id": rec.id}).scalar()
-                raise VersionConflict(rec.id, rec.expected_version, found)
+                now_at = fast.rows(
+                    c, fast.select("record", lambda: _SELECT_RECORD), {"w_id": rec.id}, "record"
+                )
+                raise VersionConflict(rec.id, rec.expected_version, now_at[0]["version"] if now_at else None)
         event_values = _shallow(ev)
         event_values["changes"] = [list(change) for change in ev.changes]
         fast.run(c, fast.insert("record_event", list(event_values)), event_values)
@@ -449,12 +480,18 @@ class Store:
             ]
             fast.run_many(c, fast.insert("outbox", list(mails[0])), mails)
         if write.purge_personal:
-            c.execute(sa.delete(personal_t).where(personal_t.c.record_id == rec.id))
+            fast.run(c, fast.delete("record_personal", ("record_id",)), {"w_record_id": rec.id})
         for name, value in write.personal.items():
-            c.execute(
-                sa.delete(personal_t).where(personal_t.c.record_id == rec.id, personal_t.c.field == name)
+            fast.run(
+                c,
+                fast.delete("record_personal", ("record_id", "field")),
+                {"w_record_id": rec.id, "w_field": name},
             )
-            c.execute(sa.insert(personal_t).values(record_id=rec.id, field=name, value=value))
+            fast.run(
+                c,
+                fast.insert("record_personal", ["record_id", "field", "value"]),
+                {"record_id": rec.id, "field": name, "value": value},
+            )
         if write.reminders:
             rows = [
                 {**_shallow(r), "record_id": rec.id, "fired_at": ev.occurred_at, "seq": ev.seq}
@@ -462,7 +499,7 @@ class Store:
             ]
             fast.run_many(c, fast.insert("deadline_reminder", list(rows[0])), rows)
 
-    def _write_deadlines(self, c: Connection, write: CommandWrite) -> None:
+    def _write_deadlines(self, c: Any, write: CommandWrite) -> None:
         fast = self.fast
         if write.deadline_inserts:
             defaults = {
@@ -684,8 +721,10 @@ class Store:
             ).scalars()
             return int(total), list(ids)
 
-    def set_next_at(self, c: Connection, deadline_id: int, when: dt.datetime | None) -> None:
-        c.execute(sa.update(deadline_t).where(deadline_t.c.id == deadline_id).values(next_at=when))
+    def set_next_at(self, c: Any, deadline_id: int, when: dt.datetime | None) -> None:
+        self.fast.run(
+            c, self.fast.update("deadline", ["next_at"], ("id",)), {"p_next_at": when, "w_id": deadline_id}
+        )
 
     # --------------------------------------------------------------------- units
 

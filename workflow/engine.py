@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from sqlalchemy.engine import Connection
 
 from definitions.holidays import HolidayTable, load_holiday_table, parse_holiday_table
 from definitions.model import MAIN_TRACK, Definition
@@ -374,7 +373,7 @@ class Engine:
         fingerprint: str | None,
         expected_version: int | None,
         *,
-        conn: Connection | None = None,
+        conn: Any = None,
         loaded: tuple[StoredRecord, list[StoredDeadline]] | None = None,
     ) -> RecordView | None:
         """Load, decide, persist. With ``conn`` all of it happens in the caller's transaction
@@ -792,7 +791,7 @@ class Engine:
         while fired + skipped + len(errors) < limit:
             claimed: StoredDeadline | None = None
             try:
-                with self.store.writing() as conn:
+                with self.store.raw_writing() as conn:
                     claimed = self.store.claim_due(conn, now, exclude=failed)
                     if claimed is None:
                         break
@@ -818,7 +817,7 @@ class Engine:
         """Deprecated name of ``sweep``."""
         return self.sweep(limit=limit)
 
-    def _fire_due(self, conn: Connection, row: StoredDeadline, now: dt.datetime) -> bool:
+    def _fire_due(self, conn: Any, row: StoredDeadline, now: dt.datetime) -> bool:
         """Fire the one thing due on a claimed deadline: its expiry, else its latest due rung."""
         loaded = self.store.load(row.record_id, conn=conn, lock=True)
         if loaded is None:
@@ -859,7 +858,7 @@ class Engine:
 
     def expire(self, row: StoredDeadline) -> bool:
         """Let one due deadline expire now; False when it was no longer due (met meanwhile)."""
-        with self.store.writing() as conn:
+        with self.store.raw_writing() as conn:
             loaded = self.store.load(row.record_id, conn=conn, lock=True)
             current = next((d for d in loaded[1] if d.id == row.id), None) if loaded else None
             if current is None or current.status != "active" or current.due_at > self.clock.now():
