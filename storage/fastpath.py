@@ -10,10 +10,10 @@ conversions done here. Everything else in ``storage`` uses SQLAlchemy as usual.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -22,6 +22,10 @@ from storage.tables import UTCDateTime
 
 UTC = dt.UTC
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _kind(column: sa.Column[Any]) -> str:
@@ -44,9 +48,9 @@ class Codec:
         if backend == "postgresql":
             from psycopg.types.json import Json
 
-            self._json_out: Any = Json
+            self._json_out: Any = lambda value: Json(value, dumps=_dumps)
         else:
-            self._json_out = json.dumps
+            self._json_out = _dumps
 
     def out(self, kind: str, value: Any) -> Any:
         if value is None or kind == "plain":
@@ -68,7 +72,7 @@ class Codec:
         if value is None or kind == "plain":
             return value
         if kind == "json":
-            return json.loads(value) if isinstance(value, str | bytes) else value
+            return orjson.loads(value) if isinstance(value, str | bytes) else value
         if kind == "time":
             if isinstance(value, str):
                 value = dt.datetime.fromisoformat(value)
@@ -179,6 +183,24 @@ class FastPath:
             cursor.executemany(statement.sql, [statement.params(r) for r in rows])
         finally:
             cursor.close()
+
+    def stream(self, cursor: Any, table: str, batch: int) -> Iterator[dict[str, Any]]:
+        """Rows of an executed ``SELECT *`` of ``table``, fetched ``batch`` at a time and converted."""
+        names = [d[0] for d in cursor.description]
+        kinds = dict(self.columns[table])
+        into = self.codec.into
+        typed = [(n, kinds[n]) for n in names if kinds.get(n, "plain") != "plain"]
+        while True:
+            fetched = cursor.fetchmany(batch)
+            if not fetched:
+                return
+            for row in fetched:
+                values = dict(zip(names, row, strict=True))
+                for name, kind in typed:
+                    value = values[name]
+                    if value is not None:
+                        values[name] = into(kind, value)
+                yield values
 
     def rows(
         self, connection: Any, statement: Statement, values: Mapping[str, Any], table: str

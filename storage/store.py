@@ -9,7 +9,7 @@ two writers read the same version, exactly one commits and the other gets
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -126,6 +126,12 @@ def _deadline(row: Row[Any]) -> StoredDeadline:
 
 def _record_of(values: Mapping[str, Any]) -> StoredRecord:
     return StoredRecord(**{c.name: values[c.name] for c in _RECORD_COLUMNS})
+
+
+def _event_of(values: Mapping[str, Any]) -> StoredEvent:
+    fields = {c.name: values[c.name] for c in _EVENT_COLUMNS}
+    fields["changes"] = tuple(tuple(change) for change in fields["changes"])
+    return StoredEvent(**fields)
 
 
 def _deadline_of(values: Mapping[str, Any]) -> StoredDeadline:
@@ -550,14 +556,54 @@ class Store:
 
         A history whose record row is missing is yielded with ``None`` as the record.
         """
-        with self.snapshot() as c:
-            records = c.execution_options(stream_results=True, yield_per=batch).execute(
-                sa.select(record_t).order_by(self._bytewise(record_t.c.id))
+        with self._read_snapshot() as (open_cursor, fast):
+            all_records = fast.select(
+                "all records", lambda: sa.select(record_t).order_by(self._bytewise(record_t.c.id))
             )
-            events = c.execution_options(stream_results=True, yield_per=batch).execute(
-                sa.select(event_t).order_by(self._bytewise(event_t.c.record_id), event_t.c.seq)
+            all_events = fast.select(
+                "all events",
+                lambda: sa.select(event_t).order_by(self._bytewise(event_t.c.record_id), event_t.c.seq),
             )
-            yield from _merge_streams(records, events)
+            records = open_cursor("chengxin_records")
+            records.execute(all_records.sql)
+            events = open_cursor("chengxin_events")
+            events.execute(all_events.sql)
+            yield from _merge_streams(
+                (_record_of(r) for r in fast.stream(records, "record", batch)),
+                (_event_of(e) for e in fast.stream(events, "record_event", batch)),
+            )
+
+    @contextmanager
+    def _read_snapshot(self) -> Iterator[tuple[Callable[[str], Any], FastPath]]:
+        """Driver cursors on one consistent snapshot, fetching in batches (server-side on PostgreSQL)."""
+        raw = self.engine.raw_connection()
+        driver: Any = raw.driver_connection
+        previous = None
+        opened: list[Any] = []
+
+        def open_cursor(name: str) -> Any:
+            cursor = driver.cursor(name=name) if self.backend == "postgresql" else driver.cursor()
+            opened.append(cursor)
+            return cursor
+
+        try:
+            if self.backend == "postgresql":
+                import psycopg
+
+                previous = driver.isolation_level
+                driver.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            else:
+                driver.execute("BEGIN")
+            yield open_cursor, self.fast
+        except OPERATIONAL_ERRORS as exc:
+            raise self._translate(exc) from exc
+        finally:
+            for cursor in opened:
+                cursor.close()
+            raw.rollback()
+            if self.backend == "postgresql":
+                driver.isolation_level = previous
+            raw.close()
 
     def heads(self) -> Iterator[tuple[str, int, str]]:
         """(record id, last seq, last hash) for every record, taken from the history rows."""
@@ -871,28 +917,25 @@ class Store:
             return int(c.execute(sa.select(sa.func.count()).select_from(tables[table])).scalar_one())
 
 
-def _merge_streams(records: Any, events: Any) -> Iterator[tuple[StoredRecord | None, list[StoredEvent]]]:
+def _merge_streams(
+    records: Iterator[StoredRecord], events: Iterator[StoredEvent]
+) -> Iterator[tuple[StoredRecord | None, list[StoredEvent]]]:
     """Pair a record stream and an event stream, both ordered by record id."""
-    record_iter = iter(records)
-    event_iter = iter(events)
-    rec_row = next(record_iter, None)
-    ev_row = next(event_iter, None)
-    while rec_row is not None or ev_row is not None:
-        rec_id = rec_row.id if rec_row is not None else None
-        ev_id = ev_row.record_id if ev_row is not None else None
-        if ev_id is not None and (rec_id is None or ev_id < rec_id):
-            orphan_id = ev_id
+    record = next(records, None)
+    event = next(events, None)
+    while record is not None or event is not None:
+        if event is not None and (record is None or event.record_id < record.id):
+            orphan_id = event.record_id  # history rows whose record row is gone
             orphans = []
-            while ev_row is not None and ev_row.record_id == orphan_id:
-                orphans.append(_event(ev_row))
-                ev_row = next(event_iter, None)
+            while event is not None and event.record_id == orphan_id:
+                orphans.append(event)
+                event = next(events, None)
             yield None, orphans
             continue
-        assert rec_row is not None
-        current = _record(rec_row)
+        assert record is not None
         history = []
-        while ev_row is not None and ev_row.record_id == current.id:
-            history.append(_event(ev_row))
-            ev_row = next(event_iter, None)
-        yield current, history
-        rec_row = next(record_iter, None)
+        while event is not None and event.record_id == record.id:
+            history.append(event)
+            event = next(events, None)
+        yield record, history
+        record = next(records, None)

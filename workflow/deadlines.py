@@ -106,18 +106,17 @@ def _count(period: Period) -> dict[str, int]:
 def _basis(
     spec_label: str, legal_basis: str, due: DueDate, period: Period, anchor: str | None
 ) -> dict[str, Any]:
-    return {
-        "label": spec_label,
-        "period": period.describe(),
+    # What the definition already says (label, legal basis) is not repeated here: the basis
+    # holds what the calendar contributed, so the due date can be explained and recomputed.
+    basis: dict[str, Any] = {
         "count": _count(period),
-        "rule": due.rule,
         "start": due.start.isoformat(),
-        "anchor": anchor,
-        "due": due.due.isoformat(),
+        "rule": due.rule,
         "explanation": due.explain(),
-        "provisional": due.provisional,
-        "legal_basis": legal_basis,
     }
+    if anchor:
+        basis["anchor"] = anchor
+    return basis
 
 
 def start_deadline(

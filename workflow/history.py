@@ -14,12 +14,21 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
+
 GENESIS = "0" * 64
 HASH_VERSION = 1
 
 
 def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """Sorted keys, no spaces, UTF-8 text: the one form hashes are taken over."""
+    return canonical_bytes(value).decode()
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """``canonical`` as UTF-8 bytes. orjson writes exactly what ``json.dumps(sort_keys=True,
+    ensure_ascii=False, separators=(",", ":"))`` writes, several times faster (a test pins this)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 def event_hash(
@@ -57,7 +66,7 @@ def event_hash(
         "key": idempotency_key,
         "prev": prev_hash,
     }
-    return hashlib.sha256(canonical(body).encode()).hexdigest()
+    return hashlib.sha256(canonical_bytes(body)).hexdigest()
 
 
 def request_fingerprint(
