@@ -25,7 +25,9 @@ SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def _dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    """JSON columns are written canonically (sorted keys, no spaces), so a history row's stored
+    text is the text its hash was taken over."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _kind(column: sa.Column[Any]) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
@@ -43,6 +43,7 @@ from storage.tables import (
 )
 from storage.values import (
     CommandWrite,
+    RawEvent,
     StoredDeadline,
     StoredEvent,
     StoredRecord,
@@ -153,6 +154,9 @@ def _driver_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception]
 DRIVER_INTEGRITY, DRIVER_OPERATIONAL = _driver_errors()
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (IntegrityError, *DRIVER_INTEGRITY)
 OPERATIONAL_ERRORS: tuple[type[Exception], ...] = (OperationalError, *DRIVER_OPERATIONAL)
+
+
+E = TypeVar("E", StoredEvent, RawEvent)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -573,6 +577,77 @@ class Store:
                 (_event_of(e) for e in fast.stream(events, "record_event", batch)),
             )
 
+    def iter_raw_histories(
+        self, *, batch: int = 5000
+    ) -> Iterator[tuple[StoredRecord | None, list[RawEvent]]]:
+        """Like ``iter_histories``, with history rows as ``RawEvent`` (JSON left as stored text)."""
+        text = sa.Text()
+        columns = [
+            event_t.c.record_id,
+            event_t.c.seq,
+            event_t.c.event,
+            sa.cast(event_t.c.changes, text).label("changes"),
+            event_t.c.actor,
+            event_t.c.role,
+            event_t.c.unit,
+            sa.cast(event_t.c.payload, text).label("payload"),
+            event_t.c.comment,
+            sa.cast(event_t.c.effects, text).label("effects"),
+            event_t.c.definition_name,
+            event_t.c.definition_version,
+            event_t.c.occurred_at,
+            event_t.c.idempotency_key,
+            event_t.c.prev_hash,
+            event_t.c.hash,
+        ]
+        sqlite = self.backend == "sqlite"
+        with self._read_snapshot() as (open_cursor, fast):
+            all_records = fast.select(
+                "all records", lambda: sa.select(record_t).order_by(self._bytewise(record_t.c.id))
+            )
+            raw_events = fast.select(
+                "raw events",
+                lambda: sa.select(*columns).order_by(self._bytewise(event_t.c.record_id), event_t.c.seq),
+            )
+            records = open_cursor("chengxin_records")
+            records.execute(all_records.sql)
+            events = open_cursor("chengxin_raw_events")
+            events.execute(raw_events.sql)
+
+            def raw_rows() -> Iterator[RawEvent]:
+                while fetched := events.fetchmany(batch):
+                    for row in fetched:
+                        at = row[12]
+                        if sqlite:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff', UTC
+                            iso = at.replace(" ", "T", 1) + "+00:00"
+                            occurred = dt.datetime.fromisoformat(iso)
+                        else:
+                            occurred = at.astimezone(dt.UTC)
+                            iso = occurred.isoformat(timespec="microseconds")
+                        yield RawEvent(
+                            record_id=row[0],
+                            seq=row[1],
+                            event=row[2],
+                            changes_json=row[3],
+                            actor=row[4],
+                            role=row[5],
+                            unit=row[6],
+                            payload_json=row[7],
+                            comment=row[8],
+                            effects_json=row[9],
+                            definition_name=row[10],
+                            definition_version=row[11],
+                            occurred_at=occurred,
+                            at_iso=iso,
+                            idempotency_key=row[13],
+                            prev_hash=row[14],
+                            hash=row[15],
+                        )
+
+            yield from _merge_streams(
+                (_record_of(r) for r in fast.stream(records, "record", batch)), raw_rows()
+            )
+
     @contextmanager
     def _read_snapshot(self) -> Iterator[tuple[Callable[[str], Any], FastPath]]:
         """Driver cursors on one consistent snapshot, fetching in batches (server-side on PostgreSQL)."""
@@ -918,8 +993,8 @@ class Store:
 
 
 def _merge_streams(
-    records: Iterator[StoredRecord], events: Iterator[StoredEvent]
-) -> Iterator[tuple[StoredRecord | None, list[StoredEvent]]]:
+    records: Iterator[StoredRecord], events: Iterator[E]
+) -> Iterator[tuple[StoredRecord | None, list[E]]]:
     """Pair a record stream and an event stream, both ordered by record id."""
     record = next(records, None)
     event = next(events, None)

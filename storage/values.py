@@ -9,7 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+import orjson
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,3 +156,78 @@ class CommandWrite:
     personal: Mapping[str, str] = field(default_factory=dict)
     purge_personal: bool = False
     reminders: Sequence[ReminderInsert] = ()
+
+
+class RawEvent:
+    """A history row as stored: its JSON columns kept as text and parsed only when asked for.
+
+    Verification reads every row of the history; most rows need only their hash recomputed,
+    which the canonical text allows without parsing (``workflow.history.raw_event_hash``).
+    """
+
+    __slots__ = (
+        "__dict__",
+        "actor",
+        "at_iso",
+        "changes_json",
+        "comment",
+        "definition_name",
+        "definition_version",
+        "effects_json",
+        "event",
+        "hash",
+        "idempotency_key",
+        "occurred_at",
+        "payload_json",
+        "prev_hash",
+        "record_id",
+        "role",
+        "seq",
+        "unit",
+    )
+
+    def __init__(
+        self,
+        *,
+        record_id: str,
+        seq: int,
+        event: str,
+        changes_json: str,
+        actor: str,
+        role: str,
+        unit: str,
+        payload_json: str,
+        comment: str,
+        effects_json: str,
+        definition_name: str,
+        definition_version: int,
+        occurred_at: dt.datetime,
+        at_iso: str,
+        idempotency_key: str | None,
+        prev_hash: str,
+        hash: str,
+    ) -> None:
+        self.record_id, self.seq, self.event = record_id, seq, event
+        self.changes_json, self.payload_json, self.effects_json = changes_json, payload_json, effects_json
+        self.actor, self.role, self.unit, self.comment = actor, role, unit, comment
+        self.definition_name, self.definition_version = definition_name, definition_version
+        self.occurred_at, self.at_iso = occurred_at, at_iso
+        self.idempotency_key, self.prev_hash, self.hash = idempotency_key, prev_hash, hash
+
+    @cached_property
+    def changes(self) -> Sequence[Sequence[str | None]]:
+        return tuple(tuple(change) for change in orjson.loads(self.changes_json))
+
+    @cached_property
+    def payload(self) -> Mapping[str, Any]:
+        loaded: Mapping[str, Any] = orjson.loads(self.payload_json)
+        return loaded
+
+    @cached_property
+    def effects(self) -> Mapping[str, Any]:
+        loaded: Mapping[str, Any] = orjson.loads(self.effects_json)
+        return loaded
+
+    def mentions(self, text: str) -> bool:
+        """Whether the effects' text contains ``text`` (a cheap test before parsing them)."""
+        return text in self.effects_json

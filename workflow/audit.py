@@ -18,14 +18,15 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from definitions.model import MAIN_TRACK, Definition
-from storage.values import StoredEvent, StoredRecord
+from storage.values import RawEvent, StoredEvent, StoredRecord
 from workflow.decide import INTERNAL_EVENTS, Actor, Command, OpenDeadline, Snapshot, decide, holds
 from workflow.errors import CheckpointError, WorkflowError
-from workflow.history import GENESIS, event_hash
+from workflow.history import GENESIS, event_hash, raw_event_hash
 from workflow.machines import machines_for
 from workflow.registry import Registry
 
@@ -67,7 +68,7 @@ class Report:
 # ------------------------------------------------------------------------------ fold
 
 
-def _apply_deadlines(projection: Projection, event: StoredEvent) -> None:
+def _apply_deadlines(projection: Projection, event: EventRow) -> None:
     for effect in event.effects.get("deadlines", ()):
         name = effect["name"]
         current = projection.deadlines.get(name)
@@ -113,8 +114,22 @@ def _replace(deadline: OpenDeadline, **values: Any) -> OpenDeadline:
     return OpenDeadline(**fields)
 
 
+EventRow = StoredEvent | RawEvent
+
+
+def _data_changes(event: EventRow) -> Sequence[Any]:
+    if isinstance(event, RawEvent) and not event.mentions('"data":'):
+        return ()  # most rows change no field: their effects need not be parsed at all
+    changes: Sequence[Any] = event.effects.get("data", ())
+    return changes
+
+
 def fold(
-    definition: Definition, events: Iterable[StoredEvent], problems: list[Problem] | None = None
+    definition: Definition,
+    events: Iterable[EventRow],
+    problems: list[Problem] | None = None,
+    *,
+    deadlines: bool = True,
 ) -> Projection:
     """Rebuild a record's projection from its stored history (structural replay).
 
@@ -128,7 +143,7 @@ def fold(
         spec = definition.events.get(event.event)
         if spec is not None and spec.creates:
             projection.data = dict(event.payload)
-        for name, old, new in event.effects.get("data", ()):
+        for name, old, new in _data_changes(event):
             if problems is not None and projection.data.get(name) != old:
                 problems.append(
                     Problem(
@@ -165,20 +180,15 @@ def fold(
                         f"seq {event.seq}: {event.event} cannot move {track} from {before} to {after}",
                     )
                 )
-        if problems is not None and MAIN_TRACK in tracks:
-            expected = {
-                name
-                for name, spec_ in definition.tracks.items()
-                if name == MAIN_TRACK or tracks[MAIN_TRACK] in spec_.active_while.get(MAIN_TRACK, ())
-            }
-            if set(tracks) != expected:
-                problems.append(
-                    Problem(
-                        event.record_id,
-                        "illegal",
-                        f"seq {event.seq}: active tracks {sorted(tracks)} do not match state {tracks[MAIN_TRACK]}",
-                    )
+        moved = problems is not None and MAIN_TRACK in tracks and event.changes
+        if moved and tracks.keys() != _active_tracks(definition, tracks[MAIN_TRACK]):
+            problems.append(
+                Problem(
+                    event.record_id,
+                    "illegal",
+                    f"seq {event.seq}: active tracks {sorted(tracks)} do not match state {tracks[MAIN_TRACK]}",
                 )
+            )
         role = definition.roles.get(event.role)
         if spec is not None and role is not None and not role.system:
             projection.actors.setdefault(event.event, []).append([event.actor, event.unit])
@@ -194,13 +204,30 @@ def fold(
                     f"seq {event.seq}: role {event.role} may not fire {event.event}",
                 )
             )
-        _apply_deadlines(projection, event)
+        if deadlines:
+            _apply_deadlines(projection, event)
     projection.overdue = any(
         definition.tracks[t].states[s].overdue
         for t, s in projection.tracks.items()
         if t in definition.tracks and s in definition.tracks[t].states
     )
     return projection
+
+
+@cache
+def _active_for(
+    definition_key: tuple[str, int, str], tracks: tuple[tuple[str, tuple[str, ...]], ...], main: str
+) -> frozenset[str]:
+    return frozenset(name for name, states in tracks if name == MAIN_TRACK or main in states)
+
+
+def _active_tracks(definition: Definition, main: str) -> frozenset[str]:
+    """The tracks that run while the main track is in ``main``."""
+    key = (definition.name, definition.version, definition.sha256)
+    shape = tuple(
+        (name, tuple(spec.active_while.get(MAIN_TRACK, ()))) for name, spec in definition.tracks.items()
+    )
+    return _active_for(key, shape, main)
 
 
 def _indirect(definition: Definition, event: str, track: str, before: str, after: str) -> bool:
@@ -217,7 +244,38 @@ def _indirect(definition: Definition, event: str, track: str, before: str, after
 # ------------------------------------------------------------------------------ verify
 
 
-def verify_chain(record_id: str, events: Sequence[StoredEvent]) -> list[Problem]:
+def _stored_hash(event: EventRow) -> str:
+    return event_hash(
+        record_id=event.record_id,
+        seq=event.seq,
+        event=event.event,
+        changes=event.changes,
+        actor=event.actor,
+        role=event.role,
+        unit=event.unit,
+        payload=event.payload,
+        comment=event.comment,
+        effects=event.effects,
+        definition_name=event.definition_name,
+        definition_version=event.definition_version,
+        occurred_at=event.occurred_at,
+        idempotency_key=event.idempotency_key,
+        prev_hash=event.prev_hash,
+    )
+
+
+def _hash_holds(event: EventRow) -> bool:
+    """Whether the row still has the hash it was written with.
+
+    A row read as stored text is checked on its text first (canonical, so no parsing is
+    needed); only when that differs is it parsed, in case the text was stored non-canonically.
+    """
+    if isinstance(event, RawEvent) and raw_event_hash(event) == event.hash:
+        return True
+    return _stored_hash(event) == event.hash
+
+
+def verify_chain(record_id: str, events: Sequence[EventRow]) -> list[Problem]:
     problems = []
     prev = GENESIS
     for expected_seq, event in enumerate(events, start=1):
@@ -236,24 +294,7 @@ def verify_chain(record_id: str, events: Sequence[StoredEvent]) -> list[Problem]
                 )
             )
             break
-        digest = event_hash(
-            record_id=event.record_id,
-            seq=event.seq,
-            event=event.event,
-            changes=event.changes,
-            actor=event.actor,
-            role=event.role,
-            unit=event.unit,
-            payload=event.payload,
-            comment=event.comment,
-            effects=event.effects,
-            definition_name=event.definition_name,
-            definition_version=event.definition_version,
-            occurred_at=event.occurred_at,
-            idempotency_key=event.idempotency_key,
-            prev_hash=event.prev_hash,
-        )
-        if digest != event.hash:
+        if not _hash_holds(event):
             problems.append(
                 Problem(
                     record_id, "altered", f"row {event.seq} ({event.event}) was altered after it was written"
@@ -265,7 +306,7 @@ def verify_chain(record_id: str, events: Sequence[StoredEvent]) -> list[Problem]
 
 
 def verify_record(
-    registry: Registry, record: StoredRecord | None, events: Sequence[StoredEvent], *, real_time: bool
+    registry: Registry, record: StoredRecord | None, events: Sequence[EventRow], *, real_time: bool
 ) -> list[Problem]:
     """Every problem of one record: chain, legality of its transitions, projection equality."""
     record_id = record.id if record is not None else events[0].record_id
@@ -276,7 +317,7 @@ def verify_record(
     if not events:
         return [Problem(record_id, "deleted", "the record has no history rows")]
     problems = verify_chain(record_id, events)
-    if real_time and any(e.effects.get("clock") == "simulated" for e in events):
+    if real_time and any(_simulated(e) for e in events):
         problems.append(
             Problem(record_id, "altered", "history rows written on simulated time in a real-time database")
         )
@@ -285,7 +326,7 @@ def verify_record(
     except WorkflowError as exc:
         return [*problems, Problem(record_id, "unknown_definition", str(exc))]
     illegal: list[Problem] = []
-    projection = fold(definition, events, illegal)
+    projection = fold(definition, events, illegal, deadlines=False)
     problems.extend(illegal[:3])
     last = events[-1]
     expected = {
@@ -309,8 +350,17 @@ def verify_record(
     return problems
 
 
+def _simulated(event: EventRow) -> bool:
+    if isinstance(event, RawEvent):
+        return event.mentions('"clock":"simulated"')
+    return event.effects.get("clock") == "simulated"
+
+
 def verify(
-    registry: Registry, histories: Iterable[tuple[StoredRecord | None, list[StoredEvent]]], *, real_time: bool
+    registry: Registry,
+    histories: Iterable[tuple[StoredRecord | None, Sequence[EventRow]]],
+    *,
+    real_time: bool,
 ) -> Report:
     problems: list[Problem] = []
     records = events = 0
@@ -324,7 +374,7 @@ def verify(
 # ------------------------------------------------------------------------------ replay
 
 
-def replay(registry: Registry, events: Sequence[StoredEvent]) -> list[Problem]:
+def replay(registry: Registry, events: Sequence[EventRow]) -> list[Problem]:
     """Run every stored command through ``decide`` again; report any outcome that differs.
 
     Due dates are recorded facts (they depend on the holiday tables known at the time) and

@@ -771,18 +771,23 @@ def audit_replay(
     from workflow import audit
 
     with user_errors(), _opened(db, definitions) as engine:
-        if record_ids:
-            histories = [_stored_history(engine, record_id) for record_id in record_ids]
-        else:
-            histories = [events for _record, events in engine.iter_history_rows() if events]
-        problems = [p for events in histories for p in audit.replay(engine.registry, events)]
+        histories: Iterable[Sequence[audit.EventRow]] = (
+            [_stored_history(engine, record_id) for record_id in record_ids]
+            if record_ids
+            else (events for _record, events in engine.iter_history_rows() if events)
+        )
+        count = 0
+        problems: list[audit.Problem] = []
+        for events in histories:  # one record at a time: memory stays flat
+            count += 1
+            problems.extend(audit.replay(engine.registry, events))
         if as_json:
-            _print_json({"records": len(histories), "problems": _problems_json(problems)})
+            _print_json({"records": count, "problems": _problems_json(problems)})
         else:
             for problem in problems:
                 typer.echo(f"不一致 DIVERGED {problem}", err=True)
             status = f"{len(problems)} 处不一致 differences" if problems else "一致 identical"
-            typer.echo(f"已重放 replayed {len(histories)} 条记录 records: {status}")
+            typer.echo(f"已重放 replayed {count} 条记录 records: {status}")
         if problems:
             raise typer.Exit(1)
 

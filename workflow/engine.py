@@ -36,6 +36,7 @@ from storage.values import (
     DeadlineInsert,
     DeadlineUpdate,
     OutboxInsert,
+    RawEvent,
     RecordWrite,
     ReminderInsert,
     StoredDeadline,
@@ -1023,8 +1024,9 @@ class Engine:
             )
         return options
 
-    def iter_history_rows(self) -> Iterator[tuple[StoredRecord | None, list[StoredEvent]]]:
-        return self.store.iter_histories()
+    def iter_history_rows(self) -> Iterator[tuple[StoredRecord | None, list[RawEvent]]]:
+        """Every record with its history rows as stored, for verification (streamed, flat memory)."""
+        return self.store.iter_raw_histories()
 
 
 def _as_date(value: Any) -> dt.date | None:
