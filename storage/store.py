@@ -615,34 +615,18 @@ class Store:
             events.execute(raw_events.sql)
 
             def raw_rows() -> Iterator[RawEvent]:
+                from_row = RawEvent.from_row
                 while fetched := events.fetchmany(batch):
                     for row in fetched:
-                        at = row[12]
-                        if sqlite:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff', UTC
-                            iso = at.replace(" ", "T", 1) + "+00:00"
-                            occurred = dt.datetime.fromisoformat(iso)
-                        else:
-                            occurred = at.astimezone(dt.UTC)
-                            iso = occurred.isoformat(timespec="microseconds")
-                        yield RawEvent(
-                            record_id=row[0],
-                            seq=row[1],
-                            event=row[2],
-                            changes_json=row[3],
-                            actor=row[4],
-                            role=row[5],
-                            unit=row[6],
-                            payload_json=row[7],
-                            comment=row[8],
-                            effects_json=row[9],
-                            definition_name=row[10],
-                            definition_version=row[11],
-                            occurred_at=occurred,
-                            at_iso=iso,
-                            idempotency_key=row[13],
-                            prev_hash=row[14],
-                            hash=row[15],
+                        values = list(row)
+                        at = values[12]
+                        # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); PostgreSQL gives an aware time
+                        values[12] = (
+                            at.replace(" ", "T", 1) + "+00:00"
+                            if sqlite
+                            else at.astimezone(dt.UTC).isoformat(timespec="microseconds")
                         )
+                        yield from_row(values)
 
             yield from _merge_streams(
                 (_record_of(r) for r in fast.stream(records, "record", batch)), raw_rows()

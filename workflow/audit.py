@@ -180,8 +180,8 @@ def fold(
                         f"seq {event.seq}: {event.event} cannot move {track} from {before} to {after}",
                     )
                 )
-        moved = problems is not None and MAIN_TRACK in tracks and event.changes
-        if moved and tracks.keys() != _active_tracks(definition, tracks[MAIN_TRACK]):
+        moved = bool(event.changes) and MAIN_TRACK in tracks
+        if problems is not None and moved and tracks.keys() != _active_tracks(definition, tracks[MAIN_TRACK]):
             problems.append(
                 Problem(
                     event.record_id,
