@@ -578,9 +578,13 @@ class Store:
             )
 
     def iter_raw_histories(
-        self, *, batch: int = 5000
+        self, *, batch: int = 5000, after: str | None = None, upto: str | None = None
     ) -> Iterator[tuple[StoredRecord | None, list[RawEvent]]]:
-        """Like ``iter_histories``, with history rows as ``RawEvent`` (JSON left as stored text)."""
+        """Like ``iter_histories``, with history rows as ``RawEvent`` (JSON left as stored text).
+
+        ``after`` / ``upto`` limit it to record ids in (after, upto] (code-point order), so that
+        several processes can verify one database in parts.
+        """
         text = sa.Text()
         columns = [
             event_t.c.record_id,
@@ -601,18 +605,31 @@ class Store:
             event_t.c.hash,
         ]
         sqlite = self.backend == "sqlite"
+
+        def bounded(query: Any, column: Any) -> Any:
+            if after is not None:
+                query = query.where(self._bytewise(column) > sa.bindparam("w_after"))
+            if upto is not None:
+                query = query.where(self._bytewise(column) <= sa.bindparam("w_upto"))
+            return query
+
+        bounds = {k: v for k, v in (("w_after", after), ("w_upto", upto)) if v is not None}
+        shape = f"{after is not None}/{upto is not None}"
         with self._read_snapshot() as (open_cursor, fast):
             all_records = fast.select(
-                "all records", lambda: sa.select(record_t).order_by(self._bytewise(record_t.c.id))
+                f"records {shape}",
+                lambda: bounded(sa.select(record_t), record_t.c.id).order_by(self._bytewise(record_t.c.id)),
             )
             raw_events = fast.select(
-                "raw events",
-                lambda: sa.select(*columns).order_by(self._bytewise(event_t.c.record_id), event_t.c.seq),
+                f"raw events {shape}",
+                lambda: bounded(sa.select(*columns), event_t.c.record_id).order_by(
+                    self._bytewise(event_t.c.record_id), event_t.c.seq
+                ),
             )
             records = open_cursor("chengxin_records")
-            records.execute(all_records.sql)
+            records.execute(all_records.sql, bounds)
             events = open_cursor("chengxin_raw_events")
-            events.execute(raw_events.sql)
+            events.execute(raw_events.sql, bounds)
 
             def raw_rows() -> Iterator[RawEvent]:
                 from_row = RawEvent.from_row
@@ -631,6 +648,22 @@ class Store:
             yield from _merge_streams(
                 (_record_of(r) for r in fast.stream(records, "record", batch)), raw_rows()
             )
+
+    def split_points(self, parts: int) -> list[str]:
+        """Record ids that cut the records into ``parts`` runs of about equal length."""
+        with self.reading() as c:
+            total = int(c.execute(sa.select(sa.func.count()).select_from(record_t)).scalar_one())
+            points: list[str] = []
+            for index in range(1, parts):
+                found = c.execute(
+                    sa.select(record_t.c.id)
+                    .order_by(self._bytewise(record_t.c.id))
+                    .offset(total * index // parts)
+                    .limit(1)
+                ).scalar()
+                if found is not None and (not points or found > points[-1]):
+                    points.append(str(found))
+            return points
 
     @contextmanager
     def _read_snapshot(self) -> Iterator[tuple[Callable[[str], Any], FastPath]]:

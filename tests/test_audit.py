@@ -197,3 +197,15 @@ def test_a_real_time_database_flags_rows_written_on_simulated_time(h: Harness) -
     report = audit.verify(h.engine.registry, h.engine.iter_history_rows(), real_time=True)
     assert {p.kind for p in report.problems} == {"altered"}
     assert "simulated" in report.problems[0].detail
+
+
+@pytest.mark.slow
+def test_verifying_in_parallel_parts_finds_the_same_as_one_pass(h: Harness, database_url: str) -> None:
+    ids = sorted(h.recorded() for _ in range(6))
+    _sql(h, sa.update(event_t).where(event_t.c.record_id == ids[-1], event_t.c.seq == 2).values(comment="改"))
+    split = h.engine.store.split_points(3)
+    assert len(split) == 2
+    whole = _verify(h)
+    parts = audit.verify_parallel(database_url, real_time=False, jobs=3, split=split)
+    assert (parts.records, parts.events) == (whole.records, whole.events) == (6, 24)
+    assert [(p.record_id, p.kind) for p in parts.problems] == [(ids[-1], "altered")]

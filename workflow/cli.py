@@ -729,16 +729,30 @@ def audit_verify(
     checkpoint: Annotated[
         Path | None, typer.Option("--checkpoint", help="与检查点比对 compare with a checkpoint file")
     ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, max=64, help="并行进程数 processes (for large databases)")
+    ] = 1,
     db: DbOption = None,
     definitions: DefsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """校验历史未被篡改 (verify every hash chain and projection; exit 1 naming each altered record)."""
+    from storage.db import resolve_url
     from workflow import audit
 
     with user_errors(), _opened(db, definitions) as engine:
         heads = audit.read_checkpoint(checkpoint) if checkpoint is not None else None
-        report = audit.verify(engine.registry, engine.iter_history_rows(), real_time=not engine.simulated)
+        real_time = not engine.simulated
+        if jobs > 1:
+            report = audit.verify_parallel(
+                resolve_url(db),
+                definitions=_definitions(definitions),
+                real_time=real_time,
+                jobs=jobs,
+                split=engine.store.split_points(jobs),
+            )
+        else:
+            report = audit.verify(engine.registry, engine.iter_history_rows(), real_time=real_time)
         problems = list(report.problems)
         if heads is not None:
             problems.extend(audit.verify_checkpoint(heads, engine.store.iter_event_hashes()))
