@@ -95,6 +95,7 @@ class TemplateCatalog:
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
+            auto_reload=False,  # templates are read once per catalogue, not checked on every mail
             trim_blocks=True,
             lstrip_blocks=True,
             autoescape=jinja2.select_autoescape(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.policy
 import hashlib
 import os
 import re
@@ -22,7 +21,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Any, Literal, Protocol, Self
 
@@ -39,6 +38,7 @@ from pydantic import (
 )
 
 from notifications.errors import ConfigurationError, DeliveryError
+from notifications.message import Prepared, prepare
 
 _log = structlog.get_logger(__name__)
 
@@ -161,7 +161,7 @@ class SendResult:
 class Connection(Protocol):
     """An open transport that sends messages one after another."""
 
-    async def send(self, message: EmailMessage) -> SendResult:
+    async def send(self, message: Message | Prepared) -> SendResult:
         """Send one message; raises DeliveryError when it could not be delivered."""
         ...
 
@@ -174,7 +174,7 @@ class Transport(Protocol):
         ...
 
 
-def _message_id(message: EmailMessage) -> str:
+def _message_id(message: Message) -> str:
     value = message.get("Message-ID")
     if not value:
         raise DeliveryError("the message has no Message-ID", permanent=True)
@@ -259,7 +259,7 @@ class SmtpConnection:
             _log.debug("smtp.connected", host=self._settings.host, port=self._settings.port)
         return self._client
 
-    async def send(self, message: EmailMessage) -> SendResult:
+    async def send(self, message: Message | Prepared) -> SendResult:
         """Send one message over the session, opening or reopening it when needed.
 
         When the server has dropped the connection (or answers 421), the message is sent once more over
@@ -276,23 +276,26 @@ class SmtpConnection:
                 message that cannot be sent at all; temporary for connection trouble, timeouts, 4xx
                 replies, a refused login or sender.
         """
-        message_id = _message_id(message)
+        prepared = message if isinstance(message, Prepared) else prepare(message)
+        message_id = prepared.message_id
         async with self._lock:
             try:
-                return await self._send_once(message, message_id)
+                return await self._send_once(prepared, message_id)
             except Exception as exc:  # aiosmtplib and the network raise many kinds; each is classified
                 if not _dropped(exc):
                     raise _classify(exc, message_id) from exc
                 _log.info("smtp.reconnecting", host=self._settings.host, reason=str(exc))
                 self._discard()
             try:
-                return await self._send_once(message, message_id)
+                return await self._send_once(prepared, message_id)
             except Exception as exc:
                 raise _classify(exc, message_id) from exc
 
-    async def _send_once(self, message: EmailMessage, message_id: str) -> SendResult:
+    async def _send_once(self, prepared: Prepared, message_id: str) -> SendResult:
         client = await self._connected_client()
-        errors, _reply = await client.send_message(message, sender=self._settings.sender)
+        errors, _reply = await client.sendmail(
+            self._settings.sender, list(prepared.recipients), prepared.data
+        )
         refused = tuple((recipient, f"{reply.code} {reply.message}") for recipient, reply in errors.items())
         return SendResult(message_id=message_id, refused=refused)
 
@@ -375,20 +378,15 @@ class FolderConnection:
             raise
         return target
 
-    async def send(self, message: EmailMessage) -> SendResult:
+    async def send(self, message: Message | Prepared) -> SendResult:
         """Write the message to ``<safe-message-id>.eml``, replacing an earlier copy of it.
 
         Raises:
             DeliveryError: permanent when the message has no Message-ID or cannot be serialised;
                 temporary when the file cannot be written.
         """
-        message_id = _message_id(message)
-        try:
-            data = message.as_bytes(policy=email.policy.SMTP)
-        except (ValueError, LookupError, TypeError) as exc:
-            raise DeliveryError(
-                f"cannot serialise the message: {exc}", permanent=True, message_id=message_id
-            ) from exc
+        prepared = message if isinstance(message, Prepared) else prepare(message)
+        message_id, data = prepared.message_id, prepared.data
         try:
             await asyncio.to_thread(self._write, eml_filename(message_id), data)
         except OSError as exc:

@@ -919,8 +919,11 @@ class Store:
             return [dict(r._mapping) for r in rows]
 
     def mark_outbox(self, outbox_id: int, **values: Any) -> None:
-        with self.writing() as c:
-            c.execute(sa.update(outbox_t).where(outbox_t.c.id == outbox_id).values(**values))
+        """Record one mail's delivery (each in its own transaction: a crash loses no mark but the one in flight)."""
+        keys = sorted(values)
+        params = {f"p_{k}": values[k] for k in keys} | {"w_id": outbox_id}
+        with self.raw_writing() as c:
+            self.fast.run(c, self.fast.update("outbox", keys, ("id",)), params)
 
     def retry_outbox(self, *, ids: Sequence[int] = (), dead: bool = False, now: dt.datetime) -> int:
         """Put dead (or failed) mails back in the queue; returns how many."""

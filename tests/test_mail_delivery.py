@@ -14,7 +14,7 @@ import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +194,7 @@ def _message(
     to: Sequence[tuple[str, str]] = (UNIT,),
     ics: bytes | None = None,
     cause: str | None = None,
-) -> EmailMessage:
+) -> Message:
     return build_message(
         rendered=catalog.render(name, samples.sample(name)),
         sender=SENDER,
@@ -204,6 +204,13 @@ def _message(
         extra_headers={"X-Chengxin-Record": "CX-2026-000128"},
         date=DATE,
     )
+
+
+def _parsed(message: Message) -> EmailMessage:
+    """A built message as a receiver reads it."""
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
 
 
 def _body(message: EmailMessage, subtype: str) -> str:
@@ -219,7 +226,7 @@ def _calendar(message: EmailMessage) -> tuple[EmailMessage, Calendar]:
 
 
 async def _send_all(
-    transport: SmtpTransport | FolderTransport, messages: Sequence[EmailMessage]
+    transport: SmtpTransport | FolderTransport, messages: Sequence[Message]
 ) -> list[SendResult]:
     async with transport.connect() as connection:
         return [await connection.send(message) for message in messages]
@@ -463,7 +470,7 @@ def test_the_folder_transport_writes_parseable_eml_files(tmp_path: Path, catalog
     for file in files:
         message = email.message_from_bytes(file.read_bytes(), policy=email.policy.default)
         assert isinstance(message, EmailMessage)
-        original = next(m for m in sent if m["Message-ID"] == message["Message-ID"])
+        original = _parsed(next(m for m in sent if m["Message-ID"] == message["Message-ID"]))
         assert message["Subject"] == original["Subject"]
         assert _body(message, "plain") == _body(original, "plain")
 
@@ -504,7 +511,7 @@ def test_message_ids_are_stable_per_cause() -> None:
 
 
 def test_a_message_without_calendar_is_multipart_alternative(catalog: TemplateCatalog) -> None:
-    message = _message(catalog, "repair_notice")
+    message = _parsed(_message(catalog, "repair_notice"))
     assert message.get_content_type() == "multipart/alternative"
     assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
     assert all(part.get_content_charset() == "utf-8" for part in message.iter_parts())

@@ -16,8 +16,11 @@ import asyncio
 import datetime as dt
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email.message import Message
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +39,7 @@ from notifications import (
     deadline_ics,
     message_id_for,
 )
+from notifications.message import Prepared, prepare
 from workflow.engine import Engine
 from workflow.errors import WorkflowError
 
@@ -148,6 +152,80 @@ def unit_codes(context: Mapping[str, Any]) -> set[str]:
     return found
 
 
+_CATALOGS: dict[str | None, TemplateCatalog] = {}
+
+
+def _catalog_for(override_dir: str | None) -> TemplateCatalog:
+    found = _CATALOGS.get(override_dir)
+    if found is None:
+        found = _CATALOGS[override_dir] = TemplateCatalog(
+            override_dirs=[Path(override_dir)] if override_dir else []
+        )
+    return found
+
+
+def compose(
+    row: Mapping[str, Any],
+    unit: Mapping[str, Any],
+    names: Mapping[str, str],
+    settings: MailSettings,
+    override_dir: str | None,
+) -> Message:
+    """Render one queued mail and build its message (with its deadline's ``.ics``).
+
+    A plain function of its arguments, so a dispatcher may run it in a worker process.
+
+    Raises:
+        NotificationError: a template is missing or cannot be rendered, or the mail would carry an ID number.
+    """
+    stored = row["context"]
+    context = revive(stored["vars"])
+    context["recipient"]["name"] = unit["name"]
+    _name_units(context, names)
+    rendered = _catalog_for(override_dir).render(row["template"], context)
+    ics_spec = stored.get("ics")
+    ics = None
+    if ics_spec and "deadline" in context:
+        deadline = context["deadline"]
+        ics = deadline_ics(
+            uid=f"{ics_spec['uid']}@{settings.domain}",
+            sequence=int(ics_spec["sequence"]),
+            summary=str(ics_spec["summary"]),
+            description="\n".join(deadline.get("explanation", [])),
+            due_at=deadline["due_at"],
+            alarm_before=settings.alarm_before,
+            method=ics_spec["method"],
+            organizer_email=settings.sender,
+            organizer_name=settings.sender_name,
+            attendees=[(unit["name"], email) for email in unit["emails"]],
+            dtstamp=row["created_at"],
+        )
+    return build_message(
+        rendered=rendered,
+        sender=(settings.sender_name, settings.sender),
+        to=[(unit["name"], email) for email in unit["emails"]],
+        message_id=message_id_for(row["cause"], settings.domain),
+        ics=ics,
+        ics_method=ics_spec["method"] if ics_spec else "REQUEST",
+        extra_headers={"X-Chengxin-Record": str(row["record_id"] or "")},
+        date=row["created_at"],
+    )
+
+
+def compose_prepared(
+    row: Mapping[str, Any],
+    unit: Mapping[str, Any],
+    names: Mapping[str, str],
+    settings: MailSettings,
+    override_dir: str | None,
+) -> Prepared | str:
+    """``compose`` flattened for the wire, or why it cannot be made (the mail is then dead-lettered)."""
+    try:
+        return prepare(compose(row, unit, names, settings, override_dir))
+    except (NotificationError, KeyError, ValueError) as exc:
+        return f"无法生成邮件 (cannot build the mail): {exc}"
+
+
 def backoff(settings: MailSettings, attempts: int) -> dt.timedelta:
     """1, 2, 4, … minutes after each failed attempt, never more than the cap."""
     delay: dt.timedelta = settings.backoff * (2 ** max(attempts - 1, 0))
@@ -161,7 +239,6 @@ class Dispatcher:
         self.engine = engine
         self.settings = settings
         self.transport = transport or settings.transport()
-        self._catalogs: dict[str | None, TemplateCatalog] = {}
 
     def _catalog(self, definition: Definition | None) -> TemplateCatalog:
         folder = None
@@ -170,11 +247,8 @@ class Dispatcher:
             and definition.templates_dir
             and not definition.source.startswith("database:")
         ):
-            base = Path(definition.source).parent
-            folder = str(base / definition.templates_dir)
-        if folder not in self._catalogs:
-            self._catalogs[folder] = TemplateCatalog(override_dirs=[Path(folder)] if folder else [])
-        return self._catalogs[folder]
+            folder = str(Path(definition.source).parent / definition.templates_dir)
+        return _catalog_for(folder)
 
     def run(self, *, limit: int | None = None) -> DispatchResult:
         """Send everything due now (several batches), synchronously."""
@@ -191,89 +265,95 @@ class Dispatcher:
         return result
 
     async def _send_batch(self, rows: list[dict[str, Any]], result: DispatchResult) -> None:
+        """Send a claimed batch over one connection, one mail after the other.
+
+        The next mails are rendered in a worker thread while the server answers the current one,
+        and each mail is marked sent before the next is sent — so a crash can leave at most the
+        mail in flight unmarked.
+        """
         codes = {row["recipient_unit"] for row in rows}
         for row in rows:
             codes |= unit_codes(row["context"]["vars"])
         units = self.engine.store.units_by_code(codes)
         names = {code: unit["name"] for code, unit in units.items()}
-        async with self.transport.connect() as connection:
-            for row in rows:
-                now = self.engine.clock.now()
-                try:
-                    message = self._message(row, units, names)
-                except (NotificationError, WorkflowError, KeyError, ValueError) as exc:
-                    self._dead(row, f"无法生成邮件 (cannot build the mail): {exc}", result, now)
-                    continue
-                if message is None:
-                    self._dead(
-                        row,
-                        f"单位 {row['recipient_unit']} 没有邮箱地址 (no email address in the unit directory); "
-                        "add one with 'chengxin unit set-email' and retry",
-                        result,
-                        now,
+        loop = asyncio.get_running_loop()
+        workers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chengxin-render")
+        try:
+            built = [loop.run_in_executor(workers, self._job(row, units, names)) for row in rows]
+            async with self.transport.connect() as connection:
+                for row, pending in zip(rows, built, strict=True):
+                    message = await pending
+                    now = self.engine.clock.now()
+                    if isinstance(message, str):
+                        self._dead(row, message, result, now)
+                        continue
+                    try:
+                        sent = await connection.send(message)
+                    except DeliveryError as exc:
+                        self._failed(row, exc, result, now)
+                        continue
+                    refused = (
+                        f"refused: {', '.join(f'{who} ({why})' for who, why in sent.refused)}"
+                        if sent.refused
+                        else None
                     )
-                    continue
-                try:
-                    sent = await connection.send(message)
-                except DeliveryError as exc:
-                    self._failed(row, exc, result, now)
-                    continue
-                refused = (
-                    f"refused: {', '.join(f'{who} ({why})' for who, why in sent.refused)}"
-                    if sent.refused
-                    else None
-                )
-                self.engine.store.mark_outbox(row["id"], status="sent", sent_at=now, last_error=refused)
-                result.sent += 1
-                log.info(
-                    "mail sent", outbox_id=row["id"], template=row["template"], unit=row["recipient_unit"]
-                )
+                    await loop.run_in_executor(None, self._mark_sent, row["id"], now, refused)
+                    result.sent += 1
+                    log.info(
+                        "mail sent", outbox_id=row["id"], template=row["template"], unit=row["recipient_unit"]
+                    )
+        finally:
+            workers.shutdown(wait=True)
 
-    def _message(
+    def _job(
         self, row: Mapping[str, Any], units: Mapping[str, Mapping[str, Any]], names: Mapping[str, str]
-    ) -> Any:
+    ) -> Callable[[], Prepared | str]:
+        """The call that renders one mail, or the reason it cannot be sent (it is then dead-lettered)."""
+        unit = self._unit(row, units)
+        if unit is None:
+            reason = (
+                f"单位 {row['recipient_unit']} 没有邮箱地址 (no email address in the unit directory); "
+                "add one with 'chengxin unit set-email' and retry"
+            )
+            return lambda: reason
+        try:
+            override = self._override_dir(row)
+        except WorkflowError as exc:
+            failure = f"无法生成邮件 (cannot build the mail): {exc}"
+            return lambda: failure
+        return partial(compose_prepared, row, unit, names, self.settings, override)
+
+    def _unit(
+        self, row: Mapping[str, Any], units: Mapping[str, Mapping[str, Any]]
+    ) -> Mapping[str, Any] | None:
+        """The recipient unit with its addresses; without SMTP a unit without one still gets a file."""
         unit = units.get(row["recipient_unit"])
         if unit is None or not unit["emails"]:
             if self.settings.smtp is not None:
                 return None
-            unit = unit or {"name": row["recipient_unit"], "emails": [f"{row['recipient_unit']}@localhost"]}
-        stored = row["context"]
-        context = revive(stored["vars"])
-        context["recipient"]["name"] = unit["name"]
-        _name_units(context, names)
+            return unit or {"name": row["recipient_unit"], "emails": [f"{row['recipient_unit']}@localhost"]}
+        return unit
+
+    def _override_dir(self, row: Mapping[str, Any]) -> str | None:
         definition = self._definition(row)
-        rendered = self._catalog(definition).render(row["template"], context)
-        ics_spec = stored.get("ics")
-        ics = None
-        if ics_spec and "deadline" in context:
-            deadline = context["deadline"]
-            ics = deadline_ics(
-                uid=f"{ics_spec['uid']}@{self.settings.domain}",
-                sequence=int(ics_spec["sequence"]),
-                summary=str(ics_spec["summary"]),
-                description="\n".join(deadline.get("explanation", [])),
-                due_at=deadline["due_at"],
-                alarm_before=self.settings.alarm_before,
-                method=ics_spec["method"],
-                organizer_email=self.settings.sender,
-                organizer_name=self.settings.sender_name,
-                attendees=[(unit["name"], email) for email in unit["emails"]],
-                dtstamp=row["created_at"],
-            )
-        return build_message(
-            rendered=rendered,
-            sender=(self.settings.sender_name, self.settings.sender),
-            to=[(unit["name"], email) for email in unit["emails"]],
-            message_id=message_id_for(row["cause"], self.settings.domain),
-            ics=ics,
-            ics_method=ics_spec["method"] if ics_spec else "REQUEST",
-            extra_headers={"X-Chengxin-Record": str(row["record_id"] or "")},
-            date=row["created_at"],
-        )
+        if (
+            definition is not None
+            and definition.templates_dir
+            and not definition.source.startswith("database:")
+        ):
+            return str(Path(definition.source).parent / definition.templates_dir)
+        return None
 
     def _definition(self, row: Mapping[str, Any]) -> Definition | None:
+        key = row["context"].get("definition")
+        if isinstance(key, str):  # queued with its definition's key: no read needed
+            name, _, version = key.partition("@")
+            return self.engine.registry.get(name, int(version))
         record = self.engine.store.get(row["record_id"]) if row["record_id"] else None
         return self.engine.registry.get(record.definition_name, record.definition_version) if record else None
+
+    def _mark_sent(self, outbox_id: int, now: dt.datetime, refused: str | None) -> None:
+        self.engine.store.mark_outbox(outbox_id, status="sent", sent_at=now, last_error=refused)
 
     def _failed(
         self, row: Mapping[str, Any], exc: DeliveryError, result: DispatchResult, now: dt.datetime

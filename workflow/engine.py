@@ -752,7 +752,7 @@ class Engine:
                         cause=key,
                         template=notice.template,
                         recipient_unit=unit,
-                        context={"vars": context, "ics": ics},
+                        context={"vars": context, "ics": ics, "definition": definition.key},
                         message_id=hashlib.sha256(key.encode()).hexdigest()[:32],
                     )
                 )
