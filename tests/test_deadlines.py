@@ -209,6 +209,28 @@ def test_supervision_rounds_open_once_per_unit_and_period_including_missed_ones(
     assert done.state == "concluded"
 
 
+def test_a_round_for_all_units_reaches_directory_units_without_records(h: Harness) -> None:
+    h.engine.register("tianjin", ORGANISATION, actor=h.recorder, submit=True)
+    h.engine.store.save_units(
+        [
+            {
+                "code": "jinnan-fgw",
+                "name": "津南区发展改革委",
+                "superior": "jinnan-gov",
+                "emails": ["fgw@jn.example"],
+            },
+            {"code": "hexi-zjw", "name": "河西区住房建设委", "superior": None, "emails": []},
+        ],
+        h.clock.now(),
+    )
+    h.at(dt.datetime(2026, 6, 1, 9, 30, tzinfo=SH))
+    opened = h.engine.open_due_rounds().opened
+    rounds = {h.engine.get(rid).data["responsible_unit"]: h.engine.get(rid).data for rid in opened}
+    assert sorted(rounds) == ["hexi-zjw", "jinnan-fgw"]
+    assert rounds["jinnan-fgw"]["open_records"] == 0 and rounds["jinnan-fgw"]["superior_unit"] == "jinnan-gov"
+    assert rounds["hexi-zjw"]["superior_unit"] == "hexi-gov"  # from its record, the directory has none
+
+
 def test_an_unanswered_round_is_marked_overdue(h: Harness) -> None:
     h.engine.register("tianjin", ORGANISATION, actor=h.recorder, submit=True)
     h.at(dt.datetime(2026, 6, 1, 9, 30, tzinfo=SH))

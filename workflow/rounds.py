@@ -70,6 +70,17 @@ def _report(engine: Engine, definition: Definition, schedule: Schedule, unit: st
     return fields
 
 
+def _units(engine: Engine, definition: Definition, schedule: Schedule) -> list[tuple[str, str | None]]:
+    """(unit, superior) that get a round: the units with open records of the definition, and with
+    ``units: all`` also every unit of the unit directory (a unit with nothing open is still supervised)."""
+    finals = [s for s, spec in definition.main.states.items() if spec.final]
+    found = dict(engine.store.distinct_units(definition.name, exclude_states=finals))
+    if schedule.units == "all":
+        for unit in engine.store.units():
+            found[unit["code"]] = found.get(unit["code"]) or unit["superior"]
+    return sorted(found.items())
+
+
 def open_due_rounds(engine: Engine) -> RoundsResult:
     """Open every round due up to now that is not open yet (idempotent, safe to run anywhere)."""
     from workflow.decide import Actor
@@ -92,8 +103,7 @@ def open_due_rounds(engine: Engine) -> RoundsResult:
             for when in fire_times(definition, schedule, after, now):
                 periods += 1
                 label = when.astimezone(ZoneInfo(definition.timezone)).date().isoformat()
-                finals = [s for s, spec in definition.main.states.items() if spec.final]
-                for unit, superior in engine.store.distinct_units(name, exclude_states=finals):
+                for unit, superior in _units(engine, definition, schedule):
                     fields: dict[str, Any] = {
                         "responsible_unit": unit,
                         "jurisdiction": name,
