@@ -56,6 +56,7 @@ ENV_VARIABLES: Mapping[str, str] = {
     "sender": "CHENGXIN_MAIL_FROM",
     "sender_name": "CHENGXIN_MAIL_FROM_NAME",
     "timeout": "CHENGXIN_SMTP_TIMEOUT",
+    "ca_file": "CHENGXIN_SMTP_CA_FILE",
 }
 """The environment variable of each :class:`SmtpSettings` field."""
 
@@ -74,6 +75,8 @@ class SmtpSettings(BaseModel):
         sender_name: the From display name (发件单位), may be Chinese.
         timeout: seconds to wait for the server at each step.
         local_hostname: the name sent in EHLO; None asks the operating system.
+        ca_file: a PEM file of the certificate authorities to trust for the server's certificate (an
+            internal CA); None trusts the system's. The certificate is always verified.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -87,6 +90,7 @@ class SmtpSettings(BaseModel):
     sender_name: str = ""
     timeout: float = Field(default=30.0, gt=0)
     local_hostname: str | None = None
+    ca_file: Path | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -102,6 +106,13 @@ class SmtpSettings(BaseModel):
             Address(addr_spec=value)
         except (ValueError, IndexError) as exc:
             raise ValueError(f"not a mail address: {value!r}") from exc
+        return value
+
+    @field_validator("ca_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
         return value
 
     @model_validator(mode="after")
@@ -250,6 +261,7 @@ class SmtpConnection:
             start_tls=settings.security == "starttls",
             timeout=settings.timeout,
             local_hostname=settings.local_hostname,
+            cert_bundle=str(settings.ca_file) if settings.ca_file else None,
         )
 
     async def _connected_client(self) -> aiosmtplib.SMTP:

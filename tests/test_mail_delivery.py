@@ -11,6 +11,7 @@ import email
 import email.policy
 import re
 import socket
+import ssl
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from typing import Any
 
 import notification_samples as samples
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from icalendar import Alarm, Calendar
@@ -52,6 +54,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     content: bytes
+    encrypted: bool = False
 
     def parsed(self) -> EmailMessage:
         message = email.message_from_bytes(self.content, policy=email.policy.default)
@@ -66,6 +69,7 @@ class RecordingHandler:
 
     received: list[Received] = field(default_factory=list)
     logins: list[tuple[bytes, bytes]] = field(default_factory=list)
+    attempts: list[tuple[bytes, bool]] = field(default_factory=list)  # (login, over TLS)
     closing_replies: int = 0
 
     async def handle_MAIL(
@@ -93,17 +97,29 @@ class RecordingHandler:
         if any(rcpt.startswith("spamtrap") for rcpt in envelope.rcpt_tos):
             return "554 5.7.1 message content rejected"
         self.received.append(
-            Received(session.peer, envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+            Received(
+                session.peer,
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.content,
+                encrypted=_encrypted(server),
+            )
         )
         return "250 Message accepted"
 
     def authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
     ) -> AuthResult:
+        if isinstance(auth_data, LoginPassword):
+            self.attempts.append((auth_data.login, _encrypted(server)))
         if isinstance(auth_data, LoginPassword) and auth_data.password == b"s3cret-Passw0rd":
             self.logins.append((auth_data.login, auth_data.password))
             return AuthResult(success=True)
         return AuthResult(success=False, handled=False)
+
+
+def _encrypted(server: Any) -> bool:
+    return server.transport.get_extra_info("ssl_object") is not None
 
 
 def free_port() -> int:
@@ -401,6 +417,99 @@ def test_a_refused_login_is_temporary(server: Server, catalog: TemplateCatalog) 
     assert caught.value.permanent is False
     assert "wrong" not in str(caught.value)
     assert server.handler.received == []
+
+
+# ---------------------------------------------------------------- TLS
+
+
+@dataclass
+class TlsServer:
+    """A server whose certificate (for ``smtp.test``, resolving to 127.0.0.1) comes from a throwaway CA."""
+
+    ca_file: Path
+    server: Server
+
+
+@pytest.fixture
+def certificates(tmp_path: Path) -> tuple[trustme.CA, ssl.SSLContext, Path]:
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "smtp.test").configure_cert(context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return ca, context, ca_file
+
+
+def _tls_server(context: ssl.SSLContext, *, implicit: bool) -> Server:
+    handler = RecordingHandler()
+    port = free_port()
+    options: dict[str, Any] = (
+        {"ssl_context": context} if implicit else {"tls_context": context, "require_starttls": True}
+    )
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        server_hostname="smtp.test",
+        authenticator=handler.authenticate,
+        auth_require_tls=not implicit,  # aiosmtpd does not see implicit TLS here; the test checks it
+        **options,
+    )
+    controller.start()
+    return Server(handler, port, controller)
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_tls_delivery_verifies_the_certificate_and_logs_in_only_when_encrypted(
+    security: str, certificates: tuple[trustme.CA, ssl.SSLContext, Path], catalog: TemplateCatalog
+) -> None:
+    _ca, context, ca_file = certificates
+    server = _tls_server(context, implicit=security == "tls")
+    try:
+        settings = server.settings(
+            security=security, ca_file=ca_file, username="xinyong", password="s3cret-Passw0rd"
+        )
+        asyncio.run(_send_all(SmtpTransport(settings), [_message(catalog), _message(catalog)]))
+    finally:
+        server.controller.stop()
+    assert server.handler.attempts == [(b"xinyong", True)]
+    assert [item.encrypted for item in server.handler.received] == [True, True]
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_a_certificate_from_an_unknown_authority_is_refused_before_the_password_is_sent(
+    security: str, certificates: tuple[trustme.CA, ssl.SSLContext, Path], catalog: TemplateCatalog
+) -> None:
+    _ca, context, _ca_file = certificates
+    server = _tls_server(context, implicit=security == "tls")
+    try:
+        settings = server.settings(security=security, username="xinyong", password="s3cret-Passw0rd")
+        with pytest.raises(DeliveryError) as caught:
+            asyncio.run(_send_all(SmtpTransport(settings), [_message(catalog)]))
+    finally:
+        server.controller.stop()
+    assert caught.value.permanent is False  # configuration: the mail waits in the outbox
+    assert server.handler.attempts == [] and server.handler.received == []
+
+
+def test_starttls_required_but_not_offered_sends_nothing_in_plain(
+    server: Server, catalog: TemplateCatalog
+) -> None:
+    settings = server.settings(security="starttls", username="xinyong", password="s3cret-Passw0rd")
+    with pytest.raises(DeliveryError):
+        asyncio.run(_send_all(SmtpTransport(settings), [_message(catalog)]))
+    assert server.handler.attempts == [] and server.handler.received == []
+
+
+def test_a_missing_ca_file_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="CHENGXIN_SMTP_CA_FILE"):
+        SmtpSettings.from_env(
+            {
+                "CHENGXIN_SMTP_HOST": "smtp.example.gov.cn",
+                "CHENGXIN_MAIL_FROM": SENDER[1],
+                "CHENGXIN_SMTP_CA_FILE": str(tmp_path / "missing.pem"),
+            }
+        )
 
 
 # ---------------------------------------------------------------- settings
