@@ -139,14 +139,20 @@ class HistoryEvent(SQLModel, table=True):
 
 
 class Deadline(SQLModel, table=True):
-    """A running legal period. The sweep finds due ones by (status, due_at)."""
+    """A running legal period. The sweep finds due ones by ``next_at``.
+
+    ``ix_deadline_next_at`` covers the claim's whole ``ORDER BY next_at, id``: many deadlines share
+    one due instant (every publication ends at 17:00), and on PostgreSQL an index on ``next_at``
+    alone made each claim sort all of them again, so a sweep's cost grew with the square of its
+    due items (migration 0004).
+    """
 
     __tablename__ = "deadline"
     __table_args__ = (
         sa.UniqueConstraint("record_id", "name", "started_seq", name="uq_deadline_start"),
         sa.Index("ix_deadline_status_due", "status", "due_at"),
         sa.Index("ix_deadline_record", "record_id", "status"),
-        sa.Index("ix_deadline_next_at", "next_at"),
+        sa.Index("ix_deadline_next_at", "next_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

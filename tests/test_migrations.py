@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from storage import db
+from storage.store import _CLAIM, _CLAIM_LOCKED
 from storage.tables import TABLES
 
 
@@ -34,3 +37,26 @@ def test_sqlite_runs_in_wal_mode_with_full_sync(tmp_path: object) -> None:
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     engine.dispose()
+
+
+def test_the_sweep_claim_walks_the_index_in_order_without_sorting(database_url: str) -> None:
+    """Many deadlines share one due instant; a claim that sorts them costs the sweep n² (see 0004)."""
+    engine = db.create_engine(database_url)
+    db.upgrade(engine)
+    query = _CLAIM_LOCKED if engine.dialect.name == "postgresql" else _CLAIM
+    sql = str(
+        query.params(w_now=dt.datetime(2026, 5, 11, tzinfo=dt.UTC), w_limit=1).compile(
+            dialect=engine.dialect, compile_kwargs={"literal_binds": True}
+        )
+    )
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            # On a near-empty table the planner would rather scan and sort; forbid what it can avoid.
+            for setting in ("enable_seqscan", "enable_sort", "enable_incremental_sort", "enable_bitmapscan"):
+                connection.exec_driver_sql(f"set local {setting} = off")
+            plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"explain {sql}"))
+        else:
+            plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(f"explain query plan {sql}"))
+    engine.dispose()
+    assert "ix_deadline_next_at" in plan
+    assert "sort" not in plan.lower() and "temp b-tree" not in plan.lower(), plan
