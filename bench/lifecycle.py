@@ -1,0 +1,289 @@
+"""The step benchmark: records driven through the happy path of ``national`` on a simulated clock.
+
+Each record is registered, submitted, accepted, confirmed, published, explained, reported on
+and its rectification accepted — eight commands, each one persisted transition (one step).
+Then the clock jumps past the end of the publication period and past the retention period,
+and ``Engine.run_due`` lets both expire (``expire_publication`` and ``archive``): two more
+steps per record, counted apart because the sweep is a different code path. Only this
+module's ``run`` is timed; it runs in a child process of its own (see ``bench.__main__``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+import tracemalloc
+from typing import Any
+from zoneinfo import ZoneInfo
+
+SH = ZoneInfo("Asia/Shanghai")
+T0 = dt.datetime(2026, 5, 11, 9, 0, tzinfo=SH)  # a Monday, as in tests/harness.py
+PUBLICATION_OVER = dt.datetime(2027, 5, 10, 17, 1, tzinfo=SH)  # 一般, 2026 regime: at most 1 year
+RETENTION_OVER = dt.datetime(2031, 5, 9, 9, 0, tzinfo=SH)  # 5 years from 认定之日 2026-05-08
+STEP = dt.timedelta(seconds=1)  # simulated time between two commands
+
+FIELDS = {
+    "subject_kind": "department",
+    "subject_name": "某区住房和建设委员会",
+    "subject_code": "91110000600037341L",
+    "responsible_unit": "hexi-zjw",
+    "superior_unit": "hexi-gov",
+    "finding_unit": "court-3",
+    "source_type": "judgment",
+    "document_number": "（2026）津0103民初1234号",
+    "finding_date": "2026-05-08",
+    "facts": "拖欠工程款，拒不履行生效判决。",
+    "domain": "procurement",
+    "severity": "general",
+}
+HAPPY_PATH = (
+    "register",
+    "submit",
+    "accept",
+    "confirm",
+    "publish",
+    "submit_explanation",
+    "submit_rectification_report",
+    "accept_rectification",
+)
+SWEEP_EVENTS = ("expire_publication", "archive")
+RECORD_JSON = ("tracks", "data", "actors")
+EVENT_JSON = ("changes", "payload", "effects")
+
+
+def configure_logging(mode: str) -> None:
+    """``json``: production logging (JSON lines at INFO) into /dev/null; ``off``: WARNING only."""
+    import logging
+
+    import structlog
+
+    if mode == "off":
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+        return
+    from workflow import logs
+
+    real_stderr = sys.stderr
+    sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the logger keeps it for the process
+    try:
+        logs.configure()
+    finally:
+        sys.stderr = real_stderr
+
+
+def drive(engine: Any, clock: Any, index: int) -> int:
+    """One record through the eight commands of the happy path; returns the steps fired."""
+    from workflow.decide import Actor
+
+    recorder = Actor(id="li.lei", role="recorder", unit="court-3")
+    verifier = Actor(id="wang.fang", role="verifier", unit="credit-office")
+    subject = Actor(id="zhao.qiang", role="subject", unit="hexi-zjw")
+    fields = {**FIELDS, "document_number": f"（2026）津0103民初{index}号"}
+    clock.advance(STEP)
+    record_id = engine.register("national", fields, actor=recorder).id
+    commands: tuple[tuple[str, Any, dict[str, Any], str], ...] = (
+        ("submit", recorder, {}, ""),
+        ("accept", verifier, {}, ""),
+        ("confirm", verifier, {}, "核查属实，予以记录"),
+        ("publish", verifier, {}, ""),
+        ("submit_explanation", subject, {"explanation": "因资金调度不及时，未按判决支付工程款。"}, ""),
+        ("submit_rectification_report", subject, {"report": "已全额支付工程款及利息。"}, ""),
+        ("accept_rectification", verifier, {}, "整改到位"),
+    )
+    for event, actor, payload, comment in commands:
+        clock.advance(STEP)
+        engine.fire(record_id, event, actor=actor, payload=payload, comment=comment)
+    return 1 + len(commands)
+
+
+def sweep(engine: Any, to: dt.datetime) -> tuple[int, int, list[str]]:
+    """Move the drill clock to ``to`` and run the sweep until nothing more fires; (fired, skipped, errors)."""
+    engine.advance_clock(to)
+    fired = skipped = 0
+    errors: list[str] = []
+    while True:
+        result = engine.run_due(limit=1000)
+        fired += result.fired
+        skipped += result.skipped
+        errors.extend(result.errors)
+        if result.fired == 0:
+            return fired, skipped, errors
+
+
+def _progress(label: str, done: int, total: int, started: float, steps: int) -> None:
+    elapsed = time.perf_counter() - started
+    print(
+        f"  [{label}] {done}/{total} records, {steps / elapsed:,.0f} steps/s",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _row_sizes(engine: Any) -> dict[str, float]:
+    """Average text length of the JSON columns the engine wrote, for comparison with the baseline."""
+    import sqlalchemy as sa
+
+    from storage.store import event_t, record_t
+
+    def text(column: Any) -> Any:
+        return sa.func.coalesce(sa.func.length(sa.cast(column, sa.Text)), 0)
+
+    with engine.store.reading() as c:
+        record = c.execute(
+            sa.select(sa.func.avg(text(record_t.c.tracks) + text(record_t.c.data) + text(record_t.c.actors)))
+        ).scalar()
+        event = c.execute(
+            sa.select(
+                sa.func.avg(
+                    text(event_t.c.changes)
+                    + text(event_t.c.payload)
+                    + text(event_t.c.effects)
+                    + text(event_t.c.comment)
+                )
+            ).where(event_t.c.event.in_(HAPPY_PATH))
+        ).scalar()
+    return {"record_json": float(record or 0), "event_json": float(event or 0)}
+
+
+def _stored_texts(engine: Any, record_id: str) -> dict[str, Any]:
+    """The JSON columns of one record exactly as the engine stored them, as text."""
+    import sqlalchemy as sa
+
+    from storage.store import event_t, record_t
+
+    def texts(table: Any, names: tuple[str, ...]) -> list[Any]:
+        return [sa.cast(table.c[name], sa.Text) for name in names]
+
+    with engine.store.reading() as c:
+        record = c.execute(sa.select(*texts(record_t, RECORD_JSON)).where(record_t.c.id == record_id)).one()
+        events = c.execute(
+            sa.select(event_t.c.event, *texts(event_t, EVENT_JSON))
+            .where(event_t.c.record_id == record_id, event_t.c.event.in_(HAPPY_PATH))
+            .order_by(event_t.c.seq)
+        ).all()
+    return {
+        "record": dict(zip(RECORD_JSON, record, strict=True)),
+        "events": [dict(zip(EVENT_JSON, row[1:], strict=True)) for row in events],
+    }
+
+
+def _template(engine: Any, record_id: str) -> dict[str, Any]:
+    """The rows of one finished record, which the raw baselines write again for every record."""
+    record = engine.store.get(record_id)
+    events = engine.store.history(record_id)
+    return {
+        "stored_text": _stored_texts(engine, record_id),
+        "record": {"tracks": dict(record.tracks), "data": dict(record.data), "actors": dict(record.actors)},
+        "events": [
+            {
+                "event": e.event,
+                "changes": [list(c) for c in e.changes],
+                "actor": e.actor,
+                "role": e.role,
+                "unit": e.unit,
+                "payload": dict(e.payload),
+                "comment": e.comment,
+                "effects": dict(e.effects),
+            }
+            for e in events
+            if e.event in HAPPY_PATH
+        ],
+    }
+
+
+def template() -> dict[str, Any]:
+    """The happy-path rows of one record, written by the engine into a throwaway SQLite file."""
+    import tempfile
+
+    from workflow.clock import ManualClock
+    from workflow.engine import Engine
+
+    with tempfile.TemporaryDirectory(prefix="chengxin-bench-template-") as folder:
+        url = f"sqlite:///{folder}/template.db"
+        Engine.init(url, simulated_start=T0)[0].close()
+        clock = ManualClock(T0)
+        engine = Engine.open(url, clock=clock)
+        try:
+            drive(engine, clock, 0)
+            return _template(engine, engine.query(limit=1)[0].id)
+        finally:
+            engine.close()
+
+
+def run(url: str, *, records: int, traced: int, do_sweep: bool, label: str) -> dict[str, Any]:
+    """Initialise a drill database at ``url``, run the step benchmark, and return what was measured."""
+    from bench.memory import current_rss, peak_rss
+    from workflow.clock import ManualClock
+    from workflow.engine import Engine
+
+    Engine.init(url, simulated_start=T0)[0].close()
+    clock = ManualClock(T0)
+    engine = Engine.open(url, clock=clock)
+    out: dict[str, Any] = {"records": records, "rss_start": current_rss()}
+    try:
+        samples = [(0, current_rss())]
+        every = max(1, records // 10)
+        steps = 0
+        started, cpu = time.perf_counter(), time.process_time()
+        for index in range(records):
+            steps += drive(engine, clock, index)
+            if (index + 1) % every == 0:
+                samples.append((index + 1, current_rss()))
+                _progress(label, index + 1, records, started, steps)
+        elapsed = time.perf_counter() - started
+        out.update(
+            steps=steps,
+            seconds=elapsed,
+            cpu_seconds=time.process_time() - cpu,
+            rss_samples=samples,
+            peak_rss_steps=peak_rss(),
+        )
+        out["row_sizes"] = _row_sizes(engine)
+
+        # The same happy path for a few more records under tracemalloc, untimed: its peak shows
+        # what one command allocates while the database already holds ``records`` records.
+        tracemalloc.start()
+        for index in range(records, records + traced):
+            drive(engine, clock, index)
+        _current, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        out.update(traced_records=traced, tracemalloc_peak_steps=traced_peak)
+
+        if do_sweep:
+            started, cpu = time.perf_counter(), time.process_time()
+            fired_pub, skipped_pub, errors_pub = sweep(engine, PUBLICATION_OVER)
+            fired_arc, skipped_arc, errors_arc = sweep(engine, RETENTION_OVER)
+            out.update(
+                sweep_steps=fired_pub + fired_arc,
+                sweep_seconds=time.perf_counter() - started,
+                sweep_cpu_seconds=time.process_time() - cpu,
+                sweep_skipped=skipped_pub + skipped_arc,
+                sweep_errors=(errors_pub + errors_arc)[:5],
+                peak_rss_sweep=peak_rss(),
+            )
+        out.update(_check(engine, records + traced, do_sweep))
+    finally:
+        engine.close()
+    return out
+
+
+def _check(engine: Any, records: int, swept: bool) -> dict[str, Any]:
+    """What the database holds afterwards, so a run that silently did less cannot pass as fast."""
+    import sqlalchemy as sa
+
+    from storage.store import record_t
+
+    with engine.store.reading() as c:
+        states = dict(
+            c.execute(sa.select(record_t.c.state, sa.func.count()).group_by(record_t.c.state)).tuples().all()
+        )
+    expected_events = records * (len(HAPPY_PATH) + (len(SWEEP_EVENTS) if swept else 0))
+    found_events = engine.store.count("record_event")
+    return {
+        "states": states,
+        "history_rows": found_events,
+        "history_rows_expected": expected_events,
+        "outbox_rows": engine.store.count("outbox"),
+        "deadline_rows": engine.store.count("deadline"),
+    }
