@@ -179,11 +179,18 @@ def _sizes(template: dict[str, Any], dump: Serialiser) -> dict[str, float]:
     }
 
 
-def sqlite(path: str, template: dict[str, Any], records: int) -> dict[str, Any]:
-    """Raw ``sqlite3`` with the engine's durability settings; returns steps and seconds."""
+def sqlite(
+    path: str, template: dict[str, Any], records: int, *, wal_autocheckpoint: int | None = None
+) -> dict[str, Any]:
+    """Raw ``sqlite3`` with the engine's durability settings; returns steps and seconds.
+
+    ``wal_autocheckpoint=0`` keeps every written frame in the WAL file, for ``bench.wal`` to count.
+    """
     name, dump = serialiser(template)
     connection = sqlite3.connect(path, isolation_level=None)
     try:
+        if wal_autocheckpoint is not None:
+            connection.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("PRAGMA foreign_keys=ON")
