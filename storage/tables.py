@@ -19,6 +19,12 @@ from sqlmodel import Field, SQLModel
 UTC = dt.UTC
 
 
+# Record ids are codes: they sort by code point (as Python compares them) on every backend, so an
+# index on them serves the auditor's ordered scans. PostgreSQL's default collation follows the
+# database locale; "C" is bytewise there. SQLite's default (BINARY) is bytewise already.
+RECORD_ID = sa.String(40).with_variant(sa.String(40, collation="C"), "postgresql")
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware datetime stored in UTC on every backend (SQLite keeps no offset)."""
 
@@ -77,7 +83,7 @@ class Record(SQLModel, table=True):
         sa.Index("ix_record_unit_state", "responsible_unit", "state"),
     )
 
-    id: str = Field(primary_key=True, max_length=40)
+    id: str = Field(primary_key=True, sa_type=RECORD_ID)
     definition_name: str = Field(max_length=64)
     definition_version: int
     state: str = Field(max_length=64, index=True)
@@ -105,7 +111,7 @@ class RecordState(SQLModel, table=True):
     __tablename__ = "record_state"
     __table_args__ = (sa.Index("ix_record_state_track_state", "track", "state"),)
 
-    record_id: str = Field(foreign_key="record.id", primary_key=True, max_length=40)
+    record_id: str = Field(foreign_key="record.id", primary_key=True, sa_type=RECORD_ID)
     track: str = Field(primary_key=True, max_length=64)
     state: str = Field(max_length=64)
 
@@ -120,7 +126,7 @@ class HistoryEvent(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    record_id: str = Field(foreign_key="record.id", max_length=40)
+    record_id: str = Field(foreign_key="record.id", sa_type=RECORD_ID)
     seq: int
     event: str = Field(max_length=64)
     changes: list[Any] = Field(sa_column=_json())
@@ -156,7 +162,7 @@ class Deadline(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    record_id: str = Field(foreign_key="record.id", max_length=40)
+    record_id: str = Field(foreign_key="record.id", sa_type=RECORD_ID)
     name: str = Field(max_length=64)
     started_seq: int
     status: str = Field(max_length=16)  # active | paused | expired | met | met_late | cancelled
@@ -185,7 +191,7 @@ class Reminder(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     deadline_id: int = Field(foreign_key="deadline.id", index=True)
-    record_id: str = Field(max_length=40)
+    record_id: str = Field(sa_type=RECORD_ID)
     rung: str = Field(max_length=64)
     due_at: dt.datetime = Field(sa_column=_time())
     scheduled_at: dt.datetime = Field(sa_column=_time())
@@ -217,7 +223,7 @@ class Outbox(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     cause: str = Field(max_length=300)
-    record_id: str | None = Field(default=None, max_length=40, index=True)
+    record_id: str | None = Field(default=None, sa_type=RECORD_ID, index=True)
     template: str = Field(max_length=64)
     recipient_unit: str = Field(max_length=64)
     context: dict[str, Any] = Field(sa_column=_json())
@@ -249,7 +255,7 @@ class PersonalData(SQLModel, table=True):
 
     __tablename__ = "record_personal"
 
-    record_id: str = Field(foreign_key="record.id", primary_key=True, max_length=40)
+    record_id: str = Field(foreign_key="record.id", primary_key=True, sa_type=RECORD_ID)
     field: str = Field(primary_key=True, max_length=64)
     value: str = Field(max_length=200)
 

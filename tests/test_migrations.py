@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from storage import db
-from storage.store import _CLAIM, _CLAIM_LOCKED
+from storage.store import _CLAIM, _CLAIM_LOCKED, Store, event_t
 from storage.tables import TABLES
 
 
@@ -59,4 +60,25 @@ def test_the_sweep_claim_walks_the_index_in_order_without_sorting(database_url: 
             plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(f"explain query plan {sql}"))
     engine.dispose()
     assert "ix_deadline_next_at" in plan
+    assert "sort" not in plan.lower() and "temp b-tree" not in plan.lower(), plan
+
+
+def test_the_auditors_ordered_history_scan_walks_the_index_without_sorting(database_url: str) -> None:
+    """Verify and replay read every history row by record id in code-point order; on PostgreSQL a
+    locale collation made that a sort of the whole history (see 0005)."""
+    engine = db.create_engine(database_url)
+    db.upgrade(engine)
+    store = Store(engine)
+    query = sa.select(event_t.c.record_id, event_t.c.seq).order_by(
+        store._bytewise(event_t.c.record_id), event_t.c.seq
+    )
+    sql = str(query.compile(dialect=engine.dialect))
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            for setting in ("enable_seqscan", "enable_sort", "enable_incremental_sort", "enable_bitmapscan"):
+                connection.exec_driver_sql(f"set local {setting} = off")
+            plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"explain {sql}"))
+        else:
+            plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(f"explain query plan {sql}"))
+    engine.dispose()
     assert "sort" not in plan.lower() and "temp b-tree" not in plan.lower(), plan
