@@ -266,8 +266,15 @@ class SmtpConnection:
 
     async def _connected_client(self) -> aiosmtplib.SMTP:
         if self._client is None or not self._client.is_connected:
+            self._discard()  # a half-open session (a failed handshake, say) still holds a socket
             self._client = self._new_client()
-            await self._client.connect()
+            try:
+                await self._client.connect()
+            except Exception:
+                protocol = self._client.protocol
+                self._discard()
+                await _closed(protocol)
+                raise
             _log.debug("smtp.connected", host=self._settings.host, port=self._settings.port)
         return self._client
 
@@ -313,18 +320,55 @@ class SmtpConnection:
 
     def _discard(self) -> None:
         if self._client is not None:
-            self._client.close()
+            _abort(self._client)
             self._client = None
 
     async def close(self) -> None:
         """Say QUIT if the session is open, and close it; errors on the way out are ignored."""
         client, self._client = self._client, None
-        if client is None or not client.is_connected:
+        if client is None:
             return
-        try:
-            await client.quit()
-        except (aiosmtplib.SMTPException, OSError):
-            client.close()
+        protocol = client.protocol
+        if not client.is_connected:
+            _abort(client)  # releases what a failed connect or handshake left open
+        else:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                _abort(client)
+        await _closed(protocol)
+
+
+CLOSE_WAIT = 2.0  # seconds a closing session may take to say goodbye (a TLS close_notify)
+
+
+async def _closed(protocol: Any, timeout: float = CLOSE_WAIT) -> None:
+    """Wait until the socket under a closing session is really closed, or ``timeout`` has passed.
+
+    Closing a TLS session sends a close_notify and closes the socket a few turns of the event loop
+    later; a batch that returned at once could end its event loop (``asyncio.run``) first and leave
+    the socket open. The protocol forgets its transport when the connection is lost.
+    """
+    if protocol is None:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while getattr(protocol, "transport", None) is not None and loop.time() < deadline:
+        await asyncio.sleep(0.005)
+
+
+def _abort(client: aiosmtplib.SMTP) -> None:
+    """Close a session that is broken or half-open, at once.
+
+    After a failed STARTTLS handshake the plain socket is left "closing" with the TLS alert still
+    in its write buffer; a plain close would wait for that buffer to drain, and a process that
+    ends meanwhile leaks the socket. Aborting drops the buffer and closes it on the next turn of
+    the event loop.
+    """
+    transport = client.transport
+    if isinstance(transport, asyncio.Transport):
+        transport.abort()
+    client.close()
 
 
 class SmtpTransport:
