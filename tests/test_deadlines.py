@@ -262,6 +262,69 @@ SWEEPER = textwrap.dedent(
 )
 
 
+KILLED_SWEEPER = textwrap.dedent(
+    """
+    import datetime as dt, sys, time
+    from workflow.clock import ManualClock
+    from workflow.engine import Engine
+    from workflow.logs import configure
+    configure()
+    applied = 0
+    real_apply = Engine._apply
+
+    def apply(self, *args, **kwargs):
+        global applied
+        result = real_apply(self, *args, **kwargs)
+        applied += 1
+        if applied == 3:  # the third item is written inside its claim, not yet committed
+            print("holding", flush=True)
+            time.sleep(120)
+        return result
+
+    Engine._apply = apply
+    engine = Engine.open({url!r}, clock=ManualClock(dt.datetime.fromisoformat({now!r})))
+    engine.sweep(limit=50)
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_sweeper_killed_mid_item_loses_nothing_and_the_next_sweep_fires_the_rest_once(
+    h: Harness, database_url: str
+) -> None:
+    ids = [h.recorded() for _ in range(4)]
+    for rid in ids:
+        h.fire(rid, "publish", h.verifier)
+    now = dt.datetime(2026, 6, 2, 9, 30, tzinfo=SH)
+    env = {**os.environ, "CHENGXIN_LOG_LEVEL": "ERROR"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_SWEEPER.format(url=database_url, now=now.isoformat())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "holding", proc.stderr.read() if proc.stderr else ""
+    finally:
+        proc.kill()  # SIGKILL while the third item's transaction is open
+        proc.communicate(timeout=60)
+    fired_before = sum(
+        h.events(rid).count("explanation_overdue") + h.events(rid).count("@reminder") for rid in ids
+    )
+    assert fired_before == 2  # the two items committed before the kill; the third rolled back
+    h.at(now)
+    h.engine.sweep()
+    for rid in ids:
+        events = h.events(rid)
+        assert events.count("explanation_overdue") == 1
+        assert events.count("@reminder") == 1
+    keys = [(r["deadline_id"], r["rung"], r["due_at"]) for r in h.engine.store.reminders()]
+    assert len(keys) == len(set(keys))
+    assert audit.verify(h.engine.registry, h.engine.iter_history_rows(), real_time=False).intact
+
+
 @pytest.mark.slow
 def test_two_engine_processes_sweeping_the_same_due_set_fire_each_item_once(
     h: Harness, database_url: str
