@@ -462,15 +462,7 @@ class Store:
         event_values["changes"] = [list(change) for change in ev.changes]
         fast.run(c, fast.insert("record_event", list(event_values)), event_values)
         if ev.changes:
-            fast.run_many(
-                c,
-                fast.delete("record_state", ("record_id", "track")),
-                [{"w_record_id": rec.id, "w_track": track} for track, _b, _a in ev.changes],
-            )
-            states = [
-                {"record_id": rec.id, "track": t, "state": a} for t, _b, a in ev.changes if a is not None
-            ]
-            fast.run_many(c, fast.insert("record_state", ["record_id", "track", "state"]), states)
+            self._write_states(c, rec.id, ev.changes)
         self._write_deadlines(c, write)
         if write.outbox:
             mails = [
@@ -508,6 +500,29 @@ class Store:
                 for r in write.reminders
             ]
             fast.run_many(c, fast.insert("deadline_reminder", list(rows[0])), rows)
+
+    def _write_states(self, c: Any, record_id: str, changes: Sequence[Sequence[Any]]) -> None:
+        """Mirror the changed tracks into ``record_state``: a moved track's row is updated in place
+        (its key and the key index stay untouched: fewer pages to flush), a started track's row
+        inserted, a stopped track's row deleted."""
+        fast = self.fast
+        inserts = []
+        for track, before, after in changes:
+            if after is None:
+                fast.run(
+                    c,
+                    fast.delete("record_state", ("record_id", "track")),
+                    {"w_record_id": record_id, "w_track": track},
+                )
+                continue
+            moved = before is not None and fast.run(
+                c,
+                fast.update("record_state", ["state"], ("record_id", "track")),
+                {"p_state": after, "w_record_id": record_id, "w_track": track},
+            )
+            if not moved:  # a new track (or a row that was missing): insert it
+                inserts.append({"record_id": record_id, "track": track, "state": after})
+        fast.run_many(c, fast.insert("record_state", ["record_id", "track", "state"]), inserts)
 
     def _write_deadlines(self, c: Any, write: CommandWrite) -> None:
         fast = self.fast

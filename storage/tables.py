@@ -122,7 +122,14 @@ class HistoryEvent(SQLModel, table=True):
     __tablename__ = "record_event"
     __table_args__ = (
         sa.UniqueConstraint("record_id", "seq", name="uq_record_event_seq"),
-        sa.UniqueConstraint("idempotency_key", name="uq_record_event_idempotency_key"),
+        # Partial: most events carry no key, and a NULL entry per event would cost a page per commit.
+        sa.Index(
+            "uq_record_event_idempotency_key",
+            "idempotency_key",
+            unique=True,
+            sqlite_where=sa.text("idempotency_key IS NOT NULL"),
+            postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
