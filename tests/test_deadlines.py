@@ -262,6 +262,37 @@ SWEEPER = textwrap.dedent(
 )
 
 
+DUE_AT = dt.datetime(2026, 6, 2, 9, 30, tzinfo=SH)  # explanations expired, overdue rungs and escalation due
+
+
+def _published(h: Harness, count: int) -> list[str]:
+    ids = [h.recorded() for _ in range(count)]
+    for rid in ids:
+        h.fire(rid, "publish", h.verifier)
+    return ids
+
+
+def _sweeper(code: str, url: str) -> subprocess.Popen[str]:
+    """A sweeping engine process of its own on the database, its clock at ``DUE_AT``."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code.format(url=url, now=DUE_AT.isoformat())],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "CHENGXIN_LOG_LEVEL": "ERROR"},
+        text=True,
+    )
+
+
+def _assert_each_item_fired_once(h: Harness, ids: list[str]) -> None:
+    for rid in ids:
+        events = h.events(rid)
+        assert events.count("explanation_overdue") == 1
+        assert events.count("@reminder") == 1
+    keys = [(r["deadline_id"], r["rung"], r["due_at"]) for r in h.engine.store.reminders()]
+    assert len(keys) == len(set(keys))
+    assert audit.verify(h.engine.registry, h.engine.iter_history_rows(), real_time=False).intact
+
+
 KILLED_SWEEPER = textwrap.dedent(
     """
     import datetime as dt, sys, time
@@ -292,18 +323,8 @@ KILLED_SWEEPER = textwrap.dedent(
 def test_a_sweeper_killed_mid_item_loses_nothing_and_the_next_sweep_fires_the_rest_once(
     h: Harness, database_url: str
 ) -> None:
-    ids = [h.recorded() for _ in range(4)]
-    for rid in ids:
-        h.fire(rid, "publish", h.verifier)
-    now = dt.datetime(2026, 6, 2, 9, 30, tzinfo=SH)
-    env = {**os.environ, "CHENGXIN_LOG_LEVEL": "ERROR"}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED_SWEEPER.format(url=database_url, now=now.isoformat())],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        text=True,
-    )
+    ids = _published(h, 4)
+    proc = _sweeper(KILLED_SWEEPER, database_url)
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "holding", proc.stderr.read() if proc.stderr else ""
@@ -314,42 +335,20 @@ def test_a_sweeper_killed_mid_item_loses_nothing_and_the_next_sweep_fires_the_re
         h.events(rid).count("explanation_overdue") + h.events(rid).count("@reminder") for rid in ids
     )
     assert fired_before == 2  # the two items committed before the kill; the third rolled back
-    h.at(now)
+    h.at(DUE_AT)
     h.engine.sweep()
-    for rid in ids:
-        events = h.events(rid)
-        assert events.count("explanation_overdue") == 1
-        assert events.count("@reminder") == 1
-    keys = [(r["deadline_id"], r["rung"], r["due_at"]) for r in h.engine.store.reminders()]
-    assert len(keys) == len(set(keys))
-    assert audit.verify(h.engine.registry, h.engine.iter_history_rows(), real_time=False).intact
+    _assert_each_item_fired_once(h, ids)
 
 
 @pytest.mark.slow
 def test_two_engine_processes_sweeping_the_same_due_set_fire_each_item_once(
     h: Harness, database_url: str
 ) -> None:
-    ids = [h.recorded() for _ in range(12)]
-    for rid in ids:
-        h.fire(rid, "publish", h.verifier)
-    now = dt.datetime(2026, 6, 2, 9, 30, tzinfo=SH)  # explanations expired, overdue rungs and escalation due
-    env = {**os.environ, "CHENGXIN_LOG_LEVEL": "ERROR"}
-    code = SWEEPER.format(url=database_url, now=now.isoformat())
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
-        )
-        for _ in range(2)
-    ]
+    ids = _published(h, 12)
+    procs = [_sweeper(SWEEPER, database_url) for _ in range(2)]
     outputs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err for _out, err in outputs]
     fired = sum(int(out.strip()) for out, _err in outputs)
     per_record = 1 + 1  # the expiry, then one reminder (escalate; before/due/overdue superseded)
     assert fired == per_record * len(ids)
-    for rid in ids:
-        events = h.events(rid)
-        assert events.count("explanation_overdue") == 1
-        assert events.count("@reminder") == 1
-    keys = [(r["deadline_id"], r["rung"], r["due_at"]) for r in h.engine.store.reminders()]
-    assert len(keys) == len(set(keys))
-    assert audit.verify(h.engine.registry, h.engine.iter_history_rows(), real_time=False).intact
+    _assert_each_item_fired_once(h, ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -40,6 +41,20 @@ def test_sqlite_runs_in_wal_mode_with_full_sync(tmp_path: object) -> None:
     engine.dispose()
 
 
+# On a near-empty table PostgreSQL's planner would rather scan and sort; forbid what it can avoid.
+SORT_AVOIDABLE = ("enable_seqscan", "enable_sort", "enable_incremental_sort", "enable_bitmapscan")
+
+
+def _plan(engine: Any, sql: str, forbidden: tuple[str, ...]) -> str:
+    """The query plan of ``sql`` as text (PostgreSQL: with the ``forbidden`` planner methods off)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            for setting in forbidden:
+                connection.exec_driver_sql(f"set local {setting} = off")
+            return "\n".join(row[0] for row in connection.exec_driver_sql(f"explain {sql}"))
+        return "\n".join(str(row[-1]) for row in connection.exec_driver_sql(f"explain query plan {sql}"))
+
+
 def test_the_sweep_claim_walks_the_index_in_order_without_sorting(database_url: str) -> None:
     """Many deadlines share one due instant; a claim that sorts them costs the sweep n² (see 0004)."""
     engine = db.create_engine(database_url)
@@ -50,14 +65,7 @@ def test_the_sweep_claim_walks_the_index_in_order_without_sorting(database_url: 
             dialect=engine.dialect, compile_kwargs={"literal_binds": True}
         )
     )
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            # On a near-empty table the planner would rather scan and sort; forbid what it can avoid.
-            for setting in ("enable_seqscan", "enable_sort", "enable_incremental_sort", "enable_bitmapscan"):
-                connection.exec_driver_sql(f"set local {setting} = off")
-            plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"explain {sql}"))
-        else:
-            plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(f"explain query plan {sql}"))
+    plan = _plan(engine, sql, SORT_AVOIDABLE)
     engine.dispose()
     assert "ix_deadline_next_at" in plan
     assert "sort" not in plan.lower() and "temp b-tree" not in plan.lower(), plan
@@ -73,13 +81,7 @@ def test_the_auditors_ordered_history_scan_walks_the_index_without_sorting(datab
         store._bytewise(event_t.c.record_id), event_t.c.seq
     )
     sql = str(query.compile(dialect=engine.dialect))
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            for setting in ("enable_seqscan", "enable_sort", "enable_incremental_sort", "enable_bitmapscan"):
-                connection.exec_driver_sql(f"set local {setting} = off")
-            plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"explain {sql}"))
-        else:
-            plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(f"explain query plan {sql}"))
+    plan = _plan(engine, sql, SORT_AVOIDABLE)
     engine.dispose()
     assert "sort" not in plan.lower() and "temp b-tree" not in plan.lower(), plan
 
@@ -90,12 +92,7 @@ def test_an_idempotency_key_is_looked_up_through_its_partial_unique_index(databa
     db.upgrade(engine)
     query = sa.select(event_t.c.id).where(event_t.c.idempotency_key == "req-1")
     sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("set local enable_seqscan = off")
-            plan = "\n".join(row[0] for row in connection.exec_driver_sql(f"explain {sql}"))
-        else:
-            plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(f"explain query plan {sql}"))
+    plan = _plan(engine, sql, ("enable_seqscan",))
     engine.dispose()
     assert "uq_record_event_idempotency_key" in plan, plan
 
