@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from definitions.model import MAIN_TRACK
 from storage import db
 from storage.errors import (
     DatabaseUnavailable,
@@ -502,12 +503,14 @@ class Store:
             fast.run_many(c, fast.insert("deadline_reminder", list(rows[0])), rows)
 
     def _write_states(self, c: Any, record_id: str, changes: Sequence[Sequence[Any]]) -> None:
-        """Mirror the changed tracks into ``record_state``: a moved track's row is updated in place
-        (its key and the key index stay untouched: fewer pages to flush), a started track's row
-        inserted, a stopped track's row deleted."""
+        """Mirror the changed parallel tracks into ``record_state`` (the main track is ``record.state``):
+        a moved track's row is updated in place (its key and the key index stay untouched: fewer
+        pages to flush), a started track's row inserted, a stopped track's row deleted."""
         fast = self.fast
         inserts = []
         for track, before, after in changes:
+            if track == MAIN_TRACK:
+                continue
             if after is None:
                 fast.run(
                     c,
@@ -770,7 +773,7 @@ class Store:
     ) -> list[StoredRecord]:
         q = sa.select(record_t)
         if state is not None:
-            if track is None or track == "main":
+            if track is None or track == MAIN_TRACK:
                 q = q.where(record_t.c.state == state)
             else:
                 q = q.where(
@@ -810,17 +813,6 @@ class Store:
         with self.reading() as c:
             rows = c.execute(
                 sa.select(deadline_t).where(deadline_t.c.record_id == record_id).order_by(deadline_t.c.id)
-            )
-            return [_deadline(r) for r in rows]
-
-    def due_deadlines(self, now: dt.datetime, *, limit: int = 1000) -> list[StoredDeadline]:
-        """Active deadlines due at ``now``, earliest first; the index on (status, due_at) serves it."""
-        with self.reading() as c:
-            rows = c.execute(
-                sa.select(deadline_t)
-                .where(deadline_t.c.status == "active", deadline_t.c.due_at <= now)
-                .order_by(deadline_t.c.due_at, deadline_t.c.id)
-                .limit(limit)
             )
             return [_deadline(r) for r in rows]
 
@@ -869,7 +861,9 @@ class Store:
             where.append(record_t.c.active == active)
         if exclude_states:
             where.append(record_t.c.state.not_in(list(exclude_states)))
-        if track is not None and state is not None:
+        if track == MAIN_TRACK and state is not None:
+            where.append(record_t.c.state == state)
+        elif track is not None and state is not None:
             where.append(
                 sa.exists().where(
                     state_t.c.record_id == record_t.c.id, state_t.c.track == track, state_t.c.state == state

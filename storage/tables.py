@@ -106,7 +106,10 @@ class Record(SQLModel, table=True):
 
 
 class RecordState(SQLModel, table=True):
-    """One row per active track of a record, so records can be found by any track's state."""
+    """One row per active parallel track of a record, so records can be found by any track's state.
+
+    The main track is not here: ``record.state`` holds it, indexed (migration 0007).
+    """
 
     __tablename__ = "record_state"
     __table_args__ = (sa.Index("ix_record_state_track_state", "track", "state"),)
@@ -145,7 +148,7 @@ class HistoryEvent(SQLModel, table=True):
     effects: dict[str, Any] = Field(sa_column=_json())
     definition_name: str = Field(max_length=64)
     definition_version: int
-    occurred_at: dt.datetime = Field(sa_column=_time(index=True))
+    occurred_at: dt.datetime = Field(sa_column=_time())
     idempotency_key: str | None = Field(default=None, max_length=200)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
@@ -157,15 +160,21 @@ class Deadline(SQLModel, table=True):
     ``ix_deadline_next_at`` covers the claim's whole ``ORDER BY next_at, id``: many deadlines share
     one due instant (every publication ends at 17:00), and on PostgreSQL an index on ``next_at``
     alone made each claim sort all of them again, so a sweep's cost grew with the square of its
-    due items (migration 0004).
+    due items (migration 0004). It is partial: a closed deadline (``next_at`` NULL) leaves it.
+
+    A record's deadlines are found through ``uq_deadline_start``, which begins with ``record_id``.
     """
 
     __tablename__ = "deadline"
     __table_args__ = (
         sa.UniqueConstraint("record_id", "name", "started_seq", name="uq_deadline_start"),
-        sa.Index("ix_deadline_status_due", "status", "due_at"),
-        sa.Index("ix_deadline_record", "record_id", "status"),
-        sa.Index("ix_deadline_next_at", "next_at", "id"),
+        sa.Index(
+            "ix_deadline_next_at",
+            "next_at",
+            "id",
+            sqlite_where=sa.text("next_at IS NOT NULL"),
+            postgresql_where=sa.text("next_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -591,6 +591,21 @@ def test_errors_from_the_installed_command_are_one_line_with_their_exit_code(dri
     assert missing_field.code == 7
 
 
+def test_a_transition_is_logged_as_one_json_line_when_stderr_is_not_a_terminal(drill: Cli) -> None:
+    record_id = recorded(drill)
+    fired = drill.shell("record", "fire", record_id, "publish", *VERIFIER).ok()
+    lines = [json.loads(line) for line in fired.stderr.splitlines() if line.startswith("{")]
+    transitions = [line for line in lines if line["event"] == "transition"]
+    assert len(transitions) == 1, fired.stderr
+    logged = transitions[0]
+    assert logged["record_id"] == record_id
+    assert (logged["trigger"], logged["actor"], logged["role"]) == ("publish", "wang.fang", "verifier")
+    assert (logged["from_state"], logged["to_state"]) == ("recorded", "recorded")
+    assert logged["changes"] == ["publication:pending_decision->published"]
+    assert logged["level"] == "info"
+    assert logged["timestamp"].endswith("Z")
+
+
 @pytest.mark.parametrize(
     ("content", "needle"),
     [

@@ -97,8 +97,16 @@ def test_an_idempotency_key_is_looked_up_through_its_partial_unique_index(databa
     assert "uq_record_event_idempotency_key" in plan, plan
 
 
+def _main_track_rows(engine: Any) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.exec_driver_sql("select count(*) from record_state where track = 'main'").scalar()
+        )
+
+
 def test_migrating_down_and_up_again_keeps_a_history_intact(database_url: str) -> None:
-    """0004–0006 rebuild indexes (and on SQLite the history table); rows and hashes survive."""
+    """0004–0007 rebuild indexes (and on SQLite the history table); rows and hashes survive, and
+    the main track's mirror rows, dropped by 0007, come back on the way down."""
     from alembic import command
     from harness import Harness
 
@@ -111,13 +119,19 @@ def test_migrating_down_and_up_again_keeps_a_history_intact(database_url: str) -
     before = [(e.seq, e.hash) for e in h.engine.history(rid)]
     h.engine.close()
     engine = db.create_engine(database_url)
+    assert _main_track_rows(engine) == 0
+    command.downgrade(db._alembic_config(engine), "0006")
+    assert _main_track_rows(engine) == 1
     command.downgrade(db._alembic_config(engine), "0003")
     assert db.current_revision(engine) == "0003"
     assert db.upgrade(engine) == ("0003", db.head_revision())
+    assert _main_track_rows(engine) == 0
     engine.dispose()
     reopened = Engine.open(database_url)
     try:
         assert [(e.seq, e.hash) for e in reopened.history(rid)] == before
         assert audit.verify(reopened.registry, reopened.iter_history_rows(), real_time=False).intact
+        assert [r.id for r in reopened.query(state="main:recorded")] == [rid]
+        assert [r.id for r in reopened.query(state="publication:published")] == [rid]
     finally:
         reopened.close()
