@@ -10,7 +10,7 @@ conversions done here. Everything else in ``storage`` uses SQLAlchemy as usual.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -21,7 +21,6 @@ from sqlalchemy.engine import Connection, Engine
 from storage.tables import UTCDateTime
 
 UTC = dt.UTC
-SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def _dumps(value: Any) -> str:
@@ -42,68 +41,103 @@ def _kind(column: sa.Column[Any]) -> str:
     return "plain"
 
 
+def _aware(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the database; every time must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+def _sqlite_time_out(value: dt.datetime) -> str:
+    # SQLAlchemy's SQLite DATETIME text (2026-05-11 01:00:00.000000, UTC): isoformat cut before the
+    # offset, a fifth of strftime's time
+    return _aware(value).isoformat(" ", "microseconds")[:26]
+
+
+def _sqlite_time_in(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _pg_time_in(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _json_in(value: Any) -> Any:
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _sqlite_date_out(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _date_in(value: Any) -> Any:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 class Codec:
-    """Python values to and from one backend's driver values, per column kind."""
+    """Python values to and from one backend's driver values, per column kind: one converter
+    function per kind and direction, chosen once, so a statement's parameters and a row's
+    columns are each one call."""
 
     def __init__(self, backend: str) -> None:
         self.backend = backend
+        self.outs: dict[str, Callable[[Any], Any]]
+        self.intos: dict[str, Callable[[Any], Any]] = {"json": _json_in, "bool": bool, "date": _date_in}
         if backend == "postgresql":
             from psycopg.types.json import Json
 
-            self._json_out: Any = lambda value: Json(value, dumps=_dumps)
+            self.outs = {"json": lambda value: Json(value, dumps=_dumps), "time": _aware, "bool": bool}
+            self.outs["date"] = _same
+            self.intos["time"] = _pg_time_in
         else:
-            self._json_out = _dumps
+            self.outs = {"json": _dumps, "time": _sqlite_time_out, "bool": int, "date": _sqlite_date_out}
+            self.intos["time"] = _sqlite_time_in
 
     def out(self, kind: str, value: Any) -> Any:
         if value is None or kind == "plain":
             return value
-        if kind == "json":
-            return self._json_out(value)
-        if kind == "time":
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to the database; every time must be timezone-aware")
-            value = value.astimezone(UTC)
-            return value.strftime(SQLITE_TIME) if self.backend == "sqlite" else value
-        if kind == "bool":
-            return int(value) if self.backend == "sqlite" else bool(value)
-        if kind == "date":
-            return value.isoformat() if self.backend == "sqlite" and isinstance(value, dt.date) else value
-        return value
+        return self.outs[kind](value)
 
     def into(self, kind: str, value: Any) -> Any:
         if value is None or kind == "plain":
             return value
-        if kind == "json":
-            return orjson.loads(value) if isinstance(value, str | bytes) else value
-        if kind == "time":
-            if isinstance(value, str):
-                value = dt.datetime.fromisoformat(value)
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        if kind == "bool":
-            return bool(value)
-        if kind == "date":
-            return dt.date.fromisoformat(value) if isinstance(value, str) else value
-        return value
+        return self.intos[kind](value)
 
 
 class Statement:
-    """One statement compiled for one backend, with the kinds of its parameters."""
+    """One statement compiled for one backend, with the converters of its typed parameters."""
 
     def __init__(self, sql: str, kinds: Mapping[str, str], codec: Codec, fixed: Mapping[str, Any]) -> None:
         self.sql = sql
-        self.kinds = dict(kinds)
         self.codec = codec
         self.fixed = dict(fixed)  # values SQLAlchemy bound itself (a LIMIT, say)
+        self.converters = {name: codec.outs[kind] for name, kind in kinds.items() if kind != "plain"}
+        self.readers: dict[tuple[str, ...], list[tuple[int, Callable[[Any], Any]]]] = {}
 
     def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        out = self.codec.out
-        kinds = self.kinds
-        params = {**self.fixed, **values}
+        params = {**self.fixed, **values} if self.fixed else dict(values)
+        converters = self.converters
         for name, value in values.items():
-            kind = kinds.get(name, "plain")
-            if kind != "plain" and value is not None:
-                params[name] = out(kind, value)
+            if value is not None:
+                convert = converters.get(name)
+                if convert is not None:
+                    params[name] = convert(value)
         return params
+
+    def reader(self, names: tuple[str, ...], kinds: Mapping[str, str]) -> list[tuple[int, Callable[[Any], Any]]]:
+        """(position, converter) of the typed columns of a result with these column names."""
+        found = self.readers.get(names)
+        if found is None:
+            intos = self.codec.intos
+            found = self.readers[names] = [
+                (i, intos[kinds[n]]) for i, n in enumerate(names) if kinds.get(n, "plain") != "plain"
+            ]
+        return found
 
 
 class FastPath:
@@ -116,6 +150,7 @@ class FastPath:
         self.tables = tables
         self._cache: dict[Any, Statement] = {}
         self.columns = {name: [(c.name, _kind(c)) for c in table.c] for name, table in tables.items()}
+        self.kinds = {name: dict(columns) for name, columns in self.columns.items()}
 
     def _compile(
         self, key: Any, build: Any, kinds: Mapping[str, str], column_keys: Sequence[str] | None = None
@@ -210,20 +245,18 @@ class FastPath:
         """Every row of a ``SELECT *`` of ``table``, converted back to Python values."""
         cursor = self.cursor(connection)
         try:
-            cursor.execute(statement.sql, {**statement.fixed, **values})
-            names = [d[0] for d in cursor.description]
+            cursor.execute(statement.sql, {**statement.fixed, **values} if statement.fixed else values)
+            names = tuple(d[0] for d in cursor.description)
             fetched = cursor.fetchall()
         finally:
             cursor.close()
-        kinds = dict(self.columns[table])
-        into = self.codec.into
-        typed = [(n, kinds[n]) for n in names if kinds.get(n, "plain") != "plain"]
+        typed = statement.reader(names, self.kinds[table])
         result = []
         for row in fetched:
-            values = dict(zip(names, row, strict=True))
-            for name, kind in typed:
-                value = values[name]
+            converted = list(row)
+            for i, convert in typed:
+                value = converted[i]
                 if value is not None:
-                    values[name] = into(kind, value)
-            result.append(values)
+                    converted[i] = convert(value)
+            result.append(dict(zip(names, converted, strict=True)))
         return result

@@ -224,3 +224,24 @@ def test_a_killed_writer_leaves_no_half_written_command(
     report = verify(h.engine.registry, h.engine.iter_history_rows(), real_time=False)
     assert report.records > 0
     assert report.intact, report.problems
+
+
+def test_times_written_on_the_commands_fast_path_are_those_sqlalchemy_writes_and_reads(h: Harness) -> None:
+    """The hot path encodes times itself; a time it wrote must match the same time bound by
+    SQLAlchemy (SQLite compares the text) and read back equal, microseconds and zone included."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import sqlalchemy as sa
+
+    from storage.store import record_t
+
+    h.at(dt.datetime(2026, 5, 11, 9, 30, 15, 120034, tzinfo=ZoneInfo("Asia/Shanghai")))
+    rid = h.submitted()
+    when = h.clock.now()
+    with h.engine.store.engine.connect() as connection:
+        found = connection.execute(
+            sa.select(record_t.c.id, record_t.c.updated_at).where(record_t.c.updated_at == when)
+        ).all()
+    assert [(row.id, row.updated_at) for row in found] == [(rid, when)]
+    assert found[0].updated_at.utcoffset() == dt.timedelta(0)
