@@ -53,10 +53,9 @@ def _sqlite_time_out(value: dt.datetime) -> str:
     return _aware(value).isoformat(" ", "microseconds")[:26]
 
 
-def _sqlite_time_in(value: Any) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def _sqlite_time_in(value: str | dt.datetime) -> dt.datetime:
+    when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def _pg_time_in(value: dt.datetime) -> dt.datetime:
@@ -129,7 +128,9 @@ class Statement:
                     params[name] = convert(value)
         return params
 
-    def reader(self, names: tuple[str, ...], kinds: Mapping[str, str]) -> list[tuple[int, Callable[[Any], Any]]]:
+    def reader(
+        self, names: tuple[str, ...], kinds: Mapping[str, str]
+    ) -> list[tuple[int, Callable[[Any], Any]]]:
         """(position, converter) of the typed columns of a result with these column names."""
         found = self.readers.get(names)
         if found is None:

@@ -80,6 +80,10 @@ from workflow.views import (
 )
 
 log = structlog.get_logger("chengxin")
+# The columns of the record row a command writes (all but the two times the store sets).
+_WRITTEN_COLUMNS = tuple(
+    name for name in StoredRecord.__dataclass_fields__ if name in RecordWrite.__dataclass_fields__
+)
 
 SYSTEM = Actor(id="system", role="system", unit="chengxin")
 ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -376,12 +380,19 @@ class Engine:
         *,
         conn: Any = None,
         loaded: tuple[StoredRecord, list[StoredDeadline]] | None = None,
+        session: Any = None,
     ) -> RecordView | None:
         """Load, decide, persist. With ``conn`` all of it happens in the caller's transaction
         (the sweep's claim) with the record row locked (``loaded`` if the caller read it
-        already), and nothing is read back."""
+        already), and nothing is read back. Otherwise the read and the write transaction share
+        one pooled connection (``session``)."""
+        if conn is None and session is None:
+            with self.store.session() as opened:
+                return self._apply(
+                    record_id, command, idempotency_key, fingerprint, expected_version, session=opened
+                )
         if loaded is None:
-            loaded = self.store.load(record_id, conn=conn, lock=conn is not None)
+            loaded = self.store.load(record_id, conn=conn, lock=conn is not None, session=session)
         if loaded is None:
             raise RecordNotFound(record_id)
         record, open_rows = loaded
@@ -397,7 +408,7 @@ class Engine:
             definition, record, open_rows, decision, command, now, record_id, idempotency_key, fingerprint
         )
         try:
-            self.store.commit(write, conn=conn)
+            self.store.commit(write, conn=conn, session=session)
         except VersionConflict as exc:
             raise Conflict(record_id, record.version, exc.found) from exc
         self._log(record_id, decision, command.actor, record.state, version=record.version + 1)
@@ -623,38 +634,38 @@ class Engine:
             subject_key = None
         main = decision.tracks[MAIN_TRACK]
         data = decision.data
-        rec_write = RecordWrite(
-            id=record_id,
-            definition_name=definition.name,
-            definition_version=definition.version,
-            state=main,
-            tracks=dict(decision.tracks),
-            data=dict(data),
-            actors=dict(decision.actors),
-            subject_name=data.get("subject_name"),
-            subject_code=data.get("subject_code"),
-            subject_key=subject_key,
-            responsible_unit=data.get("responsible_unit"),
-            finding_unit=data.get("finding_unit"),
-            severity=data.get("severity"),
-            finding_date=_as_date(data.get("finding_date")),
-            active=definition.main.states[main].active,
-            overdue=any(
+        columns: dict[str, Any] = {
+            "id": record_id,
+            "definition_name": definition.name,
+            "definition_version": definition.version,
+            "state": main,
+            "tracks": dict(decision.tracks),
+            "data": dict(data),
+            "actors": dict(decision.actors),
+            "subject_name": data.get("subject_name"),
+            "subject_code": data.get("subject_code"),
+            "subject_key": subject_key,
+            "responsible_unit": data.get("responsible_unit"),
+            "finding_unit": data.get("finding_unit"),
+            "severity": data.get("severity"),
+            "finding_date": _as_date(data.get("finding_date")),
+            "active": definition.main.states[main].active,
+            "overdue": any(
                 definition.tracks[t].states[s].overdue
                 for t, s in decision.tracks.items()
                 if t in definition.tracks
             ),
-            version=seq,
-            head_hash=digest,
+            "version": seq,
+            "head_hash": digest,
+        }
+        rec_write = RecordWrite(
+            **columns,
             expected_version=record.version if record else None,
+            # the columns the command leaves as they were are not rewritten (nor their indexes)
+            unchanged=frozenset(k for k, v in columns.items() if v == getattr(record, k))
+            if record is not None
+            else frozenset(),
         )
-        if record is not None:
-            same = frozenset(
-                name
-                for name in StoredRecord.__dataclass_fields__
-                if hasattr(rec_write, name) and getattr(rec_write, name) == getattr(record, name)
-            )
-            rec_write = dataclasses.replace(rec_write, unchanged=same)
         inserts, updates, fired = _deadline_writes(
             definition, self.registry.calendar(definition), decision.deadlines, open_rows, now, seq
         )
@@ -1051,7 +1062,7 @@ def _view_after(
     deadlines and those the command closed (``get`` also lists older closed ones)."""
     rec = write.record
     record = StoredRecord(
-        **{name: getattr(rec, name) for name in StoredRecord.__dataclass_fields__ if hasattr(rec, name)},
+        **{name: getattr(rec, name) for name in _WRITTEN_COLUMNS},
         created_at=before.created_at,
         updated_at=now,
     )
