@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -89,6 +90,9 @@ def create_engine(url: str | None = None, **options: Any) -> Engine:
         _sqlite_settings(engine)
         return engine
     options.setdefault("pool_pre_ping", True)
+    # psycopg parses json columns with the standard library's decoder unless told otherwise;
+    # orjson reads what the engine wrote (canonical JSON) several times faster.
+    options.setdefault("json_deserializer", orjson.loads)
     return sa.create_engine(resolved, **options)
 
 

@@ -9,6 +9,7 @@ two writers read the same version, exactly one commits and the other gets
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -604,7 +605,7 @@ class Store:
             )
             records = open_cursor("chengxin_records")
             records.execute(all_records.sql)
-            events = open_cursor("chengxin_events")
+            events = open_cursor("chengxin_events", streamed=True)
             events.execute(all_events.sql)
             yield from _merge_streams(
                 (_record_of(r) for r in fast.stream(records, "record", batch)),
@@ -672,7 +673,7 @@ class Store:
             )
             records = open_cursor("chengxin_records")
             records.execute(all_records.sql, bounds)
-            events = open_cursor("chengxin_raw_events")
+            events = open_cursor("chengxin_raw_events", streamed=True)
             events.execute(raw_events.sql, bounds)
 
             def raw_rows() -> Iterator[RawEvent]:
@@ -708,25 +709,49 @@ class Store:
             return points
 
     @contextmanager
-    def _read_snapshot(self) -> Iterator[tuple[Callable[[str], Any], FastPath]]:
-        """Driver cursors on one consistent snapshot, fetching in batches (server-side on PostgreSQL)."""
-        raw = self.engine.raw_connection()
-        driver: Any = raw.driver_connection
-        previous = None
-        opened: list[Any] = []
+    def _read_snapshot(self) -> Iterator[tuple[Callable[..., Any], FastPath]]:
+        """Driver cursors on one consistent snapshot, fetching in batches.
 
-        def open_cursor(name: str) -> Any:
-            cursor = driver.cursor(name=name) if self.backend == "postgresql" else driver.cursor()
+        ``open_cursor(name)`` on PostgreSQL is a server-side cursor on this snapshot's connection;
+        ``open_cursor(name, streamed=True)`` runs its query on a second connection that imports
+        the same snapshot (``SET TRANSACTION SNAPSHOT``, as pg_dump does) and streams the rows as
+        the server produces them (psycopg ``stream``), instead of a round trip per batch during
+        which the server waits for the client and the client for the server. On SQLite both are
+        cursors of one read transaction.
+        """
+        raws: list[Any] = []
+        opened: list[Any] = []
+        postgresql = self.backend == "postgresql"
+
+        def connect() -> Any:
+            raw = self.engine.raw_connection()
+            driver: Any = raw.driver_connection
+            raws.append((raw, driver.isolation_level if postgresql else None))
+            if postgresql:
+                import psycopg
+
+                driver.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            return driver
+
+        driver = connect()
+        snapshot: list[str] = []
+
+        def open_cursor(name: str, *, streamed: bool = False) -> Any:
+            if not postgresql:
+                cursor = driver.cursor()
+            elif not streamed:
+                cursor = driver.cursor(name=name)
+            else:
+                if not snapshot:
+                    snapshot.append(driver.execute("SELECT pg_export_snapshot()").fetchone()[0])
+                second = connect()
+                second.execute(f"SET TRANSACTION SNAPSHOT '{snapshot[0]}'")
+                cursor = _StreamedCursor(second.cursor())
             opened.append(cursor)
             return cursor
 
         try:
-            if self.backend == "postgresql":
-                import psycopg
-
-                previous = driver.isolation_level
-                driver.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-            else:
+            if not postgresql:
                 driver.execute("BEGIN")
             yield open_cursor, self.fast
         except OPERATIONAL_ERRORS as exc:
@@ -734,10 +759,11 @@ class Store:
         finally:
             for cursor in opened:
                 cursor.close()
-            raw.rollback()
-            if self.backend == "postgresql":
-                driver.isolation_level = previous
-            raw.close()
+            for raw, previous in raws:
+                raw.rollback()
+                if postgresql:
+                    raw.driver_connection.isolation_level = previous
+                raw.close()
 
     def heads(self) -> Iterator[tuple[str, int, str]]:
         """(record id, last seq, last hash) for every record, taken from the history rows."""
@@ -1043,6 +1069,33 @@ class Store:
         tables = {"record": record_t, "record_event": event_t, "deadline": deadline_t, "outbox": outbox_t}
         with self.reading() as c:
             return int(c.execute(sa.select(sa.func.count()).select_from(tables[table])).scalar_one())
+
+
+class _StreamedCursor:
+    """``execute`` and ``fetchmany`` over psycopg's ``stream``: rows arrive as the server sends them."""
+
+    def __init__(self, cursor: Any, chunk: int = 500) -> None:
+        self._cursor = cursor
+        self._chunk = chunk
+        self._stream: Any = None
+        self._rows: Iterator[Any] = iter(())
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        self._stream = self._cursor.stream(sql, params, size=self._chunk)
+        first = list(itertools.islice(self._stream, 1))  # sends the query: the columns are known
+        self._rows = itertools.chain(first, self._stream)
+
+    def fetchmany(self, size: int) -> list[Any]:
+        return list(itertools.islice(self._rows, size))
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description or ()
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()  # a stream left early: psycopg cancels the rest of the query
+        self._cursor.close()
 
 
 def _merge_streams(

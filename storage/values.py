@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -158,32 +158,8 @@ class CommandWrite:
     reminders: Sequence[ReminderInsert] = ()
 
 
-class RawEvent:
-    """A history row as stored: its JSON columns kept as text and parsed only when asked for.
-
-    Verification reads every row of the history; most rows need only their hash recomputed,
-    which the canonical text allows without parsing (``workflow.history.raw_event_hash``).
-    """
-
-    __slots__ = (
-        "__dict__",
-        "actor",
-        "at_iso",
-        "changes_json",
-        "comment",
-        "definition_name",
-        "definition_version",
-        "effects_json",
-        "event",
-        "hash",
-        "idempotency_key",
-        "payload_json",
-        "prev_hash",
-        "record_id",
-        "role",
-        "seq",
-        "unit",
-    )
+class _RawRow(NamedTuple):
+    """The columns of a history row as verification reads them, in the order it selects them."""
 
     record_id: str
     seq: int
@@ -202,32 +178,23 @@ class RawEvent:
     prev_hash: str
     hash: str
 
-    ORDER = (
-        "record_id",
-        "seq",
-        "event",
-        "changes_json",
-        "actor",
-        "role",
-        "unit",
-        "payload_json",
-        "comment",
-        "effects_json",
-        "definition_name",
-        "definition_version",
-        "at_iso",
-        "idempotency_key",
-        "prev_hash",
-        "hash",
-    )
+
+class RawEvent(_RawRow):
+    """A history row as stored: its JSON columns kept as text and parsed only when asked for.
+
+    Verification reads every row of the history; most rows need only their hash recomputed,
+    which the canonical text allows without parsing (``workflow.history.raw_event_hash``). The
+    row is a tuple (built from the driver's row in one call); the parsed views are cached on it.
+    """
+
+    ORDER = _RawRow._fields
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> RawEvent:
         """From the columns in ``ORDER``; cheaper than keyword construction for millions of rows."""
-        event = cls.__new__(cls)
-        for name, value in zip(cls.ORDER, row, strict=True):
-            object.__setattr__(event, name, value)
-        return event
+        if len(row) != len(cls.ORDER):
+            raise ValueError(f"a history row has {len(cls.ORDER)} columns, not {len(row)}")
+        return tuple.__new__(cls, row)
 
     @cached_property
     def occurred_at(self) -> dt.datetime:

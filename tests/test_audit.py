@@ -219,3 +219,27 @@ def test_verifying_in_parallel_parts_finds_the_same_as_one_pass(h: Harness, data
     parts = audit.verify_parallel(database_url, real_time=False, jobs=3, split=split)
     assert (parts.records, parts.events) == (whole.records, whole.events) == (6, 24)
     assert [(p.record_id, p.kind) for p in parts.problems] == [(ids[-1], "altered")]
+
+
+def test_verify_reads_records_and_histories_from_one_snapshot(h: Harness, database_url: str) -> None:
+    """The history is streamed on a second connection on PostgreSQL; it must see the snapshot the
+    record rows are read from, or a command committed in between would look like tampering."""
+    from workflow.clock import ManualClock
+    from workflow.engine import Engine
+
+    rid = h.recorded()
+    other = Engine.open(database_url, clock=ManualClock(h.clock.now()))
+    count = "select count(*) from record_event"
+    try:
+        with h.engine.store._read_snapshot() as (open_cursor, _fast):
+            first = open_cursor("chengxin_test_first")
+            first.execute(count)
+            before = first.fetchmany(1)[0][0]
+            other.fire(rid, "publish", actor=h.verifier)  # committed while the snapshot is open
+            second = open_cursor("chengxin_test_second", streamed=True)
+            second.execute(count)
+            seen = second.fetchmany(1)[0][0]
+    finally:
+        other.close()
+    assert seen == before
+    assert [e.event for e in h.engine.history(rid)][-1] == "publish"

@@ -38,3 +38,39 @@ def test_chinese_text_and_control_characters_keep_their_canonical_form() -> None
         canonical_bytes(value)
         == json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
     )
+
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    names=st.tuples(TEXT, TEXT, TEXT, TEXT, TEXT),
+    key=st.none() | TEXT,
+    payload=st.dictionaries(TEXT, JSON, max_size=3),
+    effects=st.dictionaries(TEXT, JSON, max_size=3),
+)
+def test_the_hash_of_a_row_read_as_stored_equals_the_hash_of_the_parsed_row(
+    names: tuple[str, str, str, str, str], key: str | None, payload: Any, effects: Any
+) -> None:
+    """Verify hashes rows without parsing their JSON; any text (quotes, backslashes, control
+    characters, Chinese) must give the hash the engine wrote."""
+    import datetime as dt
+
+    from storage.values import RawEvent
+    from workflow.history import event_hash, raw_event_hash
+
+    actor, role, unit, comment, record_id = names
+    at = dt.datetime(2026, 5, 11, 1, 0, 0, 120034, tzinfo=dt.UTC)
+    changes = [["main", None, "draft"], ["publication", "a\\b", '"引号"']]
+    written = event_hash(
+        record_id=record_id, seq=3, event="confirm", changes=changes, actor=actor, role=role, unit=unit,
+        payload=payload, comment=comment, effects=effects, definition_name="national", definition_version=2,
+        occurred_at=at, idempotency_key=key, prev_hash="0" * 64,
+    )  # fmt: skip
+    row = RawEvent.from_row(
+        [record_id, 3, "confirm", canonical_bytes(changes).decode(), actor, role, unit,
+         canonical_bytes(payload).decode(), comment, canonical_bytes(effects).decode(), "national", 2,
+         at.isoformat(timespec="microseconds"), key, "0" * 64, written]
+    )  # fmt: skip
+    assert raw_event_hash(row) == written

@@ -18,7 +18,6 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -214,20 +213,21 @@ def fold(
     return projection
 
 
-@cache
-def _active_for(
-    definition_key: tuple[str, int, str], tracks: tuple[tuple[str, tuple[str, ...]], ...], main: str
-) -> frozenset[str]:
-    return frozenset(name for name, states in tracks if name == MAIN_TRACK or main in states)
+_ACTIVE: dict[tuple[str, int, str, str], frozenset[str]] = {}
 
 
 def _active_tracks(definition: Definition, main: str) -> frozenset[str]:
-    """The tracks that run while the main track is in ``main``."""
-    key = (definition.name, definition.version, definition.sha256)
-    shape = tuple(
-        (name, tuple(spec.active_while.get(MAIN_TRACK, ()))) for name, spec in definition.tracks.items()
-    )
-    return _active_for(key, shape, main)
+    """The tracks that run while the main track is in ``main`` (remembered per definition version:
+    verify asks once per event)."""
+    key = (definition.name, definition.version, definition.sha256, main)
+    found = _ACTIVE.get(key)
+    if found is None:
+        found = _ACTIVE[key] = frozenset(
+            name
+            for name, spec in definition.tracks.items()
+            if name == MAIN_TRACK or main in spec.active_while.get(MAIN_TRACK, ())
+        )
+    return found
 
 
 def _indirect(definition: Definition, event: str, track: str, before: str, after: str) -> bool:

@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from json.encoder import encode_basestring as _encode_string
 from typing import Any
 
 import orjson
@@ -81,32 +80,33 @@ def request_fingerprint(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-_SEEN: dict[str, str] = {}
-
-
-def _text(value: str) -> str:
-    """A JSON string literal, as the canonical form writes it (the standard library's encoder,
-    which orjson matches byte for byte); names that recur (actors, roles, units) are remembered."""
-    found = _SEEN.get(value)
-    if found is None:
-        found = _encode_string(value)
-        if len(_SEEN) < 100_000 and len(value) < 64:
-            _SEEN[value] = found
-    return found
-
-
 def raw_event_hash(event: RawEvent) -> str:
     """``event_hash`` of a row whose JSON columns hold canonical text, without parsing them.
 
-    Equal to ``event_hash`` of the parsed row when the stored text is canonical, as the engine
-    writes it; the verifier falls back to parsing when it is not.
+    The stored JSON texts go into the canonical body as they are (``orjson.Fragment``), the
+    other fields are encoded as ``event_hash`` encodes them; the keys are written in sorted
+    order already. Equal to ``event_hash`` of the parsed row when the stored text is canonical,
+    as the engine writes it; the verifier falls back to parsing when it is not (a row orjson
+    cannot encode gets an empty hash here, so the fallback decides).
     """
-    key = _text(event.idempotency_key) if event.idempotency_key is not None else "null"
-    text = (
-        f'{{"actor":{_text(event.actor)},"at":{_text(event.at_iso)},"changes":{event.changes_json},'
-        f'"comment":{_text(event.comment)},"definition":{_text(f"{event.definition_name}@{event.definition_version}")},'
-        f'"effects":{event.effects_json},"event":{_text(event.event)},"key":{key},"payload":{event.payload_json},'
-        f'"prev":{_text(event.prev_hash)},"record":{_text(event.record_id)},"role":{_text(event.role)},'
-        f'"seq":{event.seq},"unit":{_text(event.unit)},"v":{HASH_VERSION}}}'
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+    body = {
+        "actor": event.actor,
+        "at": event.at_iso,
+        "changes": orjson.Fragment(event.changes_json),
+        "comment": event.comment,
+        "definition": f"{event.definition_name}@{event.definition_version}",
+        "effects": orjson.Fragment(event.effects_json),
+        "event": event.event,
+        "key": event.idempotency_key,
+        "payload": orjson.Fragment(event.payload_json),
+        "prev": event.prev_hash,
+        "record": event.record_id,
+        "role": event.role,
+        "seq": event.seq,
+        "unit": event.unit,
+        "v": HASH_VERSION,
+    }
+    try:
+        return hashlib.sha256(orjson.dumps(body)).hexdigest()
+    except orjson.JSONEncodeError:
+        return ""
