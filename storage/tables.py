@@ -97,8 +97,10 @@ class Record(SQLModel, table=True):
     finding_unit: str | None = Field(default=None, max_length=64, index=True)
     severity: str | None = Field(default=None, max_length=32)
     finding_date: dt.date | None = None
-    active: bool = Field(default=False, index=True)
-    overdue: bool = Field(default=False, index=True)
+    # Not indexed: a flag that half the records share narrows no query, and every command that
+    # flips it would rewrite an index page (migration 0008).
+    active: bool = Field(default=False)
+    overdue: bool = Field(default=False)
     version: int
     head_hash: str = Field(max_length=64)
     created_at: dt.datetime = Field(sa_column=_time())
@@ -229,17 +231,21 @@ class HolidayTableRow(SQLModel, table=True):
 
 
 class Outbox(SQLModel, table=True):
-    """Mail queued in the same transaction as its cause; the dispatcher drains it."""
+    """Mail queued in the same transaction as its cause; the dispatcher drains it.
+
+    A cause (``record/seq/notice/template/unit``) is queued once; its unique key begins with the
+    record id, so it also finds a record's mail (migration 0008).
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (
-        sa.UniqueConstraint("cause", name="uq_outbox_cause"),
+        sa.UniqueConstraint("record_id", "cause", name="uq_outbox_cause"),
         sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     cause: str = Field(max_length=300)
-    record_id: str | None = Field(default=None, sa_type=RECORD_ID, index=True)
+    record_id: str | None = Field(default=None, sa_type=RECORD_ID)
     template: str = Field(max_length=64)
     recipient_unit: str = Field(max_length=64)
     context: dict[str, Any] = Field(sa_column=_json())

@@ -97,6 +97,21 @@ def test_an_idempotency_key_is_looked_up_through_its_partial_unique_index(databa
     assert "uq_record_event_idempotency_key" in plan, plan
 
 
+def test_a_records_mail_is_found_through_the_outbox_unique_key(database_url: str) -> None:
+    """The outbox's unique key begins with the record id and serves ``mail list --record`` (see 0008)."""
+    from storage.store import outbox_t
+
+    engine = db.create_engine(database_url)
+    db.upgrade(engine)
+    query = (
+        sa.select(outbox_t.c.id).where(outbox_t.c.record_id == "SX20260511-1X2AYQ").order_by(outbox_t.c.id)
+    )
+    sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    plan = _plan(engine, sql, ("enable_seqscan",))
+    engine.dispose()
+    assert "uq_outbox_cause" in plan or "sqlite_autoindex_outbox" in plan, plan
+
+
 def _main_track_rows(engine: Any) -> int:
     with engine.connect() as connection:
         return int(

@@ -151,18 +151,38 @@ def marks_of(definition: Definition, tracks: Mapping[str, str]) -> list[str]:
     ]
 
 
+_STATE_VIEWS: dict[
+    tuple[str, str, tuple[tuple[str, str], ...]], tuple[tuple[TrackView, ...], tuple[str, ...]]
+] = {}
+
+
+def _state_view(
+    definition: Definition, tracks: Mapping[str, str]
+) -> tuple[tuple[TrackView, ...], tuple[str, ...]]:
+    """The labelled tracks and the marks of a combination of states, remembered per definition
+    version: a few dozen combinations occur, and every command returns a view of one."""
+    key = (definition.key, definition.sha256, tuple(tracks.items()))
+    found = _STATE_VIEWS.get(key)
+    if found is None:
+        found = (tuple(tracks_view(definition, tracks)), tuple(marks_of(definition, tracks)))
+        if len(_STATE_VIEWS) < 10_000:
+            _STATE_VIEWS[key] = found
+    return found
+
+
 def record_view(
     definition: Definition, record: StoredRecord, deadlines: Sequence[StoredDeadline] = ()
 ) -> RecordView:
+    tracks, marks = _state_view(definition, record.tracks)
     return RecordView(
         id=record.id,
         definition=definition.key,
         definition_title=definition.title,
         state=record.state,
         state_label=definition.label_of(MAIN_TRACK, record.state),
-        tracks=tracks_view(definition, record.tracks),
+        tracks=list(tracks),
         data=dict(record.data),
-        marks=marks_of(definition, record.tracks),
+        marks=list(marks),
         active=record.active,
         overdue=record.overdue,
         version=record.version,
