@@ -268,6 +268,9 @@ class Report:
         raw_rate = sum(rates) / 2
         ratio = engine_rate / raw_rate
         driver = before["driver"]
+        # The issue sets the 30 % target against raw sqlite3; against psycopg it is a reference.
+        targeted = driver == "sqlite3"
+        verdict = ("met" if ratio >= STEP_TARGET else "NOT met") if targeted else "no target: for reference"
         self.baselines.append(
             [
                 backend,
@@ -277,7 +280,7 @@ class Report:
                 f"{n(rates[0])} / {n(rates[1])}",
                 n(raw_rate),
                 f"{ratio:.1%}",
-                "met" if ratio >= STEP_TARGET else "**not met**",
+                verdict if verdict != "NOT met" else "**not met**",
             ]
         )
         engine_sizes, raw_sizes = main["row_sizes"], before["row_sizes"]
@@ -297,7 +300,12 @@ class Report:
         self.verdicts.insert(
             0,
             f"- {backend}: engine {n(engine_rate)} steps/s vs raw {driver} {n(raw_rate)} steps/s = "
-            f"{ratio:.1%} — target ≥ {STEP_TARGET:.0%} {'met' if ratio >= STEP_TARGET else 'NOT met'}",
+            f"{ratio:.1%} — "
+            + (
+                f"target ≥ {STEP_TARGET:.0%} {verdict}"
+                if targeted
+                else f"{verdict} (the target is set against raw sqlite3)"
+            ),
         )
 
     def markdown(self, command: str, environment: list[str]) -> str:
