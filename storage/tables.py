@@ -75,18 +75,23 @@ class WorkflowDefinition(SQLModel, table=True):
 
 
 class Record(SQLModel, table=True):
-    """The current projection of a record; ``version`` counts its history rows."""
+    """The current projection of a record; ``version`` counts its history rows.
+
+    One index holds the main state, ``(state, responsible_unit)``: a command that moves the main
+    track rewrites that one, while the unit's own index stays as it is (migration 0009).
+    """
 
     __tablename__ = "record"
     __table_args__ = (
         sa.Index("ix_record_definition", "definition_name", "definition_version"),
-        sa.Index("ix_record_unit_state", "responsible_unit", "state"),
+        sa.Index("ix_record_state_unit", "state", "responsible_unit"),
+        sa.Index("ix_record_unit", "responsible_unit"),
     )
 
     id: str = Field(primary_key=True, sa_type=RECORD_ID)
     definition_name: str = Field(max_length=64)
     definition_version: int
-    state: str = Field(max_length=64, index=True)
+    state: str = Field(max_length=64)
     tracks: dict[str, str] = Field(sa_column=_json())
     data: dict[str, Any] = Field(sa_column=_json())
     actors: dict[str, Any] = Field(sa_column=_json())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -110,6 +111,27 @@ def test_a_records_mail_is_found_through_the_outbox_unique_key(database_url: str
     plan = _plan(engine, sql, ("enable_seqscan",))
     engine.dispose()
     assert "uq_outbox_cause" in plan or "sqlite_autoindex_outbox" in plan, plan
+
+
+def test_records_are_found_by_state_and_by_unit_through_their_indexes(database_url: str) -> None:
+    """The main state lives in one index, (state, responsible_unit); the unit has its own (see 0009)."""
+    from storage.store import record_t
+
+    engine = db.create_engine(database_url)
+    db.upgrade(engine)
+    by_state = sa.select(record_t.c.id).where(record_t.c.state == "recorded")
+    by_unit = sa.select(record_t.c.id).where(record_t.c.responsible_unit == "hexi-zjw")
+    plans = [
+        _plan(
+            engine,
+            str(q.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})),
+            SORT_AVOIDABLE,
+        )
+        for q in (by_state, by_unit)
+    ]
+    engine.dispose()
+    assert "ix_record_state_unit" in plans[0], plans[0]
+    assert re.search(r"\bix_record_unit\b", plans[1]), plans[1]
 
 
 def _main_track_rows(engine: Any) -> int:

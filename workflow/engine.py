@@ -259,10 +259,13 @@ class Engine:
         """
         self._check_definitions()
         self._refuse_system(actor, "register")
-        fingerprint = request_fingerprint(
-            None, "register", (actor.id, actor.role, actor.unit), dict(fields), comment
+        # What the key stands for, stored with the event; without a key nothing will ask.
+        fingerprint = (
+            request_fingerprint(None, "register", (actor.id, actor.role, actor.unit), dict(fields), comment)
+            if idempotency_key is not None
+            else None
         )
-        if idempotency_key is not None:
+        if idempotency_key is not None and fingerprint is not None:
             replay = self._replayed(idempotency_key, fingerprint)
             if replay is not None:
                 view = self.get(replay.record_id)
@@ -335,16 +338,20 @@ class Engine:
         self._check_definitions()
         self._refuse_system(actor, event)
         body = dict(payload or {})
-        fingerprint = request_fingerprint(record_id, event, (actor.id, actor.role, actor.unit), body, comment)
-        if idempotency_key is not None:
+        fingerprint = (  # what the key stands for; without a key nothing will ask
+            request_fingerprint(record_id, event, (actor.id, actor.role, actor.unit), body, comment)
+            if idempotency_key is not None
+            else None
+        )
+        if idempotency_key is not None and fingerprint is not None:
             replay = self._replayed(idempotency_key, fingerprint)
             if replay is not None:
                 return self.get(replay.record_id)
         command = Command(event=event, actor=actor, payload=body, comment=comment)
         try:
             view = self._apply(record_id, command, idempotency_key, fingerprint, expected_version)
-        except DuplicateIdempotencyKey:
-            replay = self._replayed(idempotency_key or "", fingerprint)
+        except DuplicateIdempotencyKey:  # only a command with a key (and so a fingerprint) gets here
+            replay = self._replayed(idempotency_key or "", fingerprint or "")
             if replay is None:  # pragma: no cover - the key was there a moment ago
                 raise
             return self.get(replay.record_id)
