@@ -613,7 +613,7 @@ class Store:
             )
 
     def iter_raw_histories(
-        self, *, batch: int = 5000, after: str | None = None, upto: str | None = None
+        self, *, batch: int = 1000, after: str | None = None, upto: str | None = None
     ) -> Iterator[tuple[StoredRecord | None, list[RawEvent]]]:
         """Like ``iter_histories``, with history rows as ``RawEvent`` (JSON left as stored text).
 
@@ -689,7 +689,7 @@ class Store:
                         yield from_row(values)
 
             yield from _merge_streams(
-                (_record_of(r) for r in fast.stream(records, "record", batch)), raw_rows()
+                (_record_of(r) for r in fast.stream(records, "record", max(1, batch // 10))), raw_rows()
             )
 
     def split_points(self, parts: int) -> list[str]:
