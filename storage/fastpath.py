@@ -53,13 +53,12 @@ def _sqlite_time_out(value: dt.datetime) -> str:
     return _aware(value).isoformat(" ", "microseconds")[:26]
 
 
-def _sqlite_time_in(value: str | dt.datetime) -> dt.datetime:
-    when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _pg_time_in(value: dt.datetime) -> dt.datetime:
+def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _sqlite_time_in(value: str | dt.datetime) -> dt.datetime:
+    return _utc(dt.datetime.fromisoformat(value) if isinstance(value, str) else value)
 
 
 def _json_in(value: Any) -> Any:
@@ -92,7 +91,7 @@ class Codec:
 
             self.outs = {"json": lambda value: Json(value, dumps=_dumps), "time": _aware, "bool": bool}
             self.outs["date"] = _same
-            self.intos["time"] = _pg_time_in
+            self.intos["time"] = _utc
         else:
             self.outs = {"json": _dumps, "time": _sqlite_time_out, "bool": int, "date": _sqlite_date_out}
             self.intos["time"] = _sqlite_time_in
@@ -101,11 +100,6 @@ class Codec:
         if value is None or kind == "plain":
             return value
         return self.outs[kind](value)
-
-    def into(self, kind: str, value: Any) -> Any:
-        if value is None or kind == "plain":
-            return value
-        return self.intos[kind](value)
 
 
 class Statement:
@@ -116,7 +110,6 @@ class Statement:
         self.codec = codec
         self.fixed = dict(fixed)  # values SQLAlchemy bound itself (a LIMIT, say)
         self.converters = {name: codec.outs[kind] for name, kind in kinds.items() if kind != "plain"}
-        self.readers: dict[tuple[str, ...], list[tuple[int, Callable[[Any], Any]]]] = {}
 
     def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
         params = {**self.fixed, **values} if self.fixed else dict(values)
@@ -127,18 +120,6 @@ class Statement:
                 if convert is not None:
                     params[name] = convert(value)
         return params
-
-    def reader(
-        self, names: tuple[str, ...], kinds: Mapping[str, str]
-    ) -> list[tuple[int, Callable[[Any], Any]]]:
-        """(position, converter) of the typed columns of a result with these column names."""
-        found = self.readers.get(names)
-        if found is None:
-            intos = self.codec.intos
-            found = self.readers[names] = [
-                (i, intos[kinds[n]]) for i, n in enumerate(names) if kinds.get(n, "plain") != "plain"
-            ]
-        return found
 
 
 class FastPath:
@@ -152,6 +133,7 @@ class FastPath:
         self._cache: dict[Any, Statement] = {}
         self.columns = {name: [(c.name, _kind(c)) for c in table.c] for name, table in tables.items()}
         self.kinds = {name: dict(columns) for name, columns in self.columns.items()}
+        self._readers: dict[tuple[str, tuple[str, ...]], Callable[[Sequence[Any]], dict[str, Any]]] = {}
 
     def _compile(
         self, key: Any, build: Any, kinds: Mapping[str, str], column_keys: Sequence[str] | None = None
@@ -222,23 +204,31 @@ class FastPath:
         finally:
             cursor.close()
 
+    def reader(self, table: str, description: Sequence[Any]) -> Callable[[Sequence[Any]], dict[str, Any]]:
+        """A function from a driver row of ``table`` (columns as in ``description``) to its
+        Python values; the typed columns and their converters are worked out once per shape."""
+        names = tuple(d[0] for d in description)
+        found = self._readers.get((table, names))
+        if found is None:
+            kinds, intos = self.kinds[table], self.codec.intos
+            typed = [(i, intos[kinds[n]]) for i, n in enumerate(names) if kinds.get(n, "plain") != "plain"]
+
+            def found(row: Sequence[Any]) -> dict[str, Any]:
+                converted = list(row)
+                for i, convert in typed:
+                    value = converted[i]
+                    if value is not None:
+                        converted[i] = convert(value)
+                return dict(zip(names, converted, strict=True))
+
+            self._readers[(table, names)] = found
+        return found
+
     def stream(self, cursor: Any, table: str, batch: int) -> Iterator[dict[str, Any]]:
         """Rows of an executed ``SELECT *`` of ``table``, fetched ``batch`` at a time and converted."""
-        names = [d[0] for d in cursor.description]
-        kinds = dict(self.columns[table])
-        into = self.codec.into
-        typed = [(n, kinds[n]) for n in names if kinds.get(n, "plain") != "plain"]
-        while True:
-            fetched = cursor.fetchmany(batch)
-            if not fetched:
-                return
-            for row in fetched:
-                values = dict(zip(names, row, strict=True))
-                for name, kind in typed:
-                    value = values[name]
-                    if value is not None:
-                        values[name] = into(kind, value)
-                yield values
+        read = self.reader(table, cursor.description)
+        while fetched := cursor.fetchmany(batch):
+            yield from map(read, fetched)
 
     def rows(
         self, connection: Any, statement: Statement, values: Mapping[str, Any], table: str
@@ -247,17 +237,8 @@ class FastPath:
         cursor = self.cursor(connection)
         try:
             cursor.execute(statement.sql, {**statement.fixed, **values} if statement.fixed else values)
-            names = tuple(d[0] for d in cursor.description)
+            read = self.reader(table, cursor.description)
             fetched = cursor.fetchall()
         finally:
             cursor.close()
-        typed = statement.reader(names, self.kinds[table])
-        result = []
-        for row in fetched:
-            converted = list(row)
-            for i, convert in typed:
-                value = converted[i]
-                if value is not None:
-                    converted[i] = convert(value)
-            result.append(dict(zip(names, converted, strict=True)))
-        return result
+        return [read(row) for row in fetched]

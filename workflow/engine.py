@@ -259,13 +259,11 @@ class Engine:
         """
         self._check_definitions()
         self._refuse_system(actor, "register")
-        # What the key stands for, stored with the event; without a key nothing will ask.
-        fingerprint = (
-            request_fingerprint(None, "register", (actor.id, actor.role, actor.unit), dict(fields), comment)
-            if idempotency_key is not None
-            else None
-        )
-        if idempotency_key is not None and fingerprint is not None:
+        fingerprint = None  # what a key stands for, stored with the event; without a key nothing asks
+        if idempotency_key is not None:
+            fingerprint = request_fingerprint(
+                None, "register", (actor.id, actor.role, actor.unit), dict(fields), comment
+            )
             replay = self._replayed(idempotency_key, fingerprint)
             if replay is not None:
                 view = self.get(replay.record_id)
@@ -338,12 +336,11 @@ class Engine:
         self._check_definitions()
         self._refuse_system(actor, event)
         body = dict(payload or {})
-        fingerprint = (  # what the key stands for; without a key nothing will ask
-            request_fingerprint(record_id, event, (actor.id, actor.role, actor.unit), body, comment)
-            if idempotency_key is not None
-            else None
-        )
-        if idempotency_key is not None and fingerprint is not None:
+        fingerprint = None  # what a key stands for, stored with the event; without a key nothing asks
+        if idempotency_key is not None:
+            fingerprint = request_fingerprint(
+                record_id, event, (actor.id, actor.role, actor.unit), body, comment
+            )
             replay = self._replayed(idempotency_key, fingerprint)
             if replay is not None:
                 return self.get(replay.record_id)

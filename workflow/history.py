@@ -33,6 +33,44 @@ def canonical_bytes(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
+def _body(
+    *,
+    record_id: str,
+    seq: int,
+    event: str,
+    changes: Any,
+    actor: str,
+    role: str,
+    unit: str,
+    payload: Any,
+    comment: str,
+    effects: Any,
+    definition: str,
+    at: str,
+    key: str | None,
+    prev: str,
+) -> dict[str, Any]:
+    """What a history row's hash is taken over (``canonical_bytes`` of it): one place for the
+    parsed row (``event_hash``) and the row read as stored (``raw_event_hash``)."""
+    return {
+        "v": HASH_VERSION,
+        "record": record_id,
+        "seq": seq,
+        "event": event,
+        "changes": changes,
+        "actor": actor,
+        "role": role,
+        "unit": unit,
+        "payload": payload,
+        "comment": comment,
+        "effects": effects,
+        "definition": definition,
+        "at": at,
+        "key": key,
+        "prev": prev,
+    }
+
+
 def event_hash(
     *,
     record_id: str,
@@ -51,23 +89,22 @@ def event_hash(
     idempotency_key: str | None,
     prev_hash: str,
 ) -> str:
-    body = {
-        "v": HASH_VERSION,
-        "record": record_id,
-        "seq": seq,
-        "event": event,
-        "changes": [list(change) for change in changes],
-        "actor": actor,
-        "role": role,
-        "unit": unit,
-        "payload": payload,
-        "comment": comment,
-        "effects": effects,
-        "definition": f"{definition_name}@{definition_version}",
-        "at": occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        "key": idempotency_key,
-        "prev": prev_hash,
-    }
+    body = _body(
+        record_id=record_id,
+        seq=seq,
+        event=event,
+        changes=[list(change) for change in changes],
+        actor=actor,
+        role=role,
+        unit=unit,
+        payload=payload,
+        comment=comment,
+        effects=effects,
+        definition=f"{definition_name}@{definition_version}",
+        at=occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        key=idempotency_key,
+        prev=prev_hash,
+    )
     return hashlib.sha256(canonical_bytes(body)).hexdigest()
 
 
@@ -84,29 +121,28 @@ def raw_event_hash(event: RawEvent) -> str:
     """``event_hash`` of a row whose JSON columns hold canonical text, without parsing them.
 
     The stored JSON texts go into the canonical body as they are (``orjson.Fragment``), the
-    other fields are encoded as ``event_hash`` encodes them; the keys are written in sorted
-    order already. Equal to ``event_hash`` of the parsed row when the stored text is canonical,
-    as the engine writes it; the verifier falls back to parsing when it is not (a row orjson
-    cannot encode gets an empty hash here, so the fallback decides).
+    other fields are encoded as ``event_hash`` encodes them. Equal to ``event_hash`` of the
+    parsed row when the stored text is canonical, as the engine writes it; the verifier falls
+    back to parsing when it is not (a row orjson cannot encode gets an empty hash here, so the
+    fallback decides).
     """
-    body = {
-        "actor": event.actor,
-        "at": event.at_iso,
-        "changes": orjson.Fragment(event.changes_json),
-        "comment": event.comment,
-        "definition": f"{event.definition_name}@{event.definition_version}",
-        "effects": orjson.Fragment(event.effects_json),
-        "event": event.event,
-        "key": event.idempotency_key,
-        "payload": orjson.Fragment(event.payload_json),
-        "prev": event.prev_hash,
-        "record": event.record_id,
-        "role": event.role,
-        "seq": event.seq,
-        "unit": event.unit,
-        "v": HASH_VERSION,
-    }
+    body = _body(
+        record_id=event.record_id,
+        seq=event.seq,
+        event=event.event,
+        changes=orjson.Fragment(event.changes_json),
+        actor=event.actor,
+        role=event.role,
+        unit=event.unit,
+        payload=orjson.Fragment(event.payload_json),
+        comment=event.comment,
+        effects=orjson.Fragment(event.effects_json),
+        definition=f"{event.definition_name}@{event.definition_version}",
+        at=event.at_iso,
+        key=event.idempotency_key,
+        prev=event.prev_hash,
+    )
     try:
-        return hashlib.sha256(orjson.dumps(body)).hexdigest()
+        return hashlib.sha256(canonical_bytes(body)).hexdigest()
     except orjson.JSONEncodeError:
         return ""
