@@ -62,7 +62,7 @@ def configure_logging(mode: str) -> None:
     if mode == "off":
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
         return
-    from workflow import logs
+    from workflow.cli import logs
 
     real_stderr = sys.stderr
     sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the logger keeps it for the process
@@ -74,7 +74,7 @@ def configure_logging(mode: str) -> None:
 
 def drive(engine: Any, clock: Any, index: int) -> int:
     """One record through the eight commands of the happy path; returns the steps fired."""
-    from workflow.decide import Actor
+    from workflow.core.decide import Actor
 
     recorder = Actor(id="li.lei", role="recorder", unit="court-3")
     verifier = Actor(id="wang.fang", role="verifier", unit="credit-office")
@@ -196,8 +196,8 @@ def template() -> dict[str, Any]:
     """The happy-path rows of one record, written by the engine into a throwaway SQLite file."""
     import tempfile
 
-    from workflow.clock import ManualClock
-    from workflow.engine import Engine
+    from workflow.engine.clock import ManualClock
+    from workflow.engine.facade import Engine
 
     with tempfile.TemporaryDirectory(prefix="chengxin-bench-template-") as folder:
         url = f"sqlite:///{folder}/template.db"
@@ -214,8 +214,8 @@ def template() -> dict[str, Any]:
 def run(url: str, *, records: int, traced: int, do_sweep: bool, label: str) -> dict[str, Any]:
     """Initialise a drill database at ``url``, run the step benchmark, and return what was measured."""
     from bench.memory import current_rss, peak_rss
-    from workflow.clock import ManualClock
-    from workflow.engine import Engine
+    from workflow.engine.clock import ManualClock
+    from workflow.engine.facade import Engine
 
     Engine.init(url, simulated_start=T0)[0].close()
     clock = ManualClock(T0)

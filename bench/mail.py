@@ -36,9 +36,9 @@ def _peak_mib() -> float:
 
 def _queue(db: Path, mails: int) -> Any:
     from bench.lifecycle import FIELDS
-    from workflow.clock import ManualClock
-    from workflow.decide import Actor
-    from workflow.engine import Engine
+    from workflow.core.decide import Actor
+    from workflow.engine.clock import ManualClock
+    from workflow.engine.facade import Engine
 
     url = f"sqlite:///{db}"
     Engine.init(url, simulated_start=START)[0].close()
@@ -127,8 +127,8 @@ class Server:
 
 
 def run(mails: int, batch: int) -> dict[str, Any]:
-    from workflow.dispatch import Dispatcher, MailSettings
-    from workflow.logs import configure
+    from workflow.cli.logs import configure
+    from workflow.runtime.dispatch import Dispatcher, MailSettings
 
     os.environ["CHENGXIN_LOG_LEVEL"] = "ERROR"
     configure()

@@ -164,9 +164,9 @@ def run(url: str, *, records: int, output: str | None, label: str) -> dict[str, 
     import sqlalchemy as sa
 
     from bench import lifecycle
-    from workflow.audit import verify
-    from workflow.clock import ManualClock
-    from workflow.engine import Engine
+    from workflow.audit.checks import verify
+    from workflow.engine.clock import ManualClock
+    from workflow.engine.facade import Engine
 
     Engine.init(url, simulated_start=lifecycle.T0)[0].close()
     clock = ManualClock(lifecycle.T0)

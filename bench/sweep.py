@@ -56,10 +56,10 @@ def _fields(index: int) -> dict[str, Any]:
 
 
 def _engine_child(db: Path, pending: int, due: int) -> dict[str, Any]:
-    from workflow.clock import ManualClock
-    from workflow.decide import Actor
-    from workflow.engine import Engine
-    from workflow.logs import configure
+    from workflow.cli.logs import configure
+    from workflow.core.decide import Actor
+    from workflow.engine.clock import ManualClock
+    from workflow.engine.facade import Engine
 
     os.environ["CHENGXIN_LOG_LEVEL"] = "ERROR"
     configure()

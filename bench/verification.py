@@ -3,11 +3,11 @@
 Four passes over every record, in a fresh process (so its peak RSS is its own):
 
 1. read only — stream ``Engine.iter_history_rows()`` and count, the floor under the others;
-2. ``workflow.audit.verify`` — hash chains, structural replay, projection equality (timed);
+2. ``workflow.audit.checks.verify`` — hash chains, structural replay, projection equality (timed);
 3. the same ``verify`` again under tracemalloc (untimed), for its peak of Python allocations;
-4. ``workflow.audit.replay`` of every record's history through ``decide`` (timed, and the
+4. ``workflow.audit.checks.replay`` of every record's history through ``decide`` (timed, and the
    time inside ``replay`` itself summed apart from reading);
-5. ``workflow.audit.verify_parallel`` with one process per CPU, as ``chengxin audit verify
+5. ``workflow.audit.checks.verify_parallel`` with one process per CPU, as ``chengxin audit verify
    --jobs N`` runs it (timed from the split to the merged report, process start-up included).
 """
 
@@ -21,8 +21,8 @@ from typing import Any
 
 def run(url: str) -> dict[str, Any]:
     from bench.memory import current_rss, peak_rss
-    from workflow.audit import replay, verify, verify_parallel
-    from workflow.engine import Engine
+    from workflow.audit.checks import replay, verify, verify_parallel
+    from workflow.engine.facade import Engine
 
     engine = Engine.open(url)  # a drill database: its clock comes from the database
     out: dict[str, Any] = {"rss_start": current_rss(), "peak_rss_start": peak_rss()}

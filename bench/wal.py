@@ -32,8 +32,8 @@ def _frames(db: Path) -> tuple[int, int]:
 
 def engine(folder: Path, records: int) -> dict[str, Any]:
     from bench import lifecycle
-    from workflow.clock import ManualClock
-    from workflow.engine import Engine
+    from workflow.engine.clock import ManualClock
+    from workflow.engine.facade import Engine
 
     db = folder / "engine.db"
     url = f"sqlite:///{db}"

@@ -12,9 +12,9 @@ import sys
 import tempfile
 from zoneinfo import ZoneInfo
 
-from workflow.clock import ManualClock
-from workflow.decide import Actor
-from workflow.engine import Engine
+from workflow.core.decide import Actor
+from workflow.engine.clock import ManualClock
+from workflow.engine.facade import Engine
 
 START = dt.datetime(2026, 5, 11, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 RECORDER = Actor(id="li.lei", role="recorder", unit="court-3")

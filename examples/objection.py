@@ -11,10 +11,10 @@ import datetime as dt
 import tempfile
 from zoneinfo import ZoneInfo
 
-from workflow import audit
-from workflow.clock import ManualClock
-from workflow.decide import Actor
-from workflow.engine import Engine
+from workflow.audit import checks as audit
+from workflow.core.decide import Actor
+from workflow.engine.clock import ManualClock
+from workflow.engine.facade import Engine
 
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 RECORDER = Actor(id="li.lei", role="recorder", unit="penalty-bureau")

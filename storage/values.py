@@ -183,7 +183,7 @@ class RawEvent(_RawRow):
     """A history row as stored: its JSON columns kept as text and parsed only when asked for.
 
     Verification reads every row of the history; most rows need only their hash recomputed,
-    which the canonical text allows without parsing (``workflow.history.raw_event_hash``). The
+    which the canonical text allows without parsing (``workflow.core.history.raw_event_hash``). The
     row is a tuple (built from the driver's row in one call); the parsed views are cached on it.
     """
 

@@ -10,10 +10,10 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from workflow.clock import ManualClock
-from workflow.decide import Actor
-from workflow.engine import Engine
-from workflow.views import RecordView
+from workflow.core.decide import Actor
+from workflow.engine.clock import ManualClock
+from workflow.engine.facade import Engine
+from workflow.engine.views import RecordView
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = dt.datetime(2026, 5, 11, 9, 0, tzinfo=SH)  # a Monday

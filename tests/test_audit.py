@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from harness import Harness
 
 from storage.store import event_t, record_t
-from workflow import audit
+from workflow.audit import checks as audit
+from workflow.core.history import event_hash, raw_event_hash
 from workflow.errors import CheckpointError
-from workflow.history import event_hash, raw_event_hash
 
 
 @pytest.fixture
@@ -224,8 +224,8 @@ def test_verifying_in_parallel_parts_finds_the_same_as_one_pass(h: Harness, data
 def test_verify_reads_records_and_histories_from_one_snapshot(h: Harness, database_url: str) -> None:
     """The history is streamed on a second connection on PostgreSQL; it must see the snapshot the
     record rows are read from, or a command committed in between would look like tampering."""
-    from workflow.clock import ManualClock
-    from workflow.engine import Engine
+    from workflow.engine.clock import ManualClock
+    from workflow.engine.facade import Engine
 
     rid = h.recorded()
     other = Engine.open(database_url, clock=ManualClock(h.clock.now()))

@@ -18,7 +18,7 @@ from definitions.holidays import (
     load_holiday_table,
     parse_holiday_table,
 )
-from workflow.calendar import CalendarError, DayInfo, WorkingCalendar, statutory_days_off
+from workflow.core.calendar import CalendarError, DayInfo, WorkingCalendar, statutory_days_off
 
 D = date.fromisoformat
 

@@ -653,7 +653,7 @@ def test_a_malformed_or_unsupported_database_url_is_one_line(url: str) -> None:
 
 def test_an_internal_error_is_one_line_and_the_traceback_only_with_verbose() -> None:
     crash = (
-        "import sys, workflow.engine as e\n"
+        "import sys, workflow.engine.facade as e\n"
         "def boom(*a, **k): raise RuntimeError('boom\\nsecond line')\n"
         "e.Engine.open = boom\n"
         "from workflow.cli import main\n"

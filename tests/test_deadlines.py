@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from harness import ORGANISATION, SH, Harness
 
-from workflow import audit
-from workflow.clock import ManualClock
-from workflow.engine import Engine
+from workflow.audit import checks as audit
+from workflow.engine.clock import ManualClock
+from workflow.engine.facade import Engine
 
 
 @pytest.fixture
@@ -246,9 +246,9 @@ SWEEPER = textwrap.dedent(
     """
     import datetime as dt, sys
     from zoneinfo import ZoneInfo
-    from workflow.clock import ManualClock
-    from workflow.engine import Engine
-    from workflow.logs import configure
+    from workflow.engine.clock import ManualClock
+    from workflow.engine.facade import Engine
+    from workflow.cli.logs import configure
     configure()
     engine = Engine.open({url!r}, clock=ManualClock(dt.datetime.fromisoformat({now!r})))
     total = 0
@@ -296,9 +296,9 @@ def _assert_each_item_fired_once(h: Harness, ids: list[str]) -> None:
 KILLED_SWEEPER = textwrap.dedent(
     """
     import datetime as dt, sys, time
-    from workflow.clock import ManualClock
-    from workflow.engine import Engine
-    from workflow.logs import configure
+    from workflow.engine.clock import ManualClock
+    from workflow.engine.facade import Engine
+    from workflow.cli.logs import configure
     configure()
     applied = 0
     real_apply = Engine._apply

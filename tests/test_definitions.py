@@ -25,9 +25,9 @@ from harness import ORGANISATION, SH, Harness
 from definitions.loader import BUNDLED_DIR, DefinitionError, LoadedDefinition, load_bundled, load_paths
 from definitions.model import MAIN_TRACK, Definition
 from notifications.catalog import NOTICES
+from workflow.engine.registry import Registry
+from workflow.engine.views import RecordView
 from workflow.errors import DefinitionNotFound, PayloadInvalid
-from workflow.registry import Registry
-from workflow.views import RecordView
 
 FILES = sorted(p for p in BUNDLED_DIR.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"})
 JURISDICTIONS = ("tianjin", "guangyuan", "tongxin", "taian")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from workflow import audit
-from workflow.demo import run_demo
+from workflow.audit import checks as audit
+from workflow.cli.demo import run_demo
 
 
 def test_demo_moves_every_record_to_its_expected_state_and_audits_clean(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from harness import SH, Harness
 from icalendar import Calendar
 from smtp import SmtpServer
 
-from workflow.dispatch import Dispatcher, MailSettings
+from workflow.runtime.dispatch import Dispatcher, MailSettings
 
 UNITS = [
     {
@@ -188,10 +188,10 @@ def test_without_an_smtp_server_mails_are_written_to_the_mail_folder(h: Harness,
 KILLED = textwrap.dedent(
     """
     import datetime as dt, os, sys
-    from workflow.clock import ManualClock
-    from workflow.dispatch import Dispatcher, MailSettings
-    from workflow.engine import Engine
-    from workflow.logs import configure
+    from workflow.engine.clock import ManualClock
+    from workflow.runtime.dispatch import Dispatcher, MailSettings
+    from workflow.engine.facade import Engine
+    from workflow.cli.logs import configure
     configure()
     engine = Engine.open({url!r}, clock=ManualClock(dt.datetime.fromisoformat({now!r})))
     print(os.getpid(), flush=True)

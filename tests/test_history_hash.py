@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workflow.history import canonical_bytes
+from workflow.core.history import canonical_bytes
 
 JSON = st.recursive(
     st.none()
@@ -58,7 +58,7 @@ def test_the_hash_of_a_row_read_as_stored_equals_the_hash_of_the_parsed_row(
     import datetime as dt
 
     from storage.values import RawEvent
-    from workflow.history import event_hash, raw_event_hash
+    from workflow.core.history import event_hash, raw_event_hash
 
     actor, role, unit, comment, record_id = names
     at = dt.datetime(2026, 5, 11, 1, 0, 0, 120034, tzinfo=dt.UTC)

@@ -17,9 +17,9 @@ import pytest
 from harness import ORGANISATION, Harness
 
 from storage.store import Store
-from workflow.audit import verify
-from workflow.clock import ManualClock
-from workflow.engine import Engine
+from workflow.audit.checks import verify
+from workflow.engine.clock import ManualClock
+from workflow.engine.facade import Engine
 from workflow.errors import Conflict, IdempotencyKeyReused, TransitionNotAllowed
 
 
@@ -192,8 +192,8 @@ WRITER = textwrap.dedent(
     from zoneinfo import ZoneInfo
     sys.path.insert(0, {tests!r})
     from harness import Harness, ORGANISATION
-    from workflow.clock import ManualClock
-    from workflow.engine import Engine
+    from workflow.engine.clock import ManualClock
+    from workflow.engine.facade import Engine
     clock = ManualClock(dt.datetime(2026, 5, 11, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
     h = Harness(Engine.open({url!r}, clock=clock), clock)
     print("ready", flush=True)

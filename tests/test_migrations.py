@@ -147,8 +147,8 @@ def test_migrating_down_and_up_again_keeps_a_history_intact(database_url: str) -
     from alembic import command
     from harness import Harness
 
-    from workflow import audit
-    from workflow.engine import Engine
+    from workflow.audit import checks as audit
+    from workflow.engine.facade import Engine
 
     h = Harness.create(database_url)
     rid = h.recorded()

@@ -2,7 +2,7 @@
 
 ``SystemClock`` is the wall clock of a production database. ``ManualClock`` is simulated
 time for tests, demos and drills: it only moves forward. Which one a database may use is
-fixed when the database is created (see ``workflow.engine``): a production database refuses
+fixed when the database is created (see ``workflow.engine.facade``): a production database refuses
 simulated time, so no one can backdate an event there.
 """
 

@@ -33,16 +33,16 @@ from definitions.holidays import HolidayTableError
 from definitions.loader import DefinitionError, load_paths
 from notifications import NotificationError
 from storage.errors import StorageError
-from workflow import logs
-from workflow.clock import SHANGHAI, parse_when, shanghai
-from workflow.decide import Actor
-from workflow.engine import Engine
+from workflow.cli import logs
+from workflow.core.decide import Actor
+from workflow.engine.clock import SHANGHAI, parse_when, shanghai
+from workflow.engine.facade import Engine
+from workflow.engine.views import HistoryEntry, RecordView
 from workflow.errors import ClockError, RecordNotFound, WorkflowError
-from workflow.views import HistoryEntry, RecordView
 
 if TYPE_CHECKING:
     from storage.values import StoredEvent
-    from workflow.audit import Problem
+    from workflow.audit.checks import Problem
 
 app = typer.Typer(
     name="chengxin",
@@ -427,7 +427,7 @@ def init(
 @definitions_app.command("list")
 def definitions_list(definitions: DefsOption = None, as_json: JsonOption = False) -> None:
     """列出流程定义 (list the workflow definitions)."""
-    from workflow.registry import Registry
+    from workflow.engine.registry import Registry
 
     with user_errors():
         registry = Registry.load(_definitions(definitions))
@@ -467,7 +467,7 @@ def definitions_show(
     as_json: JsonOption = False,
 ) -> None:
     """显示一个流程定义 (show a definition: tracks, events, deadlines)."""
-    from workflow.registry import Registry
+    from workflow.engine.registry import Registry
 
     with user_errors():
         registry = Registry.load(_definitions(definitions))
@@ -514,8 +514,8 @@ def definitions_diagram(
     definitions: DefsOption = None,
 ) -> None:
     """绘制状态图 (state diagram as mermaid text or SVG)."""
-    from workflow.machines import diagram
-    from workflow.registry import Registry
+    from workflow.core.machines import diagram
+    from workflow.engine.registry import Registry
 
     with user_errors():
         if fmt not in {"mermaid", "svg"}:
@@ -738,7 +738,7 @@ def audit_verify(
 ) -> None:
     """校验历史未被篡改 (verify every hash chain and projection; exit 1 naming each altered record)."""
     from storage.db import resolve_url
-    from workflow import audit
+    from workflow.audit import checks as audit
 
     with user_errors(), _opened(db, definitions) as engine:
         heads = audit.read_checkpoint(checkpoint) if checkpoint is not None else None
@@ -782,7 +782,7 @@ def audit_replay(
     as_json: JsonOption = False,
 ) -> None:
     """重放历史并与存储比对 (re-run every stored command through the decision function)."""
-    from workflow import audit
+    from workflow.audit import checks as audit
 
     with user_errors(), _opened(db, definitions) as engine:
         histories: Iterable[Sequence[audit.EventRow]] = (
@@ -817,7 +817,7 @@ def _stored_history(engine: Engine, record_id: str) -> list[StoredEvent]:
 def audit_checkpoint(file: Path, db: DbOption = None, definitions: DefsOption = None) -> None:
     """写出检查点：每条链的头与总摘要 (write every chain head and one digest to a file the auditor keeps)."""
     from storage.db import redact
-    from workflow import audit
+    from workflow.audit import checks as audit
 
     with user_errors(), _opened(db, definitions) as engine:
         count, digest = audit.write_checkpoint(
@@ -867,8 +867,8 @@ def tick(
     definitions: DefsOption = None,
 ) -> None:
     """执行一次巡检：开启到期督查、处理到期期限和提醒、发送邮件 (one pass: rounds, deadlines, reminders, mail)."""
-    from workflow.dispatch import Dispatcher, MailSettings
-    from workflow.service import run_once
+    from workflow.runtime.dispatch import Dispatcher, MailSettings
+    from workflow.runtime.service import run_once
 
     with user_errors(), _opened(db, definitions) as engine:
         if now is not None:
@@ -899,8 +899,8 @@ def serve(
     definitions: DefsOption = None,
 ) -> None:
     """运行引擎服务：定时巡检期限、提醒、督查和邮件 (run the scheduler until stopped)."""
-    from workflow.dispatch import Dispatcher, MailSettings
-    from workflow.service import serve as run_service
+    from workflow.runtime.dispatch import Dispatcher, MailSettings
+    from workflow.runtime.service import serve as run_service
 
     with user_errors(), _opened(db, definitions) as engine:
         settings_ = MailSettings.from_env()
@@ -1018,7 +1018,7 @@ def outbox_list(
 def outbox_show(outbox_id: int, db: DbOption = None, as_json: JsonOption = False) -> None:
     """显示一封邮件的内容与状态 (one mail: status, error and the rendered text)."""
     from notifications import TemplateCatalog
-    from workflow.dispatch import revive
+    from workflow.runtime.dispatch import revive
 
     with user_errors(), _opened(db, None) as engine:
         rows = [r for r in engine.store.outbox(limit=1_000_000) if r["id"] == outbox_id]
@@ -1052,7 +1052,7 @@ def outbox_retry(
 @outbox_app.command("send")
 def outbox_send(db: DbOption = None) -> None:
     """立即发送到期的邮件 (send what is due now)."""
-    from workflow.dispatch import Dispatcher, MailSettings
+    from workflow.runtime.dispatch import Dispatcher, MailSettings
 
     with user_errors(), _opened(db, None) as engine:
         settings_ = MailSettings.from_env()
@@ -1166,7 +1166,7 @@ def demo(
     ),
 ) -> None:
     """演示：在模拟时钟上走完几条记录的生命周期 (demo: records through their lifecycle, simulated clock)."""
-    from workflow.demo import run_demo
+    from workflow.cli.demo import run_demo
 
     def run() -> None:
         run_demo(db, out_dir, out)

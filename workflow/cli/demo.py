@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 
-from workflow import audit, logs
-from workflow.clock import ManualClock, shanghai
-from workflow.decide import Actor
-from workflow.dispatch import Dispatcher, MailSettings
-from workflow.engine import Engine
+from workflow.audit import checks as audit
+from workflow.cli import logs
+from workflow.core.decide import Actor
+from workflow.engine.clock import ManualClock, shanghai
+from workflow.engine.facade import Engine
+from workflow.runtime.dispatch import Dispatcher, MailSettings
 
 SH = ZoneInfo("Asia/Shanghai")
 START = dt.datetime(2026, 5, 11, 9, 0, tzinfo=SH)

@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from definitions.model import MAIN_TRACK, DeadlineSpec, Definition, EventSpec, Notice, TransitionSpec
-from workflow import deadlines as dl
-from workflow.calendar import WorkingCalendar
+from workflow.core import periods as dl
+from workflow.core.calendar import WorkingCalendar
+from workflow.core.fields import CleanPayload, check_record_complete, clean_payload
+from workflow.core.guards import GuardContext, refusals
+from workflow.core.machines import machines_for
 from workflow.errors import (
     CommentRequired,
     DeadlineExtensionRefused,
@@ -27,9 +30,6 @@ from workflow.errors import (
     TransitionNotAllowed,
     UnknownEvent,
 )
-from workflow.fields import CleanPayload, check_record_complete, clean_payload
-from workflow.guards import GuardContext, refusals
-from workflow.machines import machines_for
 
 EXPIRED_EVENT = "@deadline_expired"
 REMINDER_EVENT = "@reminder"

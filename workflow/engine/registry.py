@@ -18,7 +18,7 @@ from definitions.holidays import HolidayTable, bundled_tables
 from definitions.loader import DefinitionError, LoadedDefinition, from_resolved_json, load_bundled, load_paths
 from definitions.model import Definition
 from notifications import TemplateCatalog
-from workflow.calendar import WorkingCalendar
+from workflow.core.calendar import WorkingCalendar
 from workflow.errors import DefinitionNotFound
 
 

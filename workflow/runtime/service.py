@@ -21,9 +21,9 @@ import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from workflow.clock import ManualClock, parse_when
-from workflow.dispatch import Dispatcher
-from workflow.engine import Engine
+from workflow.engine.clock import ManualClock, parse_when
+from workflow.engine.facade import Engine
+from workflow.runtime.dispatch import Dispatcher
 
 log = structlog.get_logger("chengxin.serve")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from definitions.model import Definition, EventSpec, Guard
-from workflow.deadlines import local_date, period_end
+from workflow.core.periods import local_date, period_end
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

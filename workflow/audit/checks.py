@@ -23,11 +23,11 @@ from typing import Any
 
 from definitions.model import MAIN_TRACK, Definition
 from storage.values import RawEvent, StoredEvent, StoredRecord
-from workflow.decide import INTERNAL_EVENTS, Actor, Command, OpenDeadline, Snapshot, decide, holds
+from workflow.core.decide import INTERNAL_EVENTS, Actor, Command, OpenDeadline, Snapshot, decide, holds
+from workflow.core.history import GENESIS, event_hash, raw_event_hash
+from workflow.core.machines import machines_for
+from workflow.engine.registry import Registry
 from workflow.errors import CheckpointError, WorkflowError
-from workflow.history import GENESIS, event_hash, raw_event_hash
-from workflow.machines import machines_for
-from workflow.registry import Registry
 
 CHECKPOINT_FORMAT = "chengxin-checkpoint/1"
 

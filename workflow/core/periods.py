@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from dateutil.relativedelta import relativedelta
 
 from definitions.model import DeadlineSpec, Definition, Period
-from workflow.calendar import DueDate, WorkingCalendar
+from workflow.core.calendar import DueDate, WorkingCalendar
 
 UTC = dt.UTC
 

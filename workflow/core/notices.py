@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from definitions.model import Definition, EventSpec
-from workflow.deadlines import local_date, period_end
+from workflow.core.periods import local_date, period_end
 
 # Which decision an event's notice reports, for templates that name an outcome.
 OUTCOMES: Mapping[str, tuple[str, str]] = {

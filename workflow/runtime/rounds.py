@@ -20,10 +20,10 @@ import structlog
 from apscheduler.triggers.cron import CronTrigger
 
 from definitions.model import Definition, Schedule
-from workflow.deadlines import resolve_period
+from workflow.core.periods import resolve_period
 
 if TYPE_CHECKING:
-    from workflow.engine import Engine
+    from workflow.engine.facade import Engine
 
 log = structlog.get_logger("chengxin.rounds")
 ROUND_DEFINITION = "supervision"
@@ -83,7 +83,7 @@ def _units(engine: Engine, definition: Definition, schedule: Schedule) -> list[t
 
 def open_due_rounds(engine: Engine) -> RoundsResult:
     """Open every round due up to now that is not open yet (idempotent, safe to run anywhere)."""
-    from workflow.decide import Actor
+    from workflow.core.decide import Actor
 
     now = engine.clock.now()
     opened: list[str] = []

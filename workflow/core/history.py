@@ -3,7 +3,7 @@
 Each event's hash covers everything stored about it (who, when, in which role and unit, the
 state changes, payload, comment, effects, definition version, idempotency key) and the hash
 of the event before it, so altering, removing or reordering a row breaks the chain from that
-row on. Pure functions; ``workflow.audit`` does the verifying.
+row on. Pure functions; ``workflow.audit.checks`` does the verifying.
 """
 
 from __future__ import annotations

@@ -43,10 +43,10 @@ from storage.values import (
     StoredEvent,
     StoredRecord,
 )
-from workflow import notices, reminders
-from workflow.calendar import WorkingCalendar
-from workflow.clock import Clock, ManualClock, SystemClock, parse_when, shanghai
-from workflow.decide import (
+from workflow.core import ladders as reminders
+from workflow.core import notices
+from workflow.core.calendar import WorkingCalendar
+from workflow.core.decide import (
     EXPIRED_EVENT,
     RECOMPUTED_EVENT,
     REMINDER_EVENT,
@@ -59,6 +59,16 @@ from workflow.decide import (
     available_events,
     decide,
 )
+from workflow.core.history import GENESIS, event_hash, request_fingerprint
+from workflow.engine.clock import Clock, ManualClock, SystemClock, parse_when, shanghai
+from workflow.engine.registry import Registry
+from workflow.engine.views import (
+    EventOption,
+    HistoryEntry,
+    RecordView,
+    history_entry,
+    record_view,
+)
 from workflow.errors import (
     ClockError,
     Conflict,
@@ -68,15 +78,6 @@ from workflow.errors import (
     RecordNotFound,
     TransitionNotAllowed,
     WorkflowError,
-)
-from workflow.history import GENESIS, event_hash, request_fingerprint
-from workflow.registry import Registry
-from workflow.views import (
-    EventOption,
-    HistoryEntry,
-    RecordView,
-    history_entry,
-    record_view,
 )
 
 log = structlog.get_logger("chengxin")
@@ -489,8 +490,8 @@ class Engine:
         """
         from email.headerregistry import Address
 
+        from workflow.core.fields import UNIT_CODE
         from workflow.errors import PayloadInvalid
-        from workflow.fields import UNIT_CODE
 
         clean = []
         for unit in units:
@@ -517,8 +518,8 @@ class Engine:
         return self.store.save_units(clean, self.clock.now())
 
     def open_due_rounds(self) -> Any:
-        """Open every supervision round due up to now (see ``workflow.rounds``)."""
-        from workflow.rounds import open_due_rounds
+        """Open every supervision round due up to now (see ``workflow.runtime.rounds``)."""
+        from workflow.runtime.rounds import open_due_rounds
 
         return open_due_rounds(self)
 
@@ -543,7 +544,7 @@ class Engine:
 
     def recompute_provisional(self) -> list[tuple[str, str, dt.datetime, dt.datetime]]:
         """Recompute deadlines computed on provisional calendar data; each change is a history event."""
-        from workflow.deadlines import recompute
+        from workflow.core.periods import recompute
 
         moved = []
         for row in self.store.provisional_deadlines():
@@ -714,7 +715,9 @@ class Engine:
             if d["action"] == "start":
                 started_seq[d["name"]] = seq
         data = decision.data
-        names: dict[str, str] = {}  # unit codes become names when the mail is rendered (workflow.dispatch)
+        names: dict[
+            str, str
+        ] = {}  # unit codes become names when the mail is rendered (workflow.runtime.dispatch)
         cause = notices.Cause(
             record_id=record_id,
             data=data,
@@ -932,7 +935,7 @@ class Engine:
 
         Every lookup is logged (who, when, why, which subject — a person only by masked ID).
         """
-        from workflow.fields import mask_id_number
+        from workflow.core.fields import mask_id_number
 
         if id_number:
             key = self.subject_key(id_number)
@@ -963,7 +966,7 @@ class Engine:
         Raises:
             RecordNotFound: no such record, or it did not exist yet at ``when``.
         """
-        from workflow.audit import fold
+        from workflow.audit.checks import fold
 
         events = self.store.history(record_id, until=when)
         if not events:

@@ -40,7 +40,7 @@ from notifications import (
     message_id_for,
 )
 from notifications.message import Prepared, prepare
-from workflow.engine import Engine
+from workflow.engine.facade import Engine
 from workflow.errors import WorkflowError
 
 log = structlog.get_logger("chengxin.dispatch")

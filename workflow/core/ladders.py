@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from definitions.model import DeadlineSpec, Definition, Rung
-from workflow.calendar import WorkingCalendar
-from workflow.deadlines import at_local_time, local_date
+from workflow.core.calendar import WorkingCalendar
+from workflow.core.periods import at_local_time, local_date
 
 RUNNING_KINDS = frozenset({"before", "due"})
 LATE_KINDS = frozenset({"overdue", "escalate"})
