@@ -74,7 +74,7 @@ def configure_logging(mode: str) -> None:
 
 def drive(engine: Any, clock: Any, index: int) -> int:
     """One record through the eight commands of the happy path; returns the steps fired."""
-    from workflow.core.decide import Actor
+    from workflow import Actor
 
     recorder = Actor(id="li.lei", role="recorder", unit="court-3")
     verifier = Actor(id="wang.fang", role="verifier", unit="credit-office")
@@ -103,7 +103,7 @@ def sweep(engine: Any, to: dt.datetime) -> tuple[int, int, list[str]]:
     fired = skipped = 0
     errors: list[str] = []
     while True:
-        result = engine.run_due(limit=1000)
+        result = engine.sweep(limit=1000)
         fired += result.fired
         skipped += result.skipped
         errors.extend(result.errors)
@@ -124,12 +124,12 @@ def _row_sizes(engine: Any) -> dict[str, float]:
     """Average text length of the JSON columns the engine wrote, for comparison with the baseline."""
     import sqlalchemy as sa
 
-    from storage.store import event_t, record_t
+    from storage.connections import event_t, record_t
 
     def text(column: Any) -> Any:
         return sa.func.coalesce(sa.func.length(sa.cast(column, sa.Text)), 0)
 
-    with engine.store.reading() as c:
+    with engine.store.db.reading() as c:
         record = c.execute(
             sa.select(sa.func.avg(text(record_t.c.tracks) + text(record_t.c.data) + text(record_t.c.actors)))
         ).scalar()
@@ -150,12 +150,12 @@ def _stored_texts(engine: Any, record_id: str) -> dict[str, Any]:
     """The JSON columns of one record exactly as the engine stored them, as text."""
     import sqlalchemy as sa
 
-    from storage.store import event_t, record_t
+    from storage.connections import event_t, record_t
 
     def texts(table: Any, names: tuple[str, ...]) -> list[Any]:
         return [sa.cast(table.c[name], sa.Text) for name in names]
 
-    with engine.store.reading() as c:
+    with engine.store.db.reading() as c:
         record = c.execute(sa.select(*texts(record_t, RECORD_JSON)).where(record_t.c.id == record_id)).one()
         events = c.execute(
             sa.select(event_t.c.event, *texts(event_t, EVENT_JSON))
@@ -170,8 +170,8 @@ def _stored_texts(engine: Any, record_id: str) -> dict[str, Any]:
 
 def _template(engine: Any, record_id: str) -> dict[str, Any]:
     """The rows of one finished record, which the raw baselines write again for every record."""
-    record = engine.store.get(record_id)
-    events = engine.store.history(record_id)
+    record = engine.store.records.get(record_id)
+    events = engine.stored_history(record_id)
     return {
         "stored_text": _stored_texts(engine, record_id),
         "record": {"tracks": dict(record.tracks), "data": dict(record.data), "actors": dict(record.actors)},
@@ -196,8 +196,7 @@ def template() -> dict[str, Any]:
     """The happy-path rows of one record, written by the engine into a throwaway SQLite file."""
     import tempfile
 
-    from workflow.engine.clock import ManualClock
-    from workflow.engine.facade import Engine
+    from workflow import Engine, ManualClock
 
     with tempfile.TemporaryDirectory(prefix="chengxin-bench-template-") as folder:
         url = f"sqlite:///{folder}/template.db"
@@ -214,8 +213,7 @@ def template() -> dict[str, Any]:
 def run(url: str, *, records: int, traced: int, do_sweep: bool, label: str) -> dict[str, Any]:
     """Initialise a drill database at ``url``, run the step benchmark, and return what was measured."""
     from bench.memory import current_rss, peak_rss
-    from workflow.engine.clock import ManualClock
-    from workflow.engine.facade import Engine
+    from workflow import Engine, ManualClock
 
     Engine.init(url, simulated_start=T0)[0].close()
     clock = ManualClock(T0)
@@ -272,9 +270,9 @@ def _check(engine: Any, records: int, swept: bool) -> dict[str, Any]:
     """What the database holds afterwards, so a run that silently did less cannot pass as fast."""
     import sqlalchemy as sa
 
-    from storage.store import record_t
+    from storage.connections import record_t
 
-    with engine.store.reading() as c:
+    with engine.store.db.reading() as c:
         states = dict(
             c.execute(sa.select(record_t.c.state, sa.func.count()).group_by(record_t.c.state)).tuples().all()
         )

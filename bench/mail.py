@@ -36,14 +36,12 @@ def _peak_mib() -> float:
 
 def _queue(db: Path, mails: int) -> Any:
     from bench.lifecycle import FIELDS
-    from workflow.core.decide import Actor
-    from workflow.engine.clock import ManualClock
-    from workflow.engine.facade import Engine
+    from workflow import Actor, Engine, ManualClock
 
     url = f"sqlite:///{db}"
     Engine.init(url, simulated_start=START)[0].close()
     engine = Engine.open(url, clock=ManualClock(START))
-    engine.save_units(
+    engine.units.save(
         [{"code": "hexi-zjw", "name": "河西区住房和建设委员会", "emails": "bgs@zjw.example.gov.cn"}]
     )
     recorder = Actor(id="li.lei", role="recorder", unit="court-3")
@@ -151,8 +149,8 @@ def run(mails: int, batch: int) -> dict[str, Any]:
             seconds = time.perf_counter() - started
             received = server.count()
             # the baseline: the same number of built messages, bare aiosmtplib, one connection
-            sample = list(engine.store.outbox(limit=3))
-            units = engine.store.units_by_code({"hexi-zjw"})
+            sample = list(engine.outbox.list(limit=3))
+            units = engine.units.by_code({"hexi-zjw"})
             names = {code: unit["name"] for code, unit in units.items()}
             messages = [dispatcher._job(row, units, names)() for row in sample]
             assert all(not isinstance(m, str) for m in messages), messages

@@ -164,9 +164,8 @@ def run(url: str, *, records: int, output: str | None, label: str) -> dict[str, 
     import sqlalchemy as sa
 
     from bench import lifecycle
-    from workflow.audit.checks import verify
-    from workflow.engine.clock import ManualClock
-    from workflow.engine.facade import Engine
+    from workflow import Engine, ManualClock
+    from workflow.audit import verify
 
     Engine.init(url, simulated_start=lifecycle.T0)[0].close()
     clock = ManualClock(lifecycle.T0)
@@ -204,7 +203,7 @@ def run(url: str, *, records: int, output: str | None, label: str) -> dict[str, 
 
         verifier = pyinstrument.Profiler(interval=0.0005)
         verifier.start()
-        report = verify(engine.registry, engine.iter_history_rows(), real_time=False)
+        report = verify(engine.registry, engine.histories(), real_time=False)
         verifier.stop()
         verify_root = _root(verifier)
         if output:

@@ -329,7 +329,7 @@ class Report:
             ),
             (
                 "Verify and replay",
-                "`verify(registry, engine.iter_history_rows(), real_time=False)` end to end, reading "
+                "`verify(registry, engine.histories(), real_time=False)` end to end, reading "
                 "included; `read only` streams the same rows without checking them; replay is "
                 "`audit.replay(registry, events)` per record, with and without the reading.",
                 VERIFY_HEADER,

@@ -56,10 +56,8 @@ def _fields(index: int) -> dict[str, Any]:
 
 
 def _engine_child(db: Path, pending: int, due: int) -> dict[str, Any]:
+    from workflow import Actor, Engine, ManualClock
     from workflow.cli.logs import configure
-    from workflow.core.decide import Actor
-    from workflow.engine.clock import ManualClock
-    from workflow.engine.facade import Engine
 
     os.environ["CHENGXIN_LOG_LEVEL"] = "ERROR"
     configure()
@@ -143,7 +141,7 @@ def _fired_events(url: str) -> list[str]:
     """What the sweep wrote into the histories (event and rung), to show what was fired."""
     import sqlalchemy as sa
 
-    from storage.store import event_t
+    from storage.connections import event_t
 
     engine = sa.create_engine(url)
     with engine.connect() as c:

@@ -2,12 +2,12 @@
 
 Four passes over every record, in a fresh process (so its peak RSS is its own):
 
-1. read only — stream ``Engine.iter_history_rows()`` and count, the floor under the others;
-2. ``workflow.audit.checks.verify`` — hash chains, structural replay, projection equality (timed);
+1. read only — stream ``Engine.histories()`` and count, the floor under the others;
+2. ``workflow.audit.verify`` — hash chains, structural replay, projection equality (timed);
 3. the same ``verify`` again under tracemalloc (untimed), for its peak of Python allocations;
-4. ``workflow.audit.checks.replay`` of every record's history through ``decide`` (timed, and the
+4. ``workflow.audit.replay`` of every record's history through ``decide`` (timed, and the
    time inside ``replay`` itself summed apart from reading);
-5. ``workflow.audit.checks.verify_parallel`` with one process per CPU, as ``chengxin audit verify
+5. ``workflow.audit.verify_parallel`` with one process per CPU, as ``chengxin audit verify
    --jobs N`` runs it (timed from the split to the merged report, process start-up included).
 """
 
@@ -21,22 +21,22 @@ from typing import Any
 
 def run(url: str) -> dict[str, Any]:
     from bench.memory import current_rss, peak_rss
-    from workflow.audit.checks import replay, verify, verify_parallel
-    from workflow.engine.facade import Engine
+    from workflow import Engine
+    from workflow.audit import replay, verify, verify_parallel
 
     engine = Engine.open(url)  # a drill database: its clock comes from the database
     out: dict[str, Any] = {"rss_start": current_rss(), "peak_rss_start": peak_rss()}
     try:
         started = time.perf_counter()
         records = events = 0
-        for _record, history in engine.iter_history_rows():
+        for _record, history in engine.histories():
             records += 1
             events += len(history)
         out.update(read_records=records, read_events=events, read_seconds=time.perf_counter() - started)
         out["peak_rss_read"] = peak_rss()
 
         started, cpu = time.perf_counter(), time.process_time()
-        report = verify(engine.registry, engine.iter_history_rows(), real_time=False)
+        report = verify(engine.registry, engine.histories(), real_time=False)
         out.update(
             verify_seconds=time.perf_counter() - started,
             verify_cpu_seconds=time.process_time() - cpu,
@@ -48,7 +48,7 @@ def run(url: str) -> dict[str, Any]:
         )
 
         tracemalloc.start()
-        verify(engine.registry, engine.iter_history_rows(), real_time=False)
+        verify(engine.registry, engine.histories(), real_time=False)
         out["tracemalloc_peak_verify"] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
 
@@ -56,7 +56,7 @@ def run(url: str) -> dict[str, Any]:
         inside = 0.0
         records = events = failing = 0
         started, cpu = time.perf_counter(), time.process_time()
-        for _record, history in engine.iter_history_rows():
+        for _record, history in engine.histories():
             records += 1
             events += len(history)
             begun = time.perf_counter()
@@ -78,7 +78,7 @@ def run(url: str) -> dict[str, Any]:
 
         jobs = os.cpu_count() or 1
         started = time.perf_counter()
-        parallel = verify_parallel(url, real_time=False, jobs=jobs, split=engine.store.split_points(jobs))
+        parallel = verify_parallel(url, real_time=False, jobs=jobs, split=engine.split_points(jobs))
         out.update(
             parallel_jobs=jobs,
             parallel_seconds=time.perf_counter() - started,

@@ -32,8 +32,7 @@ def _frames(db: Path) -> tuple[int, int]:
 
 def engine(folder: Path, records: int) -> dict[str, Any]:
     from bench import lifecycle
-    from workflow.engine.clock import ManualClock
-    from workflow.engine.facade import Engine
+    from workflow import Engine, ManualClock
 
     db = folder / "engine.db"
     url = f"sqlite:///{db}"

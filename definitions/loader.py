@@ -22,7 +22,6 @@ from pydantic import ValidationError
 
 from definitions import schema
 from definitions.model import (
-    MAIN_TRACK,
     SYSTEM_ROLE,
     DeadlineSpec,
     Definition,
@@ -31,6 +30,7 @@ from definitions.model import (
     EventSpec,
     FieldSpec,
     Guard,
+    IndexSpec,
     Ladder,
     Notice,
     Period,
@@ -43,6 +43,7 @@ from definitions.model import (
     StateSpec,
     TrackSpec,
     TransitionSpec,
+    templates_folder,
 )
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "workflows"
@@ -194,10 +195,7 @@ class _Checker:
         self.problems: list[str] = []
 
     def templates_dir(self) -> Path | None:
-        if self.model.templates_dir is None:
-            return None
-        folder = Path(self.model.templates_dir)
-        return folder if folder.is_absolute() else Path(self.raw.origin).parent / folder
+        return templates_folder(self.model.templates_dir, _source_dir(self.raw.origin))
 
     def fail(self, path: Path_, message: str) -> None:
         self.problems.append(f"{self.raw.where(path)}: {message}")
@@ -264,11 +262,18 @@ class _Checker:
             for other in spec.required_when:
                 self.field_exists((*path, name, "required_when"), other)
 
+    def track_of(self, transition: schema.TransitionModel) -> str:
+        return transition.track or self.model.main_track
+
     def run(self) -> list[str]:
         m = self.model
-        if MAIN_TRACK not in m.tracks:
-            self.fail(("tracks",), f"the definition needs a track named {MAIN_TRACK!r}")
+        if m.main_track not in m.tracks:
+            self.fail(
+                ("main_track",),
+                f"main_track {m.main_track!r} is not a track; tracks: {', '.join(m.tracks)}",
+            )
             return self.problems
+        self._index()
         self._tracks()
         self.payload_fields(("fields",), m.fields)
         creators = [name for name, event in m.events.items() if event.creates]
@@ -289,19 +294,37 @@ class _Checker:
                 self.field_exists(("schedules", name, "units"), sched.units, ("unit",))
         return self.problems
 
+    INDEX_TYPES: Mapping[str, tuple[str, ...]] = {
+        "subject_name": ("string", "text"),
+        "subject_code": ("uscc", "string"),
+        "subject_id_number": ("id_number",),
+        "responsible_unit": ("unit",),
+        "originating_unit": ("unit",),
+        "case_date": ("date",),
+        "severity": ("enum", "string"),
+    }
+
+    def _index(self) -> None:
+        """Every indexed column is filled from a record field of a fitting type."""
+        for column, types in self.INDEX_TYPES.items():
+            name = getattr(self.model.index, column)
+            if name is not None:
+                self.field_exists(("index", column), name, types)
+
     def _tracks(self) -> None:
         for name, track in self.model.tracks.items():
             path: Path_ = ("tracks", name)
             if track.initial not in track.states:
                 self.fail((*path, "initial"), f"initial state {track.initial!r} is not a state of {name!r}")
-            if name == MAIN_TRACK:
+            if name == self.model.main_track:
                 if track.active_while:
                     self.fail((*path, "active_while"), "the main track is always active")
                 continue
-            if set(track.active_while) != {MAIN_TRACK}:
+            main = self.model.main_track
+            if set(track.active_while) != {main}:
                 self.fail(
                     (*path, "active_while"),
-                    "a parallel track is active while the main track is in given states: use 'active_while: {main: [...]}'",
+                    f"a parallel track is active while the main track is in given states: use 'active_while: {{{main}: [...]}}'",
                 )
             self.states_exist((*path, "active_while"), track.active_while)
 
@@ -353,12 +376,13 @@ class _Checker:
                 )
             for index, transition in enumerate(event.transitions):
                 tpath: Path_ = (*path, "transitions", index)
-                track = m.tracks.get(transition.track)
+                track_name = self.track_of(transition)
+                track = m.tracks.get(track_name)
                 if track is None:
-                    self.fail((*tpath, "track"), f"unknown track {transition.track!r}")
+                    self.fail((*tpath, "track"), f"unknown track {track_name!r}")
                     continue
-                self.states_exist((*tpath, "from"), {transition.track: transition.from_})
-                self.states_exist((*tpath, "to"), {transition.track: [transition.to]})
+                self.states_exist((*tpath, "from"), {track_name: transition.from_})
+                self.states_exist((*tpath, "to"), {track_name: [transition.to]})
                 for source in transition.from_:
                     state = track.states.get(source)
                     if state is not None and state.final:
@@ -446,7 +470,7 @@ class _Checker:
                     (*path, "on_expiry", "event"),
                     f"event {expiry!r} fires at expiry, so a system role ({SYSTEM_ROLE}) must be allowed to fire it",
                 )
-            sources = {(t.track, s) for t in event.transitions for s in t.from_}
+            sources = {(self.track_of(t), s) for t in event.transitions for s in t.from_}
             if not any((track, s) in sources for track, states in deadline.while_.items() for s in states):
                 self.fail(
                     (*path, "on_expiry", "event"),
@@ -458,9 +482,9 @@ class _Checker:
         edges: dict[str, dict[str, set[str]]] = {track: {} for track in m.tracks}
         for event in m.events.values():
             for transition in event.transitions:
-                if transition.track in edges:
+                if self.track_of(transition) in edges:
                     for source in transition.from_:
-                        edges[transition.track].setdefault(source, set()).add(transition.to)
+                        edges[self.track_of(transition)].setdefault(source, set()).add(transition.to)
         for name, track in m.tracks.items():
             if track.initial not in track.states:
                 continue
@@ -471,13 +495,13 @@ class _Checker:
                     ("tracks", name, "states"),
                     f"unreachable states in track {name!r}: {', '.join(unreachable)}",
                 )
-        main = m.tracks[MAIN_TRACK]
+        main = m.tracks[m.main_track]
         finals = {state for state, spec in main.states.items() if spec.final}
         if not finals:
-            self.fail(("tracks", MAIN_TRACK, "states"), "the main track needs at least one final state")
+            self.fail(("tracks", m.main_track, "states"), "the main track needs at least one final state")
             return
         reverse: dict[str, set[str]] = {}
-        for source, targets in edges[MAIN_TRACK].items():
+        for source, targets in edges[m.main_track].items():
             for target in targets:
                 reverse.setdefault(target, set()).add(source)
         can_finish: set[str] = set()
@@ -486,7 +510,7 @@ class _Checker:
         stuck = [state for state, spec in main.states.items() if not spec.final and state not in can_finish]
         if stuck:
             self.fail(
-                ("tracks", MAIN_TRACK, "states"),
+                ("tracks", m.main_track, "states"),
                 f"states that cannot reach a final state: {', '.join(stuck)}",
             )
 
@@ -538,6 +562,11 @@ def _states(mapping: Mapping[str, list[str]]) -> dict[str, tuple[str, ...]]:
     return {key: tuple(values) for key, values in mapping.items()}
 
 
+def _source_dir(origin: str) -> str | None:
+    """The folder of the file a definition came from; None for one rebuilt from the database."""
+    return None if origin.startswith("database:") else str(Path(origin).resolve().parent)
+
+
 def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definition:
     tracks = {
         name: TrackSpec(
@@ -568,7 +597,11 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
             roles=tuple(event.roles),
             transitions=tuple(
                 TransitionSpec(
-                    track=t.track, sources=tuple(t.from_), dest=t.to, optional=t.optional, when=dict(t.when)
+                    track=t.track or model.main_track,
+                    sources=tuple(t.from_),
+                    dest=t.to,
+                    optional=t.optional,
+                    when=dict(t.when),
                 )
                 for t in event.transitions
             ),
@@ -622,6 +655,10 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
     return Definition(
         name=model.name,
         version=model.version,
+        kind=model.kind,
+        id_prefix=model.id_prefix,
+        main_track=model.main_track,
+        index=IndexSpec(**model.index.model_dump()),
         title=model.title,
         jurisdiction=model.jurisdiction,
         legal_basis=model.legal_basis,
@@ -664,6 +701,7 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
             name: Schedule(
                 name=name,
                 label=s.label,
+                round=s.round,
                 cron={str(k): v for k, v in s.cron.items()},
                 answer_within=_period(s.answer_within),
                 units=s.units,
@@ -686,6 +724,7 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
         local_days_off=dict(model.local_days_off),
         sha256=digest,
         source=source,
+        source_dir=_source_dir(source),
     )
 
 

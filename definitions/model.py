@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
+from pathlib import Path
 
-MAIN_TRACK = "main"
 SYSTEM_ROLE = "system"
 
 
@@ -240,14 +240,39 @@ class Schedule:
     cron: Mapping[str, str]
     answer_within: Period
     units: str  # which units get a round: a unit field of the records, e.g. "responsible_unit"
+    round: str | None = None  # the definition rounds run on; None: the one of kind supervision_round
     report: tuple[ReportItem, ...] = ()
     legal_basis: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class IndexSpec:
+    """Which record fields the engine keeps in indexed columns, so cases are found by them.
+
+    Each attribute names a record field of the definition (or None): the subject's name, its
+    unified social credit code, its ID number (kept only as a keyed digest), the unit that owes
+    the case an answer, the unit it came from, the date it is about, and its severity.
+    """
+
+    subject_name: str | None = None
+    subject_code: str | None = None
+    subject_id_number: str | None = None
+    responsible_unit: str | None = None
+    originating_unit: str | None = None
+    case_date: str | None = None
+    severity: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Definition:
+    """A workflow definition version: what kind of case it runs and every rule of it."""
+
     name: str
     version: int
+    kind: str  # record | complaint | ledger_task | commitment | supervision_round | …
+    id_prefix: str  # the letters a case id starts with: SX20261122-7K3QF2
+    main_track: str
+    index: IndexSpec
     title: str
     jurisdiction: str
     legal_basis: str
@@ -267,7 +292,8 @@ class Definition:
     templates_dir: str | None
     local_days_off: Mapping[date, str]
     sha256: str
-    source: str  # file (or "database") the definition was read from
+    source: str  # file (or "database:name@version") the definition was read from
+    source_dir: str | None = None  # the folder of the file it was read from (None: from the database)
 
     @property
     def key(self) -> str:
@@ -275,7 +301,12 @@ class Definition:
 
     @property
     def main(self) -> TrackSpec:
-        return self.tracks[MAIN_TRACK]
+        return self.tracks[self.main_track]
+
+    @property
+    def templates_path(self) -> Path | None:
+        """The folder of this definition's own mail templates, or None (see ``templates_folder``)."""
+        return templates_folder(self.templates_dir, self.source_dir)
 
     def state(self, track: str, name: str) -> StateSpec:
         return self.tracks[track].states[name]
@@ -297,3 +328,15 @@ class Definition:
         if spec is None or state not in spec.states:
             return state
         return spec.states[state].label
+
+
+def templates_folder(templates_dir: str | None, source_dir: str | None) -> Path | None:
+    """Where a definition's own mail templates are: ``templates_dir`` as written, relative to the
+    folder of the definition's file. A definition read from the database has no folder, so a
+    relative ``templates_dir`` names none there."""
+    if templates_dir is None:
+        return None
+    folder = Path(templates_dir)
+    if folder.is_absolute():
+        return folder
+    return Path(source_dir) / folder if source_dir is not None else None

@@ -7,12 +7,12 @@ turned into the frozen values of ``definitions.model``. They hold no engine logi
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NAME = r"^[a-z][a-z0-9_]*$"
-FIELD_TYPES = (
+FieldType = Literal[
     "string",
     "text",
     "int",
@@ -25,7 +25,8 @@ FIELD_TYPES = (
     "unit",
     "documents",
     "string_list",
-)
+]
+FIELD_TYPES: tuple[str, ...] = get_args(FieldType)
 
 
 class _Strict(BaseModel):
@@ -85,20 +86,7 @@ class EnumModel(_Strict):
 
 
 class FieldModel(_Strict):
-    type: Literal[
-        "string",
-        "text",
-        "int",
-        "bool",
-        "date",
-        "enum",
-        "enum_list",
-        "uscc",
-        "id_number",
-        "unit",
-        "documents",
-        "string_list",
-    ]
+    type: FieldType
     label: str
     required: bool = False
     required_when: dict[str, list[str]] = Field(default_factory=dict)
@@ -135,7 +123,7 @@ class TrackModel(_Strict):
 
 
 class TransitionModel(_Strict):
-    track: str = "main"
+    track: str | None = None  # the definition's main track when omitted
     from_: list[str] = Field(alias="from", min_length=1)
     to: str
     optional: bool = False
@@ -297,6 +285,9 @@ DEFAULT_REPORT: dict[str, dict[str, Any]] = {
 
 class ScheduleModel(_Strict):
     label: str
+    round: str | None = Field(
+        default=None, pattern=NAME
+    )  # the definition of the rounds; default: the one of kind supervision_round
     cron: dict[Literal["year", "month", "day", "week", "day_of_week", "hour", "minute"], str]
     answer_within: PeriodModel
     units: str = "responsible_unit"
@@ -306,9 +297,25 @@ class ScheduleModel(_Strict):
     legal_basis: str = Field(min_length=1)
 
 
+class IndexModel(_Strict):
+    """Record fields the engine keeps in indexed columns (each names a field of the definition)."""
+
+    subject_name: str | None = None
+    subject_code: str | None = None
+    subject_id_number: str | None = None
+    responsible_unit: str | None = None
+    originating_unit: str | None = None
+    case_date: str | None = None
+    severity: str | None = None
+
+
 class DefinitionModel(_Strict):
     name: str = Field(pattern=NAME)
     version: int = Field(ge=1)
+    kind: str = Field(pattern=NAME)
+    id_prefix: str = Field(pattern=r"^[A-Z]{2,4}$")
+    main_track: str = Field(pattern=NAME)
+    index: IndexModel = Field(default_factory=IndexModel)
     title: str
     jurisdiction: str
     legal_basis: str = Field(min_length=1)

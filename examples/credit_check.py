@@ -12,9 +12,7 @@ import sys
 import tempfile
 from zoneinfo import ZoneInfo
 
-from workflow.core.decide import Actor
-from workflow.engine.clock import ManualClock
-from workflow.engine.facade import Engine
+from workflow import Actor, Engine, ManualClock
 
 START = dt.datetime(2026, 5, 11, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 RECORDER = Actor(id="li.lei", role="recorder", unit="court-3")

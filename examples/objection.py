@@ -11,10 +11,7 @@ import datetime as dt
 import tempfile
 from zoneinfo import ZoneInfo
 
-from workflow.audit import checks as audit
-from workflow.core.decide import Actor
-from workflow.engine.clock import ManualClock
-from workflow.engine.facade import Engine
+from workflow import Actor, Engine, ManualClock, audit
 
 START = dt.datetime(2026, 6, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 RECORDER = Actor(id="li.lei", role="recorder", unit="penalty-bureau")
@@ -57,7 +54,7 @@ def main(url: str) -> bool:
     )
     for entry in engine.history(rid):
         print(f"{entry.seq:>2} {entry.event_label} ({entry.event}) by {entry.actor}: {entry.comment}")
-    report = audit.verify(engine.registry, engine.iter_history_rows(), real_time=False)
+    report = audit.verify(engine.registry, engine.histories(), real_time=False)
     print("审计 audit:", "完好 intact" if report.intact else report.problems)
     engine.close()
     return report.intact

@@ -53,6 +53,23 @@ class RecordInfo(TypedDict):
     finding_unit_name: str
 
 
+class SummaryItem(TypedDict):
+    """One field of a case that is not a dishonesty record, as a label and its value."""
+
+    label: str
+    value: str
+
+
+class CaseInfo(TypedDict):
+    """A case of another kind (a complaint, a supervision round, a ledger task …): ``record``."""
+
+    id: str
+    kind: str
+    title: str  # the definition's title: what kind of matter this is
+    responsible_unit_name: str
+    summary: list[SummaryItem]
+
+
 class EventInfo(TypedDict):
     """The event that caused the notice, where there was one: ``event``."""
 
@@ -220,7 +237,7 @@ class NoticeSpec:
 
 
 def _spec(name: str, label_zh: str, label_en: str, *, record: bool = True, **extra: object) -> NoticeSpec:
-    sections = dict(COMMON_KEYS) | ({"record": RecordInfo} if record else {}) | extra
+    sections = dict(COMMON_KEYS) | ({"record": RecordInfo | CaseInfo} if record else {}) | extra
     return NoticeSpec(name=name, label_zh=label_zh, label_en=label_en, sections=MappingProxyType(sections))
 
 

@@ -75,7 +75,7 @@ class WorkflowDefinition(SQLModel, table=True):
 
 
 class Record(SQLModel, table=True):
-    """The current projection of a record; ``version`` counts its history rows.
+    """The current projection of a case of any kind; ``version`` counts its history rows.
 
     One index holds the main state, ``(state, responsible_unit)``: a command that moves the main
     track rewrites that one, while the unit's own index stays as it is (migration 0009).
@@ -89,19 +89,21 @@ class Record(SQLModel, table=True):
     )
 
     id: str = Field(primary_key=True, sa_type=RECORD_ID)
+    kind: str = Field(max_length=32)  # the definition's kind: record, complaint, supervision_round, …
     definition_name: str = Field(max_length=64)
     definition_version: int
     state: str = Field(max_length=64)
     tracks: dict[str, str] = Field(sa_column=_json())
     data: dict[str, Any] = Field(sa_column=_json())
     actors: dict[str, Any] = Field(sa_column=_json())
+    # The indexed columns below are filled from the record fields the definition names (``index:``).
     subject_name: str | None = Field(default=None, max_length=200, index=True)
     subject_code: str | None = Field(default=None, max_length=18, index=True)
     subject_key: str | None = Field(default=None, max_length=64, index=True)
     responsible_unit: str | None = Field(default=None, max_length=64)
-    finding_unit: str | None = Field(default=None, max_length=64, index=True)
+    originating_unit: str | None = Field(default=None, max_length=64, index=True)
     severity: str | None = Field(default=None, max_length=32)
-    finding_date: dt.date | None = None
+    case_date: dt.date | None = None
     # Not indexed: a flag that half the records share narrows no query, and every command that
     # flips it would rewrite an index page (migration 0008).
     active: bool = Field(default=False)

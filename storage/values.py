@@ -17,7 +17,10 @@ import orjson
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredRecord:
+    """A case's row: its projection (``state`` is its main track) and the indexed columns."""
+
     id: str
+    kind: str
     definition_name: str
     definition_version: int
     state: str
@@ -28,15 +31,18 @@ class StoredRecord:
     subject_code: str | None
     subject_key: str | None
     responsible_unit: str | None
-    finding_unit: str | None
+    originating_unit: str | None
     severity: str | None
-    finding_date: dt.date | None
+    case_date: dt.date | None
     active: bool
     overdue: bool
     version: int
     head_hash: str
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+RECORD_COLUMNS: tuple[str, ...] = tuple(StoredRecord.__dataclass_fields__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,40 +128,106 @@ class ReminderInsert:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecordWrite:
-    """The record's projection after a command; ``expected_version`` is None for a new record."""
+    """The case's row after a command; ``expected_version`` is None for a new case."""
 
-    id: str
-    definition_name: str
-    definition_version: int
-    state: str
-    tracks: Mapping[str, str]
-    data: Mapping[str, Any]
-    actors: Mapping[str, Any]
-    subject_name: str | None
-    subject_code: str | None
-    subject_key: str | None
-    responsible_unit: str | None
-    finding_unit: str | None
-    severity: str | None
-    finding_date: dt.date | None
-    active: bool
-    overdue: bool
-    version: int
-    head_hash: str
+    record: StoredRecord
     expected_version: int | None
     unchanged: frozenset[str] = frozenset()  # columns the command leaves as they were (not rewritten)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CommandWrite:
+    """Everything one command writes, committed in one transaction or not at all."""
+
     record: RecordWrite
     event: StoredEvent
+    track_changes: Sequence[tuple[str, str | None, str | None]] = ()  # parallel tracks (not the main one)
     deadline_inserts: Sequence[DeadlineInsert] = ()
     deadline_updates: Sequence[DeadlineUpdate] = ()
     outbox: Sequence[OutboxInsert] = ()
     personal: Mapping[str, str] = field(default_factory=dict)
     purge_personal: bool = False
     reminders: Sequence[ReminderInsert] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A case as a command reads it: its row and its deadlines (closed ones too), one snapshot."""
+
+    record: StoredRecord
+    deadlines: Sequence[StoredDeadline]
+
+    @property
+    def open(self) -> list[StoredDeadline]:
+        """The deadlines still running, paused or expired but unmet."""
+        return [d for d in self.deadlines if d.closed_at is None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutboxRow:
+    """A queued mail (or webhook) and where its delivery stands."""
+
+    id: int
+    cause: str
+    record_id: str | None
+    template: str
+    recipient_unit: str
+    context: Mapping[str, Any]
+    status: str  # queued | sending | sent | failed | dead
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_error: str | None
+    message_id: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    claimed_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnitRow:
+    """A unit of the directory: its name, superior and the addresses of its contact people."""
+
+    code: str
+    name: str
+    superior: str | None
+    emails: Sequence[str]
+    contact: str | None
+    updated_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReminderRow:
+    """One reminder rung fired (or recorded as superseded) for one due date of a deadline."""
+
+    id: int
+    deadline_id: int
+    record_id: str
+    rung: str
+    due_at: dt.datetime
+    scheduled_at: dt.datetime
+    fired_at: dt.datetime
+    outcome: str  # sent | superseded
+    seq: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredHolidayTable:
+    """A year's holiday arrangement loaded into the database, as its YAML text."""
+
+    year: int
+    provisional: bool
+    source: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredDefinition:
+    """The resolved text of a definition version used by cases, with its SHA-256."""
+
+    name: str
+    version: int
+    sha256: str
+    body: str
 
 
 class _RawRow(NamedTuple):

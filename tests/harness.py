@@ -10,9 +10,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from workflow.core.decide import Actor
-from workflow.engine.clock import ManualClock
-from workflow.engine.facade import Engine
+from workflow import Actor, Engine, ManualClock
 from workflow.engine.views import RecordView
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from harness import Harness
 
-from storage.store import event_t, record_t
-from workflow.audit import checks as audit
+from storage.connections import event_t, record_t
+from workflow import audit
 from workflow.core.history import event_hash, raw_event_hash
 from workflow.errors import CheckpointError
 
@@ -33,12 +33,12 @@ def _lifecycle(h: Harness) -> str:
     h.fire(rid, "maintain", h.reviewer, comment="维持")
     h.fire(rid, "submit_explanation", h.subject, explanation="说明")
     h.later(days=50)
-    h.engine.run_due()
+    h.engine.sweep()
     return rid
 
 
 def _verify(h: Harness) -> audit.Report:
-    return audit.verify(h.engine.registry, h.engine.iter_history_rows(), real_time=False)
+    return audit.verify(h.engine.registry, h.engine.histories(), real_time=False)
 
 
 def _sql(h: Harness, statement: sa.Executable) -> None:
@@ -52,7 +52,7 @@ def test_an_untouched_database_verifies_and_replays_identically(h: Harness) -> N
     assert report.intact, report.problems
     assert report.records == 3
     for rid in rids:
-        assert audit.replay(h.engine.registry, h.engine.store.history(rid)) == []
+        assert audit.replay(h.engine.registry, h.engine.stored_history(rid)) == []
 
 
 def test_every_stored_row_verifies_on_its_stored_text_without_parsing(h: Harness) -> None:
@@ -60,7 +60,7 @@ def test_every_stored_row_verifies_on_its_stored_text_without_parsing(h: Harness
     _lifecycle(h)
     h.later(seconds=0.123456)  # a time with microseconds
     h.recorded()
-    rows = [event for _record, history in h.engine.iter_history_rows() for event in history]
+    rows = [event for _record, history in h.engine.histories() for event in history]
     assert len(rows) > 10
     assert all(raw_event_hash(event) == event.hash for event in rows)
 
@@ -115,7 +115,7 @@ def test_a_projection_edited_behind_the_engines_back_is_detected(h: Harness) -> 
 def test_a_forged_history_with_recomputed_hashes_is_caught_by_replay(h: Harness) -> None:
     """A forger who rewrites a row and recomputes the chain: verify sees an illegal move, replay disagrees."""
     rid = h.recorded()
-    events = h.engine.store.history(rid)
+    events = h.engine.stored_history(rid)
     forged = []
     prev = events[0].prev_hash
     for stored in events:
@@ -150,7 +150,7 @@ def test_a_forged_history_with_recomputed_hashes_is_caught_by_replay(h: Harness)
 
 def test_replay_reports_effects_that_differ_from_the_stored_ones(h: Harness) -> None:
     rid = h.recorded()
-    events = h.engine.store.history(rid)
+    events = h.engine.stored_history(rid)
     confirm = events[-1]
     effects = json.loads(json.dumps(confirm.effects))
     effects["notices"] = [n for n in effects["notices"] if n["template"] != "repair_notice"]
@@ -162,7 +162,7 @@ def test_replay_reports_effects_that_differ_from_the_stored_ones(h: Harness) -> 
 def test_a_checkpoint_reveals_a_record_removed_whole_and_a_tail_cut_off(h: Harness, tmp_path: Path) -> None:
     gone, cut, kept = _lifecycle(h), _lifecycle(h), h.recorded()
     file = tmp_path / "checkpoint.json"
-    count, _digest = audit.write_checkpoint(h.engine.store.heads(), file, at=h.clock.now(), database="test")
+    count, _digest = audit.write_checkpoint(h.engine.heads(), file, at=h.clock.now(), database="test")
     assert count == 3
     with h.engine.store.engine.begin() as connection:
         for table in (
@@ -186,7 +186,7 @@ def test_a_checkpoint_reveals_a_record_removed_whole_and_a_tail_cut_off(h: Harne
             sa.update(record_t).where(record_t.c.id == cut).values(version=last - 1, head_hash=prev)
         )
     assert {p.record_id for p in _verify(h).problems} <= {cut}  # the chain alone cannot see it all
-    problems = audit.verify_checkpoint(audit.read_checkpoint(file), h.engine.store.iter_event_hashes())
+    problems = audit.verify_checkpoint(audit.read_checkpoint(file), h.engine.event_hashes())
     assert {(p.record_id, p.kind) for p in problems} == {(gone, "missing"), (cut, "shortened")}
     assert kept not in {p.record_id for p in problems}
 
@@ -194,7 +194,7 @@ def test_a_checkpoint_reveals_a_record_removed_whole_and_a_tail_cut_off(h: Harne
 def test_a_checkpoint_file_that_was_edited_is_refused(h: Harness, tmp_path: Path) -> None:
     h.recorded()
     file = tmp_path / "checkpoint.json"
-    audit.write_checkpoint(h.engine.store.heads(), file, at=h.clock.now(), database="test")
+    audit.write_checkpoint(h.engine.heads(), file, at=h.clock.now(), database="test")
     body = json.loads(file.read_text())
     body["heads"][0][1] = 1
     file.write_text(json.dumps(body))
@@ -204,7 +204,7 @@ def test_a_checkpoint_file_that_was_edited_is_refused(h: Harness, tmp_path: Path
 
 def test_a_real_time_database_flags_rows_written_on_simulated_time(h: Harness) -> None:
     h.recorded()
-    report = audit.verify(h.engine.registry, h.engine.iter_history_rows(), real_time=True)
+    report = audit.verify(h.engine.registry, h.engine.histories(), real_time=True)
     assert {p.kind for p in report.problems} == {"altered"}
     assert "simulated" in report.problems[0].detail
 
@@ -213,7 +213,7 @@ def test_a_real_time_database_flags_rows_written_on_simulated_time(h: Harness) -
 def test_verifying_in_parallel_parts_finds_the_same_as_one_pass(h: Harness, database_url: str) -> None:
     ids = sorted(h.recorded() for _ in range(6))
     _sql(h, sa.update(event_t).where(event_t.c.record_id == ids[-1], event_t.c.seq == 2).values(comment="改"))
-    split = h.engine.store.split_points(3)
+    split = h.engine.split_points(3)
     assert len(split) == 2
     whole = _verify(h)
     parts = audit.verify_parallel(database_url, real_time=False, jobs=3, split=split)
@@ -224,14 +224,13 @@ def test_verifying_in_parallel_parts_finds_the_same_as_one_pass(h: Harness, data
 def test_verify_reads_records_and_histories_from_one_snapshot(h: Harness, database_url: str) -> None:
     """The history is streamed on a second connection on PostgreSQL; it must see the snapshot the
     record rows are read from, or a command committed in between would look like tampering."""
-    from workflow.engine.clock import ManualClock
-    from workflow.engine.facade import Engine
+    from workflow import Engine, ManualClock
 
     rid = h.recorded()
     other = Engine.open(database_url, clock=ManualClock(h.clock.now()))
     count = "select count(*) from record_event"
     try:
-        with h.engine.store._read_snapshot() as (open_cursor, _fast):
+        with h.engine.store.db.streamed_snapshot() as (open_cursor, _fast):
             first = open_cursor("chengxin_test_first")
             first.execute(count)
             before = first.fetchmany(1)[0][0]

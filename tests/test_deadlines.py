@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from harness import ORGANISATION, SH, Harness
 
-from workflow.audit import checks as audit
-from workflow.engine.clock import ManualClock
-from workflow.engine.facade import Engine
+from workflow import Engine, ManualClock, audit
+from workflow.runtime.rounds import open_due_rounds
 
 
 @pytest.fixture
@@ -53,9 +52,9 @@ def test_every_rung_of_the_ladder_fires_once_and_in_order(h: Harness) -> None:
         ("written_explanation", "overdue", "05-25 17:00"),
         ("written_explanation", "escalate", "06-01 09:00"),  # 5 working days after the due day
     ]
-    rows = h.engine.store.reminders(record_id=rid)
-    assert [r["outcome"] for r in rows] == ["sent"] * 5
-    mails = [(m["template"], m["recipient_unit"]) for m in h.engine.store.outbox(record_id=rid, limit=100)]
+    rows = h.engine.store.records.reminders(record_id=rid)
+    assert [r.outcome for r in rows] == ["sent"] * 5
+    mails = [(m.template, m.recipient_unit) for m in h.engine.outbox.list(record_id=rid, limit=100)]
     assert mails.count(("reminder", "hexi-zjw")) == 3
     assert ("overdue", "hexi-zjw") in mails
     assert mails.count(("escalation", "hexi-gov")) == 2
@@ -78,7 +77,7 @@ def test_after_downtime_each_missed_rung_fires_at_most_once_and_stale_ones_are_s
     assert [rung for _d, rung, _t in fired] == ["before_1", "escalate"]
     assert h.engine.history(rid)[-1].payload["superseded"] == ["due", "overdue"]
     assert h.events(rid).count("explanation_overdue") == 1
-    outcomes = sorted((r["rung"], r["outcome"]) for r in h.engine.store.reminders(record_id=rid))
+    outcomes = sorted((r.rung, r.outcome) for r in h.engine.store.records.reminders(record_id=rid))
     assert outcomes == [
         ("before_1", "sent"),
         ("before_5", "superseded"),
@@ -142,7 +141,7 @@ def test_a_2027_deadline_is_provisional_and_recomputed_when_the_table_arrives(
             ),
             encoding="utf-8",
         )
-        loaded, moved = h.engine.load_holiday_table(table)
+        loaded, moved = h.engine.calendars.load_holiday_table(table)
         assert loaded.year == 2027 and not loaded.provisional
         assert {(r, name) for r, name, _old, _new in moved} == {
             (rid, "written_explanation"),
@@ -169,7 +168,7 @@ def test_publication_ends_by_itself_at_its_maximum(h: Harness) -> None:
     h.at(end + dt.timedelta(hours=1))
     h.engine.sweep()
     assert h.tracks(rid)["publication"] == "expired"
-    assert "publication_ended" in [m["template"] for m in h.engine.store.outbox(record_id=rid, limit=100)]
+    assert "publication_ended" in [m.template for m in h.engine.outbox.list(record_id=rid, limit=100)]
 
 
 def test_supervision_rounds_open_once_per_unit_and_period_including_missed_ones(
@@ -185,9 +184,9 @@ def test_supervision_rounds_open_once_per_unit_and_period_including_missed_ones(
     h.fire(a, "accept", h.verifier)
     h.fire(a, "confirm", h.verifier, comment="属实")
     h.at(dt.datetime(2026, 12, 2, 10, 0, tzinfo=SH))  # the engine was down on 06-01 and 12-01
-    first = h.engine.open_due_rounds()
+    first = open_due_rounds(h.engine)
     other = Engine.open(database_url, clock=ManualClock(h.clock.now()))
-    again = other.open_due_rounds()
+    again = open_due_rounds(other)
     other.close()
     assert len(first.opened) == 4 and again.opened == []
     rounds = h.engine.query(definition="supervision", limit=100)
@@ -211,7 +210,7 @@ def test_supervision_rounds_open_once_per_unit_and_period_including_missed_ones(
 
 def test_a_round_for_all_units_reaches_directory_units_without_records(h: Harness) -> None:
     h.engine.register("tianjin", ORGANISATION, actor=h.recorder, submit=True)
-    h.engine.store.save_units(
+    h.engine.units.save(
         [
             {
                 "code": "jinnan-fgw",
@@ -221,10 +220,9 @@ def test_a_round_for_all_units_reaches_directory_units_without_records(h: Harnes
             },
             {"code": "hexi-zjw", "name": "河西区住房建设委", "superior": None, "emails": []},
         ],
-        h.clock.now(),
     )
     h.at(dt.datetime(2026, 6, 1, 9, 30, tzinfo=SH))
-    opened = h.engine.open_due_rounds().opened
+    opened = open_due_rounds(h.engine).opened
     rounds = {h.engine.get(rid).data["responsible_unit"]: h.engine.get(rid).data for rid in opened}
     assert sorted(rounds) == ["hexi-zjw", "jinnan-fgw"]
     assert rounds["jinnan-fgw"]["open_records"] == 0 and rounds["jinnan-fgw"]["superior_unit"] == "jinnan-gov"
@@ -234,7 +232,7 @@ def test_a_round_for_all_units_reaches_directory_units_without_records(h: Harnes
 def test_an_unanswered_round_is_marked_overdue(h: Harness) -> None:
     h.engine.register("tianjin", ORGANISATION, actor=h.recorder, submit=True)
     h.at(dt.datetime(2026, 6, 1, 9, 30, tzinfo=SH))
-    [rid] = h.engine.open_due_rounds().opened
+    [rid] = open_due_rounds(h.engine).opened
     h.at(dt.datetime(2026, 6, 20, 9, 0, tzinfo=SH))
     h.engine.sweep()
     h.engine.sweep()
@@ -246,8 +244,8 @@ SWEEPER = textwrap.dedent(
     """
     import datetime as dt, sys
     from zoneinfo import ZoneInfo
-    from workflow.engine.clock import ManualClock
-    from workflow.engine.facade import Engine
+    from workflow import ManualClock
+    from workflow import Engine
     from workflow.cli.logs import configure
     configure()
     engine = Engine.open({url!r}, clock=ManualClock(dt.datetime.fromisoformat({now!r})))
@@ -288,20 +286,21 @@ def _assert_each_item_fired_once(h: Harness, ids: list[str]) -> None:
         events = h.events(rid)
         assert events.count("explanation_overdue") == 1
         assert events.count("@reminder") == 1
-    keys = [(r["deadline_id"], r["rung"], r["due_at"]) for r in h.engine.store.reminders()]
+    keys = [(r.deadline_id, r.rung, r.due_at) for r in h.engine.store.records.reminders()]
     assert len(keys) == len(set(keys))
-    assert audit.verify(h.engine.registry, h.engine.iter_history_rows(), real_time=False).intact
+    assert audit.verify(h.engine.registry, h.engine.histories(), real_time=False).intact
 
 
 KILLED_SWEEPER = textwrap.dedent(
     """
     import datetime as dt, sys, time
-    from workflow.engine.clock import ManualClock
-    from workflow.engine.facade import Engine
+    from workflow import ManualClock
+    from workflow import Engine
     from workflow.cli.logs import configure
+    from workflow.engine.commands import Commands
     configure()
     applied = 0
-    real_apply = Engine._apply
+    real_apply = Commands.apply
 
     def apply(self, *args, **kwargs):
         global applied
@@ -312,7 +311,7 @@ KILLED_SWEEPER = textwrap.dedent(
             time.sleep(120)
         return result
 
-    Engine._apply = apply
+    Commands.apply = apply
     engine = Engine.open({url!r}, clock=ManualClock(dt.datetime.fromisoformat({now!r})))
     engine.sweep(limit=50)
     """

@@ -23,13 +23,20 @@ from apscheduler.triggers.cron import CronTrigger
 from harness import ORGANISATION, SH, Harness
 
 from definitions.loader import BUNDLED_DIR, DefinitionError, LoadedDefinition, load_bundled, load_paths
-from definitions.model import MAIN_TRACK, Definition
+from definitions.model import Definition
 from notifications.catalog import NOTICES
 from workflow.engine.registry import Registry
 from workflow.engine.views import RecordView
 from workflow.errors import DefinitionNotFound, PayloadInvalid
 
 FILES = sorted(p for p in BUNDLED_DIR.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+
+
+def _rel(path: Path) -> str:
+    """A bundled file as ``jurisdiction/name.yaml``."""
+    return path.relative_to(BUNDLED_DIR).as_posix()
+
+
 JURISDICTIONS = ("tianjin", "guangyuan", "tongxin", "taian")
 
 
@@ -41,7 +48,7 @@ def bundled_base() -> list[LoadedDefinition]:
 @pytest.fixture(scope="module")
 def bundled(bundled_base: list[LoadedDefinition]) -> dict[str, Definition]:
     """The bundled definitions by file name."""
-    return {Path(item.definition.source).name: item.definition for item in bundled_base}
+    return {_rel(Path(item.definition.source)): item.definition for item in bundled_base}
 
 
 def _edges(definition: Definition, track: str) -> dict[str, set[str]]:
@@ -68,16 +75,16 @@ def _reachable(start: str, edges: Mapping[str, set[str]]) -> set[str]:
 
 
 def test_the_four_seed_jurisdictions_are_bundled_and_extend_national(bundled: dict[str, Definition]) -> None:
-    assert {path.stem for path in FILES} >= {"national", *JURISDICTIONS}
+    assert {path.parent.name for path in FILES} >= {"national", *JURISDICTIONS}
     for name in JURISDICTIONS:
-        text = (BUNDLED_DIR / f"{name}.yaml").read_text(encoding="utf-8")
+        text = (BUNDLED_DIR / name / "record.yaml").read_text(encoding="utf-8")
         assert re.search(r"^extends: national@1$", text, re.MULTILINE), name
-        definition = bundled[f"{name}.yaml"]
+        definition = bundled[f"{name}/record.yaml"]
         assert (definition.name, definition.version) == (name, 1)
-        assert definition.legal_basis != bundled["national.yaml"].legal_basis
+        assert definition.legal_basis != bundled["national/record.yaml"].legal_basis
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", FILES, ids=_rel)
 def test_bundled_file_loads_and_validates_on_its_own(
     path: Path, bundled_base: list[LoadedDefinition]
 ) -> None:
@@ -85,23 +92,25 @@ def test_bundled_file_loads_and_validates_on_its_own(
     assert [item.definition.source for item in loaded] == [str(path)]
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", FILES, ids=_rel)
 def test_every_state_of_every_track_is_reachable(path: Path, bundled: dict[str, Definition]) -> None:
-    definition = bundled[path.name]
-    main_states = _reachable(definition.main.initial, _edges(definition, MAIN_TRACK))
+    definition = bundled[_rel(path)]
+    main_states = _reachable(definition.main.initial, _edges(definition, definition.main_track))
     for name, track in definition.tracks.items():
         reached = _reachable(track.initial, _edges(definition, name))
         assert set(track.states) - reached == set(), f"track {name}"
-        if name != MAIN_TRACK:
-            assert set(track.active_while[MAIN_TRACK]) & main_states, f"track {name} never becomes active"
+        if name != definition.main_track:
+            assert set(track.active_while[definition.main_track]) & main_states, (
+                f"track {name} never becomes active"
+            )
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", FILES, ids=_rel)
 def test_the_main_track_can_finish_from_every_non_final_state(
     path: Path, bundled: dict[str, Definition]
 ) -> None:
-    definition = bundled[path.name]
-    edges = _edges(definition, MAIN_TRACK)
+    definition = bundled[_rel(path)]
+    edges = _edges(definition, definition.main_track)
     states = definition.main.states
     stuck = [
         state
@@ -111,9 +120,9 @@ def test_the_main_track_can_finish_from_every_non_final_state(
     assert stuck == []
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", FILES, ids=_rel)
 def test_every_rule_cites_its_legal_basis(path: Path, bundled: dict[str, Definition]) -> None:
-    definition = bundled[path.name]
+    definition = bundled[_rel(path)]
     missing = [f"events.{name}" for name, event in definition.events.items() if not event.legal_basis.strip()]
     missing += [f"deadlines.{name}" for name, d in definition.deadlines.items() if not d.legal_basis.strip()]
     missing += [
@@ -123,9 +132,9 @@ def test_every_rule_cites_its_legal_basis(path: Path, bundled: dict[str, Definit
     assert missing == []
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", FILES, ids=_rel)
 def test_every_notice_names_a_catalogued_template(path: Path, bundled: dict[str, Definition]) -> None:
-    definition = bundled[path.name]
+    definition = bundled[_rel(path)]
     notices = [(f"events.{name}", n) for name, event in definition.events.items() for n in event.notices]
     for name, deadline in definition.deadlines.items():
         notices += [
@@ -149,7 +158,7 @@ def test_supervision_rounds_follow_the_rhythm_of_the_seed(
     name: str, expected: dict[str, list[int]], bundled: dict[str, Definition]
 ) -> None:
     """Tianjin every half year and at year end, Guangyuan every quarter, Tongxin every year."""
-    schedules = bundled[f"{name}.yaml"].schedules
+    schedules = bundled[f"{name}/record.yaml"].schedules
     assert set(schedules) == set(expected)
     for key, months in expected.items():
         trigger = CronTrigger(timezone=SH, **dict(schedules[key].cron))
@@ -193,11 +202,11 @@ def local(database_url: str) -> Iterator[Callable[[str], Local]]:
 
 
 def _outbox(h: Local, record_id: str) -> list[dict[str, Any]]:
-    return h.engine.store.outbox(record_id=record_id)
+    return h.engine.outbox.list(record_id=record_id)
 
 
 def _sent(h: Local, record_id: str) -> set[tuple[str, str]]:
-    return {(row["template"], row["recipient_unit"]) for row in _outbox(h, record_id)}
+    return {(row.template, row.recipient_unit) for row in _outbox(h, record_id)}
 
 
 @pytest.mark.parametrize(
@@ -215,8 +224,8 @@ def test_a_record_is_made_under_the_jurisdictions_definition_and_cites_its_own_t
     explanation = h.deadline(rid, "written_explanation")
     assert explanation.status == "active"
     assert cites in explanation.legal_basis
-    notice = next(row for row in _outbox(h, rid) if row["template"] == "record_notice")
-    assert cites in notice["context"]["vars"]["legal_basis"]
+    notice = next(row for row in _outbox(h, rid) if row.template == "record_notice")
+    assert cites in notice.context["vars"]["legal_basis"]
 
 
 def test_tianjin_records_sanction_measures_and_mitigates_only_for_a_named_self_correction(
@@ -357,9 +366,9 @@ def test_taian_tells_the_superior_unit_and_sends_the_repair_notice_with_the_reco
         ("explanation_request", "hexi-zjw"),
         ("superior_notice", "hexi-gov"),
     }
-    rows = {row["template"]: row for row in _outbox(h, rid)}
-    assert rows["superior_notice"]["cause"].split("/")[1] == rows["record_notice"]["cause"].split("/")[1]
-    assert rows["repair_notice"]["context"]["vars"]["repair"]["means"] == [
+    rows = {row.template: row for row in _outbox(h, rid)}
+    assert rows["superior_notice"].cause.split("/")[1] == rows["record_notice"].cause.split("/")[1]
+    assert rows["repair_notice"].context["vars"]["repair"]["means"] == [
         "作出信用承诺",
         "完成失信整改",
         "通过信用核查",
@@ -551,7 +560,7 @@ def _load_child(tmp_path: Path, body: str, base: list[LoadedDefinition]) -> Defi
 def test_a_child_overriding_one_deadline_period_keeps_everything_else(
     tmp_path: Path, bundled: dict[str, Definition], bundled_base: list[LoadedDefinition]
 ) -> None:
-    national = bundled["national.yaml"]
+    national = bundled["national/record.yaml"]
     child = _load_child(
         tmp_path, "deadlines:\n  written_explanation:\n    period: {working_days: 15}\n", bundled_base
     )
@@ -589,7 +598,7 @@ def test_null_removes_an_inherited_key_and_leaves_the_parent_alone(
     assert "discarded" not in child.main.states
     assert "discard" not in child.events
     assert "verification" not in child.deadlines
-    national = bundled["national.yaml"]
+    national = bundled["national/record.yaml"]
     assert "discarded" in national.main.states
     assert "discard" in national.events
     assert "verification" in national.deadlines
@@ -599,7 +608,7 @@ def test_a_child_keeps_the_order_of_its_parents_enum_values(
     tmp_path: Path, bundled: dict[str, Definition], bundled_base: list[LoadedDefinition]
 ) -> None:
     child = _load_child(tmp_path, "", bundled_base)
-    national = bundled["national.yaml"]
+    national = bundled["national/record.yaml"]
     assert (
         child.enums["severity"].codes()
         == national.enums["severity"].codes()

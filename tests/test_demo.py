@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from workflow.audit import checks as audit
+from workflow import audit
 from workflow.cli.demo import run_demo
 
 
@@ -32,7 +32,7 @@ def test_demo_can_run_twice_in_the_same_place(tmp_path: Path) -> None:
     for _ in range(2):
         console = Console(file=(tmp_path / "out.txt").open("w", encoding="utf-8"))
         engine = run_demo(tmp_path / "demo.db", tmp_path / "mail", console)
-        report = audit.verify(engine.registry, engine.iter_history_rows(), real_time=False)
+        report = audit.verify(engine.registry, engine.histories(), real_time=False)
         engine.close()
         console.file.close()
         assert report.records == 5 and report.intact

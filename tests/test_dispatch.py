@@ -44,7 +44,7 @@ def server() -> Iterator[SmtpServer]:
 @pytest.fixture
 def h(database_url: str) -> Iterator[Harness]:
     harness = Harness.create(database_url)
-    harness.engine.save_units(UNITS)
+    harness.engine.units.save(UNITS)
     yield harness
     harness.engine.close()
 
@@ -94,7 +94,7 @@ def test_a_recorded_record_sends_readable_chinese_mails_with_the_deadline_in_a_c
     assert event.start == dt.datetime(2026, 5, 25, 9, 0, tzinfo=dt.UTC)  # 17:00 Asia/Shanghai
     assert event.uid.startswith(f"{rid}.written_explanation.")
     assert "2026年5月25日（星期一）17:00" in request.get_body(preferencelist=("plain",)).get_content()
-    assert all(row["status"] == "sent" for row in h.engine.store.outbox(record_id=rid))
+    assert all(row.status == "sent" for row in h.engine.outbox.list(record_id=rid))
 
 
 def test_a_changed_deadline_updates_the_calendar_entry_and_a_met_one_cancels_it(
@@ -130,9 +130,9 @@ def test_with_the_server_down_mails_stay_queued_and_go_out_once_when_it_is_back(
     server.stop()
     first = _dispatcher(h, server).run()
     assert first.sent == 0 and first.failed == 3
-    rows = h.engine.store.outbox(record_id=rid)
-    assert {r["status"] for r in rows} == {"failed"}
-    assert all(r["next_attempt_at"] > h.clock.now() for r in rows)
+    rows = h.engine.outbox.list(record_id=rid)
+    assert {r.status for r in rows} == {"failed"}
+    assert all(r.next_attempt_at > h.clock.now() for r in rows)
     assert _dispatcher(h, server).run().sent == 0  # not due again before the backoff
     server.start()
     h.later(minutes=2)
@@ -143,14 +143,14 @@ def test_with_the_server_down_mails_stay_queued_and_go_out_once_when_it_is_back(
 
 
 def test_a_refused_recipient_is_dead_lettered_and_can_be_retried(h: Harness, server: SmtpServer) -> None:
-    h.engine.save_units([{**UNITS[0], "emails": "refuse-me@zjw.example.gov.cn"}])
+    h.engine.units.save([{**UNITS[0], "emails": "refuse-me@zjw.example.gov.cn"}])
     rid = h.recorded()
     result = _dispatcher(h, server).run()
     assert result.dead == 3
-    dead = h.engine.store.outbox(record_id=rid, status="dead")
-    assert len(dead) == 3 and "550" in dead[0]["last_error"]
-    h.engine.save_units([UNITS[0]])
-    assert h.engine.store.retry_outbox(dead=True, now=h.clock.now()) == 3
+    dead = h.engine.outbox.list(record_id=rid, status="dead")
+    assert len(dead) == 3 and "550" in dead[0].last_error
+    h.engine.units.save([UNITS[0]])
+    assert h.engine.outbox.retry() == 3
     assert _dispatcher(h, server).run().sent == 3
 
 
@@ -160,9 +160,9 @@ def test_repeated_temporary_failures_end_in_the_dead_letter_queue(h: Harness, se
     for _ in range(3):
         _dispatcher(h, server, max_attempts=3).run()
         h.later(hours=1)
-    rows = h.engine.store.outbox(record_id=rid)
-    assert {r["status"] for r in rows} == {"dead"}
-    assert {r["attempts"] for r in rows} == {3}
+    rows = h.engine.outbox.list(record_id=rid)
+    assert {r.status for r in rows} == {"dead"}
+    assert {r.attempts for r in rows} == {3}
 
 
 def test_a_unit_without_an_address_is_dead_lettered_with_a_clear_reason(
@@ -170,8 +170,8 @@ def test_a_unit_without_an_address_is_dead_lettered_with_a_clear_reason(
 ) -> None:
     rid = h.recorded(responsible_unit="unknown-unit")
     _dispatcher(h, server).run()
-    dead = h.engine.store.outbox(record_id=rid, status="dead")
-    assert dead and "unknown-unit" in dead[0]["last_error"] and "set-email" in dead[0]["last_error"]
+    dead = h.engine.outbox.list(record_id=rid, status="dead")
+    assert dead and "unknown-unit" in dead[0].last_error and "set-email" in dead[0].last_error
 
 
 def test_without_an_smtp_server_mails_are_written_to_the_mail_folder(h: Harness, tmp_path: Path) -> None:
@@ -188,9 +188,9 @@ def test_without_an_smtp_server_mails_are_written_to_the_mail_folder(h: Harness,
 KILLED = textwrap.dedent(
     """
     import datetime as dt, os, sys
-    from workflow.engine.clock import ManualClock
+    from workflow import ManualClock
     from workflow.runtime.dispatch import Dispatcher, MailSettings
-    from workflow.engine.facade import Engine
+    from workflow import Engine
     from workflow.cli.logs import configure
     configure()
     engine = Engine.open({url!r}, clock=ManualClock(dt.datetime.fromisoformat({now!r})))
@@ -227,7 +227,7 @@ def test_a_dispatcher_killed_mid_batch_resends_only_the_mail_in_flight_with_its_
     assert sorted(ids.values()) == [1] * 8 + [
         2
     ]  # only the one in flight went twice, with the same Message-ID
-    statuses = {r["status"] for rid in rids for r in h.engine.store.outbox(record_id=rid)}
+    statuses = {r.status for rid in rids for r in h.engine.outbox.list(record_id=rid)}
     assert statuses == {"sent"}
 
 

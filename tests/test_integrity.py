@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from harness import ORGANISATION, Harness
 
-from storage.store import Store
-from workflow.audit.checks import verify
-from workflow.engine.clock import ManualClock
-from workflow.engine.facade import Engine
+from storage import records
+from storage.store import UnitOfWork
+from workflow import Engine, ManualClock
+from workflow.audit import verify
 from workflow.errors import Conflict, IdempotencyKeyReused, TransitionNotAllowed
 
 
@@ -41,14 +41,14 @@ def test_two_caseworkers_confirming_at_once_exactly_one_wins(
     h.fire(rid, "accept", h.verifier)
     other = _second_engine(h, database_url)
     both_read = threading.Barrier(2, timeout=20)
-    real_load = Store.load
+    real_load = UnitOfWork.load
 
-    def load_then_wait(self: Store, record_id: str, **options: Any) -> Any:
-        loaded = real_load(self, record_id, **options)
+    def load_then_wait(self: UnitOfWork, record_id: str) -> Any:
+        loaded = real_load(self, record_id)
         both_read.wait()  # both commands have read the same version before either writes
         return loaded
 
-    monkeypatch.setattr(Store, "load", load_then_wait)
+    monkeypatch.setattr(UnitOfWork, "load", load_then_wait)
     outcomes: list[str] = []
 
     def confirm(engine: Engine, who: str) -> None:
@@ -113,7 +113,7 @@ def test_many_concurrent_edits_lose_nothing_and_never_fork_the_chain(h: Harness,
     history = h.engine.history(rid)
     assert [e.seq for e in history] == list(range(1, len(history) + 1))
     assert len(history) == 1 + len(done)  # register + every edit that reported success
-    report = verify(h.engine.registry, h.engine.iter_history_rows(), real_time=False)
+    report = verify(h.engine.registry, h.engine.histories(), real_time=False)
     assert report.intact, report.problems
 
 
@@ -167,12 +167,12 @@ def test_a_failure_inside_the_transaction_writes_nothing(h: Harness, monkeypatch
     rid = h.submitted()
     h.fire(rid, "accept", h.verifier)
     before = h.engine.get(rid)
-    outbox_before = len(h.engine.store.outbox(limit=1000))
+    outbox_before = len(h.engine.outbox.list(limit=1000))
 
-    def disk_full(self: Store, connection: Any, write: Any) -> None:
+    def disk_full(database: Any, connection: Any, write: Any) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Store, "_write_deadlines", disk_full)
+    monkeypatch.setattr(records, "_write_deadlines", disk_full)
     with pytest.raises(OSError, match="No space"):
         h.fire(rid, "confirm", h.verifier, comment="核查属实")
     monkeypatch.undo()
@@ -180,7 +180,7 @@ def test_a_failure_inside_the_transaction_writes_nothing(h: Harness, monkeypatch
     assert after.version == before.version
     assert after.state == "verifying"
     assert len(h.engine.history(rid)) == before.version
-    assert len(h.engine.store.outbox(limit=1000)) == outbox_before
+    assert len(h.engine.outbox.list(limit=1000)) == outbox_before
     assert [d.name for d in after.deadlines if d.status == "active"] == ["verification"]
     # and the command succeeds once the disk has room again
     assert h.fire(rid, "confirm", h.verifier, comment="核查属实").state == "recorded"
@@ -192,8 +192,8 @@ WRITER = textwrap.dedent(
     from zoneinfo import ZoneInfo
     sys.path.insert(0, {tests!r})
     from harness import Harness, ORGANISATION
-    from workflow.engine.clock import ManualClock
-    from workflow.engine.facade import Engine
+    from workflow import ManualClock
+    from workflow import Engine
     clock = ManualClock(dt.datetime(2026, 5, 11, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
     h = Harness(Engine.open({url!r}, clock=clock), clock)
     print("ready", flush=True)
@@ -221,7 +221,7 @@ def test_a_killed_writer_leaves_no_half_written_command(
         time.sleep(1.5)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-    report = verify(h.engine.registry, h.engine.iter_history_rows(), real_time=False)
+    report = verify(h.engine.registry, h.engine.histories(), real_time=False)
     assert report.records > 0
     assert report.intact, report.problems
 
@@ -234,7 +234,7 @@ def test_times_written_on_the_commands_fast_path_are_those_sqlalchemy_writes_and
 
     import sqlalchemy as sa
 
-    from storage.store import record_t
+    from storage.connections import record_t
 
     h.at(dt.datetime(2026, 5, 11, 9, 30, 15, 120034, tzinfo=ZoneInfo("Asia/Shanghai")))
     rid = h.submitted()

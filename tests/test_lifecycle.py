@@ -125,13 +125,13 @@ def test_happy_path_publication_explanation_rectification_expiry_and_archive(h: 
     assert h.deadline(rid, "rectification").status == "met"
     # 一般 under the 2026 regime: at most 1 year of publication from 认定之日 2026-05-08.
     h.at(dt.datetime(2027, 5, 10, 17, 1, tzinfo=SH))
-    result = h.engine.run_due()
+    result = h.engine.sweep()
     assert result.errors == []
     assert h.tracks(rid)["publication"] == "expired"
     assert h.deadline(rid, "publication_period").status == "expired"
     # Kept 5 years from the end of the conduct (here the finding date), then archived.
     h.at(dt.datetime(2031, 5, 9, 9, 0, tzinfo=SH))
-    h.engine.run_due()
+    h.engine.sweep()
     view = h.engine.get(rid)
     assert view.state == "archived"
     assert view.tracks and {t.track for t in view.tracks} == {"main"}
@@ -240,7 +240,7 @@ def test_objection_revoked_withdraws_publication_lifts_sanctions_and_restores_re
     h.fire(rid, "complete_restoration", h.verifier, comment="已发函说明", measures="在信用网站刊登更正说明")
     view = h.fire(rid, "close_revoked", h.verifier, comment="办结")
     assert view.state == "archived"
-    mails = {m["template"] for m in h.engine.store.outbox(record_id=rid, limit=100)}
+    mails = {m.template for m in h.engine.outbox.list(record_id=rid, limit=100)}
     assert {"revocation", "reputation_restoration", "objection_decided"} <= mails
 
 
@@ -337,11 +337,11 @@ def test_civil_servant_records_are_not_published_and_keep_the_id_number_out_of_h
     h.fire(rid, "share_internally", h.verifier, comment="公务员记录仅内部共享")
     found = h.engine.credit_check(requester="hr-appraisal", purpose="年度考核", id_number=PERSON_ID.lower())
     assert [v.id for v in found] == [rid]
-    assert h.engine.store.personal(rid) == {"subject_id_number": PERSON_ID}
+    assert h.engine.store.records.personal(rid) == {"subject_id_number": PERSON_ID}
     h.fire(rid, "file_objection", h.subject, reasons="x")
     h.fire(rid, "revoke", h.reviewer, comment="撤销")
     h.fire(rid, "close_revoked", h.verifier, comment="办结")
-    assert h.engine.store.personal(rid) == {}
+    assert h.engine.store.records.personal(rid) == {}
     assert h.engine.credit_check(requester="hr", purpose="考核", id_number=PERSON_ID) == []
 
 

@@ -11,7 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from storage import db
-from storage.store import _CLAIM, _CLAIM_LOCKED, Store, event_t
+from storage.connections import Database, event_t
+from storage.records import CLAIM as _CLAIM
+from storage.records import CLAIM_LOCKED as _CLAIM_LOCKED
 from storage.tables import TABLES
 
 
@@ -77,9 +79,9 @@ def test_the_auditors_ordered_history_scan_walks_the_index_without_sorting(datab
     locale collation made that a sort of the whole history (see 0005)."""
     engine = db.create_engine(database_url)
     db.upgrade(engine)
-    store = Store(engine)
+    database = Database(engine)
     query = sa.select(event_t.c.record_id, event_t.c.seq).order_by(
-        store._bytewise(event_t.c.record_id), event_t.c.seq
+        database.bytewise(event_t.c.record_id), event_t.c.seq
     )
     sql = str(query.compile(dialect=engine.dialect))
     plan = _plan(engine, sql, SORT_AVOIDABLE)
@@ -100,7 +102,7 @@ def test_an_idempotency_key_is_looked_up_through_its_partial_unique_index(databa
 
 def test_a_records_mail_is_found_through_the_outbox_unique_key(database_url: str) -> None:
     """The outbox's unique key begins with the record id and serves ``mail list --record`` (see 0008)."""
-    from storage.store import outbox_t
+    from storage.connections import outbox_t
 
     engine = db.create_engine(database_url)
     db.upgrade(engine)
@@ -115,7 +117,7 @@ def test_a_records_mail_is_found_through_the_outbox_unique_key(database_url: str
 
 def test_records_are_found_by_state_and_by_unit_through_their_indexes(database_url: str) -> None:
     """The main state lives in one index, (state, responsible_unit); the unit has its own (see 0009)."""
-    from storage.store import record_t
+    from storage.connections import record_t
 
     engine = db.create_engine(database_url)
     db.upgrade(engine)
@@ -147,8 +149,7 @@ def test_migrating_down_and_up_again_keeps_a_history_intact(database_url: str) -
     from alembic import command
     from harness import Harness
 
-    from workflow.audit import checks as audit
-    from workflow.engine.facade import Engine
+    from workflow import Engine, audit
 
     h = Harness.create(database_url)
     rid = h.recorded()
@@ -167,7 +168,7 @@ def test_migrating_down_and_up_again_keeps_a_history_intact(database_url: str) -
     reopened = Engine.open(database_url)
     try:
         assert [(e.seq, e.hash) for e in reopened.history(rid)] == before
-        assert audit.verify(reopened.registry, reopened.iter_history_rows(), real_time=False).intact
+        assert audit.verify(reopened.registry, reopened.histories(), real_time=False).intact
         assert [r.id for r in reopened.query(state="main:recorded")] == [rid]
         assert [r.id for r in reopened.query(state="publication:published")] == [rid]
     finally:

@@ -1,8 +1,10 @@
-"""Errors the engine raises to its callers.
+"""Errors the engine raises to its callers: one root, ``WorkflowError``.
 
 Each error builds a one-line message from structured fields, Chinese first with the English a
-developer reads beside it, so the CLI can print it as is and an HTTP layer can map it to a
-status. Nothing here performs I/O.
+developer reads beside it. What went wrong underneath (the database, a definition file, a
+holiday table, the mail settings) reaches a caller as one of these, with the original chained
+as its cause (``raise … from``). Exit codes belong to the CLI (``workflow.cli.errors``) and HTTP
+statuses to the API, not to these classes. Nothing here performs I/O.
 """
 
 from __future__ import annotations
@@ -13,12 +15,46 @@ from collections.abc import Sequence
 class WorkflowError(Exception):
     """Base class of every error the engine reports to a user."""
 
-    exit_code = 1
+
+class DefinitionInvalid(WorkflowError, ValueError):
+    """One or more definition files are invalid; ``problems`` holds one ``file:line: message`` each."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        head = "invalid workflow definition" if count == 1 else f"{count} problems in workflow definitions"
+        super().__init__(f"流程定义有误 ({head}): " + "; ".join(self.problems))
+
+
+class HolidayTableInvalid(WorkflowError, ValueError):
+    """A holiday table file cannot be used (its message names the file and the problem)."""
+
+
+class MailSettingsInvalid(WorkflowError, ValueError):
+    """A mail setting (``CHENGXIN_SMTP_*``, ``CHENGXIN_MAIL_*``) is invalid; the message names it."""
+
+
+class StorageFailure(WorkflowError):
+    """The database could not do what was asked (unreachable, busy, wrong schema, bad URL)."""
+
+
+class DatabaseUnavailable(StorageFailure):
+    """The database cannot be reached, or the SQLite file's folder does not exist."""
+
+
+class DatabaseBusy(StorageFailure):
+    """The database stayed locked by other writers past the busy timeout: try again."""
+
+
+class SchemaOutdated(StorageFailure):
+    """The database's schema is missing or older than this chengxin: run ``chengxin init``."""
+
+
+class InvalidDatabaseUrl(StorageFailure, ValueError):
+    """The database URL is not one chengxin can use."""
 
 
 class DefinitionNotFound(WorkflowError, LookupError):
-    exit_code = 2
-
     def __init__(self, name: str, version: int | None, known: Sequence[str]) -> None:
         which = name if version is None else f"{name}@{version}"
         super().__init__(
@@ -30,8 +66,6 @@ class DefinitionNotFound(WorkflowError, LookupError):
 class DefinitionChanged(WorkflowError):
     """A definition file differs from the version already used by stored records."""
 
-    exit_code = 2
-
     def __init__(self, key: str, source: str) -> None:
         super().__init__(
             f"流程定义 {key} 已被记录使用，不得修改 (definition {key} in {source} differs from the version "
@@ -42,8 +76,6 @@ class DefinitionChanged(WorkflowError):
 
 
 class RecordNotFound(WorkflowError, LookupError):
-    exit_code = 3
-
     def __init__(self, record_id: str) -> None:
         super().__init__(f"记录 {record_id} 不存在 (record not found)")
         self.record_id = record_id
@@ -51,8 +83,6 @@ class RecordNotFound(WorkflowError, LookupError):
 
 class TransitionNotAllowed(WorkflowError):
     """The event cannot be fired from the record's current state."""
-
-    exit_code = 4
 
     def __init__(self, record_id: str, state: str, event: str, allowed: Sequence[str]) -> None:
         super().__init__(
@@ -63,16 +93,12 @@ class TransitionNotAllowed(WorkflowError):
 
 
 class UnknownEvent(WorkflowError, LookupError):
-    exit_code = 4
-
     def __init__(self, event: str, definition: str, known: Sequence[str]) -> None:
         super().__init__(f"{definition} 中没有事件 {event!r} (unknown event); events: {', '.join(known)}")
         self.event = event
 
 
 class PermissionDenied(WorkflowError, PermissionError):
-    exit_code = 5
-
     def __init__(self, role: str, event: str, allowed_roles: Sequence[str], why: str = "") -> None:
         reason = why or f"roles that may fire it: {', '.join(allowed_roles)}"
         super().__init__(f"角色 {role!r} 无权执行 {event!r} (permission denied); {reason}")
@@ -82,32 +108,24 @@ class PermissionDenied(WorkflowError, PermissionError):
 class GuardRefused(WorkflowError):
     """A rule of the definition refuses the event (four-eyes, a period not yet passed, …)."""
 
-    exit_code = 6
-
     def __init__(self, record_id: str, event: str, reasons: Sequence[str]) -> None:
         super().__init__(f"记录 {record_id}：{event!r} 被规则拒绝 (refused by a rule): {'; '.join(reasons)}")
         self.record_id, self.event, self.reasons = record_id, event, tuple(reasons)
 
 
 class PayloadInvalid(WorkflowError, ValueError):
-    exit_code = 7
-
     def __init__(self, event: str, field: str, problem: str) -> None:
         super().__init__(f"{event!r} 的字段 {field!r} 无效 (invalid payload field): {problem}")
         self.event, self.field, self.problem = event, field, problem
 
 
 class CommentRequired(WorkflowError, ValueError):
-    exit_code = 7
-
     def __init__(self, event: str) -> None:
         super().__init__(f"{event!r} 是一项决定，必须填写理由 (a comment giving the reasons is required)")
         self.event = event
 
 
 class DeadlineExtensionRefused(WorkflowError):
-    exit_code = 6
-
     def __init__(self, deadline: str, asked: int, total: int, maximum: int) -> None:
         super().__init__(
             f"期限 {deadline} 延长 {asked} 个工作日后合计 {total} 个工作日，超过上限 {maximum} 个工作日 "
@@ -119,8 +137,6 @@ class DeadlineExtensionRefused(WorkflowError):
 class Conflict(WorkflowError):
     """Another command changed the record between reading and writing it."""
 
-    exit_code = 8
-
     def __init__(self, record_id: str, expected: int, found: int | None = None) -> None:
         now = f", now at version {found}" if found is not None else ""
         super().__init__(
@@ -131,8 +147,6 @@ class Conflict(WorkflowError):
 
 
 class IdempotencyKeyReused(WorkflowError):
-    exit_code = 8
-
     def __init__(self, key: str) -> None:
         super().__init__(
             f"幂等键 {key!r} 已用于另一条不同的命令 (idempotency key already used for a different command)"
@@ -143,8 +157,6 @@ class IdempotencyKeyReused(WorkflowError):
 class ClockError(WorkflowError):
     """Simulated time was asked for where it is not allowed, or time would run backwards."""
 
-    exit_code = 9
-
 
 class CheckpointError(WorkflowError):
-    exit_code = 10
+    """A checkpoint file cannot be read, is not one, or was altered."""

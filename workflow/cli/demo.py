@@ -17,11 +17,9 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 
-from workflow.audit import checks as audit
+from workflow import Actor, Engine, audit
 from workflow.cli import logs
-from workflow.core.decide import Actor
 from workflow.engine.clock import ManualClock, shanghai
-from workflow.engine.facade import Engine
 from workflow.runtime.dispatch import Dispatcher, MailSettings
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -119,7 +117,7 @@ class Demo:
         while self.clock.now() < when:
             step = min(when, self.clock.now() + dt.timedelta(days=1))
             self.clock.set(step)
-            result = self.engine.run_due()
+            result = self.engine.sweep()
             if result.fired:
                 self.console.print(f"  [dim]{shanghai(step)} 期限巡检 sweep: {result.fired} 项到期处理[/dim]")
 
@@ -167,7 +165,7 @@ UNITS = [
 
 
 def _register(demo: Demo) -> None:
-    demo.engine.save_units(UNITS)
+    demo.engine.units.save(UNITS)
     for name, fields in RECORDS.items():
         view = demo.engine.register(
             "national", fields, actor=RECORDER, submit=True, idempotency_key=f"demo-{name}"
@@ -281,7 +279,7 @@ def run_demo(
     console.print(
         f"\n邮件 mail: {sent.sent} 封已写入 written to {out_dir}/ (.eml; 没有配置 SMTP 服务器 no SMTP server configured)"
     )
-    report = audit.verify(demo.engine.registry, demo.engine.iter_history_rows(), real_time=False)
+    report = audit.verify(demo.engine.registry, demo.engine.histories(), real_time=False)
     status = "完好 intact" if report.intact else f"{len(report.problems)} problems"
     console.print(f"审计 audit: {report.records} records, {report.events} events — {status}")
     if after is not None:

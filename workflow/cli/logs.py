@@ -1,8 +1,10 @@
-"""Logging set-up: structlog, JSON lines when stderr is not a terminal, readable lines when it is.
+"""Where the command line's log lines go: stderr, JSON lines when it is not a terminal, readable
+lines when it is.
 
-Every transition is logged by the engine with record id, event, actor, from and to; this
-module only decides where and how those lines go. It must not log secrets: settings objects
-keep passwords in ``SecretStr``.
+The engine logs through the standard library's ``chengxin`` loggers (``workflow.log``) and never
+configures output; the CLI and ``chengxin serve`` do it here. Every transition is logged with
+record id, event, actor, from and to. No secret is ever logged: settings keep passwords in
+``SecretStr``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 import orjson
 import structlog
 
+from workflow.log import ROOT
+
 
 def _json_line(event: object, **options: Any) -> str:
     """One JSON log line, UTF-8 text as it is (orjson: a sixth of the stdlib encoder's time per line).
@@ -22,28 +26,45 @@ def _json_line(event: object, **options: Any) -> str:
     return orjson.dumps(event, **options).decode()
 
 
-def configure(*, verbose: bool = False, quiet: bool = False) -> None:
-    """Send structlog output to stderr: INFO for scripts and services, WARNING on a terminal or when quiet.
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a line is written (test runners swap it)."""
 
-    ``CHENGXIN_LOG_LEVEL`` overrides both; ``verbose`` wins over ``quiet``.
-    """
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def configure(*, verbose: bool = False, quiet: bool = False) -> None:
+    """Send the engine's log lines to stderr: INFO for scripts and services, WARNING on a terminal
+    or when quiet. ``CHENGXIN_LOG_LEVEL`` overrides both; ``verbose`` wins over ``quiet``."""
     tty = sys.stderr.isatty()
     default = "INFO" if verbose or not (tty or quiet) else "WARNING"
-    level = getattr(logging, os.environ.get("CHENGXIN_LOG_LEVEL", default).upper(), logging.INFO)
+    wanted = os.environ.get("CHENGXIN_LOG_LEVEL", default).strip().upper()
+    level = wanted if wanted in logging.getLevelNamesMapping() else "INFO"
     renderer: structlog.typing.Processor = (
         structlog.dev.ConsoleRenderer(colors=False)
         if tty
         else structlog.processors.JSONRenderer(serializer=_json_line)
     )
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
+    handler = _Stderr(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+            foreign_pre_chain=[
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+            ],
+        )
     )
+    handler.set_name("chengxin-cli")
+    root = logging.getLogger(ROOT)
+    for old in [h for h in root.handlers if h.get_name() == "chengxin-cli"]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    root.propagate = False

@@ -11,15 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from definitions.model import MAIN_TRACK, DeadlineSpec, Definition, EventSpec, Notice, TransitionSpec
+from definitions.model import DeadlineSpec, Definition, EventSpec, Notice, TransitionSpec
 from workflow.core import periods as dl
 from workflow.core.calendar import WorkingCalendar
 from workflow.core.fields import CleanPayload, check_record_complete, clean_payload
 from workflow.core.guards import GuardContext, refusals
 from workflow.core.machines import machines_for
+from workflow.core.values import (
+    INTERNAL_EVENTS,
+    RECOMPUTED_EVENT,
+    REMINDER_EVENT,
+    Actor,
+    Command,
+    DeadlineEffect,
+    Decision,
+    NoticeEffect,
+    OpenDeadline,
+    Snapshot,
+)
 from workflow.errors import (
     CommentRequired,
     DeadlineExtensionRefused,
@@ -31,143 +43,6 @@ from workflow.errors import (
     UnknownEvent,
 )
 
-EXPIRED_EVENT = "@deadline_expired"
-REMINDER_EVENT = "@reminder"
-RECOMPUTED_EVENT = "@deadline_recomputed"
-INTERNAL_EVENTS = frozenset({EXPIRED_EVENT, REMINDER_EVENT, RECOMPUTED_EVENT})
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Actor:
-    """Who fires an event: a person (or ``system``), the role they act in, and their unit."""
-
-    id: str
-    role: str
-    unit: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Command:
-    event: str
-    actor: Actor
-    payload: Mapping[str, Any] = field(default_factory=dict)
-    comment: str = ""
-    deadline: str | None = None  # set when the expiry of this deadline fires the command
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class OpenDeadline:
-    name: str
-    status: str  # active | paused | expired
-    started_at: dt.datetime
-    due_at: dt.datetime
-    unit: str
-    amount: int
-    extended: int = 0
-    paused_at: dt.datetime | None = None
-    remaining: int | None = None
-    id: int | None = None
-    basis: Mapping[str, Any] = field(default_factory=dict)
-    reminded: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Snapshot:
-    """The record as a decision sees it."""
-
-    record_id: str
-    tracks: Mapping[str, str]
-    data: Mapping[str, Any]
-    actors: Mapping[str, Any]
-    deadlines: Mapping[str, OpenDeadline]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DeadlineEffect:
-    action: str  # start | pause | resume | extend | recompute | expire | close | remind
-    name: str
-    due_at: dt.datetime | None = None
-    unit: str | None = None
-    amount: int | None = None
-    remaining: int | None = None
-    extended: int | None = None
-    provisional: bool = False
-    outcome: str | None = None  # close: met | met_late | expired | cancelled
-    basis: Mapping[str, Any] = field(default_factory=dict)
-    rung: str | None = None  # remind: the rung that fired
-    superseded: tuple[str, ...] = ()  # remind: earlier rungs that will never fire
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"action": self.action, "name": self.name}
-        if self.rung is not None:
-            out["rung"] = self.rung
-        if self.superseded:
-            out["superseded"] = list(self.superseded)
-        if self.due_at is not None:
-            out["due_at"] = self.due_at.astimezone(dt.UTC).isoformat()
-        for key in ("unit", "amount", "remaining", "extended", "outcome"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        if self.provisional:
-            out["provisional"] = True
-        if self.basis:
-            out["basis"] = dict(self.basis)
-        return out
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class NoticeEffect:
-    template: str
-    recipients: tuple[str, ...]
-    deadline: str | None = None
-    missing: tuple[str, ...] = ()  # recipient expressions that named no unit on this record
-    rung: str | None = None
-    change: str | None = (
-        None  # deadline_changed: pause | resume | extend | recompute | met | met_late | cancelled
-    )
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"template": self.template, "to": list(self.recipients)}
-        if self.deadline:
-            out["deadline"] = self.deadline
-        if self.rung:
-            out["rung"] = self.rung
-        if self.change:
-            out["change"] = self.change
-        if self.missing:
-            out["missing"] = list(self.missing)
-        return out
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Decision:
-    event: str
-    changes: tuple[tuple[str, str | None, str | None], ...]
-    tracks: Mapping[str, str]
-    data: Mapping[str, Any]
-    data_changes: tuple[tuple[str, Any, Any], ...]
-    payload: Mapping[str, Any]
-    personal: Mapping[str, str]
-    actors: Mapping[str, Any]
-    deadlines: tuple[DeadlineEffect, ...]
-    notices: tuple[NoticeEffect, ...]
-    purge_personal_data: bool = False
-
-    def effects_json(self) -> dict[str, Any]:
-        """What the history row stores beside the state changes (hashed with it)."""
-        out: dict[str, Any] = {}
-        if self.data_changes:
-            out["data"] = [[name, old, new] for name, old, new in self.data_changes]
-        if self.deadlines:
-            out["deadlines"] = [d.to_json() for d in self.deadlines]
-        if self.notices:
-            out["notices"] = [n.to_json() for n in self.notices]
-        if self.purge_personal_data:
-            out["purge_personal_data"] = True
-        return out
-
-
 # ------------------------------------------------------------------------------ helpers
 
 
@@ -178,11 +53,12 @@ def holds(condition: Mapping[str, Sequence[str]], tracks: Mapping[str, str]) -> 
 
 def activate_tracks(definition: Definition, tracks: dict[str, str]) -> None:
     """Start the parallel tracks the main state switches on, and stop those it switches off."""
-    main = tracks[MAIN_TRACK]
+    main_track = definition.main_track
+    main = tracks[main_track]
     for name, track in definition.tracks.items():
-        if name == MAIN_TRACK:
+        if name == main_track:
             continue
-        on = main in track.active_while.get(MAIN_TRACK, ())
+        on = main in track.active_while.get(main_track, ())
         if on and name not in tracks:
             tracks[name] = track.initial
         elif not on and name in tracks:
@@ -195,7 +71,9 @@ def describe_state(definition: Definition, tracks: Mapping[str, str]) -> str:
     for name in definition.tracks:
         if name in tracks:
             label = definition.label_of(name, tracks[name])
-            parts.append(f"{label}({tracks[name]})" if name == MAIN_TRACK else f"{name}:{tracks[name]}")
+            parts.append(
+                f"{label}({tracks[name]})" if name == definition.main_track else f"{name}:{tracks[name]}"
+            )
     return " / ".join(parts)
 
 
@@ -307,7 +185,7 @@ def decide(
         clean = _clean(definition, command.event, definition.fields, command.payload, replaying)
         data = dict(clean.values)
         check_record_complete(definition, command.event, data)
-        tracks = {MAIN_TRACK: definition.main.initial}
+        tracks = {definition.main_track: definition.main.initial}
         activate_tracks(definition, tracks)
         return _conclude(definition, calendar, spec, command, clean, EMPTY, tracks, data, (), now, record_id)
     if snapshot is None:
@@ -380,12 +258,17 @@ def _apply_fields(
     payload: Mapping[str, Any],
     event: str,
 ) -> tuple[dict[str, Any], tuple[tuple[str, Any, Any], ...]]:
-    """The record's fields after the payload fields that ``set`` them, and what changed."""
+    """The record's fields after the payload fields that ``set`` them, and what changed (in the
+    order the event's payload declares its fields, whatever order the caller gave them in, so a
+    replay of the stored payload finds the same changes)."""
     data = dict(before)
     changed = []
-    for name, value in payload.items() if spec is not None else ():
-        target = spec.payload[name].sets if spec is not None else None
-        if target is not None and data.get(target) != value:
+    for name, field in spec.payload.items() if spec is not None else ():
+        target = field.sets
+        if target is None or name not in payload:
+            continue
+        value = payload[name]
+        if data.get(target) != value:
             changed.append((target, data.get(target), value))
             data[target] = value
     if changed:
@@ -442,7 +325,7 @@ def _move(
                 raise GuardRefused(record_id, event, [f"{track}: 条件不满足 (a 'when' condition failed)"])
             continue
         tracks[track] = moved
-        if track == MAIN_TRACK:
+        if track == definition.main_track:
             activate_tracks(definition, tracks)
     return tracks
 

@@ -3,7 +3,7 @@
 Each event's hash covers everything stored about it (who, when, in which role and unit, the
 state changes, payload, comment, effects, definition version, idempotency key) and the hash
 of the event before it, so altering, removing or reordering a row breaks the chain from that
-row on. Pure functions; ``workflow.audit.checks`` does the verifying.
+row on. Pure functions; ``workflow.audit`` does the verifying.
 """
 
 from __future__ import annotations
@@ -12,14 +12,66 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
-from storage.values import RawEvent
-
 GENESIS = "0" * 64
 HASH_VERSION = 1
+# What a history row's hash covers, by the names of the row's columns: the hash of a row is
+# ``event_hash(**{name: row.name for name in HASHED})`` (see ``hash_of``).
+HASHED = (
+    "record_id",
+    "seq",
+    "event",
+    "changes",
+    "actor",
+    "role",
+    "unit",
+    "payload",
+    "comment",
+    "effects",
+    "definition_name",
+    "definition_version",
+    "occurred_at",
+    "idempotency_key",
+    "prev_hash",
+)
+
+
+class RawRow(Protocol):
+    """A history row as stored, its JSON columns kept as the text the hash was taken over."""
+
+    @property
+    def record_id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def event(self) -> str: ...
+    @property
+    def changes_json(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def payload_json(self) -> str: ...
+    @property
+    def comment(self) -> str: ...
+    @property
+    def effects_json(self) -> str: ...
+    @property
+    def definition_name(self) -> str: ...
+    @property
+    def definition_version(self) -> int: ...
+    @property
+    def at_iso(self) -> str: ...
+    @property
+    def idempotency_key(self) -> str | None: ...
+    @property
+    def prev_hash(self) -> str: ...
 
 
 def canonical(value: Any) -> str:
@@ -108,6 +160,11 @@ def event_hash(
     return hashlib.sha256(canonical_bytes(body)).hexdigest()
 
 
+def hash_of(row: Any) -> str:
+    """``event_hash`` of a row that has the ``HASHED`` attributes (a stored or a new event)."""
+    return event_hash(**{name: getattr(row, name) for name in HASHED})
+
+
 def request_fingerprint(
     record_id: str | None, event: str, actor: tuple[str, str, str], payload: Any, comment: str
 ) -> str:
@@ -117,7 +174,7 @@ def request_fingerprint(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def raw_event_hash(event: RawEvent) -> str:
+def raw_event_hash(event: RawRow) -> str:
     """``event_hash`` of a row whose JSON columns hold canonical text, without parsing them.
 
     The stored JSON texts go into the canonical body as they are (``orjson.Fragment``), the

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from transitions import EventData, Machine
 
-from definitions.model import MAIN_TRACK, Definition
+from definitions.model import Definition
 
 
 class Cursor:
@@ -116,8 +116,9 @@ def diagram(definition: Definition, fmt: str) -> str | bytes:
             "initial": track.initial,
         }
 
-    others = [name for name in definition.tracks if name != MAIN_TRACK]
-    states: list[Any] = [region(MAIN_TRACK)]
+    main = definition.main_track
+    others = [name for name in definition.tracks if name != main]
+    states: list[Any] = [region(main)]
     if others:
         states.append({"name": "parallel", "parallel": [region(name) for name in others]})
     engine: Literal["mermaid", "pygraphviz"] = "mermaid" if fmt == "mermaid" else "pygraphviz"
@@ -129,7 +130,7 @@ def diagram(definition: Definition, fmt: str) -> str | bytes:
     graph_machine = HierarchicalGraphMachine(
         model=model,
         states=states,
-        initial=MAIN_TRACK,
+        initial=main,
         auto_transitions=False,
         graph_engine=engine,
         title=f"{definition.title} ({definition.key})",
@@ -138,9 +139,7 @@ def diagram(definition: Definition, fmt: str) -> str | bytes:
     for event in definition.events.values():
         for transition in event.transitions:
             sep = graph_machine.state_cls.separator
-            prefix = (
-                transition.track if transition.track == MAIN_TRACK else f"parallel{sep}{transition.track}"
-            )
+            prefix = transition.track if transition.track == main else f"parallel{sep}{transition.track}"
             graph_machine.add_transition(
                 trigger=event.name,
                 source=[f"{prefix}{sep}{s}" for s in transition.sources],

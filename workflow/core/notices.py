@@ -71,9 +71,46 @@ def _name(names: Mapping[str, str], code: Any) -> str:
     return names.get(str(code), str(code)) if code else ""
 
 
+SUMMARY_TYPES = frozenset({"string", "text", "int", "bool", "date", "enum", "uscc", "unit"})
+SUMMARY_LENGTH = 200  # a longer text is cut in a mail's summary (the case itself keeps it whole)
+
+
+def case_summary(
+    definition: Definition, data: Mapping[str, Any], names: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """The fields of a case that is not a dishonesty record, labelled, in the definition's order:
+    what a notice about it shows. Personal data (ID numbers) and document lists are left out."""
+    items = []
+    for name, spec in definition.fields.items():
+        value = data.get(name)
+        if value in (None, "", []) or spec.type not in SUMMARY_TYPES:
+            continue
+        if spec.type == "unit":
+            shown = _name(names, value)
+        elif spec.type == "bool":
+            shown = "是" if value else "否"
+        else:
+            shown = _label(definition, name, value)
+        if len(shown) > SUMMARY_LENGTH:
+            shown = shown[:SUMMARY_LENGTH] + "……"
+        items.append({"label": spec.label, "value": shown})
+    return items
+
+
 def record_context(
     definition: Definition, record_id: str, data: Mapping[str, Any], names: Mapping[str, str]
 ) -> dict[str, Any]:
+    """``record`` of a notice: the dishonesty record's particulars, or for a case of another kind
+    its title and a summary of its fields."""
+    if definition.kind != "record":
+        unit = data.get(definition.index.responsible_unit) if definition.index.responsible_unit else None
+        return {
+            "id": record_id,
+            "kind": definition.kind,
+            "title": definition.title,
+            "responsible_unit_name": _name(names, unit),
+            "summary": case_summary(definition, data, names),
+        }
     return {
         "id": record_id,
         "subject_name": data.get("subject_name", ""),
@@ -222,9 +259,7 @@ def _text(value: Any) -> str:
     return "" if value is None else value if isinstance(value, str) else str(value)
 
 
-def round_context(
-    definition: Definition, data: Mapping[str, Any], records: Sequence[Mapping[str, str]]
-) -> dict[str, Any]:
+def round_context(data: Mapping[str, Any], records: Sequence[Mapping[str, str]]) -> dict[str, Any]:
     """The ``round`` of a supervision_round_opened notice, from the round record's fields."""
     return {
         "title": data.get("title", ""),

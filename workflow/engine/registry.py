@@ -18,6 +18,7 @@ from definitions.holidays import HolidayTable, bundled_tables
 from definitions.loader import DefinitionError, LoadedDefinition, from_resolved_json, load_bundled, load_paths
 from definitions.model import Definition
 from notifications import TemplateCatalog
+from storage.values import StoredDefinition
 from workflow.core.calendar import WorkingCalendar
 from workflow.errors import DefinitionNotFound
 
@@ -53,15 +54,19 @@ class Registry:
                 found[(item.definition.name, item.definition.version)] = item
         return cls(loaded=found, tables=bundled_tables())
 
-    def merge_stored(self, stored: Iterable[tuple[str, int, str, str]]) -> None:
-        """Take the versions stored with records; a differing file becomes a conflict."""
-        for name, version, sha256, body in stored:
-            key = (name, version)
+    def merge_stored(self, stored: Iterable[StoredDefinition]) -> None:
+        """Take the versions stored with cases. A file with the same text stays (it knows its
+        template folder); a version whose file is gone is rebuilt from the database; a file that
+        differs from the stored text of its version becomes a conflict."""
+        for item in stored:
+            key = (item.name, item.version)
             present = self.loaded.get(key)
-            if present is not None and present.definition.sha256 != sha256:
-                self.conflicts.append((f"{name}@{version}", present.definition.source))
+            if present is not None and present.definition.sha256 == item.sha256:
+                continue
+            if present is not None:
+                self.conflicts.append((f"{item.name}@{item.version}", present.definition.source))
             try:
-                self.loaded[key] = from_resolved_json(body, f"database:{name}@{version}")
+                self.loaded[key] = from_resolved_json(item.body, f"database:{item.name}@{item.version}")
             except DefinitionError:
                 if present is None:
                     raise
@@ -88,11 +93,19 @@ class Registry:
     def resolved(self, name: str, version: int) -> str:
         return self.loaded[(name, version)].resolved
 
-    def select(self, name: str, finding_date: dt.date | None = None) -> Definition:
-        """The version of ``name`` for a new record: the newest in force on the finding date.
+    def of_kind(self, kind: str) -> list[Definition]:
+        """The newest version of every definition of ``kind``."""
+        newest: dict[str, Definition] = {}
+        for (name, _version), item in sorted(self.loaded.items()):
+            if item.definition.kind == kind:
+                newest[name] = item.definition
+        return list(newest.values())
 
-        A version with ``effective_from`` after the finding date does not apply to it; without a
-        finding date every version is a candidate.
+    def select(self, name: str, case_date: dt.date | None = None) -> Definition:
+        """The version of ``name`` for a new case: the newest in force on the case's date.
+
+        A version with ``effective_from`` after that date does not apply to it; without a date
+        every version is a candidate.
 
         Raises:
             DefinitionNotFound: no version of ``name`` is in force on that date.
@@ -101,11 +114,15 @@ class Registry:
         candidates = [
             d
             for d in versions
-            if finding_date is None or d.effective_from is None or d.effective_from <= finding_date
+            if case_date is None or d.effective_from is None or d.effective_from <= case_date
         ]
         if not candidates:
             raise DefinitionNotFound(name, None, self.keys())
         return max(candidates, key=lambda d: d.version)
+
+    def base_calendar(self) -> WorkingCalendar:
+        """The working days under the holiday tables alone (no definition's local days off)."""
+        return WorkingCalendar(self.tables)
 
     def calendar(self, definition: Definition) -> WorkingCalendar:
         key = (definition.name, definition.version)

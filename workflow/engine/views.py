@@ -6,13 +6,14 @@ show the same words. Personal data is already masked here; views never hold ORM 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from definitions.model import MAIN_TRACK, Definition
-from storage.values import StoredDeadline, StoredEvent, StoredRecord
+from definitions.model import Definition
+from storage.values import CommandWrite, StoredDeadline, StoredEvent, StoredRecord
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,7 +41,10 @@ class DeadlineView:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecordView:
+    """A case as callers see it: states with their Chinese labels, data, marks and deadlines."""
+
     id: str
+    kind: str
     definition: str
     definition_title: str
     state: str
@@ -176,10 +180,11 @@ def record_view(
     tracks, marks = _state_view(definition, record.tracks)
     return RecordView(
         id=record.id,
+        kind=record.kind,
         definition=definition.key,
         definition_title=definition.title,
         state=record.state,
-        state_label=definition.label_of(MAIN_TRACK, record.state),
+        state_label=definition.label_of(definition.main_track, record.state),
         tracks=list(tracks),
         data=dict(record.data),
         marks=list(marks),
@@ -210,3 +215,35 @@ def history_entry(definition: Definition | None, event: StoredEvent) -> HistoryE
         definition=f"{event.definition_name}@{event.definition_version}",
         hash=event.hash,
     )
+
+
+def view_after(
+    definition: Definition, write: CommandWrite, deadlines: Sequence[StoredDeadline]
+) -> RecordView:
+    """The case as a command left it, from what it wrote and the deadlines it read (no read
+    back): the same view ``Engine.get`` gives afterwards."""
+    updates = {u.id: u.values for u in write.deadline_updates}
+    after = [dataclasses.replace(row, **updates[row.id]) if row.id in updates else row for row in deadlines]
+    for index, insert in enumerate(write.deadline_inserts):
+        after.append(
+            StoredDeadline(
+                id=-1 - index,  # not read back; the row's id is the database's
+                record_id=write.record.record.id,
+                name=insert.name,
+                started_seq=write.event.seq,
+                status=insert.status,
+                started_at=insert.started_at,
+                due_at=insert.due_at,
+                unit=insert.unit,
+                amount=insert.amount,
+                extended=0,
+                paused_at=insert.paused_at,
+                remaining=insert.remaining,
+                provisional=insert.provisional,
+                basis=insert.basis,
+                closed_at=None,
+                closed_seq=None,
+                next_at=insert.next_at,
+            )
+        )
+    return record_view(definition, write.record.record, after)

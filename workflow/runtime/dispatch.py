@@ -24,9 +24,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import structlog
-
-from definitions.model import Definition
 from notifications import (
     DeliveryError,
     FolderTransport,
@@ -40,10 +37,12 @@ from notifications import (
     message_id_for,
 )
 from notifications.message import Prepared, prepare
+from storage.values import OutboxRow, UnitRow
 from workflow.engine.facade import Engine
-from workflow.errors import WorkflowError
+from workflow.errors import MailSettingsInvalid, WorkflowError
+from workflow.log import get_logger
 
-log = structlog.get_logger("chengxin.dispatch")
+log = get_logger("chengxin.dispatch")
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -74,10 +73,18 @@ class MailSettings:
         """SMTP from ``CHENGXIN_SMTP_*`` (none configured: mail is written to ``CHENGXIN_MAIL_DIR``).
 
         Raises:
-            NotificationError: an SMTP variable is invalid (named in the message).
+            MailSettingsInvalid: a variable is invalid (named in the message).
         """
         env = os.environ if environ is None else environ
-        smtp = SmtpSettings.from_env(env)
+        try:
+            smtp = SmtpSettings.from_env(env)
+        except NotificationError as exc:
+            raise MailSettingsInvalid(str(exc)) from exc
+        attempts = env.get("CHENGXIN_MAIL_MAX_ATTEMPTS", "8").strip()
+        if not attempts.isdigit() or int(attempts) < 1:
+            raise MailSettingsInvalid(
+                f"CHENGXIN_MAIL_MAX_ATTEMPTS={attempts!r} 无效 (invalid): expected a whole number of at least 1"
+            )
         sender = smtp.sender if smtp else env.get("CHENGXIN_MAIL_FROM", "chengxin@localhost")
         name = (
             smtp.sender_name
@@ -89,7 +96,7 @@ class MailSettings:
             folder=folder or Path(env.get("CHENGXIN_MAIL_DIR", "mail")),
             sender=sender,
             sender_name=name,
-            max_attempts=int(env.get("CHENGXIN_MAIL_MAX_ATTEMPTS", "8")),
+            max_attempts=int(attempts),
         )
 
     def transport(self) -> Transport:
@@ -165,8 +172,8 @@ def _catalog_for(override_dir: str | None) -> TemplateCatalog:
 
 
 def compose(
-    row: Mapping[str, Any],
-    unit: Mapping[str, Any],
+    row: OutboxRow,
+    unit: UnitRow,
     names: Mapping[str, str],
     settings: MailSettings,
     override_dir: str | None,
@@ -178,11 +185,11 @@ def compose(
     Raises:
         NotificationError: a template is missing or cannot be rendered, or the mail would carry an ID number.
     """
-    stored = row["context"]
+    stored = row.context
     context = revive(stored["vars"])
-    context["recipient"]["name"] = unit["name"]
+    context["recipient"]["name"] = unit.name
     _name_units(context, names)
-    rendered = _catalog_for(override_dir).render(row["template"], context)
+    rendered = _catalog_for(override_dir).render(row.template, context)
     ics_spec = stored.get("ics")
     ics = None
     if ics_spec and "deadline" in context:
@@ -197,24 +204,24 @@ def compose(
             method=ics_spec["method"],
             organizer_email=settings.sender,
             organizer_name=settings.sender_name,
-            attendees=[(unit["name"], email) for email in unit["emails"]],
-            dtstamp=row["created_at"],
+            attendees=[(unit.name, email) for email in unit.emails],
+            dtstamp=row.created_at,
         )
     return build_message(
         rendered=rendered,
         sender=(settings.sender_name, settings.sender),
-        to=[(unit["name"], email) for email in unit["emails"]],
-        message_id=message_id_for(row["cause"], settings.domain),
+        to=[(unit.name, email) for email in unit.emails],
+        message_id=message_id_for(row.cause, settings.domain),
         ics=ics,
         ics_method=ics_spec["method"] if ics_spec else "REQUEST",
-        extra_headers={"X-Chengxin-Record": str(row["record_id"] or "")},
-        date=row["created_at"],
+        extra_headers={"X-Chengxin-Record": str(row.record_id or "")},
+        date=row.created_at,
     )
 
 
 def compose_prepared(
-    row: Mapping[str, Any],
-    unit: Mapping[str, Any],
+    row: OutboxRow,
+    unit: UnitRow,
     names: Mapping[str, str],
     settings: MailSettings,
     override_dir: str | None,
@@ -240,16 +247,6 @@ class Dispatcher:
         self.settings = settings
         self.transport = transport or settings.transport()
 
-    def _catalog(self, definition: Definition | None) -> TemplateCatalog:
-        folder = None
-        if (
-            definition is not None
-            and definition.templates_dir
-            and not definition.source.startswith("database:")
-        ):
-            folder = str(Path(definition.source).parent / definition.templates_dir)
-        return _catalog_for(folder)
-
     def run(self, *, limit: int | None = None) -> DispatchResult:
         """Send everything due now (several batches), synchronously."""
         return asyncio.run(self.drain(limit=limit))
@@ -257,25 +254,24 @@ class Dispatcher:
     async def drain(self, *, limit: int | None = None) -> DispatchResult:
         result = DispatchResult()
         while limit is None or result.sent + result.failed + result.dead < limit:
-            now = self.engine.clock.now()
-            batch = self.engine.store.claim_outbox(now, limit=self.settings.batch, lease=self.settings.lease)
+            batch = self.engine.outbox.claim(limit=self.settings.batch, lease=self.settings.lease)
             if not batch:
                 break
             await self._send_batch(batch, result)
         return result
 
-    async def _send_batch(self, rows: list[dict[str, Any]], result: DispatchResult) -> None:
+    async def _send_batch(self, rows: list[OutboxRow], result: DispatchResult) -> None:
         """Send a claimed batch over one connection, one mail after the other.
 
         The next mails are rendered in a worker thread while the server answers the current one,
         and each mail is marked sent before the next is sent — so a crash can leave at most the
         mail in flight unmarked.
         """
-        codes = {row["recipient_unit"] for row in rows}
+        codes = {row.recipient_unit for row in rows}
         for row in rows:
-            codes |= unit_codes(row["context"]["vars"])
-        units = self.engine.store.units_by_code(codes)
-        names = {code: unit["name"] for code, unit in units.items()}
+            codes |= unit_codes(row.context["vars"])
+        units = self.engine.units.by_code(codes)
+        names = {code: unit.name for code, unit in units.items()}
         loop = asyncio.get_running_loop()
         workers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chengxin-render")
         try:
@@ -297,22 +293,20 @@ class Dispatcher:
                         if sent.refused
                         else None
                     )
-                    await loop.run_in_executor(None, self._mark_sent, row["id"], now, refused)
+                    await loop.run_in_executor(None, self._mark_sent, row.id, now, refused)
                     result.sent += 1
-                    log.info(
-                        "mail sent", outbox_id=row["id"], template=row["template"], unit=row["recipient_unit"]
-                    )
+                    log.info("mail sent", outbox_id=row.id, template=row.template, unit=row.recipient_unit)
         finally:
             workers.shutdown(wait=True)
 
     def _job(
-        self, row: Mapping[str, Any], units: Mapping[str, Mapping[str, Any]], names: Mapping[str, str]
+        self, row: OutboxRow, units: Mapping[str, UnitRow], names: Mapping[str, str]
     ) -> Callable[[], Prepared | str]:
         """The call that renders one mail, or the reason it cannot be sent (it is then dead-lettered)."""
         unit = self._unit(row, units)
         if unit is None:
             reason = (
-                f"单位 {row['recipient_unit']} 没有邮箱地址 (no email address in the unit directory); "
+                f"单位 {row.recipient_unit} 没有邮箱地址 (no email address in the unit directory); "
                 "add one with 'chengxin unit set-email' and retry"
             )
             return lambda: reason
@@ -323,58 +317,48 @@ class Dispatcher:
             return lambda: failure
         return partial(compose_prepared, row, unit, names, self.settings, override)
 
-    def _unit(
-        self, row: Mapping[str, Any], units: Mapping[str, Mapping[str, Any]]
-    ) -> Mapping[str, Any] | None:
+    def _unit(self, row: OutboxRow, units: Mapping[str, UnitRow]) -> UnitRow | None:
         """The recipient unit with its addresses; without SMTP a unit without one still gets a file."""
-        unit = units.get(row["recipient_unit"])
-        if unit is None or not unit["emails"]:
+        unit = units.get(row.recipient_unit)
+        if unit is None or not unit.emails:
             if self.settings.smtp is not None:
                 return None
-            return unit or {"name": row["recipient_unit"], "emails": [f"{row['recipient_unit']}@localhost"]}
+            code = row.recipient_unit
+            return unit or UnitRow(
+                code=code, name=code, superior=None, emails=[f"{code}@localhost"], contact=None
+            )
         return unit
 
-    def _override_dir(self, row: Mapping[str, Any]) -> str | None:
-        definition = self._definition(row)
-        if (
-            definition is not None
-            and definition.templates_dir
-            and not definition.source.startswith("database:")
-        ):
-            return str(Path(definition.source).parent / definition.templates_dir)
-        return None
-
-    def _definition(self, row: Mapping[str, Any]) -> Definition | None:
-        key = row["context"].get("definition")
-        if isinstance(key, str):  # queued with its definition's key: no read needed
-            name, _, version = key.partition("@")
-            return self.engine.registry.get(name, int(version))
-        record = self.engine.store.get(row["record_id"]) if row["record_id"] else None
-        return self.engine.registry.get(record.definition_name, record.definition_version) if record else None
+    def _override_dir(self, row: OutboxRow) -> str | None:
+        """The folder of the mail's definition's own templates, if it has one."""
+        key = row.context.get("definition")
+        if not isinstance(key, str):  # queued before mails carried their definition
+            return None
+        name, _, version = key.partition("@")
+        folder = self.engine.registry.get(name, int(version)).templates_path
+        return str(folder) if folder is not None else None
 
     def _mark_sent(self, outbox_id: int, now: dt.datetime, refused: str | None) -> None:
-        self.engine.store.mark_outbox(outbox_id, status="sent", sent_at=now, last_error=refused)
+        self.engine.outbox.mark(outbox_id, status="sent", sent_at=now, last_error=refused)
 
-    def _failed(
-        self, row: Mapping[str, Any], exc: DeliveryError, result: DispatchResult, now: dt.datetime
-    ) -> None:
-        attempts = int(row["attempts"])
+    def _failed(self, row: OutboxRow, exc: DeliveryError, result: DispatchResult, now: dt.datetime) -> None:
+        attempts = int(row.attempts)
         if exc.permanent or attempts >= self.settings.max_attempts:
             self._dead(row, str(exc), result, now)
             return
         retry = now + backoff(self.settings, attempts)
-        self.engine.store.mark_outbox(row["id"], status="failed", last_error=str(exc), next_attempt_at=retry)
+        self.engine.outbox.mark(row.id, status="failed", last_error=str(exc), next_attempt_at=retry)
         result.failed += 1
         log.warning(
             "mail delivery failed",
-            outbox_id=row["id"],
+            outbox_id=row.id,
             attempts=attempts,
             retry_at=retry.isoformat(),
             error=str(exc),
         )
 
-    def _dead(self, row: Mapping[str, Any], error: str, result: DispatchResult, now: dt.datetime) -> None:
-        self.engine.store.mark_outbox(row["id"], status="dead", last_error=error)
+    def _dead(self, row: OutboxRow, error: str, result: DispatchResult, now: dt.datetime) -> None:
+        self.engine.outbox.mark(row.id, status="dead", last_error=error)
         result.dead += 1
-        result.errors.append(f"outbox {row['id']}: {error}")
-        log.error("mail dead-lettered", outbox_id=row["id"], template=row["template"], error=error)
+        result.errors.append(f"outbox {row.id}: {error}")
+        log.error("mail dead-lettered", outbox_id=row.id, template=row.template, error=error)

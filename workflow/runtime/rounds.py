@@ -13,20 +13,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import structlog
 from apscheduler.triggers.cron import CronTrigger
 
 from definitions.model import Definition, Schedule
 from workflow.core.periods import resolve_period
+from workflow.engine.facade import Engine
+from workflow.errors import DefinitionNotFound
+from workflow.log import get_logger
 
-if TYPE_CHECKING:
-    from workflow.engine.facade import Engine
-
-log = structlog.get_logger("chengxin.rounds")
-ROUND_DEFINITION = "supervision"
+log = get_logger("chengxin.rounds")
+ROUND_KIND = "supervision_round"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,17 +50,31 @@ def _meta_key(definition: Definition, schedule: Schedule) -> str:
     return f"rounds:{definition.name}:{schedule.name}"
 
 
+def round_definition(engine: Engine, schedule: Schedule) -> str:
+    """The definition a schedule's rounds run on: the one it names, else the one of kind
+    ``supervision_round``.
+
+    Raises:
+        DefinitionNotFound: none, or several without the schedule naming one.
+    """
+    if schedule.round is not None:
+        return engine.registry.select(schedule.round).name
+    found = [d.name for d in engine.registry.of_kind(ROUND_KIND)]
+    if len(found) != 1:
+        raise DefinitionNotFound(f"<{ROUND_KIND}>", None, found)
+    return found[0]
+
+
 def _report(engine: Engine, definition: Definition, schedule: Schedule, unit: str) -> dict[str, Any]:
     finals = [s for s, spec in definition.main.states.items() if spec.final]
     fields: dict[str, Any] = {}
     ids: list[str] = []
     for item in schedule.report:
-        count, found = engine.store.count_records(
-            definition_name=item.definition or definition.name,
+        count, found = engine.count_for_unit(
+            definition=item.definition or definition.name,
             unit=unit,
             active=item.active,
-            track=item.track,
-            state=item.state,
+            state=(item.track, item.state) if item.track is not None and item.state is not None else None,
             exclude_states=finals if item.definition is None else (),
         )
         fields[item.name] = count
@@ -71,32 +84,27 @@ def _report(engine: Engine, definition: Definition, schedule: Schedule, unit: st
 
 
 def _units(engine: Engine, definition: Definition, schedule: Schedule) -> list[tuple[str, str | None]]:
-    """(unit, superior) that get a round: the units with open records of the definition, and with
+    """(unit, superior) that get a round: the units with open cases of the definition, and with
     ``units: all`` also every unit of the unit directory (a unit with nothing open is still supervised)."""
     finals = [s for s, spec in definition.main.states.items() if spec.final]
-    found = dict(engine.store.distinct_units(definition.name, exclude_states=finals))
+    found = dict(engine.units_with_open_cases(definition.name, exclude_states=finals))
     if schedule.units == "all":
-        for unit in engine.store.units():
-            found[unit["code"]] = found.get(unit["code"]) or unit["superior"]
+        for unit in engine.units.list():
+            found[unit.code] = found.get(unit.code) or unit.superior
     return sorted(found.items())
 
 
 def open_due_rounds(engine: Engine) -> RoundsResult:
     """Open every round due up to now that is not open yet (idempotent, safe to run anywhere)."""
-    from workflow.core.decide import Actor
-
     now = engine.clock.now()
     opened: list[str] = []
     periods = 0
-    in_use = engine.store.definitions_in_use()
-    supervision = engine.registry.select(ROUND_DEFINITION)
-    for name, (version, since) in in_use.items():
-        if name == ROUND_DEFINITION:
-            continue
+    for name, (version, since) in engine.definitions_in_use().items():
         definition = engine.registry.get(name, version)
         for schedule in definition.schedules.values():
+            rounds = round_definition(engine, schedule)
             key = _meta_key(definition, schedule)
-            start = engine.store.meta().get(key)
+            start = engine.progress(key)
             after = dt.datetime.fromisoformat(start) if start else since
             period = resolve_period(definition, schedule.answer_within, {})
             days = period.working_days if period is not None and period.working_days else 10
@@ -115,14 +123,11 @@ def open_due_rounds(engine: Engine) -> RoundsResult:
                     }
                     if superior:
                         fields["superior_unit"] = superior
-                    record_id, created = engine.open_system_record(
-                        supervision,
-                        fields,
-                        actor=Actor(id="system", role="system", unit="chengxin"),
-                        idempotency_key=f"round/{name}/{schedule.name}/{unit}/{label}",
+                    record_id, created = engine.open_case(
+                        rounds, fields, key=f"round/{name}/{schedule.name}/{unit}/{label}"
                     )
                     if created:
                         opened.append(record_id)
-                engine.store.advance_meta(key, when.isoformat())
+                engine.advance_progress(key, when.isoformat())
                 log.info("supervision period", definition=name, schedule=schedule.name, period=label)
     return RoundsResult(opened=opened, periods=periods)

@@ -17,28 +17,21 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from workflow.engine.clock import ManualClock, parse_when
 from workflow.engine.facade import Engine
+from workflow.log import get_logger
 from workflow.runtime.dispatch import Dispatcher
+from workflow.runtime.rounds import open_due_rounds
 
-log = structlog.get_logger("chengxin.serve")
-
-
-def _follow_drill_clock(engine: Engine) -> None:
-    if engine.simulated and isinstance(engine.clock, ManualClock):
-        stored = parse_when(engine.store.meta()["simulated_now"])
-        if stored > engine.clock.now():
-            engine.clock.set(stored)
+log = get_logger("chengxin.serve")
 
 
 def run_once(engine: Engine, dispatcher: Dispatcher | None = None, *, limit: int = 1000) -> dict[str, Any]:
     """One pass of everything the service does: follow the drill clock, open rounds, sweep, send mail."""
-    _follow_drill_clock(engine)
-    rounds = engine.open_due_rounds()
+    engine.follow_clock()
+    rounds = open_due_rounds(engine)
     swept = engine.sweep(limit=limit)
     result: dict[str, Any] = {
         "rounds_opened": len(rounds.opened),
@@ -77,7 +70,7 @@ def serve(
     stopping = threading.Event()
 
     def sweep() -> dict[str, Any]:
-        _follow_drill_clock(engine)
+        engine.follow_clock()
         result = engine.sweep()
         out: dict[str, Any] = {"fired": result.fired, "skipped": result.skipped, "errors": len(result.errors)}
         if dispatcher is not None:
@@ -85,8 +78,8 @@ def serve(
         return out
 
     def rounds() -> dict[str, Any]:
-        _follow_drill_clock(engine)
-        return {"opened": len(engine.open_due_rounds().opened)}
+        engine.follow_clock()
+        return {"opened": len(open_due_rounds(engine).opened)}
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("stopping", signal=signum)

@@ -1,0 +1,139 @@
+"""The directory: units and their addresses, holiday tables, the definition versions cases use,
+and the log of who looked up a subject."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+import sqlalchemy as sa
+
+from storage.connections import Database, definition_t, holiday_t, query_log_t, unit_t
+from storage.values import StoredDefinition, StoredHolidayTable, UnitRow
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    """Aggregates bypass the column type on SQLite and come back naive; they are UTC."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+class Directory:
+    """Reference data of one database."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    # --------------------------------------------------------------------- units
+
+    def units(self) -> list[UnitRow]:
+        with self.db.reading() as c:
+            return [UnitRow(**r._mapping) for r in c.execute(sa.select(unit_t).order_by(unit_t.c.code))]
+
+    def unit(self, code: str) -> UnitRow | None:
+        with self.db.reading() as c:
+            row = c.execute(sa.select(unit_t).where(unit_t.c.code == code)).first()
+        return UnitRow(**row._mapping) if row else None
+
+    def units_by_code(self, codes: Iterable[str]) -> dict[str, UnitRow]:
+        wanted = list(set(codes))
+        if not wanted:
+            return {}
+        with self.db.reading() as c:
+            rows = c.execute(sa.select(unit_t).where(unit_t.c.code.in_(wanted)))
+            return {r.code: UnitRow(**r._mapping) for r in rows}
+
+    def save_units(self, units: Sequence[UnitRow], at: dt.datetime) -> int:
+        """Insert or replace units in one transaction."""
+        with self.db.writing() as c:
+            for unit in units:
+                c.execute(sa.delete(unit_t).where(unit_t.c.code == unit.code))
+                c.execute(
+                    sa.insert(unit_t).values(
+                        code=unit.code,
+                        name=unit.name,
+                        superior=unit.superior,
+                        emails=list(unit.emails),
+                        contact=unit.contact,
+                        updated_at=at,
+                    )
+                )
+        return len(units)
+
+    # ------------------------------------------------------------ holiday tables
+
+    def holiday_tables(self) -> list[StoredHolidayTable]:
+        """Every year's table loaded into this database, as its YAML text."""
+        with self.db.reading() as c:
+            rows = c.execute(sa.select(holiday_t).order_by(holiday_t.c.year))
+            return [
+                StoredHolidayTable(year=r.year, provisional=r.provisional, source=r.source, body=r.body)
+                for r in rows
+            ]
+
+    def save_holiday_table(self, table: StoredHolidayTable, at: dt.datetime) -> None:
+        with self.db.writing() as c:
+            c.execute(sa.delete(holiday_t).where(holiday_t.c.year == table.year))
+            c.execute(
+                sa.insert(holiday_t).values(
+                    year=table.year,
+                    provisional=table.provisional,
+                    source=table.source,
+                    body=table.body,
+                    loaded_at=at,
+                )
+            )
+
+    # --------------------------------------------------------------- definitions
+
+    def definitions(self) -> list[StoredDefinition]:
+        """Every definition version a case has used, with its resolved text."""
+        with self.db.reading() as c:
+            rows = c.execute(sa.select(definition_t).order_by(definition_t.c.name, definition_t.c.version))
+            return [
+                StoredDefinition(name=r.name, version=r.version, sha256=r.sha256, body=r.body) for r in rows
+            ]
+
+    def register_definition(self, definition: StoredDefinition, at: dt.datetime) -> str:
+        """Store a definition version the first time a case uses it; returns the stored sha256."""
+        with self.db.writing() as c:
+            found = c.execute(
+                sa.select(definition_t.c.sha256).where(
+                    definition_t.c.name == definition.name, definition_t.c.version == definition.version
+                )
+            ).scalar()
+            if found is not None:
+                return str(found)
+            c.execute(
+                sa.insert(definition_t).values(
+                    name=definition.name,
+                    version=definition.version,
+                    sha256=definition.sha256,
+                    body=definition.body,
+                    registered_at=at,
+                )
+            )
+            return definition.sha256
+
+    def definitions_in_use(self) -> dict[str, tuple[int, dt.datetime]]:
+        """Per definition name: the newest version cases use, and when the name was first used."""
+        with self.db.reading() as c:
+            rows = c.execute(
+                sa.select(
+                    definition_t.c.name,
+                    sa.func.max(definition_t.c.version),
+                    sa.func.min(definition_t.c.registered_at),
+                ).group_by(definition_t.c.name)
+            ).all()
+        return {name: (version, _aware(since)) for name, version, since in rows}
+
+    # ----------------------------------------------------------------- query log
+
+    def log_subject_query(
+        self, *, at: dt.datetime, requester: str, purpose: str, subject: str, matches: int
+    ) -> None:
+        with self.db.writing() as c:
+            c.execute(
+                sa.insert(query_log_t).values(
+                    at=at, requester=requester, purpose=purpose, subject=subject, matches=matches
+                )
+            )

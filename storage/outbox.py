@@ -1,0 +1,100 @@
+"""The outbox: mail queued with its cause, claimed by dispatchers, marked as it is delivered."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.connections import Database, outbox_t
+from storage.values import OutboxRow
+
+OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "dead")
+
+
+def _row(values: Any) -> OutboxRow:
+    return OutboxRow(**values)
+
+
+class OutboxQueue:
+    """What dispatchers and operators do with queued mail. Rows are added only by a command."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    def claim(self, now: dt.datetime, *, limit: int, lease: dt.timedelta) -> list[OutboxRow]:
+        """Mark up to ``limit`` due mails as being sent by this dispatcher, and return them.
+
+        Due: queued, failed and due for a retry, or left ``sending`` by a dispatcher that died
+        (claimed longer ago than ``lease``). Other dispatchers skip the rows this one locks.
+        """
+        due = sa.or_(
+            sa.and_(outbox_t.c.status.in_(("queued", "failed")), outbox_t.c.next_attempt_at <= now),
+            sa.and_(outbox_t.c.status == "sending", outbox_t.c.claimed_at <= now - lease),
+        )
+        query = sa.select(outbox_t.c.id).where(due).order_by(outbox_t.c.id).limit(limit)
+        if self.db.backend == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        with self.db.writing() as c:
+            ids = list(c.execute(query).scalars())
+            if not ids:
+                return []
+            c.execute(
+                sa.update(outbox_t)
+                .where(outbox_t.c.id.in_(ids))
+                .values(status="sending", claimed_at=now, attempts=outbox_t.c.attempts + 1)
+            )
+            rows = c.execute(sa.select(outbox_t).where(outbox_t.c.id.in_(ids)).order_by(outbox_t.c.id))
+            return [_row(r._mapping) for r in rows]
+
+    def mark(self, outbox_id: int, **values: Any) -> None:
+        """Record one mail's delivery (each in its own transaction: a crash loses no mark but the one in flight)."""
+        fast = self.db.fast
+        keys = sorted(values)
+        params = {f"p_{k}": values[k] for k in keys} | {"w_id": outbox_id}
+        with self.db.raw_writing() as c:
+            fast.run(c, fast.update("outbox", keys, ("id",)), params)
+
+    def retry(self, *, ids: Sequence[int] = (), dead: bool = False, now: dt.datetime) -> int:
+        """Put dead (or failed) mails back in the queue; returns how many."""
+        where = []
+        if ids:
+            where.append(outbox_t.c.id.in_(list(ids)))
+        if dead:
+            where.append(outbox_t.c.status == "dead")
+        else:
+            where.append(outbox_t.c.status.in_(("dead", "failed")))
+        with self.db.writing() as c:
+            result = c.execute(
+                sa.update(outbox_t)
+                .where(*where)
+                .values(status="queued", next_attempt_at=now, last_error=None)
+            )
+            return int(result.rowcount)
+
+    def counts(self) -> dict[str, int]:
+        with self.db.reading() as c:
+            rows = c.execute(sa.select(outbox_t.c.status, sa.func.count()).group_by(outbox_t.c.status))
+            return {status: int(n) for status, n in rows}
+
+    def list(
+        self, *, record_id: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[OutboxRow]:
+        q = sa.select(outbox_t)
+        if record_id is not None:
+            q = q.where(outbox_t.c.record_id == record_id)
+        if status is not None:
+            q = q.where(outbox_t.c.status == status)
+        with self.db.reading() as c:
+            return [_row(r._mapping) for r in c.execute(q.order_by(outbox_t.c.id).limit(limit))]
+
+    def get(self, outbox_id: int) -> OutboxRow | None:
+        with self.db.reading() as c:
+            row = c.execute(sa.select(outbox_t).where(outbox_t.c.id == outbox_id)).first()
+        return _row(row._mapping) if row else None
+
+    def count(self) -> int:
+        with self.db.reading() as c:
+            return int(c.execute(sa.select(sa.func.count()).select_from(outbox_t)).scalar_one())

@@ -1,0 +1,374 @@
+"""Cases and what hangs on them: the case row, its parallel track states, deadlines, reminders,
+personal data — read, and written as one command's write set.
+
+``apply_write`` is the write half of a command: it runs inside a transaction the caller holds
+(``storage.store.UnitOfWork``) and writes the case row guarded by its version, the history row,
+the track rows, deadline rows, outbox rows, reminder rows and personal data. The rest are
+reads; nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.connections import (
+    Database,
+    deadline_t,
+    personal_t,
+    record_t,
+    reminder_t,
+    state_t,
+)
+from storage.errors import VersionConflict
+from storage.values import (
+    RECORD_COLUMNS,
+    CommandWrite,
+    Loaded,
+    ReminderRow,
+    StoredDeadline,
+    StoredRecord,
+)
+
+# Statements built once: a command executes the same few statements many times, and building
+# and hashing a statement costs more than running it on SQLite.
+SELECT_RECORD = sa.select(record_t).where(record_t.c.id == sa.bindparam("w_id"))
+SELECT_RECORD_LOCKED = SELECT_RECORD.with_for_update()
+SELECT_DEADLINES = (
+    sa.select(deadline_t).where(deadline_t.c.record_id == sa.bindparam("w_id")).order_by(deadline_t.c.id)
+)
+CLAIM = (
+    sa.select(deadline_t)
+    .where(deadline_t.c.next_at <= sa.bindparam("w_now"))
+    .order_by(deadline_t.c.next_at, deadline_t.c.id)
+    .limit(sa.bindparam("w_limit", type_=sa.Integer))
+)
+CLAIM_LOCKED = CLAIM.with_for_update(skip_locked=True)
+
+
+def record_of(values: Mapping[Any, Any]) -> StoredRecord:
+    return StoredRecord(**{name: values[name] for name in RECORD_COLUMNS})
+
+
+def deadline_of(values: Mapping[Any, Any]) -> StoredDeadline:
+    return StoredDeadline(**{**values, "reminded": tuple(values.get("reminded") or ())})
+
+
+def _shallow(value: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A dataclass's fields as a dict, without the deep copy ``dataclasses.asdict`` makes."""
+    return {name: getattr(value, name) for name in value.__dataclass_fields__ if name not in exclude}
+
+
+# ------------------------------------------------------------------------ the command's half
+
+
+def load(database: Database, c: Any, record_id: str, *, lock: bool) -> Loaded | None:
+    """A case and all its deadlines, read on ``c`` (its row locked ``FOR UPDATE`` on PostgreSQL
+    when ``lock``: SQLite's write transaction already excludes other writers)."""
+    fast = database.fast
+    locked = lock and database.backend == "postgresql"
+    select = fast.select(
+        "record+lock" if locked else "record", lambda: SELECT_RECORD_LOCKED if locked else SELECT_RECORD
+    )
+    rows = fast.rows(c, select, {"w_id": record_id}, "record")
+    if not rows:
+        return None
+    deadlines = fast.rows(
+        c, fast.select("deadlines", lambda: SELECT_DEADLINES), {"w_id": record_id}, "deadline"
+    )
+    return Loaded(record_of(rows[0]), [deadline_of(d) for d in deadlines])
+
+
+def claim_due(
+    database: Database, c: Any, now: dt.datetime, *, exclude: Sequence[int] = ()
+) -> StoredDeadline | None:
+    """Lock the earliest deadline with something due at ``now``, skipping rows other sweeps hold.
+
+    The claim lasts as long as the caller's transaction: a sweep killed mid-item releases it.
+    """
+    fast = database.fast
+    skip = set(exclude)  # items that failed earlier in this sweep
+    locked = database.backend == "postgresql"
+    claim = fast.select("claim+lock" if locked else "claim", lambda: CLAIM_LOCKED if locked else CLAIM)
+    params = {"w_now": fast.codec.out("time", now), "w_limit": len(skip) + 1}
+    rows = fast.rows(c, claim, params, "deadline")
+    found = next((row for row in rows if row["id"] not in skip), None)
+    return deadline_of(found) if found else None
+
+
+def set_next_at(database: Database, c: Any, deadline_id: int, when: dt.datetime | None) -> None:
+    fast = database.fast
+    fast.run(c, fast.update("deadline", ["next_at"], ("id",)), {"p_next_at": when, "w_id": deadline_id})
+
+
+def apply_write(database: Database, c: Any, write: CommandWrite) -> None:
+    """Write one command's effects inside the transaction on ``c``.
+
+    Raises:
+        VersionConflict: the case is no longer at ``write.record.expected_version``.
+    """
+    fast = database.fast
+    rec = write.record
+    ev = write.event
+    values = _shallow(rec.record)
+    if rec.expected_version is None:
+        fast.run(c, fast.insert("record", list(values)), values)
+    else:
+        # Only the columns that changed are set, so indexes on the others are left alone.
+        keys = [k for k in values if k not in rec.unchanged and k not in {"id", "created_at"}]
+        params = {f"p_{k}": values[k] for k in keys} | {
+            "w_id": rec.record.id,
+            "w_version": rec.expected_version,
+        }
+        if fast.run(c, fast.update("record", keys, ("id", "version")), params) != 1:
+            now_at = fast.rows(
+                c, fast.select("record", lambda: SELECT_RECORD), {"w_id": rec.record.id}, "record"
+            )
+            raise VersionConflict(
+                rec.record.id, rec.expected_version, now_at[0]["version"] if now_at else None
+            )
+    event_values = _shallow(ev)
+    event_values["changes"] = [list(change) for change in ev.changes]
+    fast.run(c, fast.insert("record_event", list(event_values)), event_values)
+    record_id = rec.record.id
+    if write.track_changes:
+        _write_states(database, c, record_id, write.track_changes)
+    _write_deadlines(database, c, write)
+    if write.outbox:
+        mails = [
+            {
+                "cause": m.cause,
+                "record_id": record_id,
+                "template": m.template,
+                "recipient_unit": m.recipient_unit,
+                "context": m.context,
+                "status": "queued",
+                "attempts": 0,
+                "next_attempt_at": ev.occurred_at,
+                "message_id": m.message_id,
+                "created_at": ev.occurred_at,
+            }
+            for m in write.outbox
+        ]
+        fast.run_many(c, fast.insert("outbox", list(mails[0])), mails)
+    if write.purge_personal:
+        fast.run(c, fast.delete("record_personal", ("record_id",)), {"w_record_id": record_id})
+    for name, value in write.personal.items():
+        fast.run(
+            c,
+            fast.delete("record_personal", ("record_id", "field")),
+            {"w_record_id": record_id, "w_field": name},
+        )
+        fast.run(
+            c,
+            fast.insert("record_personal", ["record_id", "field", "value"]),
+            {"record_id": record_id, "field": name, "value": value},
+        )
+    if write.reminders:
+        rows = [
+            {**_shallow(r), "record_id": record_id, "fired_at": ev.occurred_at, "seq": ev.seq}
+            for r in write.reminders
+        ]
+        fast.run_many(c, fast.insert("deadline_reminder", list(rows[0])), rows)
+
+
+def _write_states(
+    database: Database, c: Any, record_id: str, changes: Sequence[tuple[str, str | None, str | None]]
+) -> None:
+    """Mirror the changed parallel tracks into ``record_state`` (the main track is ``record.state``):
+    a moved track's row is updated in place (its key and the key index stay untouched: fewer
+    pages to flush), a started track's row inserted, a stopped track's row deleted."""
+    fast = database.fast
+    inserts = []
+    for track, before, after in changes:
+        if after is None:
+            fast.run(
+                c,
+                fast.delete("record_state", ("record_id", "track")),
+                {"w_record_id": record_id, "w_track": track},
+            )
+            continue
+        moved = before is not None and fast.run(
+            c,
+            fast.update("record_state", ["state"], ("record_id", "track")),
+            {"p_state": after, "w_record_id": record_id, "w_track": track},
+        )
+        if not moved:  # a new track (or a row that was missing): insert it
+            inserts.append({"record_id": record_id, "track": track, "state": after})
+    fast.run_many(c, fast.insert("record_state", ["record_id", "track", "state"]), inserts)
+
+
+def _write_deadlines(database: Database, c: Any, write: CommandWrite) -> None:
+    fast = database.fast
+    if write.deadline_inserts:
+        defaults = {
+            "record_id": write.record.record.id,
+            "started_seq": write.event.seq,
+            "extended": 0,
+            "reminded": [],
+        }
+        rows = [{**_shallow(d), **defaults} for d in write.deadline_inserts]
+        for columns in {tuple(r) for r in rows}:
+            same = [r for r in rows if tuple(r) == columns]
+            fast.run_many(c, fast.insert("deadline", list(columns)), same)
+    for update in write.deadline_updates:
+        keys = sorted(update.values)
+        params = {f"p_{k}": update.values[k] for k in keys} | {"w_id": update.id}
+        fast.run(c, fast.update("deadline", keys, ("id",)), params)
+
+
+# --------------------------------------------------------------------------------- reads
+
+
+class Records:
+    """Reads of cases: one by id, by filters, counts per unit, deadlines, reminders, personal data."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+
+    def get(self, record_id: str) -> StoredRecord | None:
+        with self.db.reading() as c:
+            row = c.execute(SELECT_RECORD, {"w_id": record_id}).first()
+        return record_of(row._mapping) if row else None
+
+    def load(self, record_id: str) -> Loaded | None:
+        """A case with all its deadlines (closed ones too), read in one go."""
+        with self.db.pooled() as c:
+            return load(self.db, c, record_id, lock=False)
+
+    def query(
+        self,
+        *,
+        main_state: str | None = None,
+        track_state: tuple[str, str] | None = None,
+        unit: str | None = None,
+        subject: str | None = None,
+        subject_key: str | None = None,
+        overdue_at: dt.datetime | None = None,
+        active: bool | None = None,
+        definition: str | None = None,
+        kind: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[StoredRecord]:
+        """Cases matching every filter given, oldest first. ``track_state`` is a parallel track's
+        (track, state); ``unit`` matches the responsible or the originating unit."""
+        q = sa.select(record_t)
+        if main_state is not None:
+            q = q.where(record_t.c.state == main_state)
+        if track_state is not None:
+            q = q.where(
+                sa.exists().where(
+                    state_t.c.record_id == record_t.c.id,
+                    state_t.c.track == track_state[0],
+                    state_t.c.state == track_state[1],
+                )
+            )
+        if unit is not None:
+            q = q.where(sa.or_(record_t.c.responsible_unit == unit, record_t.c.originating_unit == unit))
+        if subject is not None:
+            q = q.where(
+                sa.or_(record_t.c.subject_code == subject.upper(), record_t.c.subject_name == subject)
+            )
+        if subject_key is not None:
+            q = q.where(record_t.c.subject_key == subject_key)
+        if active is not None:
+            q = q.where(record_t.c.active == active)
+        if definition is not None:
+            q = q.where(record_t.c.definition_name == definition)
+        if kind is not None:
+            q = q.where(record_t.c.kind == kind)
+        if overdue_at is not None:
+            late = sa.exists().where(
+                deadline_t.c.record_id == record_t.c.id,
+                deadline_t.c.closed_at.is_(None),  # a deadline that ran its course is not a late one
+                sa.or_(
+                    deadline_t.c.status == "expired",
+                    sa.and_(deadline_t.c.status == "active", deadline_t.c.due_at < overdue_at),
+                ),
+            )
+            q = q.where(sa.or_(record_t.c.overdue.is_(True), late))
+        q = q.order_by(record_t.c.created_at, record_t.c.id).limit(limit).offset(offset)
+        with self.db.reading() as c:
+            return [record_of(row._mapping) for row in c.execute(q)]
+
+    def units_with_open_cases(
+        self, definition_name: str, *, exclude_states: Sequence[str] = ()
+    ) -> list[tuple[str, str | None]]:
+        """(responsible unit, its superior unit) for every unit with a case of that definition
+        not in one of ``exclude_states``."""
+        superior = record_t.c.data["superior_unit"].as_string()
+        query = (
+            sa.select(record_t.c.responsible_unit, sa.func.max(superior))
+            .where(record_t.c.definition_name == definition_name, record_t.c.responsible_unit.is_not(None))
+            .group_by(record_t.c.responsible_unit)
+            .order_by(record_t.c.responsible_unit)
+        )
+        if exclude_states:
+            query = query.where(record_t.c.state.not_in(list(exclude_states)))
+        with self.db.reading() as c:
+            return [(unit, sup) for unit, sup in c.execute(query)]
+
+    def count_for_unit(
+        self,
+        *,
+        definition_name: str,
+        unit: str,
+        active: bool | None = None,
+        main_state: str | None = None,
+        track_state: tuple[str, str] | None = None,
+        exclude_states: Sequence[str] = (),
+        sample: int = 50,
+    ) -> tuple[int, list[str]]:
+        """How many of a unit's cases match, and up to ``sample`` of their ids."""
+        where = [record_t.c.definition_name == definition_name, record_t.c.responsible_unit == unit]
+        if active is not None:
+            where.append(record_t.c.active == active)
+        if exclude_states:
+            where.append(record_t.c.state.not_in(list(exclude_states)))
+        if main_state is not None:
+            where.append(record_t.c.state == main_state)
+        if track_state is not None:
+            where.append(
+                sa.exists().where(
+                    state_t.c.record_id == record_t.c.id,
+                    state_t.c.track == track_state[0],
+                    state_t.c.state == track_state[1],
+                )
+            )
+        with self.db.reading() as c:
+            total = c.execute(sa.select(sa.func.count()).select_from(record_t).where(*where)).scalar_one()
+            ids = c.execute(
+                sa.select(record_t.c.id).where(*where).order_by(record_t.c.id).limit(sample)
+            ).scalars()
+            return int(total), list(ids)
+
+    def provisional_deadlines(self) -> list[StoredDeadline]:
+        """Open deadlines computed on provisional calendar data."""
+        with self.db.reading() as c:
+            rows = c.execute(
+                sa.select(deadline_t)
+                .where(deadline_t.c.provisional.is_(True), deadline_t.c.status.in_(("active", "expired")))
+                .order_by(deadline_t.c.id)
+            )
+            return [deadline_of(r._mapping) for r in rows]
+
+    def reminders(self, *, record_id: str | None = None) -> list[ReminderRow]:
+        q = sa.select(reminder_t).order_by(reminder_t.c.id)
+        if record_id is not None:
+            q = q.where(reminder_t.c.record_id == record_id)
+        with self.db.reading() as c:
+            return [ReminderRow(**r._mapping) for r in c.execute(q)]
+
+    def personal(self, record_id: str) -> dict[str, str]:
+        """The personal data kept outside the history (an ID number), until the case is archived."""
+        with self.db.reading() as c:
+            rows = c.execute(sa.select(personal_t).where(personal_t.c.record_id == record_id))
+            return {r.field: r.value for r in rows}
+
+    def count(self) -> int:
+        with self.db.reading() as c:
+            return int(c.execute(sa.select(sa.func.count()).select_from(record_t)).scalar_one())

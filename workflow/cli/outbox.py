@@ -1,0 +1,112 @@
+"""``chengxin outbox``: queued, sent, failed and dead mail."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+import typer
+
+from workflow.cli.common import (
+    DbOption,
+    JsonOption,
+    fail,
+    opened,
+    out,
+    user_errors,
+)
+from workflow.cli.output import (
+    add_row,
+    new_table,
+    print_json,
+)
+
+outbox_app = typer.Typer(help="邮件发件箱 the mail outbox", no_args_is_help=True)
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[str | None, typer.Option(help="queued | sending | sent | failed | dead")] = None,
+    record: Annotated[str | None, typer.Option("--record", help="记录编号 record id")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """列出邮件 (list queued, sent, failed and dead mails)."""
+    from workflow.engine.outbox import STATUSES
+
+    if status is not None and status not in STATUSES:
+        fail(f"--status {status!r} 无效 (invalid); allowed: {', '.join(STATUSES)}", 2)
+    with user_errors(), opened(db, None) as engine:
+        rows = engine.outbox.list(record_id=record, status=status, limit=limit)
+        if as_json:
+            print_json([{k: v for k, v in dataclasses.asdict(row).items() if k != "context"} for row in rows])
+            return
+        table = new_table(
+            "#", "状态 status", "模板 template", "收件单位 unit", "记录 record", "尝试 tries", "错误 error"
+        )
+        for row in rows:
+            add_row(
+                table,
+                row.id,
+                row.status,
+                row.template,
+                row.recipient_unit,
+                row.record_id or "",
+                row.attempts,
+                row.last_error or "",
+            )
+        out.print(table)
+        counts = engine.outbox.counts()
+        typer.echo(
+            "  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "发件箱为空 the outbox is empty"
+        )
+
+
+@outbox_app.command("show")
+def outbox_show(outbox_id: int, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """显示一封邮件的内容与状态 (one mail: status, error and the rendered text)."""
+    from notifications import TemplateCatalog
+    from workflow.runtime.dispatch import revive
+
+    with user_errors(), opened(db, None) as engine:
+        row = engine.outbox.get(outbox_id)
+        if row is None:
+            fail(f"邮件 {outbox_id} 不存在 (no such mail)", 3)
+        if as_json:
+            print_json(dataclasses.asdict(row))
+            return
+        rendered = TemplateCatalog().render(row.template, revive(row.context["vars"]))
+        typer.echo(
+            f"#{row.id} {row.status} → {row.recipient_unit} (tries {row.attempts}) {row.last_error or ''}"
+        )
+        typer.echo(f"主题 Subject: {rendered.subject}\n")
+        typer.echo(rendered.text)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="邮件编号；省略则全部死信 (all dead mails when omitted)")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """重新发送失败或死信邮件 (put failed or dead mails back in the queue)."""
+    with user_errors(), opened(db, None) as engine:
+        count = engine.outbox.retry(ids or [])
+        typer.echo(f"{count} 封邮件已重新排队 mails queued again")
+
+
+@outbox_app.command("send")
+def outbox_send(db: DbOption = None) -> None:
+    """立即发送到期的邮件 (send what is due now)."""
+    from workflow.runtime.dispatch import Dispatcher, MailSettings
+
+    with user_errors(), opened(db, None) as engine:
+        settings_ = MailSettings.from_env()
+        result = Dispatcher(engine, settings_).run()
+        typer.echo(f"{settings_.describe()}: sent {result.sent}, failed {result.failed}, dead {result.dead}")
+        for error in result.errors:
+            typer.echo(f"错误 error: {error}", err=True)
+        if result.dead:
+            raise typer.Exit(1)

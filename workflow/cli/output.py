@@ -1,0 +1,126 @@
+"""What commands print for people: rich tables that never read user data as markup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from workflow.cli.common import out
+from workflow.engine.clock import shanghai
+from workflow.engine.views import HistoryEntry, RecordView
+
+# ------------------------------------------------------------------------------- output
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+
+def time_text(value: dt.datetime | None) -> str:
+    return shanghai(value) if value else "—"
+
+
+def new_table(*headers: str, title: str | None = None, key_width: int = 0) -> Table:
+    """A table that wraps long cells instead of cutting them, so a pipe loses no text.
+
+    ``key_width`` keeps the first column (an id people copy) on one line at that width.
+    """
+    table = Table(title=title, title_justify="left")
+    for index, header in enumerate(headers):
+        if index == 0 and key_width:
+            table.add_column(header, no_wrap=True, min_width=key_width)
+        else:
+            table.add_column(header, overflow="fold")
+    return table
+
+
+def add_row(table: Table, *cells: object) -> None:
+    """Add a row of plain text: user data is never read as rich markup."""
+    table.add_row(*(Text("" if cell is None else str(cell)) for cell in cells))
+
+
+def value_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def tracks_line(view: RecordView) -> str:
+    return ", ".join(f"{t.track}:{t.state}" for t in view.tracks if t.track != "main")
+
+
+def summary(view: RecordView) -> str:
+    parts = [view.id, f"{view.state_label} ({view.state})", f"v{view.version}", tracks_line(view)]
+    return "  ".join(part for part in parts if part)
+
+
+def show_record(view: RecordView) -> None:
+    out.print(
+        f"[bold]{escape(view.id)}[/bold]  {escape(view.state_label)} ({escape(view.state)})  "
+        f"v{view.version}  {escape(view.definition)}"
+    )
+    if view.marks:
+        out.print(Text("标注 marks: " + "、".join(view.marks)))
+    if view.overdue:
+        out.print("[bold red]逾期 overdue[/bold red]")
+    tracks = new_table("轨道 track", "状态 state", title="状态 state")
+    for track in view.tracks:
+        add_row(tracks, f"{track.track_label} ({track.track})", f"{track.label} ({track.state})")
+    out.print(tracks)
+    data = new_table("字段 field", "值 value", title="内容 data")
+    for key, value in view.data.items():
+        add_row(data, key, value_text(value))
+    out.print(data)
+    if view.deadlines:
+        table = new_table(
+            "期限 deadline", "状态 status", "到期 due (Asia/Shanghai)", "说明 why", title="期限 deadlines"
+        )
+        for d in view.deadlines:
+            due = time_text(d.due_at) + (" (暂定 provisional)" if d.provisional else "")
+            add_row(table, f"{d.label} ({d.name})", d.status, due, "；".join(d.explanation[1:]))
+        out.print(table)
+
+
+def show_history(entries: Sequence[HistoryEntry]) -> None:
+    table = new_table("#", "时间 time", "事件 event", "操作人 actor", "变化 changes", "理由 comment")
+    for e in entries:
+        changes = "; ".join(f"{t}: {a or '—'}→{b or '—'}" for t, a, b in e.changes)
+        add_row(
+            table,
+            e.seq,
+            time_text(e.occurred_at),
+            f"{e.event_label} ({e.event})",
+            f"{e.actor} [{e.role}@{e.unit}]",
+            changes,
+            e.comment,
+        )
+    out.print(table)
+
+
+def show_records(views: Sequence[RecordView]) -> None:
+    table = new_table(
+        "编号 id",
+        "主体 subject",
+        "状态 state",
+        "标注 marks",
+        "逾期 overdue",
+        "更新 updated",
+        key_width=max((len(v.id) for v in views), default=0),
+    )
+    for v in views:
+        add_row(
+            table,
+            v.id,
+            v.data.get("subject_name", ""),
+            f"{v.state_label} ({v.state})",
+            "、".join(v.marks),
+            "是 yes" if v.overdue else "",
+            time_text(v.updated_at),
+        )
+    out.print(table)
+    out.print(f"共 {len(views)} 条记录 ({len(views)} records)")

@@ -1,0 +1,221 @@
+"""``chengxin record``: submit cases, fire events, show, list, history, what may be done."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from workflow.cli.common import (
+    ActorOption,
+    AttachOption,
+    CommentOption,
+    DbOption,
+    DefsOption,
+    JsonOption,
+    KeyOption,
+    PayloadFileOption,
+    RoleOption,
+    SetOption,
+    UnitOption,
+    actor_of,
+    opened,
+    out,
+    state_at,
+    user_errors,
+)
+from workflow.cli.output import (
+    add_row,
+    new_table,
+    print_json,
+    show_history,
+    show_record,
+    show_records,
+    summary,
+)
+from workflow.cli.payload import payload_of
+
+record_app = typer.Typer(
+    help="失信记录 records: submit, fire events, show, list, history", no_args_is_help=True
+)
+
+
+@record_app.command("submit")
+def record_submit(
+    *,
+    actor: ActorOption,
+    role: RoleOption,
+    unit: UnitOption,
+    definition: Annotated[
+        str, typer.Option("--definition", "-d", help="流程定义 e.g. national, tianjin")
+    ] = "national",
+    version: Annotated[int | None, typer.Option(help="指定版本 pin a version")] = None,
+    sets: SetOption = None,
+    attach: AttachOption = None,
+    payload_file: PayloadFileOption = None,
+    draft: Annotated[bool, typer.Option("--draft", help="只登记为草稿 (register a draft only)")] = False,
+    comment: CommentOption = "",
+    idempotency_key: KeyOption = None,
+    db: DbOption = None,
+    definitions: DefsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """登记并提交失信记录 (register a record and submit it for verification)."""
+    with user_errors():
+        payload = payload_of(sets, attach, payload_file)
+        who = actor_of(actor, role, unit)
+        with opened(db, definitions) as engine:
+            view = engine.register(
+                definition,
+                payload,
+                actor=who,
+                version=version,
+                comment=comment,
+                idempotency_key=idempotency_key,
+                submit=not draft,
+            )
+        if as_json:
+            print_json(view.to_json())
+        else:
+            typer.echo(summary(view))
+
+
+@record_app.command("fire")
+def record_fire(
+    record_id: str,
+    event: str,
+    *,
+    actor: ActorOption,
+    role: RoleOption,
+    unit: UnitOption,
+    sets: SetOption = None,
+    attach: AttachOption = None,
+    payload_file: PayloadFileOption = None,
+    comment: CommentOption = "",
+    idempotency_key: KeyOption = None,
+    expect_version: Annotated[
+        int | None, typer.Option("--expect-version", help="你看到的版本 the version you saw")
+    ] = None,
+    db: DbOption = None,
+    definitions: DefsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """对记录执行事件 (fire an event on a record)."""
+    with user_errors():
+        payload = payload_of(sets, attach, payload_file)
+        who = actor_of(actor, role, unit)
+        with opened(db, definitions) as engine:
+            view = engine.fire(
+                record_id,
+                event,
+                actor=who,
+                payload=payload,
+                comment=comment,
+                idempotency_key=idempotency_key,
+                expected_version=expect_version,
+            )
+        if as_json:
+            print_json(view.to_json())
+        else:
+            typer.echo(summary(view))
+
+
+@record_app.command("show")
+def record_show(
+    record_id: str,
+    *,
+    at: Annotated[
+        str | None, typer.Option("--at", help="某一时间的状态 state as of, e.g. 2026-06-01")
+    ] = None,
+    db: DbOption = None,
+    definitions: DefsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """显示记录 (show a record, now or as of a past time)."""
+    with user_errors(), opened(db, definitions) as engine:
+        view = state_at(engine, record_id, at) if at else engine.get(record_id)
+        if as_json:
+            print_json(view.to_json())
+        else:
+            show_record(view)
+
+
+@record_app.command("list")
+def record_list(
+    *,
+    state: Annotated[
+        str | None, typer.Option(help="状态 state, or track:state e.g. publication:published")
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="责任单位或认定单位 unit")] = None,
+    subject: Annotated[str | None, typer.Option(help="主体名称或统一社会信用代码 subject")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="仅逾期 only overdue")] = False,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="仅有效记录 only active records")
+    ] = None,
+    definition: Annotated[str | None, typer.Option("--definition", "-d", help="流程定义 definition")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+    db: DbOption = None,
+    definitions: DefsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """查询记录 (list records by state, unit, subject, overdue)."""
+    with user_errors(), opened(db, definitions) as engine:
+        views = engine.query(
+            state=state,
+            unit=unit,
+            subject=subject,
+            overdue=overdue,
+            active=active,
+            definition=definition,
+            limit=limit,
+            offset=offset,
+        )
+        if as_json:
+            print_json([v.to_json() for v in views])
+        else:
+            show_records(views)
+
+
+@record_app.command("history")
+def record_history(
+    record_id: str, db: DbOption = None, definitions: DefsOption = None, as_json: JsonOption = False
+) -> None:
+    """记录的完整历史 (the record's full history, oldest first)."""
+    with user_errors(), opened(db, definitions) as engine:
+        entries = engine.history(record_id)
+        if as_json:
+            print_json([e.to_json() for e in entries])
+        else:
+            show_history(entries)
+
+
+@record_app.command("events")
+def record_events(
+    record_id: str,
+    *,
+    actor: ActorOption,
+    role: RoleOption,
+    unit: UnitOption,
+    db: DbOption = None,
+    definitions: DefsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """当前可执行的事件 (events this actor may fire now, and why not the others)."""
+    with user_errors():
+        who = actor_of(actor, role, unit)
+        with opened(db, definitions) as engine:
+            options = engine.events_for(record_id, who)
+        if as_json:
+            print_json([o.to_json() for o in options])
+            return
+        table = new_table("事件 event", "可执行 available", "字段 fields (* required)", "原因 why not")
+        for o in options:
+            add_row(
+                table,
+                f"{o.label} ({o.event})",
+                "是 yes" if o.available else "否 no",
+                ", ".join(o.payload_fields),
+                o.reason,
+            )
+        out.print(table)

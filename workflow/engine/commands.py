@@ -1,0 +1,290 @@
+"""The write path: load → decide → write set → commit, one transaction per command.
+
+``Commands`` is the one place where a case changes. It reads the case through a store unit of
+work, asks the pure ``decide`` what happens, turns the decision into rows
+(``workflow.engine.writeset``) and commits them at once, guarded by the case's version. Time
+comes only from the injected clock, and never runs behind a case's last event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from definitions.model import Definition
+from storage.errors import DuplicateRecordId, VersionConflict
+from storage.store import Store, UnitOfWork
+from storage.values import Loaded, StoredDefinition, StoredEvent, StoredRecord
+from workflow.core.decide import decide
+from workflow.core.history import request_fingerprint
+from workflow.core.values import Actor, Command, Decision
+from workflow.engine import writeset
+from workflow.engine.clock import Clock, shanghai
+from workflow.engine.registry import Registry
+from workflow.engine.views import RecordView, view_after
+from workflow.errors import (
+    ClockError,
+    Conflict,
+    DefinitionChanged,
+    IdempotencyKeyReused,
+    PermissionDenied,
+    RecordNotFound,
+    WorkflowError,
+)
+from workflow.log import get_logger
+
+log = get_logger("chengxin.engine")
+
+SYSTEM = Actor(id="system", role="system", unit="chengxin")
+ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def new_case_id(prefix: str, now: dt.datetime) -> str:
+    """``SX20261122-7K3QF2``: the definition's prefix, the day in China, six random characters."""
+    day = now.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y%m%d")
+    return f"{prefix}{day}-" + "".join(secrets.choice(ID_ALPHABET) for _ in range(6))
+
+
+class Commands:
+    """What changes cases, for one database. Safe to share between threads."""
+
+    def __init__(
+        self, store: Store, registry: Registry, clock: Clock, *, simulated: bool, pepper: bytes
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        self.simulated = simulated
+        self._pepper = pepper
+        self._registered: set[tuple[str, int, str]] = set()
+
+    # ----------------------------------------------------------------- checks
+
+    def subject_key(self, id_number: str) -> str:
+        """The keyed digest a person is found by; the ID number itself is never stored with the case."""
+        return hmac.new(self._pepper, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+    def check_definitions(self) -> None:
+        if self.registry.conflicts:
+            key, source = self.registry.conflicts[0]
+            raise DefinitionChanged(key, source)
+
+    def refuse_system(self, actor: Actor, event: str) -> None:
+        """The system role is the sweep's and the scheduler's: no caller may act in it."""
+        for definition in self.registry.all():
+            role = definition.roles.get(actor.role)
+            if role is not None and role.system:
+                raise PermissionDenied(
+                    actor.role,
+                    event,
+                    [],
+                    why="角色 system 仅供期限到期处理使用 (reserved for the deadline sweep)",
+                )
+
+    def now(self, record: StoredRecord | None) -> dt.datetime:
+        now = self.clock.now()
+        if record is not None and now < record.updated_at:
+            raise ClockError(
+                f"时间早于记录 {record.id} 的最后一次变更 {shanghai(record.updated_at)} (the clock is behind the record's "
+                "last event; events are never written out of time order)"
+            )
+        return now
+
+    def fingerprint(
+        self, record_id: str | None, event: str, actor: Actor, payload: Mapping[str, Any], comment: str
+    ) -> str:
+        return request_fingerprint(
+            record_id, event, (actor.id, actor.role, actor.unit), dict(payload), comment
+        )
+
+    def replayed(self, key: str, fingerprint: str) -> StoredEvent | None:
+        """The event an idempotency key already stands for, if any.
+
+        Raises:
+            IdempotencyKeyReused: the key was used for a different request.
+        """
+        stored = self.store.history.by_key(key)
+        if stored is None:
+            return None
+        if stored.effects.get("request") != fingerprint:
+            raise IdempotencyKeyReused(key)
+        return stored
+
+    # --------------------------------------------------------------- commands
+
+    def create(
+        self,
+        definition: Definition,
+        command: Command,
+        *,
+        idempotency_key: str | None,
+        fingerprint: str | None,
+    ) -> tuple[str, RecordView]:
+        """Create a case with the definition's creating event; returns its id and view.
+
+        Raises:
+            DuplicateIdempotencyKey: another command took the key meanwhile.
+            WorkflowError: what the decision refuses.
+        """
+        for _attempt in range(5):
+            now = self.now(None)
+            record_id = new_case_id(definition.id_prefix, now)
+            decision = decide(
+                definition, self.registry.calendar(definition), None, command, now, record_id=record_id
+            )
+            self._register_definition(definition, now)
+            write = writeset.build(
+                definition,
+                self.registry.calendar(definition),
+                None,
+                [],
+                decision,
+                command,
+                now=now,
+                record_id=record_id,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+                simulated=self.simulated,
+                keyer=self.subject_key,
+                extra=self._extra(decision),
+            )
+            try:
+                with self.store.command() as uow:
+                    uow.commit(write)
+            except DuplicateRecordId:
+                continue
+            self._log(record_id, definition, decision, command.actor, None, version=1)
+            return record_id, view_after(definition, write, [])
+        raise WorkflowError(  # pragma: no cover - five random 30-bit ids colliding on one day
+            "无法生成唯一的记录编号 (could not allocate a unique record id)"
+        )
+
+    def apply(
+        self,
+        record_id: str,
+        command: Command,
+        *,
+        idempotency_key: str | None = None,
+        fingerprint: str | None = None,
+        expected_version: int | None = None,
+        uow: UnitOfWork | None = None,
+        loaded: Loaded | None = None,
+    ) -> RecordView:
+        """Load, decide, commit. Inside ``uow`` (the sweep's locked claim) it happens in the
+        caller's transaction, with the case ``loaded`` already if the caller read it.
+
+        Raises:
+            RecordNotFound, Conflict, DuplicateIdempotencyKey, and what the decision refuses.
+        """
+        if uow is None:
+            with self.store.command() as opened:
+                return self.apply(
+                    record_id,
+                    command,
+                    idempotency_key=idempotency_key,
+                    fingerprint=fingerprint,
+                    expected_version=expected_version,
+                    uow=opened,
+                )
+        if loaded is None:
+            loaded = uow.load(record_id)
+        if loaded is None:
+            raise RecordNotFound(record_id)
+        record = loaded.record
+        if expected_version is not None and expected_version != record.version:
+            raise Conflict(record_id, expected_version, record.version)
+        definition = self.registry.get(record.definition_name, record.definition_version)
+        calendar = self.registry.calendar(definition)
+        now = self.now(record)
+        open_rows = loaded.open
+        decision = decide(
+            definition, calendar, writeset.snapshot_of(record, open_rows), command, now, record_id=record_id
+        )
+        write = writeset.build(
+            definition,
+            calendar,
+            record,
+            open_rows,
+            decision,
+            command,
+            now=now,
+            record_id=record_id,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            simulated=self.simulated,
+            keyer=self.subject_key,
+            extra=self._extra(decision),
+        )
+        try:
+            uow.commit(write)
+        except VersionConflict as exc:
+            raise Conflict(record_id, record.version, exc.found) from exc
+        self._log(record_id, definition, decision, command.actor, record.state, version=record.version + 1)
+        return view_after(definition, write, loaded.deadlines)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _register_definition(self, definition: Definition, now: dt.datetime) -> None:
+        """Store a definition version with the first case that uses it (once per process)."""
+        if (definition.name, definition.version, definition.sha256) in self._registered:
+            return
+        stored = self.store.directory.register_definition(
+            StoredDefinition(
+                name=definition.name,
+                version=definition.version,
+                sha256=definition.sha256,
+                body=self.registry.resolved(definition.name, definition.version),
+            ),
+            now,
+        )
+        if stored != definition.sha256:
+            raise DefinitionChanged(definition.key, definition.source)
+        self._registered.add((definition.name, definition.version, definition.sha256))
+
+    def _extra(self, decision: Decision) -> dict[str, Any] | None:
+        """What a round's opening notice lists beside its counts: the cases it names (read here,
+        so that building the write set stays pure)."""
+        if not any(n.template == "supervision_round_opened" for n in decision.notices):
+            return None
+        from workflow.core import notices
+
+        listed = []
+        for case_id in [str(i) for i in decision.data.get("record_ids", [])][:50]:
+            case = self.store.records.get(case_id)
+            if case is not None:
+                of = self.registry.get(case.definition_name, case.definition_version)
+                listed.append(
+                    {
+                        "id": case.id,
+                        "subject_name": str(case.data.get("subject_name", "")),
+                        "state_label": of.label_of(of.main_track, case.state),
+                    }
+                )
+        return {"round": notices.round_context(decision.data, listed)}
+
+    def _log(
+        self,
+        record_id: str,
+        definition: Definition,
+        decision: Decision,
+        actor: Actor,
+        before: str | None,
+        *,
+        version: int,
+    ) -> None:
+        log.info(
+            "transition",
+            record_id=record_id,
+            trigger=decision.event,
+            actor=actor.id,
+            role=actor.role,
+            unit=actor.unit,
+            from_state=before,
+            to_state=decision.tracks.get(definition.main_track),
+            changes=[f"{t}:{a}->{b}" for t, a, b in decision.changes],
+            version=version,
+        )

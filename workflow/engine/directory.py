@@ -1,0 +1,148 @@
+"""The engine's reference data: the unit directory mail is addressed from, and the holiday
+tables deadlines are counted on (loading a year recomputes the deadlines it affects)."""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from email.headerregistry import Address
+from pathlib import Path
+from typing import Any
+
+from definitions.holidays import HolidayTable, load_holiday_table
+from storage.store import Store
+from storage.values import StoredHolidayTable, UnitRow
+from workflow.core.calendar import WorkingCalendar
+from workflow.core.fields import UNIT_CODE
+from workflow.core.periods import recompute
+from workflow.core.values import RECOMPUTED_EVENT, Command
+from workflow.engine.clock import Clock
+from workflow.engine.commands import SYSTEM, Commands
+from workflow.engine.registry import Registry
+from workflow.engine.wrapping import public
+from workflow.errors import PayloadInvalid
+
+
+def _unit(unit: Mapping[str, Any]) -> UnitRow:
+    """A unit as given (code, name, superior, emails as a list or comma-separated, contact), checked.
+
+    Raises:
+        PayloadInvalid: a code or an address is not valid.
+    """
+    code = str(unit.get("code", "")).strip()
+    if not UNIT_CODE.match(code):
+        raise PayloadInvalid(
+            "unit", "code", f"{code!r} is not a unit code (1–64 letters, digits, '.', '-', '_')"
+        )
+    raw = unit.get("emails") or []
+    emails = [e.strip() for e in (raw.split(",") if isinstance(raw, str) else raw) if str(e).strip()]
+    for email in emails:
+        try:
+            Address(addr_spec=email)
+        except (ValueError, IndexError):
+            raise PayloadInvalid("unit", "emails", f"{email!r} is not an email address") from None
+        if "@" not in email:
+            raise PayloadInvalid("unit", "emails", f"{email!r} is not an email address")
+    return UnitRow(
+        code=code,
+        name=str(unit.get("name") or code).strip(),
+        superior=str(unit["superior"]).strip() if unit.get("superior") else None,
+        emails=emails,
+        contact=str(unit["contact"]).strip() if unit.get("contact") else None,
+    )
+
+
+class Units:
+    """The unit directory: who a unit is, who is above it, where its mail goes."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    @public
+    def save(self, units: Sequence[Mapping[str, Any]]) -> int:
+        """Add or replace units, all or none. Each: ``code``, ``name``, optional ``superior``
+        (a unit code), ``emails`` (a list or a comma-separated text) and ``contact``.
+
+        Raises:
+            PayloadInvalid: a code or an address is not valid.
+        """
+        return self._store.directory.save_units([_unit(u) for u in units], self._clock.now())
+
+    @public
+    def get(self, code: str) -> UnitRow | None:
+        return self._store.directory.unit(code)
+
+    @public
+    def list(self) -> builtins.list[UnitRow]:
+        return self._store.directory.units()
+
+    @public
+    def by_code(self, codes: Iterable[str]) -> dict[str, UnitRow]:
+        return self._store.directory.units_by_code(codes)
+
+
+class Calendars:
+    """The holiday tables in force, and what loading a new one changes."""
+
+    def __init__(self, commands: Commands, registry: Registry) -> None:
+        self._commands = commands
+        self._registry = registry
+
+    @public
+    def load_holiday_table(
+        self, path: Path
+    ) -> tuple[HolidayTable, builtins.list[tuple[str, str, dt.datetime, dt.datetime]]]:
+        """Load a year's holiday arrangement as data and recompute every provisional deadline it affects.
+
+        Returns the table and (record id, deadline, old due, new due) for every deadline moved.
+
+        Raises:
+            HolidayTableInvalid: the file is not a valid holiday table.
+        """
+        table = load_holiday_table(path)
+        self._commands.store.directory.save_holiday_table(
+            StoredHolidayTable(
+                year=table.year,
+                provisional=table.provisional,
+                source=table.source,
+                body=path.read_text(encoding="utf-8"),
+            ),
+            self._commands.clock.now(),
+        )
+        self._registry.add_tables([table])
+        return table, self.recompute_provisional()
+
+    @public
+    def recompute_provisional(self) -> list[tuple[str, str, dt.datetime, dt.datetime]]:
+        """Recompute deadlines computed on provisional calendar data; each change is a history event."""
+        store = self._commands.store
+        moved = []
+        for row in store.records.provisional_deadlines():
+            record = store.records.get(row.record_id)
+            if record is None:
+                continue
+            definition = self._registry.get(record.definition_name, record.definition_version)
+            spec = definition.deadlines.get(row.name)
+            if spec is None or "count" not in row.basis:
+                continue
+            due = recompute(definition, self._registry.calendar(definition), spec, row.basis)
+            if due.due_at == row.due_at and due.provisional == row.provisional:
+                continue
+            self._commands.apply(
+                row.record_id, Command(event=RECOMPUTED_EVENT, actor=SYSTEM, deadline=row.name)
+            )
+            moved.append((row.record_id, row.name, row.due_at, due.due_at))
+        return moved
+
+    def working_calendar(self, definition: str | None = None) -> WorkingCalendar:
+        """The working days under the holiday tables in force: of one definition (its local days
+        off included) when named, else the common calendar every definition starts from.
+
+        Raises:
+            DefinitionNotFound: no definition of that name.
+        """
+        if definition is None:
+            return self._registry.base_calendar()
+        return self._registry.calendar(self._registry.select(definition))

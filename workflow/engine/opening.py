@@ -1,0 +1,95 @@
+"""Opening a database: its schema, its clock mode for life, and the definitions it knows.
+
+A database is created either on real time or on simulated time (``chengxin init
+--simulated-clock``) and keeps that mode for life: a real-time database refuses any simulated
+clock, so no one can backdate an event in it; a drill database takes simulated time only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from definitions.holidays import parse_holiday_table
+from storage import db as storage_db
+from storage.store import Store
+from workflow.engine.clock import Clock, ManualClock, SystemClock, parse_when
+from workflow.engine.registry import Registry
+from workflow.errors import ClockError
+
+REAL_TIME_ONLY = (
+    "该数据库使用真实时间，拒绝模拟时钟 (this database runs on real time; simulated time is refused "
+    "so that no event can be backdated)"
+)
+
+
+def initialise(
+    url: str | None, simulated_start: dt.datetime | None
+) -> tuple[Store, dict[str, str], str | None, str]:
+    """Create or upgrade the schema; a new database gets its clock mode here, for life.
+
+    Returns the store, the database's facts, and the schema revisions before and after.
+
+    Raises:
+        ClockError: the database exists with real time and a simulated start was given.
+        DatabaseUnavailable: the database cannot be reached.
+    """
+    store = Store(storage_db.create_engine(url))
+    try:
+        before, after = storage_db.upgrade(store.engine)
+        wanted = {
+            "clock_mode": "simulated" if simulated_start else "real",
+            "pepper": secrets.token_hex(32),
+            "created_schema": after,
+        }
+        if simulated_start is not None:
+            wanted["simulated_now"] = simulated_start.astimezone(dt.UTC).isoformat()
+        meta = store.set_meta_if_absent(wanted)
+        if simulated_start is not None and meta["clock_mode"] != "simulated":
+            raise ClockError(
+                "该数据库使用真实时间，不能改为模拟时间 (this database runs on real time and can never use a "
+                "simulated clock; create a separate drill database with 'chengxin init --simulated-clock')"
+            )
+        return store, meta, before, after
+    except BaseException:
+        store.close()
+        raise
+
+
+def clock_for(meta: Mapping[str, str], clock: Clock | None) -> Clock:
+    """The clock a database runs on: the one given if its mode fits, else its own.
+
+    Raises:
+        ClockError: not initialised, or the clock's mode is not the database's.
+    """
+    if "clock_mode" not in meta:
+        raise ClockError("数据库尚未初始化 (database not initialised): run 'chengxin init'")
+    simulated = meta["clock_mode"] == "simulated"
+    if clock is None:
+        clock = ManualClock(parse_when(meta["simulated_now"])) if simulated else SystemClock()
+    if clock.simulated and not simulated:
+        raise ClockError(REAL_TIME_ONLY)
+    if simulated and not clock.simulated:
+        raise ClockError(
+            "该数据库为演练库，只能使用模拟时钟 (this drill database runs on simulated time only)"
+        )
+    return clock
+
+
+def registry_for(store: Store, definitions: Sequence[Path]) -> Registry:
+    """The bundled definitions, those under ``definitions``, the versions stored with cases, and
+    the holiday tables loaded into the database.
+
+    Raises:
+        DefinitionError: a definition file is invalid.
+        HolidayTableError: a stored holiday table no longer parses.
+    """
+    registry = Registry.load(definitions)
+    registry.merge_stored(store.directory.definitions())
+    registry.add_tables(
+        parse_holiday_table(table.body, f"database:holiday_table:{table.year}")
+        for table in store.directory.holiday_tables()
+    )
+    return registry

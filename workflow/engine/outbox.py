@@ -1,0 +1,64 @@
+"""The engine's mail queue, as the dispatcher and an operator use it."""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from storage.outbox import OUTBOX_STATUSES
+from storage.store import Store
+from storage.values import OutboxRow
+from workflow.engine.clock import Clock
+from workflow.engine.wrapping import public
+from workflow.errors import PayloadInvalid
+
+STATUSES = OUTBOX_STATUSES
+
+
+class Outbox:
+    """Queued mail: list and inspect it, claim due mail for delivery, record what happened."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    @public
+    def list(
+        self, *, record_id: str | None = None, status: str | None = None, limit: int = 100
+    ) -> builtins.list[OutboxRow]:
+        """Mails oldest first, of one case or in one status if given.
+
+        Raises:
+            PayloadInvalid: an unknown status.
+        """
+        if status is not None and status not in STATUSES:
+            raise PayloadInvalid(
+                "outbox", "status", f"{status!r} is not a status; allowed: {', '.join(STATUSES)}"
+            )
+        return self._store.outbox.list(record_id=record_id, status=status, limit=limit)
+
+    @public
+    def get(self, outbox_id: int) -> OutboxRow | None:
+        return self._store.outbox.get(outbox_id)
+
+    @public
+    def counts(self) -> dict[str, int]:
+        """How many mails are in each status."""
+        return self._store.outbox.counts()
+
+    @public
+    def retry(self, ids: Sequence[int] = ()) -> int:
+        """Queue the given mails again (failed or dead), or every dead mail when none are given."""
+        return self._store.outbox.retry(ids=ids, dead=not ids, now=self._clock.now())
+
+    @public
+    def claim(self, *, limit: int, lease: dt.timedelta) -> builtins.list[OutboxRow]:
+        """Take up to ``limit`` due mails for delivery (see ``storage.outbox.OutboxQueue.claim``)."""
+        return self._store.outbox.claim(self._clock.now(), limit=limit, lease=lease)
+
+    @public
+    def mark(self, outbox_id: int, **values: Any) -> None:
+        """Record one mail's delivery outcome (status, sent_at, last_error, next_attempt_at)."""
+        self._store.outbox.mark(outbox_id, **values)

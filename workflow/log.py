@@ -1,0 +1,42 @@
+"""The library's logging: structlog bound to the standard library's ``chengxin`` loggers.
+
+The engine never prints and never configures output: its events go to ``logging`` loggers named
+``chengxin.*``, which carry a ``NullHandler``, so an embedding service sees them only where it
+configures logging itself (``CHENGXIN_LOG_LEVEL`` sets their level there too). The CLI and
+``chengxin serve`` configure a handler (``workflow.cli.logs``). An event's fields travel as a
+structlog event dict; ``structlog.stdlib.ProcessorFormatter`` renders them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import structlog
+
+ROOT = "chengxin"
+
+_root = logging.getLogger(ROOT)
+_root.addHandler(logging.NullHandler())
+_level = os.environ.get("CHENGXIN_LOG_LEVEL", "").strip().upper()
+if _level in logging.getLevelNamesMapping():
+    _root.setLevel(_level)
+
+_PROCESSORS: list[structlog.typing.Processor] = [
+    structlog.stdlib.filter_by_level,  # first: an event below the logger's level costs next to nothing
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+    structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+]
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    """A structlog logger over the standard library's logger ``name`` (under ``chengxin``)."""
+    logger: structlog.stdlib.BoundLogger = structlog.wrap_logger(
+        logging.getLogger(name),
+        processors=_PROCESSORS,
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    return logger
