@@ -18,26 +18,15 @@ import tracemalloc
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from workflow.testing import MONDAY, ORGANISATION
+
 SH = ZoneInfo("Asia/Shanghai")
-T0 = dt.datetime(2026, 5, 11, 9, 0, tzinfo=SH)  # a Monday, as in tests/harness.py
+T0 = MONDAY
 PUBLICATION_OVER = dt.datetime(2027, 5, 10, 17, 1, tzinfo=SH)  # 一般, 2026 regime: at most 1 year
 RETENTION_OVER = dt.datetime(2031, 5, 9, 9, 0, tzinfo=SH)  # 5 years from 认定之日 2026-05-08
 STEP = dt.timedelta(seconds=1)  # simulated time between two commands
 
-FIELDS = {
-    "subject_kind": "department",
-    "subject_name": "某区住房和建设委员会",
-    "subject_code": "91110000600037341L",
-    "responsible_unit": "hexi-zjw",
-    "superior_unit": "hexi-gov",
-    "finding_unit": "court-3",
-    "source_type": "judgment",
-    "document_number": "（2026）津0103民初1234号",
-    "finding_date": "2026-05-08",
-    "facts": "拖欠工程款，拒不履行生效判决。",
-    "domain": "procurement",
-    "severity": "general",
-}
+FIELDS = ORGANISATION
 HAPPY_PATH = (
     "register",
     "submit",
@@ -57,10 +46,8 @@ def configure_logging(mode: str) -> None:
     """``json``: production logging (JSON lines at INFO) into /dev/null; ``off``: WARNING only."""
     import logging
 
-    import structlog
-
     if mode == "off":
-        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+        logging.getLogger("chengxin").setLevel(logging.WARNING)
         return
     from workflow.cli import logs
 
@@ -74,11 +61,10 @@ def configure_logging(mode: str) -> None:
 
 def drive(engine: Any, clock: Any, index: int) -> int:
     """One record through the eight commands of the happy path; returns the steps fired."""
-    from workflow import Actor
+    from workflow.testing import RECORDER as recorder
+    from workflow.testing import SUBJECT as subject
+    from workflow.testing import VERIFIER as verifier
 
-    recorder = Actor(id="li.lei", role="recorder", unit="court-3")
-    verifier = Actor(id="wang.fang", role="verifier", unit="credit-office")
-    subject = Actor(id="zhao.qiang", role="subject", unit="hexi-zjw")
     fields = {**FIELDS, "document_number": f"（2026）津0103民初{index}号"}
     clock.advance(STEP)
     record_id = engine.register("national", fields, actor=recorder).id

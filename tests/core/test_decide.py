@@ -29,8 +29,9 @@ from storage.values import StoredEvent
 from workflow.audit import fold, replay, verify_chain
 from workflow.core import ladders
 from workflow.core.calendar import WorkingCalendar
-from workflow.core.decide import available_events, decide
+from workflow.core.decide import decide
 from workflow.core.history import GENESIS, event_hash
+from workflow.core.states import available_events
 from workflow.core.values import (
     EXPIRED_EVENT,
     RECOMPUTED_EVENT,
@@ -50,6 +51,7 @@ from workflow.errors import (
     TransitionNotAllowed,
     WorkflowError,
 )
+from workflow.testing import ORGANISATION
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = dt.datetime(2026, 5, 11, 9, 0, tzinfo=SH)  # a Monday
@@ -59,21 +61,6 @@ MAIN = "main"  # the national definition's main track
 RECORDER = Actor(id="li.lei", role="recorder", unit="court-3")
 VERIFIER = Actor(id="wang.fang", role="verifier", unit="credit-office")
 SUBJECT = Actor(id="zhao.qiang", role="subject", unit="hexi-zjw")
-
-ORGANISATION: dict[str, Any] = {
-    "subject_kind": "department",
-    "subject_name": "某区住房和建设委员会",
-    "subject_code": "91110000600037341L",
-    "responsible_unit": "hexi-zjw",
-    "superior_unit": "hexi-gov",
-    "finding_unit": "court-3",
-    "source_type": "judgment",
-    "document_number": "（2026）津0103民初1234号",
-    "finding_date": "2026-05-08",
-    "facts": "拖欠工程款，拒不履行生效判决。",
-    "domain": "procurement",
-    "severity": "general",
-}
 
 
 @cache

@@ -11,6 +11,10 @@ are days off on top.
 Everything here is a pure computation over data handed in: it must not read files, the network or
 the clock (holiday tables are loaded by ``definitions.holidays`` and passed in), and it must never
 fail for a year merely because no source knows that year's arrangement.
+
+It runs past 500 lines and does one job: the three sources of a day's status (tables, the
+package, the statutory rules with their lunar festivals and substitute days) and the
+arithmetic on top of them share one per-day index, and splitting them would split that index.
 """
 
 from __future__ import annotations

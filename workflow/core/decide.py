@@ -14,82 +14,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from definitions.model import DeadlineSpec, Definition, EventSpec, Notice, TransitionSpec
-from workflow.core import periods as dl
+from definitions.model import Definition, EventSpec, TransitionSpec
 from workflow.core.calendar import WorkingCalendar
+from workflow.core.deadline_plan import deadline_effects
 from workflow.core.fields import CleanPayload, check_record_complete, clean_payload
 from workflow.core.guards import GuardContext, refusals
 from workflow.core.machines import machines_for
+from workflow.core.notice_plan import notices_of
+from workflow.core.states import activate_tracks, available_events, describe_state
 from workflow.core.values import (
     INTERNAL_EVENTS,
-    RECOMPUTED_EVENT,
-    REMINDER_EVENT,
     Actor,
     Command,
-    DeadlineEffect,
     Decision,
-    NoticeEffect,
     OpenDeadline,
     Snapshot,
 )
 from workflow.errors import (
     CommentRequired,
-    DeadlineExtensionRefused,
     GuardRefused,
-    PayloadInvalid,
     PermissionDenied,
     RecordNotFound,
     TransitionNotAllowed,
     UnknownEvent,
 )
-
-# ------------------------------------------------------------------------------ helpers
-
-
-def holds(condition: Mapping[str, Sequence[str]], tracks: Mapping[str, str]) -> bool:
-    """A state predicate of a definition (``while``, ``paused_while``) on a record's tracks."""
-    return bool(condition) and all(tracks.get(track) in states for track, states in condition.items())
-
-
-def activate_tracks(definition: Definition, tracks: dict[str, str]) -> None:
-    """Start the parallel tracks the main state switches on, and stop those it switches off."""
-    main_track = definition.main_track
-    main = tracks[main_track]
-    for name, track in definition.tracks.items():
-        if name == main_track:
-            continue
-        on = main in track.active_while.get(main_track, ())
-        if on and name not in tracks:
-            tracks[name] = track.initial
-        elif not on and name in tracks:
-            del tracks[name]
-
-
-def describe_state(definition: Definition, tracks: Mapping[str, str]) -> str:
-    """``recorded / publication: published / …`` with Chinese labels, for messages."""
-    parts = []
-    for name in definition.tracks:
-        if name in tracks:
-            label = definition.label_of(name, tracks[name])
-            parts.append(
-                f"{label}({tracks[name]})" if name == definition.main_track else f"{name}:{tracks[name]}"
-            )
-    return " / ".join(parts)
-
-
-def available_events(definition: Definition, tracks: Mapping[str, str]) -> list[str]:
-    """Events whose required transitions all start from the record's current states."""
-    machines = machines_for(definition)
-    found = []
-    for name, event in definition.events.items():
-        if event.creates or name in INTERNAL_EVENTS:
-            continue
-        if any(definition.roles[role].system for role in event.roles) and len(event.roles) == 1:
-            continue
-        required = [t for t in event.transitions if not t.optional]
-        if all(t.track in tracks and machines.can(name, t.track, tracks[t.track]) for t in required):
-            found.append(name)
-    return found
 
 
 def _by_track(transitions: Sequence[TransitionSpec]) -> list[tuple[str, list[TransitionSpec]]]:
@@ -97,40 +45,6 @@ def _by_track(transitions: Sequence[TransitionSpec]) -> list[tuple[str, list[Tra
     for transition in transitions:
         groups.setdefault(transition.track, []).append(transition)
     return list(groups.items())
-
-
-def _depends_on(definition: Definition, spec: DeadlineSpec) -> set[str]:
-    fields = set(spec.anchor)
-    period = spec.period
-    for name in (period.field_days, period.field_working_days):
-        if name:
-            fields.add(name)
-    if period.publication:
-        fields |= {"finding_date", "severity"}
-    if period.by_field:
-        fields.add(period.by_field)
-    return fields
-
-
-def _recipients(
-    notice: Notice, data: Mapping[str, Any], actors: Mapping[str, Any], rung: str | None = None
-) -> NoticeEffect:
-    units: list[str] = []
-    missing: list[str] = []
-    for expr in notice.to:
-        if expr.startswith("unit_of:"):
-            firings = actors.get(expr.removeprefix("unit_of:"), [])
-            unit = firings[-1][1] if firings else None
-        else:
-            value = data.get(expr)
-            unit = value if isinstance(value, str) else None
-        if unit is None:
-            missing.append(expr)
-        elif unit not in units:
-            units.append(unit)
-    return NoticeEffect(
-        template=notice.template, recipients=tuple(units), deadline=notice.deadline, missing=tuple(missing)
-    )
 
 
 # ----------------------------------------------------------------------------- decide
@@ -353,7 +267,7 @@ def _conclude(
         for name in definition.tracks
         if before.tracks.get(name) != tracks.get(name)
     )
-    effects = _deadline_effects(
+    effects = deadline_effects(
         definition,
         calendar,
         spec,
@@ -377,7 +291,7 @@ def _conclude(
         personal=clean.personal,
         actors=actors,
         deadlines=tuple(effects),
-        notices=tuple(_notices(definition, spec, command, effects, data, actors)),
+        notices=tuple(notices_of(definition, spec, command, effects, data, actors)),
         purge_personal_data=bool(spec and spec.purge_personal_data),
     )
 
@@ -405,254 +319,3 @@ def _empty(
         deadlines=(),
         notices=(),
     )
-
-
-def _due_effect(action: str, name: str, due: dl.Due, **extra: Any) -> DeadlineEffect:
-    return DeadlineEffect(
-        action=action,
-        name=name,
-        due_at=due.due_at,
-        unit=due.unit,
-        amount=due.amount,
-        provisional=due.provisional,
-        basis={**due.basis, **extra.pop("basis_extra", {})},
-        **extra,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _DeadlinePlan:
-    """Works out what happens to each deadline of the definition when the tracks move."""
-
-    definition: Definition
-    calendar: WorkingCalendar
-    command: Command
-    before: Mapping[str, str]
-    after: Mapping[str, str]
-    data: Mapping[str, Any]
-    changed_fields: frozenset[str]
-    now: dt.datetime
-
-    def start(self, name: str, spec: DeadlineSpec) -> list[DeadlineEffect]:
-        due = dl.start_deadline(self.definition, self.calendar, spec, self.data, self.now)
-        if due is None:
-            return []
-        effects = [_due_effect("start", name, due)]
-        if holds(spec.paused_while, self.after):  # started while its clock must stand still
-            left = dl.remaining(self.definition, self.calendar, due.unit, due.due_at, self.now)
-            effects.append(DeadlineEffect(action="pause", name=name, remaining=left))
-        return effects
-
-    def end(self, name: str, spec: DeadlineSpec, current: OpenDeadline, expiring: bool) -> DeadlineEffect:
-        if expiring:
-            outcome = "expired"
-        elif any(track not in self.after for track in spec.while_):
-            outcome = "cancelled"  # the obligation went away with its track (revoked, repaired, …)
-        else:
-            outcome = "met_late" if current.status == "expired" else "met"
-        return DeadlineEffect(action="close", name=name, outcome=outcome)
-
-    def keep(self, name: str, spec: DeadlineSpec, current: OpenDeadline) -> list[DeadlineEffect]:
-        paused_before = holds(spec.paused_while, self.before)
-        paused_after = holds(spec.paused_while, self.after)
-        if paused_after and not paused_before and current.status != "paused":
-            left = dl.remaining(self.definition, self.calendar, current.unit, current.due_at, self.now)
-            return [DeadlineEffect(action="pause", name=name, remaining=left)]
-        if paused_before and not paused_after and current.status == "paused":
-            left = current.remaining or 0
-            resumed = dl.resume(self.definition, self.calendar, spec, current.unit, left, self.now)
-            return [_due_effect("resume", name, resumed, remaining=left)]
-        if self.changed_fields & _depends_on(self.definition, spec) and current.status == "active":
-            again = dl.start_deadline(self.definition, self.calendar, spec, self.data, current.started_at)
-            if again is not None and again.due_at != current.due_at:
-                return [_due_effect("recompute", name, again, basis_extra={"reason": "record corrected"})]
-        return []
-
-
-def _deadline_effects(
-    definition: Definition,
-    calendar: WorkingCalendar,
-    spec: EventSpec | None,
-    command: Command,
-    payload: Mapping[str, Any],
-    before: Mapping[str, str],
-    after: Mapping[str, str],
-    data: Mapping[str, Any],
-    data_changes: Sequence[tuple[str, Any, Any]],
-    open_deadlines: Mapping[str, OpenDeadline],
-    now: dt.datetime,
-    record_id: str,
-) -> list[DeadlineEffect]:
-    """Deadlines start when their ``while`` state begins and end when it ends; in between they
-    pause, resume, are recomputed, expire or are extended."""
-    plan = _DeadlinePlan(
-        definition, calendar, command, before, after, data, frozenset(n for n, _o, _v in data_changes), now
-    )
-    effects: list[DeadlineEffect] = []
-    for name, dspec in definition.deadlines.items():
-        running = holds(dspec.while_, after)
-        current = open_deadlines.get(name)
-        expiring = command.deadline == name and command.event not in {REMINDER_EVENT, RECOMPUTED_EVENT}
-        if current is None:
-            effects.extend(plan.start(name, dspec) if running else [])
-            continue
-        if not running:
-            effects.append(plan.end(name, dspec, current, expiring))
-            continue
-        if expiring:
-            effects.append(DeadlineEffect(action="expire", name=name))
-        effects.extend(plan.keep(name, dspec, current))
-        if spec is not None and spec.extends_deadline == name:
-            effects.append(_extension(definition, calendar, dspec, current, int(payload["working_days"])))
-    if command.event == REMINDER_EVENT:
-        effects.append(_reminder(definition, command, open_deadlines, record_id))
-    elif command.event == RECOMPUTED_EVENT:
-        effects.append(_recomputed(definition, calendar, command, open_deadlines, record_id))
-    if spec is not None and spec.extends_deadline and not any(e.action == "extend" for e in effects):
-        raise GuardRefused(
-            record_id,
-            command.event,
-            [f"期限 {spec.extends_deadline} 未在进行中 (that deadline is not running)"],
-        )
-    return effects
-
-
-def _recomputed(
-    definition: Definition,
-    calendar: WorkingCalendar,
-    command: Command,
-    open_deadlines: Mapping[str, OpenDeadline],
-    record_id: str,
-) -> DeadlineEffect:
-    current = open_deadlines.get(command.deadline or "")
-    if current is None:
-        raise GuardRefused(
-            record_id, command.event, [f"期限 {command.deadline} 未在进行中 (that deadline is not running)"]
-        )
-    due = dl.recompute(definition, calendar, definition.deadlines[current.name], current.basis)
-    return _due_effect("recompute", current.name, due, basis_extra={"reason": "holiday table loaded"})
-
-
-def _reminder(
-    definition: Definition, command: Command, open_deadlines: Mapping[str, OpenDeadline], record_id: str
-) -> DeadlineEffect:
-    current = open_deadlines.get(command.deadline or "")
-    rung = str(command.payload.get("rung", ""))
-    spec = definition.deadlines.get(command.deadline or "")
-    ladder = definition.ladders.get(spec.ladder or "") if spec else None
-    if current is None or ladder is None or rung not in {r.name for r in ladder.rungs}:
-        raise GuardRefused(
-            record_id, command.event, [f"没有可发送的提醒 {command.deadline}/{rung} (no such reminder)"]
-        )
-    superseded = tuple(str(name) for name in command.payload.get("superseded", ()))
-    return DeadlineEffect(action="remind", name=current.name, rung=rung, superseded=superseded)
-
-
-def _extension(
-    definition: Definition, calendar: WorkingCalendar, dspec: DeadlineSpec, current: OpenDeadline, extra: int
-) -> DeadlineEffect:
-    limit = dl.extension_limit(definition, dspec)
-    if limit is None or current.unit != "working_days":
-        raise PayloadInvalid("extend", "working_days", f"deadline {dspec.name} cannot be extended")
-    total = current.amount + current.extended + extra
-    if total > limit:
-        raise DeadlineExtensionRefused(dspec.name, extra, total, limit)
-    if current.status == "paused":
-        return DeadlineEffect(
-            action="extend",
-            name=dspec.name,
-            remaining=(current.remaining or 0) + extra,
-            extended=current.extended + extra,
-        )
-    due = dl.extend(definition, calendar, dspec, current.basis, extra)
-    return DeadlineEffect(
-        action="extend",
-        name=dspec.name,
-        due_at=due.due_at,
-        extended=current.extended + extra,
-        provisional=due.provisional,
-        basis=due.basis,
-    )
-
-
-def _notices(
-    definition: Definition,
-    spec: EventSpec | None,
-    command: Command,
-    effects: Sequence[DeadlineEffect],
-    data: Mapping[str, Any],
-    actors: Mapping[str, Any],
-) -> list[NoticeEffect]:
-    wanted: list[Notice] = list(spec.notices) if spec is not None else []
-    for effect in effects:
-        if effect.action == "start":
-            wanted.extend(definition.deadlines[effect.name].on_start_notices)
-    found = []
-    if (
-        command.event == REMINDER_EVENT
-        and command.deadline is not None
-        and command.deadline in definition.deadlines
-    ):
-        dspec = definition.deadlines[command.deadline]
-        ladder = definition.ladders[dspec.ladder or ""]
-        rung = next(r for r in ladder.rungs if r.name == command.payload.get("rung"))
-        for notice in rung.notices:
-            found.append(_recipients(notice, data, actors, rung=rung.name))
-            if found[-1].deadline is None:
-                found[-1] = NoticeEffect(
-                    template=notice.template,
-                    recipients=found[-1].recipients,
-                    deadline=command.deadline,
-                    missing=found[-1].missing,
-                    rung=rung.name,
-                )
-        return found
-    if (
-        command.deadline is not None
-        and command.deadline in definition.deadlines
-        and command.event != RECOMPUTED_EVENT
-    ):
-        wanted.extend(definition.deadlines[command.deadline].on_expiry_notices)
-    found = [_recipients(notice, data, actors) for notice in wanted]
-    return found + _deadline_changes(definition, effects, data, actors)
-
-
-CHANGES = frozenset({"pause", "resume", "extend", "recompute"})
-ENDINGS = frozenset({"met", "met_late", "cancelled"})
-
-
-def _deadline_changes(
-    definition: Definition,
-    effects: Sequence[DeadlineEffect],
-    data: Mapping[str, Any],
-    actors: Mapping[str, Any],
-) -> list[NoticeEffect]:
-    """A deadline a unit was told about gets an update (or a cancellation) whenever it changes."""
-    found = []
-    for effect in effects:
-        change = (
-            effect.action
-            if effect.action in CHANGES
-            else effect.outcome
-            if effect.action == "close"
-            else None
-        )
-        if change is None or (effect.action == "close" and change not in ENDINGS):
-            continue
-        told = definition.deadlines[effect.name].on_start_notices
-        if not told:
-            continue
-        recipients = tuple(dict.fromkeys(r for n in told for r in n.to))
-        notice = _recipients(
-            Notice(template="deadline_changed", to=recipients, deadline=effect.name), data, actors
-        )
-        found.append(
-            NoticeEffect(
-                template=notice.template,
-                recipients=notice.recipients,
-                deadline=effect.name,
-                missing=notice.missing,
-                change=change,
-            )
-        )
-    return found

@@ -19,6 +19,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from definitions.model import Definition, FieldSpec
+from notifications.privacy import mask_id_number
 from workflow.errors import PayloadInvalid
 
 UNIT_CODE = re.compile(r"^[\w.\-\u4e00-\u9fff（）()]{1,64}$")
@@ -31,11 +32,6 @@ FALSE = {"false", "no", "0", "n", "否", "不"}
 class CleanPayload:
     values: dict[str, Any]  # normalised, personal values masked: what history stores
     personal: dict[str, str]  # field -> full personal value (kept outside the hash chain)
-
-
-def mask_id_number(value: str) -> str:
-    """Keep the first 6 and the last 4 characters: ``110101********123X``."""
-    return value[:6] + "*" * (len(value) - 10) + value[-4:] if len(value) > 10 else "*" * len(value)
 
 
 def _document(event: str, name: str, item: Any) -> dict[str, str]:

@@ -12,13 +12,13 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from definitions.model import Definition
 from storage.errors import DuplicateRecordId, VersionConflict
 from storage.store import Store, UnitOfWork
-from storage.values import Loaded, StoredDefinition, StoredEvent, StoredRecord
+from storage.values import CommandWrite, Loaded, StoredDeadline, StoredDefinition, StoredEvent, StoredRecord
 from workflow.core.decide import decide
 from workflow.core.history import request_fingerprint
 from workflow.core.values import Actor, Command, Decision
@@ -137,20 +137,8 @@ class Commands:
                 definition, self.registry.calendar(definition), None, command, now, record_id=record_id
             )
             self._register_definition(definition, now)
-            write = writeset.build(
-                definition,
-                self.registry.calendar(definition),
-                None,
-                [],
-                decision,
-                command,
-                now=now,
-                record_id=record_id,
-                idempotency_key=idempotency_key,
-                fingerprint=fingerprint,
-                simulated=self.simulated,
-                keyer=self.subject_key,
-                extra=self._extra(decision),
+            write = self._write_set(
+                definition, None, [], decision, command, now, record_id, idempotency_key, fingerprint
             )
             try:
                 with self.store.command() as uow:
@@ -204,10 +192,34 @@ class Commands:
         decision = decide(
             definition, calendar, writeset.snapshot_of(record, open_rows), command, now, record_id=record_id
         )
-        write = writeset.build(
+        write = self._write_set(
+            definition, record, open_rows, decision, command, now, record_id, idempotency_key, fingerprint
+        )
+        try:
+            uow.commit(write)
+        except VersionConflict as exc:
+            raise Conflict(record_id, record.version, exc.found) from exc
+        self._log(record_id, definition, decision, command.actor, record.state, version=record.version + 1)
+        return view_after(definition, write, loaded.deadlines)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _write_set(
+        self,
+        definition: Definition,
+        before: StoredRecord | None,
+        open_rows: Sequence[StoredDeadline],
+        decision: Decision,
+        command: Command,
+        now: dt.datetime,
+        record_id: str,
+        idempotency_key: str | None,
+        fingerprint: str | None,
+    ) -> CommandWrite:
+        return writeset.build(
             definition,
-            calendar,
-            record,
+            self.registry.calendar(definition),
+            before,
             open_rows,
             decision,
             command,
@@ -219,14 +231,6 @@ class Commands:
             keyer=self.subject_key,
             extra=self._extra(decision),
         )
-        try:
-            uow.commit(write)
-        except VersionConflict as exc:
-            raise Conflict(record_id, record.version, exc.found) from exc
-        self._log(record_id, definition, decision, command.actor, record.state, version=record.version + 1)
-        return view_after(definition, write, loaded.deadlines)
-
-    # ---------------------------------------------------------------- helpers
 
     def _register_definition(self, definition: Definition, now: dt.datetime) -> None:
         """Store a definition version with the first case that uses it (once per process)."""

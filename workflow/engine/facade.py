@@ -4,8 +4,8 @@ An ``Engine`` serves one database. Its commands (register a case, fire an event,
 the engine's own initiative, sweep what is due) go through ``workflow.engine.commands``: load →
 decide → one transaction. Its reads (get, query, history, state as of a date, the events an
 actor may fire, a credit check) never write, except the log of who looked up a subject. The
-unit directory, the holiday tables and the mail queue hang off it as ``units``, ``calendars``
-and ``outbox``; an auditor streams the histories from it. Every error it raises is a
+unit directory, the holiday tables, the mail queue and what the scheduler counts for a
+supervision round hang off it as ``units``, ``calendars``, ``outbox`` and ``supervision``; an auditor streams the histories from it. Every error it raises is a
 ``WorkflowError``.
 """
 
@@ -20,8 +20,9 @@ from typing import Any
 from storage.errors import DuplicateIdempotencyKey
 from storage.store import Store
 from storage.values import RawEvent, StoredEvent, StoredRecord
-from workflow.core.decide import available_events, decide
+from workflow.core.decide import decide
 from workflow.core.fold import fold
+from workflow.core.states import available_events
 from workflow.core.values import Actor, Command
 from workflow.engine import opening, writeset
 from workflow.engine import sweep as sweeping
@@ -30,6 +31,7 @@ from workflow.engine.commands import SYSTEM, Commands
 from workflow.engine.directory import Calendars, Units
 from workflow.engine.outbox import Outbox
 from workflow.engine.registry import Registry
+from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
 from workflow.engine.wrapping import public, stream
@@ -50,6 +52,7 @@ class Engine:
         self.units = Units(store, clock)
         self.outbox = Outbox(store, clock)
         self.calendars = Calendars(self._commands, registry)
+        self.supervision = Supervision(store, registry)
 
     # ------------------------------------------------------------------- opening
 
@@ -455,60 +458,6 @@ class Engine:
                 )
             )
         return options
-
-    # ---------------------------------------------------------------- supervision
-
-    @public
-    def definitions_in_use(self) -> dict[str, tuple[int, dt.datetime]]:
-        """Per definition name: the newest version cases use, and when the name was first used."""
-        return self.store.directory.definitions_in_use()
-
-    @public
-    def units_with_open_cases(
-        self, definition: str, *, exclude_states: Sequence[str] = ()
-    ) -> list[tuple[str, str | None]]:
-        """(responsible unit, its superior) of every unit with a case of ``definition`` not in ``exclude_states``."""
-        return self.store.records.units_with_open_cases(definition, exclude_states=exclude_states)
-
-    @public
-    def count_for_unit(
-        self,
-        *,
-        definition: str,
-        unit: str,
-        active: bool | None = None,
-        state: tuple[str, str] | None = None,
-        exclude_states: Sequence[str] = (),
-        sample: int = 50,
-    ) -> tuple[int, list[str]]:
-        """How many of a unit's cases of ``definition`` match (``state`` is a (track, state) of it),
-        and up to ``sample`` of their ids."""
-        main_state = track_state = None
-        if state is not None:
-            track, name = state
-            if track == self.registry.select(definition).main_track:
-                main_state = name
-            else:
-                track_state = state
-        return self.store.records.count_for_unit(
-            definition_name=definition,
-            unit=unit,
-            active=active,
-            main_state=main_state,
-            track_state=track_state,
-            exclude_states=exclude_states,
-            sample=sample,
-        )
-
-    @public
-    def progress(self, key: str) -> str | None:
-        """A mark of how far a recurring job got (a schedule's last period), kept in the database."""
-        return self.store.meta().get(key)
-
-    @public
-    def advance_progress(self, key: str, value: str) -> str:
-        """Move a progress mark forward (ISO times compare as text); returns the mark kept."""
-        return self.store.advance_meta(key, value)
 
     # --------------------------------------------------------------------- audit
 

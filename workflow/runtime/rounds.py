@@ -70,7 +70,7 @@ def _report(engine: Engine, definition: Definition, schedule: Schedule, unit: st
     fields: dict[str, Any] = {}
     ids: list[str] = []
     for item in schedule.report:
-        count, found = engine.count_for_unit(
+        count, found = engine.supervision.count_for_unit(
             definition=item.definition or definition.name,
             unit=unit,
             active=item.active,
@@ -87,7 +87,7 @@ def _units(engine: Engine, definition: Definition, schedule: Schedule) -> list[t
     """(unit, superior) that get a round: the units with open cases of the definition, and with
     ``units: all`` also every unit of the unit directory (a unit with nothing open is still supervised)."""
     finals = [s for s, spec in definition.main.states.items() if spec.final]
-    found = dict(engine.units_with_open_cases(definition.name, exclude_states=finals))
+    found = dict(engine.supervision.units_with_open_cases(definition.name, exclude_states=finals))
     if schedule.units == "all":
         for unit in engine.units.list():
             found[unit.code] = found.get(unit.code) or unit.superior
@@ -99,12 +99,12 @@ def open_due_rounds(engine: Engine) -> RoundsResult:
     now = engine.clock.now()
     opened: list[str] = []
     periods = 0
-    for name, (version, since) in engine.definitions_in_use().items():
+    for name, (version, since) in engine.supervision.definitions_in_use().items():
         definition = engine.registry.get(name, version)
         for schedule in definition.schedules.values():
             rounds = round_definition(engine, schedule)
             key = _meta_key(definition, schedule)
-            start = engine.progress(key)
+            start = engine.supervision.progress(key)
             after = dt.datetime.fromisoformat(start) if start else since
             period = resolve_period(definition, schedule.answer_within, {})
             days = period.working_days if period is not None and period.working_days else 10
@@ -128,6 +128,6 @@ def open_due_rounds(engine: Engine) -> RoundsResult:
                     )
                     if created:
                         opened.append(record_id)
-                engine.advance_progress(key, when.isoformat())
+                engine.supervision.advance_progress(key, when.isoformat())
                 log.info("supervision period", definition=name, schedule=schedule.name, period=label)
     return RoundsResult(opened=opened, periods=periods)
