@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 SH = ZoneInfo("Asia/Shanghai")
-T0 = dt.datetime(2026, 5, 11, 9, 0, tzinfo=SH)  # a Monday, as in tests/harness.py
+T0 = dt.datetime(2026, 5, 11, 9, 0, tzinfo=SH)  # a Monday, as in tests/support/harness.py
 PUBLICATION_OVER = dt.datetime(2027, 5, 10, 17, 1, tzinfo=SH)  # 一般, 2026 regime: at most 1 year
 RETENTION_OVER = dt.datetime(2031, 5, 9, 9, 0, tzinfo=SH)  # 5 years from 认定之日 2026-05-08
 STEP = dt.timedelta(seconds=1)  # simulated time between two commands
