@@ -2,7 +2,7 @@
 
     python -m bench.calendar [--calls 20000] [--days 1200] [--working-days 10] [--repeat 5]
 
-The work that ``tests/test_calendar.py`` once timed (it asserted 20,000 due dates in under two
+The work that ``tests/core/test_calendar.py`` once timed (it asserted 20,000 due dates in under two
 seconds; timed tests are not allowed on a shared machine): ``calls`` due dates of
 ``working_days`` working days, their start days cycling over ``days`` days from 2025-01-01 —
 the bundled official years and, past them, the provisional statutory fallback. As in the old

@@ -3,7 +3,8 @@
 PostgreSQL is the server at ``CHENGXIN_TEST_PG_URL`` (default 127.0.0.1:5432, user postgres,
 database test); each test gets a schema of its own, dropped afterwards. Without a reachable
 server the PostgreSQL parameter is skipped with the reason — except under ``CI=true``, where
-an unreachable server fails the run.
+an unreachable server fails the run. ``h`` is the scenario harness of ``support.harness`` on
+such a database, its clock at Monday 2026-05-11 09:00 (Asia/Shanghai).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from functools import cache
 
 import psycopg
 import pytest
+from support.harness import Harness
 
 PG_URL = os.environ.get("CHENGXIN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
@@ -60,3 +62,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     finally:
         with psycopg.connect(PG_URL, autocommit=True) as connection:
             connection.execute(f'drop schema "{schema}" cascade')
+
+
+@pytest.fixture
+def h(database_url: str) -> Iterator[Harness]:
+    """A scenario harness on a fresh database of each backend (``support.harness``)."""
+    harness = Harness.create(database_url)
+    yield harness
+    harness.engine.close()

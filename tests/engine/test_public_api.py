@@ -9,11 +9,10 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import ORGANISATION, Harness
+from support.harness import Harness
 
 import workflow
 from workflow import (
@@ -25,6 +24,7 @@ from workflow import (
     StorageFailure,
     WorkflowError,
 )
+from workflow.testing import ORGANISATION
 
 LIFECYCLE = textwrap.dedent(
     """
@@ -116,13 +116,6 @@ def test_database_errors_reach_a_caller_as_workflow_errors_with_their_cause(tmp_
     with pytest.raises(SchemaOutdated) as empty:
         Engine.open(f"sqlite:///{tmp_path}/empty.db")
     assert "chengxin init" in str(empty.value) and empty.value.__cause__ is not None
-
-
-@pytest.fixture
-def h(database_url: str) -> Iterator[Harness]:
-    harness = Harness.create(database_url)
-    yield harness
-    harness.engine.close()
 
 
 def test_fire_returns_the_view_get_gives_afterwards(h: Harness) -> None:

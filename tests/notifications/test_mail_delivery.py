@@ -19,12 +19,12 @@ from email.message import EmailMessage, Message
 from pathlib import Path
 from typing import Any
 
-import notification_samples as samples
 import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from icalendar import Alarm, Calendar
+from support import notification_samples as samples
 
 from notifications import (
     ConfigurationError,

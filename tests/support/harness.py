@@ -8,47 +8,31 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from workflow import Actor, Engine, ManualClock
 from workflow.engine.views import RecordView
+from workflow.testing import (
+    MONDAY,
+    ORGANISATION,
+    RECORDER,
+    REVIEWER,
+    SHANGHAI,
+    SUBJECT,
+    THIRD_PARTY,
+    VERIFIER,
+)
 
-SH = ZoneInfo("Asia/Shanghai")
-T0 = dt.datetime(2026, 5, 11, 9, 0, tzinfo=SH)  # a Monday
-
-ORGANISATION = {
-    "subject_kind": "department",
-    "subject_name": "某区住房和建设委员会",
-    "subject_code": "91110000600037341L",
-    "responsible_unit": "hexi-zjw",
-    "superior_unit": "hexi-gov",
-    "finding_unit": "court-3",
-    "source_type": "judgment",
-    "document_number": "（2026）津0103民初1234号",
-    "finding_date": "2026-05-08",
-    "facts": "拖欠工程款，拒不履行生效判决。",
-    "domain": "procurement",
-    "severity": "general",
-}
-PERSON_ID = "11010519491231002X"
-PERSON = {
-    **ORGANISATION,
-    "subject_kind": "civil_servant",
-    "subject_name": "张某",
-    "subject_code": None,
-    "subject_id_number": PERSON_ID,
-    "employer": "某区住房和建设委员会",
-    "source_type": "disciplinary_sanction",
-    "disciplinary_sanction": "demerit",
-}
+SH = SHANGHAI
+T0 = MONDAY  # a Monday
+__all__ = ["ORGANISATION", "SH", "T0", "Harness"]
 
 
 class Harness:
-    recorder = Actor(id="li.lei", role="recorder", unit="court-3")
-    verifier = Actor(id="wang.fang", role="verifier", unit="credit-office")
-    subject = Actor(id="zhao.qiang", role="subject", unit="hexi-zjw")
-    reviewer = Actor(id="chen.jie", role="reviewer", unit="court-3")
-    third_party = Actor(id="sun.li", role="third_party", unit="public")
+    recorder = RECORDER
+    verifier = VERIFIER
+    subject = SUBJECT
+    reviewer = REVIEWER
+    third_party = THIRD_PARTY
 
     def __init__(self, engine: Engine, clock: ManualClock) -> None:
         self.engine = engine

@@ -1,4 +1,4 @@
-"""A real SMTP server on loopback (aiosmtpd) that records what it receives, for dispatcher tests."""
+"""A real SMTP server on loopback (aiosmtpd) that records what it receives, for the dispatcher and CLI tests."""
 
 from __future__ import annotations
 

@@ -13,25 +13,16 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import structlog
-from harness import ORGANISATION
-from typer.testing import CliRunner
+from support.cli import RECORDER, SUBJECT, VERIFIER, Cli, fields, one_line_error, recorded, submit
+from support.harness import ORGANISATION
 
-from workflow.cli import app
-
-CHENGXIN = Path(sys.executable).with_name("chengxin")
 START = "2026-05-11T09:00"  # a Monday: the written explanation is due 2026-05-25 17:00
-
-RECORDER = ("--actor", "li.lei", "--role", "recorder", "--unit", "court-3")
-VERIFIER = ("--actor", "wang.fang", "--role", "verifier", "--unit", "credit-office")
-SUBJECT = ("--actor", "zhao.qiang", "--role", "subject", "--unit", "hexi-zjw")
 
 EXTENSION = """\
 name: {name}
@@ -50,78 +41,6 @@ tracks:
 """
 
 
-# ------------------------------------------------------------------------------ harness
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        assert self.code == 0, self.stderr
-        return json.loads(self.stdout)
-
-    def ok(self) -> Outcome:
-        assert self.code == 0, f"exit {self.code}\nstdout: {self.stdout}\nstderr: {self.stderr}"
-        return self
-
-
-@dataclass(frozen=True, slots=True)
-class Cli:
-    """``chengxin`` with some environment: in-process by calling it, in a subprocess by ``shell``."""
-
-    env: dict[str, str] = field(default_factory=dict)
-
-    def __call__(self, *args: str) -> Outcome:
-        result = CliRunner().invoke(app, list(args), env=self.env, catch_exceptions=False)
-        return Outcome(result.exit_code, result.stdout, result.stderr)
-
-    def shell(self, *args: str) -> Outcome:
-        command = [str(CHENGXIN)] if CHENGXIN.exists() else [sys.executable, "-m", "workflow.cli"]
-        done = subprocess.run(
-            [*command, *args],
-            env={**os.environ, **self.env},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        return Outcome(done.returncode, done.stdout, done.stderr)
-
-
-def one_line_error(outcome: Outcome, *needles: str) -> str:
-    """The single stderr line of a refused command, after checking it names every needle."""
-    assert outcome.code != 0, outcome.stdout
-    assert "Traceback" not in outcome.stderr
-    lines = outcome.stderr.strip().splitlines()
-    assert len(lines) == 1, outcome.stderr
-    assert lines[0].startswith("错误 error: "), lines[0]
-    for needle in needles:
-        assert needle in lines[0]
-    return lines[0]
-
-
-def fields(**overrides: Any) -> list[str]:
-    merged = {**ORGANISATION, **overrides}
-    return [arg for key, value in merged.items() if value is not None for arg in ("--set", f"{key}={value}")]
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No ambient CHENGXIN_* setting leaks in, and no mail leaks out into the checkout's ``mail/``;
-    wide tables; structlog restored after in-process runs."""
-    for name in list(os.environ):
-        if name.startswith("CHENGXIN_") and name != "CHENGXIN_TEST_PG_URL":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("CHENGXIN_MAIL_DIR", str(tmp_path / "mail"))
-    monkeypatch.setenv("COLUMNS", "200")
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
-
-
 @pytest.fixture
 def cli(database_url: str) -> Cli:
     return Cli({"CHENGXIN_DATABASE_URL": database_url})
@@ -132,17 +51,6 @@ def drill(cli: Cli) -> Cli:
     """A drill database on simulated time starting Monday 2026-05-11 09:00 (Asia/Shanghai)."""
     cli("init", "--simulated-clock", "--start", START).ok()
     return cli
-
-
-def submit(cli: Cli, *extra: str, **overrides: Any) -> str:
-    return str(cli("record", "submit", *RECORDER, *fields(**overrides), *extra, "--json").json()["id"])
-
-
-def recorded(cli: Cli) -> str:
-    record_id = submit(cli)
-    cli("record", "fire", record_id, "accept", *VERIFIER).ok()
-    cli("record", "fire", record_id, "confirm", *VERIFIER, "-m", "核查属实，予以记录").ok()
-    return record_id
 
 
 def sql(url: str, statement: str, **params: Any) -> None:

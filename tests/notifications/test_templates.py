@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import notification_samples as samples
 import pytest
 from stdnum.cn import ric
+from support import notification_samples as samples
 
 from notifications import (
     NOTICES,
@@ -31,7 +31,7 @@ from notifications import (
     mask_id_number,
 )
 
-GOLDEN = Path(__file__).parent / "golden" / "notifications"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "notifications"
 UPDATE_GOLDEN = os.environ.get("CHENGXIN_UPDATE_GOLDEN") == "1"
 
 ID_NUMBER = "11010519491231002X"  # a made-up number that passes every check of stdnum.cn.ric

@@ -11,10 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from smtp import SmtpServer
-from test_cli import CHENGXIN, RECORDER, Cli, _clean_environment, one_line_error, recorded
-
-__all__ = ["_clean_environment"]  # the autouse fixture of test_cli applies here too
+from support.cli import CHENGXIN, RECORDER, Cli, one_line_error, recorded
+from support.smtp import SmtpServer
 
 START = "2026-05-11T09:00"
 

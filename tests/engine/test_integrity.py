@@ -1,4 +1,11 @@
-"""Concurrency, idempotency and atomicity of commands, on SQLite and PostgreSQL."""
+"""Concurrency, idempotency and atomicity of commands, on SQLite and PostgreSQL.
+
+Of two caseworkers confirming at once exactly one wins; a stale expected version is a conflict,
+not an overwrite; concurrent edits lose nothing and never fork the chain; one idempotency key
+applies once, also across concurrent retries; a failure inside the transaction, or a writer
+killed mid-command, leaves nothing half-written; and the times a command's fast path writes
+are the ones SQLAlchemy writes and reads.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +16,17 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import ORGANISATION, Harness
+from support.harness import ORGANISATION, Harness
 
 from storage import records
 from storage.store import UnitOfWork
 from workflow import Engine, ManualClock
 from workflow.audit import verify
 from workflow.errors import Conflict, IdempotencyKeyReused, TransitionNotAllowed
-
-
-@pytest.fixture
-def h(database_url: str) -> Iterator[Harness]:
-    harness = Harness.create(database_url)
-    yield harness
-    harness.engine.close()
 
 
 def _second_engine(h: Harness, url: str) -> Engine:
@@ -190,8 +189,8 @@ WRITER = textwrap.dedent(
     """
     import datetime as dt, sys
     from zoneinfo import ZoneInfo
-    sys.path.insert(0, {tests!r})
-    from harness import Harness, ORGANISATION
+    sys.path[:0] = [{root!r}, {tests!r}]  # the checkout before tests/ (whose storage/ would shadow it)
+    from support.harness import Harness, ORGANISATION
     from workflow import ManualClock
     from workflow import Engine
     clock = ManualClock(dt.datetime(2026, 5, 11, 9, tzinfo=ZoneInfo("Asia/Shanghai")))
@@ -211,7 +210,8 @@ def test_a_killed_writer_leaves_no_half_written_command(
     h: Harness, database_url: str, tmp_path: Path
 ) -> None:
     script = tmp_path / "writer.py"
-    script.write_text(WRITER.format(tests=str(Path(__file__).parent), url=database_url))
+    tests = Path(__file__).resolve().parents[1]
+    script.write_text(WRITER.format(root=str(tests.parent), tests=str(tests), url=database_url))
     env = {**os.environ, "CHENGXIN_LOG_LEVEL": "ERROR"}
     with subprocess.Popen(
         [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env

@@ -5,24 +5,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from harness import Harness
+from support.harness import Harness
 
 from storage.connections import event_t, record_t
 from workflow import audit
 from workflow.core.history import event_hash, raw_event_hash
 from workflow.errors import CheckpointError
-
-
-@pytest.fixture
-def h(database_url: str) -> Iterator[Harness]:
-    harness = Harness.create(database_url)
-    yield harness
-    harness.engine.close()
 
 
 def _lifecycle(h: Harness) -> str:

@@ -14,9 +14,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from harness import SH, Harness
 from icalendar import Calendar
-from smtp import SmtpServer
+from support.harness import SH, Harness
+from support.smtp import SmtpServer
 
 from workflow.runtime.dispatch import Dispatcher, MailSettings
 

@@ -1,6 +1,10 @@
-"""Deadlines through a record's life on a fake clock: ladders, downtime, pauses, recomputation, rounds.
+"""Deadlines through a record's life on a fake clock: ladders, downtime, pauses, recomputation.
 
-Everything runs on SQLite and PostgreSQL; the multi-process test runs real engine processes.
+Every reminder rung fires once and in order; after downtime each missed rung fires at most once and
+stale ones are superseded; a paused deadline sends no reminders; an extension or a newly loaded
+holiday table moves the due date; publication ends by itself. The sweep that fires them does
+so once per item even when a sweeping process is killed mid-item or two processes sweep at once
+(those tests run real engine processes). Everything runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -10,21 +14,12 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import ORGANISATION, SH, Harness
+from support.harness import SH, Harness
 
 from workflow import Engine, ManualClock, audit
-from workflow.runtime.rounds import open_due_rounds
-
-
-@pytest.fixture
-def h(database_url: str) -> Iterator[Harness]:
-    harness = Harness.create(database_url)
-    yield harness
-    harness.engine.close()
 
 
 def _reminders(h: Harness, rid: str) -> list[tuple[str, str, str]]:
@@ -169,75 +164,6 @@ def test_publication_ends_by_itself_at_its_maximum(h: Harness) -> None:
     h.engine.sweep()
     assert h.tracks(rid)["publication"] == "expired"
     assert "publication_ended" in [m.template for m in h.engine.outbox.list(record_id=rid, limit=100)]
-
-
-def test_supervision_rounds_open_once_per_unit_and_period_including_missed_ones(
-    h: Harness, database_url: str
-) -> None:
-    a = h.engine.register("tianjin", ORGANISATION, actor=h.recorder, submit=True).id
-    h.engine.register(
-        "tianjin",
-        {**ORGANISATION, "responsible_unit": "dasi-town", "superior_unit": "xiqing-gov"},
-        actor=h.recorder,
-        submit=True,
-    )
-    h.fire(a, "accept", h.verifier)
-    h.fire(a, "confirm", h.verifier, comment="属实")
-    h.at(dt.datetime(2026, 12, 2, 10, 0, tzinfo=SH))  # the engine was down on 06-01 and 12-01
-    first = open_due_rounds(h.engine)
-    other = Engine.open(database_url, clock=ManualClock(h.clock.now()))
-    again = open_due_rounds(other)
-    other.close()
-    assert len(first.opened) == 4 and again.opened == []
-    rounds = h.engine.query(definition="supervision", limit=100)
-    keys = sorted((v.data["responsible_unit"], v.data["period"]) for v in rounds)
-    assert keys == [
-        ("dasi-town", "2026-06-01"),
-        ("dasi-town", "2026-12-01"),
-        ("hexi-zjw", "2026-06-01"),
-        ("hexi-zjw", "2026-12-01"),
-    ]
-    hexi = next(
-        v for v in rounds if v.data["responsible_unit"] == "hexi-zjw" and v.data["period"] == "2026-12-01"
-    )
-    assert hexi.data["open_records"] == 1
-    assert hexi.data["superior_unit"] == "hexi-gov"
-    answer = h.fire(hexi.id, "answer", h.subject, report="已按要求整改")
-    assert answer.state == "answered"
-    done = h.fire(hexi.id, "conclude", h.verifier, comment="整改到位", rating="good")
-    assert done.state == "concluded"
-
-
-def test_a_round_for_all_units_reaches_directory_units_without_records(h: Harness) -> None:
-    h.engine.register("tianjin", ORGANISATION, actor=h.recorder, submit=True)
-    h.engine.units.save(
-        [
-            {
-                "code": "jinnan-fgw",
-                "name": "津南区发展改革委",
-                "superior": "jinnan-gov",
-                "emails": ["fgw@jn.example"],
-            },
-            {"code": "hexi-zjw", "name": "河西区住房建设委", "superior": None, "emails": []},
-        ],
-    )
-    h.at(dt.datetime(2026, 6, 1, 9, 30, tzinfo=SH))
-    opened = open_due_rounds(h.engine).opened
-    rounds = {h.engine.get(rid).data["responsible_unit"]: h.engine.get(rid).data for rid in opened}
-    assert sorted(rounds) == ["hexi-zjw", "jinnan-fgw"]
-    assert rounds["jinnan-fgw"]["open_records"] == 0 and rounds["jinnan-fgw"]["superior_unit"] == "jinnan-gov"
-    assert rounds["hexi-zjw"]["superior_unit"] == "hexi-gov"  # from its record, the directory has none
-
-
-def test_an_unanswered_round_is_marked_overdue(h: Harness) -> None:
-    h.engine.register("tianjin", ORGANISATION, actor=h.recorder, submit=True)
-    h.at(dt.datetime(2026, 6, 1, 9, 30, tzinfo=SH))
-    [rid] = open_due_rounds(h.engine).opened
-    h.at(dt.datetime(2026, 6, 20, 9, 0, tzinfo=SH))
-    h.engine.sweep()
-    h.engine.sweep()
-    view = h.engine.get(rid)
-    assert view.state == "answer_overdue" and view.overdue
 
 
 SWEEPER = textwrap.dedent(

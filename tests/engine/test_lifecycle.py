@@ -1,12 +1,19 @@
-"""The national definition walked through every path, on SQLite and PostgreSQL."""
+"""The national definition walked through every path, on SQLite and PostgreSQL.
+
+Return and resubmit, rejection, exemption under the fault-tolerance criteria, the four-eyes
+rule and errors that name the state, the role and the field; publication, explanation,
+rectification, expiry and archive; overdue explanations; objections maintained, extended,
+corrected and revoked; credit repair and its minimum publication periods; only the responsible
+unit answers; civil-servant records kept unpublished, their ID number out of history and found
+by a credit check; mitigation with its reasons. The engine's reads are in ``test_reads.py``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
-from harness import PERSON, PERSON_ID, SH, Harness
+from support.harness import SH, Harness
 
 from workflow.errors import (
     CommentRequired,
@@ -18,13 +25,7 @@ from workflow.errors import (
     TransitionNotAllowed,
     UnknownEvent,
 )
-
-
-@pytest.fixture
-def h(database_url: str) -> Iterator[Harness]:
-    harness = Harness.create(database_url)
-    yield harness
-    harness.engine.close()
+from workflow.testing import PERSON, PERSON_ID
 
 
 def test_return_for_supplementation_then_resubmit_reaches_recorded(h: Harness) -> None:
@@ -353,37 +354,3 @@ def test_mitigation_is_a_decision_with_reasons_in_history(h: Harness) -> None:
     assert h.tracks(rid)["sanctions"] == "mitigated"
     last = h.engine.history(rid)[-1]
     assert last.comment == "主动挽回损失" and last.role == "verifier"
-
-
-def test_state_as_of_a_past_date_is_rebuilt_from_history(h: Harness) -> None:
-    rid = h.recorded()
-    h.at(dt.datetime(2026, 6, 1, 9, 0, tzinfo=SH))
-    h.fire(rid, "submit_explanation", h.subject, explanation="说明")
-    then = h.engine.state_at(rid, dt.datetime(2026, 5, 20, 0, 0, tzinfo=SH))
-    assert {t.track: t.state for t in then.tracks}["rectification"] == "explanation_due"
-    now = h.engine.state_at(rid, dt.datetime(2026, 6, 2, 0, 0, tzinfo=SH))
-    assert {t.track: t.state for t in now.tracks}["rectification"] == "rectifying"
-    with pytest.raises(RecordNotFound):
-        h.engine.state_at(rid, dt.datetime(2026, 1, 1, tzinfo=SH))
-
-
-def test_events_for_lists_what_an_actor_may_do_and_why_not(h: Harness) -> None:
-    rid = h.recorded()
-    options = {o.event: o for o in h.engine.events_for(rid, h.subject)}
-    assert options["submit_explanation"].available
-    assert options["file_objection"].available
-    assert not options["apply_repair"].available
-    assert "最短公示期" in options["apply_repair"].reason
-    assert "submit" not in options  # a recorder's event
-
-
-def test_queries_by_state_track_unit_and_subject(h: Harness) -> None:
-    a = h.recorded()
-    b = h.submitted(subject_name="另一单位", subject_code="91440300MA5DDWH96D", responsible_unit="other")
-    h.fire(a, "publish", h.verifier)
-    assert [v.id for v in h.engine.query(state="publication:published")] == [a]
-    assert [v.id for v in h.engine.query(state="submitted")] == [b]
-    assert [v.id for v in h.engine.query(unit="other")] == [b]
-    assert [v.id for v in h.engine.query(subject="91440300ma5ddwh96d")] == [b]
-    assert {v.id for v in h.engine.query(unit="court-3")} == {a, b}
-    assert [v.id for v in h.engine.query(active=True)] == [a]

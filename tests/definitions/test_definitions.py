@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
-from harness import ORGANISATION, SH, Harness
+from support.harness import ORGANISATION, SH, Harness
 
 from definitions.loader import BUNDLED_DIR, DefinitionError, LoadedDefinition, load_bundled, load_paths
 from definitions.model import Definition

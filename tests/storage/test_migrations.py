@@ -147,7 +147,7 @@ def test_migrating_down_and_up_again_keeps_a_history_intact(database_url: str) -
     """0004–0007 rebuild indexes (and on SQLite the history table); rows and hashes survive, and
     the main track's mirror rows, dropped by 0007, come back on the way down."""
     from alembic import command
-    from harness import Harness
+    from support.harness import Harness
 
     from workflow import Engine, audit
 
