@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -432,6 +433,21 @@ def test_definitions_diagram_as_mermaid_and_as_svg_file(tmp_path: Path) -> None:
     assert str(svg) in written.stdout
     assert svg.read_bytes().lstrip().startswith((b"<?xml", b"<svg"))
     one_line_error(cli("definitions", "diagram", "national", "--format", "png"), "png")
+
+
+def test_record_diagram_marks_the_records_current_states(drill: Cli, tmp_path: Path) -> None:
+    record_id = recorded(drill)
+    svg = tmp_path / "record.svg"
+    drill("record", "diagram", record_id, "-o", str(svg)).ok()
+    marked = [
+        group.findtext("{http://www.w3.org/2000/svg}title")
+        for group in ET.fromstring(svg.read_bytes()).iter("{http://www.w3.org/2000/svg}g")
+        if group.get("class") == "node" and any(e.get("fill") == "darksalmon" for e in group)
+    ]
+    assert "main/recorded" in marked and "parallel/publication/pending_decision" in marked
+    mermaid = drill("record", "diagram", record_id, "--format", "mermaid").ok().stdout
+    assert "class main/recorded s_active" in mermaid
+    one_line_error(drill("record", "diagram", "SX20990101-NOSUCH"), "SX20990101-NOSUCH")
 
 
 # ---------------------------------------------------------------------- errors: records

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +22,7 @@ from workflow.cli.output import (
     add_row,
     new_table,
     print_json,
+    write_drawing,
 )
 
 definitions_app = typer.Typer(help="流程定义 workflow definitions", no_args_is_help=True)
@@ -118,7 +118,7 @@ def definitions_diagram(
     definitions: DefsOption = None,
 ) -> None:
     """绘制状态图 (state diagram as mermaid text or SVG)."""
-    from workflow.core.machines import diagram
+    from workflow.core.diagram import diagram
     from workflow.engine.registry import Registry
 
     with user_errors():
@@ -126,12 +126,4 @@ def definitions_diagram(
             fail(f"--format {fmt!r}: 可选 mermaid 或 svg (allowed: mermaid, svg)", 2)
         registry = Registry.load(definition_paths(definitions))
         d = registry.get(name, version) if version else registry.select(name)
-        drawn = diagram(d, fmt)
-        if output is not None:
-            output.write_bytes(drawn if isinstance(drawn, bytes) else drawn.encode())
-            typer.echo(f"已写入 written: {output}")
-        elif isinstance(drawn, bytes):
-            sys.stdout.buffer.write(drawn)
-            sys.stdout.buffer.flush()
-        else:
-            typer.echo(drawn)
+        write_drawing(diagram(d, fmt), output)

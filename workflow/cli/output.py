@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -124,3 +126,15 @@ def show_records(views: Sequence[RecordView]) -> None:
         )
     out.print(table)
     out.print(f"共 {len(views)} 条记录 ({len(views)} records)")
+
+
+def write_drawing(drawn: str | bytes, output: Path | None) -> None:
+    """A diagram to ``output``, or to stdout (SVG bytes as they are, Mermaid as text)."""
+    if output is not None:
+        output.write_bytes(drawn if isinstance(drawn, bytes) else drawn.encode())
+        typer.echo(f"已写入 written: {output}")
+    elif isinstance(drawn, bytes):
+        sys.stdout.buffer.write(drawn)
+        sys.stdout.buffer.flush()
+    else:
+        typer.echo(drawn)

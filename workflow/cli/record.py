@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +20,7 @@ from workflow.cli.common import (
     SetOption,
     UnitOption,
     actor_of,
+    fail,
     opened,
     out,
     state_at,
@@ -32,6 +34,7 @@ from workflow.cli.output import (
     show_record,
     show_records,
     summary,
+    write_drawing,
 )
 from workflow.cli.payload import payload_of
 
@@ -175,6 +178,29 @@ def record_list(
             print_json([v.to_json() for v in views])
         else:
             show_records(views)
+
+
+@record_app.command("diagram")
+def record_diagram(
+    record_id: str,
+    fmt: Annotated[str, typer.Option("--format", help="svg | mermaid")] = "svg",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="写入文件 write to a file")] = None,
+    db: DbOption = None,
+    definitions: DefsOption = None,
+) -> None:
+    """绘制记录的状态图并标出当前状态 (the definition's diagram with the record's current states marked)."""
+    from workflow.core.diagram import diagram
+
+    with user_errors():
+        if fmt not in {"mermaid", "svg"}:
+            fail(f"--format {fmt!r}: 可选 mermaid 或 svg (allowed: mermaid, svg)", 2)
+        with opened(db, definitions) as engine:
+            view = engine.get(record_id)
+            name, _, version = view.definition.partition("@")
+            drawn = diagram(
+                engine.registry.get(name, int(version)), fmt, current={t.track: t.state for t in view.tracks}
+            )
+        write_drawing(drawn, output)
 
 
 @record_app.command("history")

@@ -3,8 +3,7 @@
 A record is never attached to a machine for longer than one command: the decision moves a
 throwaway cursor through ``Event.trigger`` and reads its state back. That keeps a command's
 cost independent of the number of records (``Machine.add_model`` scans a list and binds
-methods onto every model) and lets the same machines serve every thread. The machines are
-also where diagrams come from (``GraphMachine`` with the mermaid or pygraphviz engine).
+methods onto every model) and lets the same machines serve every thread.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 from transitions import EventData, Machine
 
@@ -96,56 +95,3 @@ def machines_for(definition: Definition) -> TrackMachines:
     if found is None:
         found = _BUILT[key] = build(definition)
     return found
-
-
-def diagram(definition: Definition, fmt: str) -> str | bytes:
-    """A state diagram of every track: mermaid text, or SVG bytes drawn by Graphviz.
-
-    Parallel tracks are drawn as regions of one parallel state, each with its own initial state.
-    """
-    from transitions.extensions import HierarchicalGraphMachine
-
-    def region(name: str) -> dict[str, Any]:
-        track = definition.tracks[name]
-        return {
-            "name": name,
-            "children": [
-                {"name": state, "final": spec.final} if spec.final else state
-                for state, spec in track.states.items()
-            ],
-            "initial": track.initial,
-        }
-
-    main = definition.main_track
-    others = [name for name in definition.tracks if name != main]
-    states: list[Any] = [region(main)]
-    if others:
-        states.append({"name": "parallel", "parallel": [region(name) for name in others]})
-    engine: Literal["mermaid", "pygraphviz"] = "mermaid" if fmt == "mermaid" else "pygraphviz"
-
-    class Model:
-        pass
-
-    model = Model()
-    graph_machine = HierarchicalGraphMachine(
-        model=model,
-        states=states,
-        initial=main,
-        auto_transitions=False,
-        graph_engine=engine,
-        title=f"{definition.title} ({definition.key})",
-        show_conditions=True,
-    )
-    for event in definition.events.values():
-        for transition in event.transitions:
-            sep = graph_machine.state_cls.separator
-            prefix = transition.track if transition.track == main else f"parallel{sep}{transition.track}"
-            graph_machine.add_transition(
-                trigger=event.name,
-                source=[f"{prefix}{sep}{s}" for s in transition.sources],
-                dest=f"{prefix}{sep}{transition.dest}",
-            )
-    graph = model.get_graph()  # type: ignore[attr-defined]
-    if fmt == "mermaid":
-        return str(graph.draw(None))
-    return bytes(graph.draw(None, format="svg", prog="dot"))
