@@ -16,7 +16,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email import encoders
 from email.errors import MessageError
 from email.header import Header
@@ -41,6 +41,8 @@ _RESERVED_HEADERS = frozenset(
 )  # fmt: skip
 _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _MESSAGE_ID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
+
+CHINA = timezone(timedelta(hours=8), "CST")  # China Standard Time, no daylight saving
 
 
 def message_id_for(cause: str, domain: str) -> str:
@@ -153,7 +155,9 @@ def build_message(
     message["To"] = ", ".join(_mailbox(mailbox, message_id) for mailbox in to)
     message["Message-ID"] = message_id
     # The Date header must have a value; the clock is read only when the caller gave none.
-    message["Date"] = email.utils.format_datetime(date if date is not None else datetime.now(UTC))
+    # In China's time (+0800), as the recipients' mail clients show it (a UTC Date reads as 02:00).
+    when = date if date is not None else datetime.now(UTC)
+    message["Date"] = email.utils.format_datetime(when.astimezone(CHINA))
     for name, value in headers.items():
         if "\n" in value or "\r" in value:
             raise ValueError(f"header {name} contains a line break")

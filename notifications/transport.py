@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, Self
 
 import aiosmtplib
-import structlog
+import logging
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -40,7 +40,7 @@ from pydantic import (
 from notifications.errors import ConfigurationError, DeliveryError
 from notifications.message import Prepared, prepare
 
-_log = structlog.get_logger(__name__)
+_log = logging.getLogger("chengxin.notifications")  # the library never prints: the host configures output
 
 Security = Literal["starttls", "tls", "none"]
 
@@ -275,7 +275,7 @@ class SmtpConnection:
                 self._discard()
                 await _closed(protocol)
                 raise
-            _log.debug("smtp.connected", host=self._settings.host, port=self._settings.port)
+            _log.debug("smtp.connected host=%s port=%s", self._settings.host, self._settings.port)
         return self._client
 
     async def send(self, message: Message | Prepared) -> SendResult:
@@ -303,7 +303,7 @@ class SmtpConnection:
             except Exception as exc:  # aiosmtplib and the network raise many kinds; each is classified
                 if not _dropped(exc):
                     raise _classify(exc, message_id) from exc
-                _log.info("smtp.reconnecting", host=self._settings.host, reason=str(exc))
+                _log.info("smtp.reconnecting host=%s reason=%s", self._settings.host, exc)
                 self._discard()
             try:
                 return await self._send_once(prepared, message_id)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from support.harness import Harness
+from support.smtp import SmtpServer
 
 import workflow
 from workflow import (
@@ -38,6 +39,7 @@ LIFECYCLE = textwrap.dedent(
     Engine.init(url, simulated_start=start)[0].close()
     clock = ManualClock(start)
     with Engine.open(url, clock=clock) as engine:
+        engine.units.save([{{"code": "hexi-zjw", "name": "河西区住房和建设委员会", "emails": ["bgs@zjw.example.gov.cn"]}}])
         recorder = Actor(id="li.lei", role="recorder", unit="court-3")
         verifier = Actor(id="wang.fang", role="verifier", unit="credit-office")
         fields = {fields!r}
@@ -46,7 +48,8 @@ LIFECYCLE = textwrap.dedent(
         engine.fire(view.id, "confirm", actor=verifier, comment="核查属实")
         clock.advance(dt.timedelta(days=40))
         engine.sweep()
-        Dispatcher(engine, MailSettings.from_env({{}}, folder=__import__("pathlib").Path(sys.argv[2]))).run()
+        import os, pathlib
+        Dispatcher(engine, MailSettings.from_env(dict(os.environ), folder=pathlib.Path(sys.argv[2]))).run()
         try:
             engine.fire(view.id, "no_such_event", actor=verifier)
         except Exception:
@@ -74,6 +77,18 @@ def test_an_embedded_engine_runs_a_lifecycle_and_prints_nothing(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert (done.stdout, done.stderr) == ("", "")
     assert list((tmp_path / "mail").glob("*.eml"))  # it did run: the mail went out
+
+
+def test_an_embedded_engine_delivering_over_smtp_prints_nothing(tmp_path: Path) -> None:
+    server = SmtpServer()
+    server.start()
+    try:
+        done = _embed(tmp_path, **server.env())
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stderr
+    assert (done.stdout, done.stderr) == ("", "")
+    assert server.handler.messages()  # it did deliver
 
 
 def test_the_host_sees_the_engine_log_where_it_configures_logging_at_chengxin_log_level(

@@ -39,6 +39,11 @@ CHANGES: Mapping[str, tuple[str, str]] = {
     "met_late": ("met", "已办结（逾期）"),
     "cancelled": ("cancelled", "已取消"),
 }
+INTERNAL_LABELS: Mapping[str, str] = {  # the engine's own events, as a notice names them
+    "@reminder": "期限提醒",
+    "@deadline_expired": "期限届满",
+    "@deadline_recomputed": "期限重新计算",
+}
 RUNG_KINDS = {"before": "before", "due": "due", "overdue": "overdue", "escalate": "overdue"}
 
 
@@ -56,6 +61,7 @@ class Cause:
     data_changes: Sequence[tuple[str, Any, Any]]
     actor_unit: str
     occurred_at: dt.datetime
+    by_system: bool = False  # fired by the sweep or the scheduler, not by a person
 
 
 def _label(definition: Definition, field: str, value: Any) -> str:
@@ -136,7 +142,10 @@ def deadline_context(definition: Definition, name: str, due: Mapping[str, Any]) 
         "label": spec.label,
         "due_at": due.get("due_at"),
         "rule": basis.get("rule", ""),
-        "explanation": list(basis.get("explanation", [])),
+        # the rule has a line of its own in a notice; the explanation says how it was applied
+        "explanation": [
+            line for line in basis.get("explanation", []) if not str(line).startswith("计算规则")
+        ],
         "provisional": bool(due.get("provisional", False)),
         "legal_basis": spec.legal_basis,
     }
@@ -181,9 +190,9 @@ def build(
         "legal_basis": legal,
         "record": record_context(definition, cause.record_id, data, names),
         "event": {
-            "label": event.label if event else cause.event_name,
+            "label": event.label if event else INTERNAL_LABELS.get(cause.event_name, "系统处理"),
             "comment": cause.comment,
-            "actor_unit_name": _name(names, cause.actor_unit),
+            "actor_unit_name": "系统自动处理" if cause.by_system else _name(names, cause.actor_unit),
             "occurred_at": cause.occurred_at.astimezone(dt.UTC).isoformat(),
         },
     }
@@ -242,7 +251,8 @@ def build(
         }
     if template == "escalation":
         unit = data.get("responsible_unit")
-        context["subordinate"] = {"code": unit, "name": _name(names, unit)}
+        # the directory knows a unit by its code, not its unified social credit code: none is shown
+        context["subordinate"] = {"code": None, "name": _name(names, unit)}
     if template == "deadline_changed" and change is not None:
         kind, kind_label = CHANGES[change]
         context["change"] = {

@@ -14,6 +14,7 @@ from typing import Any
 
 from definitions.model import Definition
 from storage.values import CommandWrite, StoredDeadline, StoredEvent, StoredRecord
+from workflow.core.notices import INTERNAL_LABELS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,7 +200,7 @@ def record_view(
 
 def history_entry(definition: Definition | None, event: StoredEvent) -> HistoryEntry:
     spec = definition.events.get(event.event) if definition else None
-    label = spec.label if spec else {"@deadline_expired": "期限届满"}.get(event.event, event.event)
+    label = spec.label if spec else INTERNAL_LABELS.get(event.event, event.event)
     return HistoryEntry(
         seq=event.seq,
         event=event.event,

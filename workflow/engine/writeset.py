@@ -370,6 +370,7 @@ def outbox_rows(
         data_changes=decision.data_changes,
         actor_unit=command.actor.unit,
         occurred_at=now,
+        by_system=bool(role.system) if (role := definition.roles.get(command.actor.role)) else False,
     )
     messages = []
     for index, notice in enumerate(decision.notices):

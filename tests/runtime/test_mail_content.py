@@ -1,0 +1,87 @@
+"""What a responsible unit and its superior read in the mails the engine sends about a late
+explanation: the Date in China's time, the engine's own events named in Chinese (never an internal
+trigger name), the deadline's rule stated once, and no unit-directory code standing where a unified
+social credit code belongs. Delivered to a real aiosmtpd server, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+import pytest
+from support.harness import SH, Harness
+from support.smtp import SmtpServer
+
+from workflow.runtime.dispatch import Dispatcher, MailSettings
+
+UNITS = [
+    {
+        "code": "hexi-zjw",
+        "name": "河西区住房和建设委员会",
+        "superior": "hexi-gov",
+        "emails": "bgs@zjw.example.gov.cn",
+    },
+    {"code": "hexi-gov", "name": "河西区人民政府", "emails": ["duban@hexi.example.gov.cn"]},
+]
+
+
+@pytest.fixture
+def mails(database_url: str) -> Iterator[list[EmailMessage]]:
+    """Every mail of a record whose written explanation ran late, as the server received them."""
+    h = Harness.create(database_url)
+    h.engine.units.save(UNITS)
+    server = SmtpServer()
+    server.start()
+    try:
+        h.recorded()
+        h.at(dt.datetime(2026, 6, 2, 9, 30, tzinfo=SH))  # after the explanation's due day
+        h.engine.sweep()
+        h.later(days=8)
+        h.engine.sweep()
+        Dispatcher(h.engine, MailSettings.from_env(server.env())).run()
+        yield server.handler.messages()
+    finally:
+        server.stop()
+        h.engine.close()
+
+
+def _text(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+def test_mails_are_dated_in_chinas_time(mails: list[EmailMessage]) -> None:
+    assert mails
+    assert all(str(m["Date"]).endswith("+0800") for m in mails)
+
+
+def test_the_engines_own_events_are_named_in_chinese_and_signed_by_the_system(
+    mails: list[EmailMessage],
+) -> None:
+    automatic = [m for m in mails if "【逾期" in str(m["Subject"]) or "【期限提醒" in str(m["Subject"])]
+    assert automatic
+    for message in automatic:
+        text = _text(message)
+        assert not re.search(r"@[a-z_]+", text)  # no internal trigger such as @reminder
+        assert "经办：系统自动处理" in text and "chengxin" not in text.split("——")[0]
+
+
+def test_a_deadlines_rule_is_stated_once(mails: list[EmailMessage]) -> None:
+    for message in mails:
+        text = _text(message)
+        if "期限计算：" in text:
+            assert text.count("期限计算：") == 1 and "计算规则：" not in text
+
+
+def test_the_escalation_names_the_subordinate_unit_without_a_directory_code_as_its_credit_code(
+    mails: list[EmailMessage],
+) -> None:
+    escalations = [m for m in mails if "【逾期情况通报】" in str(m["Subject"])]
+    assert escalations and all("duban@hexi.example.gov.cn" in str(m["To"]) for m in escalations)
+    for message in escalations:
+        text = _text(message)
+        assert "所属河西区住房和建设委员会逾期未办结事项" in text
+        assert "统一社会信用代码：hexi-zjw" not in text
