@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, Self
 
 import aiosmtplib
-import logging
 from pydantic import (
     BaseModel,
     ConfigDict,
