@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email.policy
 import os
@@ -18,7 +19,8 @@ from icalendar import Calendar
 from support.harness import SH, Harness
 from support.smtp import SmtpServer
 
-from workflow.runtime.dispatch import Dispatcher, MailSettings
+from workflow import Engine
+from workflow.runtime.dispatch import Dispatcher, DispatchResult, MailSettings
 
 UNITS = [
     {
@@ -241,3 +243,66 @@ def test_reminders_and_escalations_reach_the_unit_and_its_superior(h: Harness, s
     assert any("逾期" in s and to == "bgs@zjw.example.gov.cn" for s, to in received)
     assert any("逾期情况通报" in s and to == "duban@hexi.example.gov.cn" for s, to in received)
     assert h.engine.get(rid).overdue
+
+
+def _second_dispatcher(h: Harness, database_url: str, server: SmtpServer) -> tuple[Engine, Dispatcher]:
+    """Another ``serve`` process on the same database (and the same simulated time)."""
+    engine = Engine.open(database_url, clock=h.clock)
+    return engine, Dispatcher(engine, MailSettings.from_env(server.env()))
+
+
+def test_a_batch_that_outlasts_its_lease_keeps_its_claim_and_no_mail_goes_twice(
+    h: Harness, server: SmtpServer, database_url: str
+) -> None:
+    """A slow server: each mail takes a minute, so a batch of 60 lasts six 10-minute leases. A
+    second dispatcher that looks half-way through finds nothing to take over."""
+    for _ in range(20):
+        h.recorded()  # 3 mails each
+    other_engine, other = _second_dispatcher(h, database_url, server)
+    seen: list[DispatchResult] = []
+
+    async def slow_server(count: int) -> None:
+        h.later(minutes=1)
+        if count == 30 and not seen:  # the first dispatcher waits for its 30th "250"
+            seen.append(await asyncio.get_running_loop().run_in_executor(None, other.run))
+
+    server.handler.on_message = slow_server
+    try:
+        first = _dispatcher(h, server).run()
+    finally:
+        other_engine.close()
+    ids = Counter(m["Message-ID"] for m in server.handler.messages())
+    assert len(ids) == 60 and set(ids.values()) == {1}
+    assert (first.sent, first.lost) == (60, 0)
+    assert seen[0].sent == 0
+    assert {r.status for r in h.engine.outbox.list(limit=100)} == {"sent"}
+
+
+def test_a_dispatcher_whose_claim_was_taken_over_stops_and_marks_nothing_it_no_longer_holds(
+    h: Harness, server: SmtpServer, database_url: str
+) -> None:
+    """The server stalls on the 10th mail for longer than the lease: a second dispatcher claims
+    the rest and sends it. The first learns its claim is lost when it comes back and sends
+    nothing more; only the mail that was in flight when the lease ran out went twice."""
+    for _ in range(20):
+        h.recorded()
+    other_engine, other = _second_dispatcher(h, database_url, server)
+    seen: list[DispatchResult] = []
+
+    async def stalls_once(count: int) -> None:
+        if count == 10 and not seen:
+            h.later(minutes=11)  # past the lease of the first dispatcher's claim
+            seen.append(await asyncio.get_running_loop().run_in_executor(None, other.run))
+
+    server.handler.on_message = stalls_once
+    try:
+        first = _dispatcher(h, server).run()
+    finally:
+        other_engine.close()
+    ids = Counter(m["Message-ID"] for m in server.handler.messages())
+    assert len(ids) == 60
+    assert sorted(ids.values()) == [1] * 59 + [2]  # the one in flight when the lease ran out
+    assert (first.sent, first.lost) == (9, 1)
+    assert (seen[0].sent, seen[0].lost) == (51, 0)
+    rows = h.engine.outbox.list(limit=100)
+    assert {r.status for r in rows} == {"sent"} and {r.claim_token for r in rows} == {None}

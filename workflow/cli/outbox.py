@@ -105,7 +105,10 @@ def outbox_send(db: DbOption = None) -> None:
     with user_errors(), opened(db, None) as engine:
         settings_ = MailSettings.from_env()
         result = Dispatcher(engine, settings_).run()
-        typer.echo(f"{settings_.describe()}: sent {result.sent}, failed {result.failed}, dead {result.dead}")
+        lost = f", 已由其他进程发送 taken over by another dispatcher {result.lost}" if result.lost else ""
+        typer.echo(
+            f"{settings_.describe()}: sent {result.sent}, failed {result.failed}, dead {result.dead}{lost}"
+        )
         for error in result.errors:
             typer.echo(f"错误 error: {error}", err=True)
         if result.dead:
