@@ -60,28 +60,31 @@ class UnitOfWork:
         assert self.locked
         records.set_next_at(self._db, self._raw, deadline_id, when)
 
-    def commit(self, write: CommandWrite) -> None:
-        """Write one command's effects atomically.
+    def commit(self, write: CommandWrite, *later: CommandWrite) -> None:
+        """Write one command's effects atomically — or several commands' of one case, in order,
+        all or none (a case registered and submitted at once; see ``records.apply_writes``).
 
         Raises:
             VersionConflict: the case is no longer at ``write.record.expected_version``.
-            DuplicateIdempotencyKey: the event's idempotency key was used before.
+            DuplicateIdempotencyKey: an event's idempotency key was used before.
             DuplicateRecordId: a new case's id exists already.
             StorageBusy: the database stayed locked past the busy timeout.
         """
-        rec, ev = write.record, write.event
+        rec = write.record
+        writes = (write, *later)
         try:
             if self.locked:
-                records.apply_write(self._db, self._raw, write)
+                records.apply_writes(self._db, self._raw, writes)
                 return
             with self._db.transaction(self._raw):
-                records.apply_write(self._db, self._raw, write)
+                records.apply_writes(self._db, self._raw, writes)
         except DRIVER_OPERATIONAL as exc:
             raise self._db.translate(exc) from exc
         except INTEGRITY_ERRORS as exc:
             message = str(getattr(exc, "orig", exc)).lower()
             if "idempotency" in message:
-                raise DuplicateIdempotencyKey(ev.idempotency_key or "") from exc
+                key = next((w.event.idempotency_key for w in writes if w.event.idempotency_key), "")
+                raise DuplicateIdempotencyKey(key) from exc
             if rec.expected_version is None and ("record.id" in message or "record_pkey" in message):
                 raise DuplicateRecordId(rec.record.id) from exc
             if "uq_record_event_seq" in message or "record_event.record_id, record_event.seq" in message:

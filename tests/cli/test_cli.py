@@ -178,6 +178,15 @@ def test_a_draft_is_registered_without_submitting_and_submitted_later(drill: Cli
     assert submitted["state"] == "submitted"
 
 
+def test_a_refused_submit_leaves_no_draft_behind(drill: Cli) -> None:
+    """Registering and submitting are one transaction: a recorder of another unit than the finding
+    unit is refused as often as it tries, and no draft piles up."""
+    outsider = ("--actor", "li.lei", "--role", "recorder", "--unit", "court-9")
+    for _ in range(3):
+        one_line_error(drill("record", "submit", *outsider, *fields()), "认定单位")
+    assert drill("record", "list", "--json").json() == []
+
+
 def test_payload_file_set_and_attach_build_the_fields(drill: Cli, tmp_path: Path) -> None:
     """A JSON or YAML payload file, overridden field by field by --set; a repeated --set is a list."""
     as_json = tmp_path / "record.json"
