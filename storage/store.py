@@ -12,7 +12,7 @@ commits and the other gets ``VersionConflict``. The store never imports the engi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -109,10 +109,11 @@ class Store:
         """Connect to ``url`` and check the schema is current.
 
         Raises:
-            DatabaseUnavailable: the server cannot be reached or the file's folder is missing.
+            DatabaseUnavailable: the server cannot be reached, or the SQLite file does not exist
+                (it is created only by ``chengxin init``).
             SchemaOutdated: the schema is missing or older than this chengxin (run ``chengxin init``).
         """
-        store = cls(db.create_engine(url))
+        store = cls(db.create_engine(url, create=False))
         try:
             if require_schema:
                 current, head = db.current_revision(store.engine), db.head_revision()
@@ -143,10 +144,18 @@ class Store:
         with self.db.reading() as c:
             return {row.key: row.value for row in c.execute(sa.select(meta_t))}
 
-    def set_meta_if_absent(self, values: Mapping[str, str]) -> dict[str, str]:
-        """Insert the keys that are not set yet; returns every meta value afterwards."""
+    def set_meta_if_absent(
+        self, values: Mapping[str, str], *, check: Callable[[Mapping[str, str]], None] | None = None
+    ) -> dict[str, str]:
+        """Insert the keys that are not set yet; returns every meta value afterwards.
+
+        ``check`` is given the values already set, in the same transaction, before anything is
+        written: what it raises leaves the meta values as they were.
+        """
         with self.db.writing() as c:
             present = {row.key: row.value for row in c.execute(sa.select(meta_t))}
+            if check is not None:
+                check(present)
             missing = [{"key": k, "value": v} for k, v in values.items() if k not in present]
             if missing:
                 c.execute(sa.insert(meta_t), missing)
