@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.policy
+import json
 import os
 import subprocess
 import sys
@@ -15,12 +16,16 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from icalendar import Calendar
 from support.harness import SH, Harness
 from support.smtp import SmtpServer
 
+from notifications import find_id_numbers, mask_id_number
+from storage.connections import outbox_t
 from workflow import Engine
 from workflow.runtime.dispatch import Dispatcher, DispatchResult, MailSettings
+from workflow.testing import PERSON_ID
 
 UNITS = [
     {
@@ -306,3 +311,56 @@ def test_a_dispatcher_whose_claim_was_taken_over_stops_and_marks_nothing_it_no_l
     assert (seen[0].sent, seen[0].lost) == (51, 0)
     rows = h.engine.outbox.list(limit=100)
     assert {r.status for r in rows} == {"sent"} and {r.claim_token for r in rows} == {None}
+
+
+def _shown(message: EmailMessage) -> str:
+    """Everything a reader of the mail sees: the subject and every text part, decoded."""
+    parts = [str(message["Subject"])]
+    parts.extend(p.get_content() for p in message.walk() if p.get_content_maintype() == "text")
+    return "\n".join(parts)
+
+
+def test_an_id_number_typed_into_the_facts_goes_out_masked_and_the_unit_gets_its_notice(
+    h: Harness, server: SmtpServer
+) -> None:
+    rid = h.recorded(facts=f"拖欠工程款，拒不履行生效判决。经办人身份证号 {PERSON_ID}。")
+    result = _dispatcher(h, server).run()
+    assert (result.sent, result.dead) == (3, 0), result.errors
+    notice = _by_subject(server.handler.messages(), "失信记录告知书")
+    text = notice.get_body(preferencelist=("plain",))
+    assert text is not None and f"经办人身份证号 {mask_id_number(PERSON_ID)}。" in text.get_content()
+    assert all(find_id_numbers(_shown(m)) == [] for m in server.handler.messages())
+    assert all(PERSON_ID not in json.dumps(r.context) for r in h.engine.outbox.list(record_id=rid))
+
+
+def test_a_mail_queued_with_an_unmasked_id_number_before_masking_goes_out_masked(
+    h: Harness, server: SmtpServer, database_url: str
+) -> None:
+    """Mail queued by the previous release kept a typed-in number in its context; it is masked
+    when the mail is built (an operator retries what was dead-lettered for it)."""
+    rid = h.recorded(facts="拖欠工程款。")
+    row = next(r for r in h.engine.outbox.list(record_id=rid) if r.template == "record_notice")
+    context = json.loads(json.dumps(row.context))
+    context["vars"]["record"]["facts"] = f"拖欠工程款。经办人身份证号{PERSON_ID}。"
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.update(outbox_t).where(outbox_t.c.id == row.id).values(context=context))
+    finally:
+        engine.dispose()
+    assert _dispatcher(h, server).run().dead == 0
+    notice = _by_subject(server.handler.messages(), "失信记录告知书")
+    assert f"经办人身份证号{mask_id_number(PERSON_ID)}。" in _shown(notice)
+    assert all(find_id_numbers(_shown(m)) == [] for m in server.handler.messages())
+
+
+def test_an_id_number_that_slips_past_the_masking_is_still_refused(h: Harness, server: SmtpServer) -> None:
+    """A number split by markup is not one a person types by accident, and is not masked: the
+    mail that would carry it is dead-lettered, naming only the masked number."""
+    rid = h.recorded(facts=f"经办人<b>{PERSON_ID[:6]}</b>{PERSON_ID[6:]}")
+    result = _dispatcher(h, server).run()
+    dead = h.engine.outbox.list(record_id=rid, status="dead")
+    assert result.dead == len(dead) and {d.template for d in dead} == {"record_notice", "explanation_request"}
+    assert all(mask_id_number(PERSON_ID) in (d.last_error or "") for d in dead)
+    assert all(PERSON_ID not in (d.last_error or "") for d in dead)
+    assert all(find_id_numbers(_shown(m)) == [] for m in server.handler.messages())

@@ -66,8 +66,8 @@ def outbox_list(
 @outbox_app.command("show")
 def outbox_show(outbox_id: int, db: DbOption = None, as_json: JsonOption = False) -> None:
     """显示一封邮件的内容与状态 (one mail: status, error and the rendered text)."""
-    from notifications import TemplateCatalog
-    from workflow.runtime.dispatch import revive
+    from notifications import NotificationError, TemplateCatalog
+    from workflow.runtime.dispatch import revive, stored_context
 
     with user_errors(), opened(db, None) as engine:
         row = engine.outbox.get(outbox_id)
@@ -76,10 +76,13 @@ def outbox_show(outbox_id: int, db: DbOption = None, as_json: JsonOption = False
         if as_json:
             print_json(dataclasses.asdict(row))
             return
-        rendered = TemplateCatalog().render(row.template, revive(row.context["vars"]))
         typer.echo(
             f"#{row.id} {row.status} → {row.recipient_unit} (tries {row.attempts}) {row.last_error or ''}"
         )
+        try:
+            rendered = TemplateCatalog().render(row.template, revive(stored_context(row)["vars"]))
+        except NotificationError as exc:
+            fail(f"无法生成邮件 (cannot build the mail): {exc}")
         typer.echo(f"主题 Subject: {rendered.subject}\n")
         typer.echo(rendered.text)
 

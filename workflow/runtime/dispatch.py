@@ -38,6 +38,7 @@ from notifications import (
 )
 from notifications.message import Prepared, prepare
 from storage.values import OutboxRow, UnitRow
+from workflow.core import notices
 from workflow.engine.facade import Engine
 from workflow.errors import MailSettingsInvalid, WorkflowError
 from workflow.log import get_logger
@@ -172,6 +173,14 @@ def _catalog_for(override_dir: str | None) -> TemplateCatalog:
     return found
 
 
+def stored_context(row: OutboxRow) -> dict[str, Any]:
+    """A queued mail's stored context, ID numbers in its free text masked (mail queued before
+    they were masked when it was queued gets them masked here)."""
+    vars_ = row.context.get("vars")
+    record = vars_.get("record") if isinstance(vars_, Mapping) else None
+    return notices.masked(dict(row.context), record if isinstance(record, Mapping) else {})
+
+
 def compose(
     row: OutboxRow,
     unit: UnitRow,
@@ -186,7 +195,7 @@ def compose(
     Raises:
         NotificationError: a template is missing or cannot be rendered, or the mail would carry an ID number.
     """
-    stored = row.context
+    stored = stored_context(row)
     context = revive(stored["vars"])
     context["recipient"]["name"] = unit.name
     _name_units(context, names)
