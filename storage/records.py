@@ -393,11 +393,14 @@ class Records:
             return int(total), list(ids)
 
     def provisional_deadlines(self) -> list[StoredDeadline]:
-        """Open deadlines computed on provisional calendar data."""
+        """Open deadlines computed on provisional calendar data (running, paused or overdue)."""
         with self.db.reading() as c:
             rows = c.execute(
                 sa.select(deadline_t)
-                .where(deadline_t.c.provisional.is_(True), deadline_t.c.status.in_(("active", "expired")))
+                .where(
+                    deadline_t.c.provisional.is_(True),
+                    deadline_t.c.status.in_(("active", "expired", "paused")),
+                )
                 .order_by(deadline_t.c.id)
             )
             return [deadline_of(r._mapping) for r in rows]
