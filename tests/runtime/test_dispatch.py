@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -311,6 +312,37 @@ def test_a_dispatcher_whose_claim_was_taken_over_stops_and_marks_nothing_it_no_l
     assert (seen[0].sent, seen[0].lost) == (51, 0)
     rows = h.engine.outbox.list(limit=100)
     assert {r.status for r in rows} == {"sent"} and {r.claim_token for r in rows} == {None}
+
+
+def test_a_dispatcher_that_stalled_between_mails_past_its_lease_sends_nothing_more(
+    h: Harness, server: SmtpServer, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After its 10th mail is marked the first dispatcher stalls for longer than the lease; a second
+    claims and sends the other 50. Back, the first finds its claim gone before its next mail and
+    stops: no Message-ID arrives twice."""
+    for _ in range(20):
+        h.recorded()
+    other_engine, other = _second_dispatcher(h, database_url, server)
+    seen: list[DispatchResult] = []
+    real_mark = h.engine.outbox.mark
+
+    def mark_then_stall(*args: Any, **values: Any) -> Any:
+        marked = real_mark(*args, **values)
+        if len(server.handler.received) == 10 and not seen:
+            h.later(minutes=11)
+            seen.append(other.run())
+        return marked
+
+    monkeypatch.setattr(h.engine.outbox, "mark", mark_then_stall)
+    try:
+        first = _dispatcher(h, server).run()
+    finally:
+        other_engine.close()
+    ids = Counter(m["Message-ID"] for m in server.handler.messages())
+    assert len(ids) == 60 and set(ids.values()) == {1}
+    assert (first.sent, first.lost) == (10, 1)
+    assert (seen[0].sent, seen[0].lost) == (50, 0)
+    assert {r.status for r in h.engine.outbox.list(limit=100)} == {"sent"}
 
 
 def _shown(message: EmailMessage) -> str:

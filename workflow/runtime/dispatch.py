@@ -275,13 +275,16 @@ class Dispatcher:
 
         The next mails are rendered in a worker thread while the server answers the current one,
         and each mail is marked sent before the next is sent — so a crash can leave at most the
-        mail in flight unmarked. Before each mail the claim's lease is renewed for the mails still
-        to send, so a long batch keeps its claim however many leases it lasts; a mail is sent
-        only while it is held under this batch's claim token and marked only under it. When
-        another dispatcher has taken the claim over (this one stalled for longer than the lease),
-        this one stops, hands back what it still holds and sends nothing more of the batch.
+        mail in flight unmarked. A mail is sent only while it is held under this batch's claim
+        token and marked only under it: before a mail, once a quarter of the lease has gone by
+        since the claim was taken or last renewed, the lease of the mails still to send is renewed
+        (so a slow batch keeps its claim however many leases it lasts, and a claim that was taken
+        over shows); a mark under a token no longer held writes nothing. When another dispatcher
+        has taken the claim over (this one stalled for longer than the lease), this one stops,
+        hands back what it still holds and sends nothing more of the batch.
         """
         token = rows[0].claim_token or ""  # one claim, one token on every row of the batch
+        renewed = rows[0].claimed_at or self.engine.clock.now()
         codes = {row.recipient_unit for row in rows}
         for row in rows:
             codes |= unit_codes(row.context["vars"])
@@ -294,13 +297,15 @@ class Dispatcher:
             async with self.transport.connect() as connection:
                 for index, (row, pending) in enumerate(zip(rows, built, strict=True)):
                     message = await pending
-                    rest = [r.id for r in rows[index:]]
-                    held = await loop.run_in_executor(None, self.engine.outbox.renew, rest, token)
-                    if row.id not in held:
-                        self._lost(row, result)
-                        await loop.run_in_executor(None, self.engine.outbox.release, sorted(held), token)
-                        return
                     now = self.engine.clock.now()
+                    if now - renewed >= self.settings.lease / 4:
+                        rest = [r.id for r in rows[index:]]
+                        held = await loop.run_in_executor(None, self.engine.outbox.renew, rest, token)
+                        renewed = now
+                        if row.id not in held:
+                            self._lost(row, result)
+                            await loop.run_in_executor(None, self.engine.outbox.release, sorted(held), token)
+                            return
                     if isinstance(message, str):
                         kept = self._dead(row, token, message, result, now)
                     else:
