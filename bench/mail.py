@@ -151,7 +151,7 @@ def run(mails: int, batch: int) -> dict[str, Any]:
             # the baseline: the same number of built messages, bare aiosmtplib, one connection
             sample = list(engine.outbox.list(limit=3))
             units = engine.units.by_code({"hexi-zjw"})
-            names = {code: unit["name"] for code, unit in units.items()}
+            names = {code: unit.name for code, unit in units.items()}
             messages = [dispatcher._job(row, units, names)() for row in sample]
             assert all(not isinstance(m, str) for m in messages), messages
             base_seconds = asyncio.run(_bare(port, [messages[n % len(messages)] for n in range(mails)]))

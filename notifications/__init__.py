@@ -18,7 +18,7 @@ from notifications.errors import (
 from notifications.filters import cn_date, cn_datetime
 from notifications.ics import deadline_ics
 from notifications.message import build_message, message_id_for
-from notifications.privacy import find_id_numbers, mask_id_number
+from notifications.privacy import find_id_numbers, mask_id_number, mask_id_numbers
 from notifications.render import RenderedMail, TemplateCatalog
 from notifications.transport import (
     FolderTransport,
@@ -51,5 +51,6 @@ __all__ = [
     "deadline_ics",
     "find_id_numbers",
     "mask_id_number",
+    "mask_id_numbers",
     "message_id_for",
 ]

@@ -1,6 +1,7 @@
 """Keeping resident ID numbers (居民身份证号码) out of mail.
 
-An ID number is never sent by mail. :func:`find_id_numbers` finds 18-character numbers that a regular
+An ID number is never sent by mail. :func:`mask_id_numbers` masks the numbers people type into free
+text before it goes into a mail; :func:`find_id_numbers` finds 18-character numbers that a regular
 expression picks out and ``stdnum.cn.ric`` confirms (birth date, birth place, check digit), also when they
 are written with full-width digits, separated by spaces or hyphens, or split by HTML markup;
 :func:`ensure_no_id_numbers` turns a find into :class:`PrivacyViolation`. :func:`mask_id_number` keeps the
@@ -14,12 +15,21 @@ import html
 import re
 import unicodedata
 from collections.abc import Collection, Iterator, Mapping
+from typing import Any
 
 from stdnum.cn import ric
 
 from notifications.errors import PrivacyViolation
 
 _CANDIDATE = re.compile(r"(?<![0-9A-Za-z])(\d{6})[ \-]?(\d{8})[ \-]?(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+# A number as a person types it into free text: ASCII or full-width, maybe split by spaces or hyphens.
+_WIDE_ALNUM = "0-9A-Za-z０-９Ａ-Ｚａ-ｚ"
+_DIGIT = "[0-9０-９]"
+_SEPARATOR = "[ \\-\u3000－]?"
+_WRITTEN = re.compile(
+    f"(?<![{_WIDE_ALNUM}])({_DIGIT}{{6}}){_SEPARATOR}({_DIGIT}{{8}}){_SEPARATOR}"
+    f"({_DIGIT}{{3}}[0-9０-９XxＸｘ])(?![{_WIDE_ALNUM}])"
+)
 _TAG = re.compile(r"<[^>]*>")
 _EARLIEST_BIRTH_YEAR = 1900  # digits of a credit code may read as a valid year 0200; no resident is that old
 
@@ -65,11 +75,45 @@ def find_id_numbers(text: str, *, allow: Collection[str] = ()) -> list[str]:
     for view in _views(text):
         for match in _CANDIDATE.finditer(view):
             number = "".join(match.groups()).upper()
-            if number in allow or number in found or int(number[6:10]) < _EARLIEST_BIRTH_YEAR:
-                continue
-            if ric.is_valid(number):
+            if number not in found and _is_id_number(number, allow):
                 found[number] = None
     return list(found)
+
+
+def _is_id_number(number: str, allow: Collection[str]) -> bool:
+    """Whether 18 compact characters are a resident ID number (and not a code known to be another)."""
+    return number not in allow and int(number[6:10]) >= _EARLIEST_BIRTH_YEAR and bool(ric.is_valid(number))
+
+
+def mask_id_numbers(text: str, *, allow: Collection[str] = ()) -> str:
+    """The text with every resident ID number in it masked (:func:`mask_id_number`).
+
+    Numbers are found as people type them into free text: with ASCII or full-width digits,
+    whole or split by spaces or hyphens. A number disguised further (split by markup, written as
+    character references) is left as it is, and :func:`ensure_no_id_numbers` refuses the mail it
+    ends up in.
+
+    Args:
+        text: free text that goes into a mail (a comment, the facts, reasons).
+        allow: codes known not to be ID numbers, see :func:`find_id_numbers`.
+    """
+
+    def masked(match: re.Match[str]) -> str:
+        number = unicodedata.normalize("NFKC", "".join(match.groups())).upper()
+        return mask_id_number(number) if _is_id_number(number, allow) else match.group(0)
+
+    return _WRITTEN.sub(masked, text)
+
+
+def mask_id_numbers_in(value: Any, *, allow: Collection[str] = ()) -> Any:
+    """``value`` (plain data: mappings, lists, text) with the ID numbers in every text masked."""
+    if isinstance(value, str):
+        return mask_id_numbers(value, allow=allow)
+    if isinstance(value, Mapping):
+        return {key: mask_id_numbers_in(item, allow=allow) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_id_numbers_in(item, allow=allow) for item in value]
+    return value
 
 
 def ensure_no_id_numbers(template: str, parts: Mapping[str, str], *, allow: Collection[str] = ()) -> None:

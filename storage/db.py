@@ -66,11 +66,15 @@ def _sqlite_settings(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine(url: str | None = None, **options: Any) -> Engine:
+def create_engine(url: str | None = None, *, create: bool = True, **options: Any) -> Engine:
     """An SQLAlchemy engine for ``url`` with chengxin's settings applied.
 
+    SQLite creates a database file when it first connects to a path where there is none; only
+    ``create`` (``chengxin init``) lets it, so a mistyped path is named, not made.
+
     Raises:
-        DatabaseUnavailable: the SQLite file's folder does not exist.
+        DatabaseUnavailable: the SQLite file's folder does not exist, or without ``create`` the
+            file itself.
     """
     resolved = resolve_url(url)
     try:
@@ -84,8 +88,15 @@ def create_engine(url: str | None = None, **options: Any) -> Engine:
         raise InvalidDatabaseUrl(redact(resolved), f"unsupported database {parsed.drivername!r}")
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
-        if database and database != ":memory:" and not Path(database).resolve().parent.is_dir():
+        on_disk = database and database != ":memory:" and not parsed.query.get("uri")
+        if on_disk and not Path(database).resolve().parent.is_dir():
             raise DatabaseUnavailable(redact(resolved), f"folder {Path(database).parent} does not exist")
+        if on_disk and not create and not Path(database).exists():
+            raise DatabaseUnavailable(
+                redact(resolved),
+                f"数据库文件 {database} 不存在 (the database file does not exist); "
+                "'chengxin init' creates it",
+            )
         engine = sa.create_engine(resolved, **options)
         _sqlite_settings(engine)
         return engine

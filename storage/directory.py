@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from storage.connections import Database, definition_t, holiday_t, query_log_t, unit_t
 from storage.values import StoredDefinition, StoredHolidayTable, UnitRow
@@ -95,24 +96,28 @@ class Directory:
 
     def register_definition(self, definition: StoredDefinition, at: dt.datetime) -> str:
         """Store a definition version the first time a case uses it; returns the stored sha256."""
-        with self.db.writing() as c:
-            found = c.execute(
-                sa.select(definition_t.c.sha256).where(
-                    definition_t.c.name == definition.name, definition_t.c.version == definition.version
+        stored = sa.select(definition_t.c.sha256).where(
+            definition_t.c.name == definition.name, definition_t.c.version == definition.version
+        )
+        try:
+            with self.db.writing() as c:
+                found = c.execute(stored).scalar()
+                if found is not None:
+                    return str(found)
+                c.execute(
+                    sa.insert(definition_t).values(
+                        name=definition.name,
+                        version=definition.version,
+                        sha256=definition.sha256,
+                        body=definition.body,
+                        registered_at=at,
+                    )
                 )
-            ).scalar()
-            if found is not None:
-                return str(found)
-            c.execute(
-                sa.insert(definition_t).values(
-                    name=definition.name,
-                    version=definition.version,
-                    sha256=definition.sha256,
-                    body=definition.body,
-                    registered_at=at,
-                )
-            )
-            return definition.sha256
+                return definition.sha256
+        except IntegrityError:
+            # the first case of this version in another process stored it between look and insert
+            with self.db.reading() as c:
+                return str(c.execute(stored).scalar_one())
 
     def definitions_in_use(self) -> dict[str, tuple[int, dt.datetime]]:
         """Per definition name: the newest version cases use, and when the name was first used."""

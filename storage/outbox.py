@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,8 +28,10 @@ class OutboxQueue:
     def claim(self, now: dt.datetime, *, limit: int, lease: dt.timedelta) -> list[OutboxRow]:
         """Mark up to ``limit`` due mails as being sent by this dispatcher, and return them.
 
-        Due: queued, failed and due for a retry, or left ``sending`` by a dispatcher that died
-        (claimed longer ago than ``lease``). Other dispatchers skip the rows this one locks.
+        Due: queued, failed and due for a retry, or left ``sending`` by a dispatcher that died or
+        stalled (claimed longer ago than ``lease``). Other dispatchers skip the rows this one
+        locks. The claim writes a token of its own on every row (``OutboxRow.claim_token``, the
+        same on all of them): only a holder of that token may renew the lease or mark the mail.
         """
         due = sa.or_(
             sa.and_(outbox_t.c.status.in_(("queued", "failed")), outbox_t.c.next_attempt_at <= now),
@@ -37,6 +40,7 @@ class OutboxQueue:
         query = sa.select(outbox_t.c.id).where(due).order_by(outbox_t.c.id).limit(limit)
         if self.db.backend == "postgresql":
             query = query.with_for_update(skip_locked=True)
+        token = secrets.token_hex(16)
         with self.db.writing() as c:
             ids = list(c.execute(query).scalars())
             if not ids:
@@ -44,18 +48,60 @@ class OutboxQueue:
             c.execute(
                 sa.update(outbox_t)
                 .where(outbox_t.c.id.in_(ids))
-                .values(status="sending", claimed_at=now, attempts=outbox_t.c.attempts + 1)
+                .values(status="sending", claimed_at=now, claim_token=token, attempts=outbox_t.c.attempts + 1)
             )
             rows = c.execute(sa.select(outbox_t).where(outbox_t.c.id.in_(ids)).order_by(outbox_t.c.id))
             return [_row(r._mapping) for r in rows]
 
-    def mark(self, outbox_id: int, **values: Any) -> None:
-        """Record one mail's delivery (each in its own transaction: a crash loses no mark but the one in flight)."""
+    def renew(self, ids: Sequence[int], token: str, now: dt.datetime) -> set[int]:
+        """Extend the lease of the mails of ``ids`` still held under ``token``; returns those ids.
+
+        A mail missing from the answer was claimed by another dispatcher after its lease ran out
+        (or is no longer ``sending``): this claim is lost and the mail must not be sent under it.
+        """
+        if not ids:
+            return set()
+        held = sa.and_(
+            outbox_t.c.id.in_(list(ids)), outbox_t.c.claim_token == token, outbox_t.c.status == "sending"
+        )
+        with self.db.writing() as c:
+            c.execute(sa.update(outbox_t).where(held).values(claimed_at=now))
+            return set(c.execute(sa.select(outbox_t.c.id).where(held)).scalars())
+
+    def release(self, ids: Sequence[int], token: str) -> int:
+        """Hand the mails of ``ids`` still held under ``token`` back to the queue, unsent and with
+        the attempt the claim counted taken back; returns how many."""
+        if not ids:
+            return 0
+        held = sa.and_(
+            outbox_t.c.id.in_(list(ids)), outbox_t.c.claim_token == token, outbox_t.c.status == "sending"
+        )
+        with self.db.writing() as c:
+            result = c.execute(
+                sa.update(outbox_t)
+                .where(held)
+                .values(status="queued", claim_token=None, attempts=outbox_t.c.attempts - 1)
+            )
+            return int(result.rowcount)
+
+    def mark(self, outbox_id: int, token: str, **values: Any) -> bool:
+        """Record one mail's delivery under the claim ``token`` (each in its own transaction: a crash
+        loses no mark but the one in flight); the claim ends with it.
+
+        Returns False, writing nothing, when the mail is no longer held under ``token``: another
+        dispatcher claimed it after this claim's lease ran out, and its mark is the one that counts.
+        """
         fast = self.db.fast
+        values = {**values, "claim_token": None}
         keys = sorted(values)
-        params = {f"p_{k}": values[k] for k in keys} | {"w_id": outbox_id}
+        params = {f"p_{k}": values[k] for k in keys} | {
+            "w_id": outbox_id,
+            "w_claim_token": token,
+            "w_status": "sending",
+        }
         with self.db.raw_writing() as c:
-            fast.run(c, fast.update("outbox", keys, ("id",)), params)
+            marked = fast.run(c, fast.update("outbox", keys, ("id", "claim_token", "status")), params)
+        return bool(marked == 1)
 
     def retry(self, *, ids: Sequence[int] = (), dead: bool = False, now: dt.datetime) -> int:
         """Put dead (or failed) mails back in the queue; returns how many."""

@@ -9,6 +9,7 @@ reads; nothing here decides anything.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -39,6 +40,9 @@ SELECT_RECORD = sa.select(record_t).where(record_t.c.id == sa.bindparam("w_id"))
 SELECT_RECORD_LOCKED = SELECT_RECORD.with_for_update()
 SELECT_DEADLINES = (
     sa.select(deadline_t).where(deadline_t.c.record_id == sa.bindparam("w_id")).order_by(deadline_t.c.id)
+)
+SELECT_STARTED = sa.select(deadline_t).where(
+    deadline_t.c.record_id == sa.bindparam("w_id"), deadline_t.c.started_seq == sa.bindparam("w_seq")
 )
 CLAIM = (
     sa.select(deadline_t)
@@ -173,6 +177,48 @@ def apply_write(database: Database, c: Any, write: CommandWrite) -> None:
             for r in write.reminders
         ]
         fast.run_many(c, fast.insert("deadline_reminder", list(rows[0])), rows)
+
+
+def apply_writes(database: Database, c: Any, writes: Sequence[CommandWrite]) -> None:
+    """Write several commands of one case, in order, inside the transaction on ``c``.
+
+    A later write may change a deadline an earlier one of the same commit starts, before that
+    deadline has an id: it names it ``-(n + 1)``, the n-th deadline the earlier writes insert
+    (counted across them in order), and is given the row's id here.
+
+    Raises:
+        VersionConflict: the case is no longer at the first write's expected version.
+    """
+    started: list[int] = []  # ids of the deadlines the writes so far inserted, in order
+    for index, given in enumerate(writes):
+        write = _with_ids(given, started) if started else given
+        apply_write(database, c, write)
+        if write.deadline_inserts and index < len(writes) - 1:
+            started.extend(_inserted_ids(database, c, write))
+
+
+def _inserted_ids(database: Database, c: Any, write: CommandWrite) -> list[int]:
+    """The ids of the deadline rows ``write`` inserted, in the order of its inserts."""
+    fast = database.fast
+    rows = fast.rows(
+        c,
+        fast.select("started", lambda: SELECT_STARTED),
+        {"w_id": write.record.record.id, "w_seq": write.event.seq},
+        "deadline",
+    )
+    by_name = {row["name"]: int(row["id"]) for row in rows}
+    return [by_name[insert.name] for insert in write.deadline_inserts]
+
+
+def _with_ids(write: CommandWrite, started: Sequence[int]) -> CommandWrite:
+    def real(deadline_id: int) -> int:
+        return started[-deadline_id - 1] if deadline_id < 0 else deadline_id
+
+    return dataclasses.replace(
+        write,
+        deadline_updates=[dataclasses.replace(u, id=real(u.id)) for u in write.deadline_updates],
+        reminders=[dataclasses.replace(r, deadline_id=real(r.deadline_id)) for r in write.reminders],
+    )
 
 
 def _write_states(
@@ -347,11 +393,14 @@ class Records:
             return int(total), list(ids)
 
     def provisional_deadlines(self) -> list[StoredDeadline]:
-        """Open deadlines computed on provisional calendar data."""
+        """Open deadlines computed on provisional calendar data (running, paused or overdue)."""
         with self.db.reading() as c:
             rows = c.execute(
                 sa.select(deadline_t)
-                .where(deadline_t.c.provisional.is_(True), deadline_t.c.status.in_(("active", "expired")))
+                .where(
+                    deadline_t.c.provisional.is_(True),
+                    deadline_t.c.status.in_(("active", "expired", "paused")),
+                )
                 .order_by(deadline_t.c.id)
             )
             return [deadline_of(r._mapping) for r in rows]

@@ -12,7 +12,7 @@ commits and the other gets ``VersionConflict``. The store never imports the engi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -60,28 +60,31 @@ class UnitOfWork:
         assert self.locked
         records.set_next_at(self._db, self._raw, deadline_id, when)
 
-    def commit(self, write: CommandWrite) -> None:
-        """Write one command's effects atomically.
+    def commit(self, write: CommandWrite, *later: CommandWrite) -> None:
+        """Write one command's effects atomically — or several commands' of one case, in order,
+        all or none (a case registered and submitted at once; see ``records.apply_writes``).
 
         Raises:
             VersionConflict: the case is no longer at ``write.record.expected_version``.
-            DuplicateIdempotencyKey: the event's idempotency key was used before.
+            DuplicateIdempotencyKey: an event's idempotency key was used before.
             DuplicateRecordId: a new case's id exists already.
             StorageBusy: the database stayed locked past the busy timeout.
         """
-        rec, ev = write.record, write.event
+        rec = write.record
+        writes = (write, *later)
         try:
             if self.locked:
-                records.apply_write(self._db, self._raw, write)
+                records.apply_writes(self._db, self._raw, writes)
                 return
             with self._db.transaction(self._raw):
-                records.apply_write(self._db, self._raw, write)
+                records.apply_writes(self._db, self._raw, writes)
         except DRIVER_OPERATIONAL as exc:
             raise self._db.translate(exc) from exc
         except INTEGRITY_ERRORS as exc:
             message = str(getattr(exc, "orig", exc)).lower()
             if "idempotency" in message:
-                raise DuplicateIdempotencyKey(ev.idempotency_key or "") from exc
+                key = next((w.event.idempotency_key for w in writes if w.event.idempotency_key), "")
+                raise DuplicateIdempotencyKey(key) from exc
             if rec.expected_version is None and ("record.id" in message or "record_pkey" in message):
                 raise DuplicateRecordId(rec.record.id) from exc
             if "uq_record_event_seq" in message or "record_event.record_id, record_event.seq" in message:
@@ -106,10 +109,11 @@ class Store:
         """Connect to ``url`` and check the schema is current.
 
         Raises:
-            DatabaseUnavailable: the server cannot be reached or the file's folder is missing.
+            DatabaseUnavailable: the server cannot be reached, or the SQLite file does not exist
+                (it is created only by ``chengxin init``).
             SchemaOutdated: the schema is missing or older than this chengxin (run ``chengxin init``).
         """
-        store = cls(db.create_engine(url))
+        store = cls(db.create_engine(url, create=False))
         try:
             if require_schema:
                 current, head = db.current_revision(store.engine), db.head_revision()
@@ -140,10 +144,18 @@ class Store:
         with self.db.reading() as c:
             return {row.key: row.value for row in c.execute(sa.select(meta_t))}
 
-    def set_meta_if_absent(self, values: Mapping[str, str]) -> dict[str, str]:
-        """Insert the keys that are not set yet; returns every meta value afterwards."""
+    def set_meta_if_absent(
+        self, values: Mapping[str, str], *, check: Callable[[Mapping[str, str]], None] | None = None
+    ) -> dict[str, str]:
+        """Insert the keys that are not set yet; returns every meta value afterwards.
+
+        ``check`` is given the values already set, in the same transaction, before anything is
+        written: what it raises leaves the meta values as they were.
+        """
         with self.db.writing() as c:
             present = {row.key: row.value for row in c.execute(sa.select(meta_t))}
+            if check is not None:
+                check(present)
             missing = [{"key": k, "value": v} for k, v in values.items() if k not in present]
             if missing:
                 c.execute(sa.insert(meta_t), missing)

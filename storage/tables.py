@@ -264,6 +264,8 @@ class Outbox(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_column=_time())
     sent_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
     claimed_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    # who holds the claim: only the dispatcher that claimed a mail may mark it (migration 0011)
+    claim_token: str | None = Field(default=None, max_length=32)
 
 
 class Unit(SQLModel, table=True):

@@ -181,6 +181,7 @@ class OutboxRow:
     created_at: dt.datetime
     sent_at: dt.datetime | None
     claimed_at: dt.datetime | None
+    claim_token: str | None = None  # the claim of the dispatcher sending it (``sending`` only)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -63,6 +63,16 @@ def sql(url: str, statement: str, **params: Any) -> None:
         engine.dispose()
 
 
+def meta_rows(url: str) -> dict[str, str]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT key, value FROM chengxin_meta"))
+            return {str(row.key): str(row.value) for row in rows}
+    finally:
+        engine.dispose()
+
+
 def delete_record(url: str, record_id: str) -> None:
     """Delete every row of one record, children first, as someone with write access to the database could."""
     engine = sa.create_engine(url)
@@ -117,6 +127,31 @@ def test_simulated_clock_on_an_existing_real_time_database_is_refused(cli: Cli) 
     line = one_line_error(cli.shell("init", "--simulated-clock", "--start", START))
     assert "real time" in line
     assert "真实时间" in cli("clock", "show").ok().stdout
+
+
+def test_a_refused_simulated_init_writes_nothing(cli: Cli, database_url: str) -> None:
+    """Refused on a real-time database, ``init --simulated-clock`` leaves no ``simulated_now``
+    (nor anything else) in the database's facts."""
+    cli("init").ok()
+    before = meta_rows(database_url)
+    one_line_error(cli("init", "--simulated-clock", "--start", START), "real time")
+    assert meta_rows(database_url) == before
+    assert "simulated_now" not in before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("record", "list"), ("record", "show", "SX20260511-AAAAAA"), ("audit", "verify"), ("clock", "show")],
+)
+def test_a_read_command_on_a_mistyped_sqlite_path_says_the_file_does_not_exist(
+    tmp_path: Path, command: Sequence[str]
+) -> None:
+    mistyped = tmp_path / "chengxn.db"
+    line = one_line_error(Cli()(*command, "--db", f"sqlite:///{mistyped}"), str(mistyped), "chengxin init")
+    assert "不存在" in line and "does not exist" in line
+    assert not mistyped.exists()  # only 'chengxin init' creates a database file
+    Cli()("init", "--db", f"sqlite:///{mistyped}").ok()
+    assert mistyped.exists()
 
 
 def test_start_without_simulated_clock_is_refused(cli: Cli) -> None:
@@ -177,6 +212,15 @@ def test_a_draft_is_registered_without_submitting_and_submitted_later(drill: Cli
     assert (draft["state"], draft["version"]) == ("draft", 1)
     submitted = drill("record", "fire", draft["id"], "submit", *RECORDER, "--json").json()
     assert submitted["state"] == "submitted"
+
+
+def test_a_refused_submit_leaves_no_draft_behind(drill: Cli) -> None:
+    """Registering and submitting are one transaction: a recorder of another unit than the finding
+    unit is refused as often as it tries, and no draft piles up."""
+    outsider = ("--actor", "li.lei", "--role", "recorder", "--unit", "court-9")
+    for _ in range(3):
+        one_line_error(drill("record", "submit", *outsider, *fields()), "认定单位")
+    assert drill("record", "list", "--json").json() == []
 
 
 def test_payload_file_set_and_attach_build_the_fields(drill: Cli, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.cli import CHENGXIN, RECORDER, Cli, one_line_error, recorded
+from support.cli import CHENGXIN, RECORDER, VERIFIER, Cli, one_line_error, recorded, submit
 from support.smtp import SmtpServer
 
 START = "2026-05-11T09:00"
@@ -69,6 +69,22 @@ def test_tick_sends_the_queued_mail_into_the_mail_folder_without_a_server(drill:
     assert {r["status"] for r in rows} == {"sent"}
     shown = drill("outbox", "show", str(rows[0]["id"])).ok()
     assert "主题 Subject" in shown.stdout
+
+
+def test_outbox_show_masks_a_typed_id_number_and_names_a_mail_it_cannot_build_in_one_line(drill: Cli) -> None:
+    number = "11010519491231002X"
+    rows = {}
+    for facts in (f"经办人身份证号{number}。", f"经办人<b>{number[:6]}</b>{number[6:]}"):
+        record_id = submit(drill, facts=facts)
+        drill("record", "fire", record_id, "accept", *VERIFIER).ok()
+        drill("record", "fire", record_id, "confirm", *VERIFIER, "-m", "核查属实").ok()
+        listed = drill("outbox", "list", "--record", record_id, "--json").ok().json()
+        rows[facts] = next(r["id"] for r in listed if r["template"] == "record_notice")
+    typed, split = rows.values()
+    shown = drill("outbox", "show", str(typed)).ok()
+    assert "经办人身份证号110105********002X。" in shown.stdout and number not in shown.stdout
+    line = one_line_error(drill("outbox", "show", str(split)), "110105********002X")
+    assert number not in line
 
 
 def test_dead_mail_is_listed_and_retried_after_the_address_is_fixed(

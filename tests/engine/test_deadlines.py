@@ -155,6 +155,55 @@ def test_a_2027_deadline_is_provisional_and_recomputed_when_the_table_arrives(
         h.engine.close()
 
 
+TABLE_2027 = """
+year: 2027
+provisional: false
+source: 国务院办公厅关于2027年部分节假日安排的通知（测试数据）
+holidays:
+  - {name: 元旦, from: 2027-01-01, to: 2027-01-04}
+"""
+
+
+def test_a_paused_provisional_deadline_is_recomputed_when_the_table_arrives_and_stays_paused(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Paused on 2027-01-05, a written explanation has used up 01-04 and 01-05 of its ten working
+    days on the provisional table; the State Council's table makes 01-04 a holiday. Loaded, the
+    deadline is still paused, no longer provisional, explained by the new table, with one more
+    working day left — and it resumes from that."""
+    h = Harness.create(database_url, start=dt.datetime(2026, 12, 31, 9, 0, tzinfo=SH))
+    try:
+        rid = h.recorded()
+        assert h.deadline(rid, "written_explanation").due_at.astimezone(SH).date() == dt.date(2027, 1, 15)
+        h.at(dt.datetime(2027, 1, 5, 10, 0, tzinfo=SH))
+        h.fire(rid, "file_objection", h.subject, reasons="理由")
+        paused = h.deadline(rid, "written_explanation")
+        assert (paused.status, paused.provisional, paused.remaining) == ("paused", True, 8)
+        mails = len(h.engine.outbox.list(record_id=rid, limit=1000))
+        table = tmp_path / "2027.yaml"
+        table.write_text(TABLE_2027, encoding="utf-8")
+        _loaded, moved = h.engine.calendars.load_holiday_table(table)
+        assert (rid, "written_explanation") in {(r, name) for r, name, _old, _new in moved}
+        recomputed = h.deadline(rid, "written_explanation")
+        assert (recomputed.status, recomputed.provisional, recomputed.remaining) == ("paused", False, 9)
+        assert any("2027-01-04" in line for line in recomputed.explanation)
+        changed = [
+            m
+            for m in h.engine.outbox.list(record_id=rid, limit=1000)[mails:]
+            if m.template == "deadline_changed"
+        ]
+        assert all(m.context["vars"]["deadline"]["name"] != "written_explanation" for m in changed)
+        h.at(dt.datetime(2027, 1, 6, 10, 0, tzinfo=SH))
+        h.fire(rid, "maintain", h.reviewer, comment="维持")
+        resumed = h.deadline(rid, "written_explanation")
+        assert (resumed.status, resumed.provisional) == ("active", False)
+        assert resumed.due_at.astimezone(SH).date() == dt.date(2027, 1, 19)  # 9 working days from 01-06
+        report = audit.verify(h.engine.registry, h.engine.histories(), real_time=False)
+        assert report.intact, report.problems
+    finally:
+        h.engine.close()
+
+
 def test_publication_ends_by_itself_at_its_maximum(h: Harness) -> None:
     rid = h.recorded(severity="serious")
     h.fire(rid, "publish", h.verifier)

@@ -20,13 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from support.harness import ORGANISATION, Harness
 
 from storage import records
 from storage.store import UnitOfWork
-from workflow import Engine, ManualClock
+from workflow import Actor, Engine, ManualClock
 from workflow.audit import verify
-from workflow.errors import Conflict, IdempotencyKeyReused, TransitionNotAllowed
+from workflow.core.values import Command
+from workflow.engine.commands import SYSTEM, FollowUp
+from workflow.errors import Conflict, GuardRefused, IdempotencyKeyReused, TransitionNotAllowed
 
 
 def _second_engine(h: Harness, url: str) -> Engine:
@@ -159,7 +162,163 @@ def test_concurrent_retries_of_one_request_apply_once(h: Harness, database_url: 
     for engine in engines:
         engine.close()
     assert h.events(rid).count("accept") == 1
-    assert results, failures
+    assert failures == [] and results == [3, 3, 3]
+
+
+RACES = ("both_read_the_same_version", "the_retry_reads_after_the_first_commits")
+
+
+@pytest.mark.parametrize("race", RACES)
+def test_a_concurrent_retry_with_the_same_key_gets_the_result_of_the_first(
+    h: Harness, database_url: str, monkeypatch: pytest.MonkeyPatch, race: str
+) -> None:
+    """Both looked the key up before either wrote; the one that lost then found the case moved on
+    (a conflict, or ``accept`` no longer allowed) — and answers as the first did, not with an error."""
+    rid = h.submitted()
+    other = _second_engine(h, database_url)
+    first_done = threading.Event()
+    if race == "both_read_the_same_version":
+        both_read = threading.Barrier(2, timeout=20)
+        real_load = UnitOfWork.load
+
+        def load_then_wait(self: UnitOfWork, record_id: str) -> Any:
+            loaded = real_load(self, record_id)
+            both_read.wait()
+            return loaded
+
+        monkeypatch.setattr(UnitOfWork, "load", load_then_wait)
+    else:
+        real_replayed = other._commands.replayed
+        looked: list[str] = []
+
+        def look_then_wait(key: str, fingerprint: str) -> Any:
+            found = real_replayed(key, fingerprint)
+            if not looked:
+                looked.append(key)
+                assert first_done.wait(timeout=20)  # the key was free; now the first request commits
+            return found
+
+        monkeypatch.setattr(other._commands, "replayed", look_then_wait)
+    answers: dict[str, Any] = {}
+
+    def accept(name: str, engine: Engine) -> None:
+        try:
+            answers[name] = engine.fire(rid, "accept", actor=h.verifier, idempotency_key="retry-9")
+        except Exception as exc:  # reported below
+            answers[name] = exc
+        finally:
+            if name == "first":
+                first_done.set()
+
+    threads = [threading.Thread(target=accept, args=pair) for pair in (("retry", other), ("first", h.engine))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    other.close()
+    assert all(not isinstance(a, Exception) for a in answers.values()), answers
+    assert {(a.id, a.state, a.version) for a in answers.values()} == {(rid, "verifying", 3)}
+    assert h.events(rid).count("accept") == 1
+
+
+def test_concurrent_registrations_with_one_key_both_get_the_submitted_case(
+    h: Harness, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = _second_engine(h, database_url)
+    both_decided = threading.Barrier(2, timeout=20)
+    real_commit = UnitOfWork.commit
+
+    def decide_then_wait(self: UnitOfWork, *writes: Any) -> None:
+        both_decided.wait()  # both requests found the key free and decided before either wrote
+        real_commit(self, *writes)
+
+    monkeypatch.setattr(UnitOfWork, "commit", decide_then_wait)
+    answers: list[Any] = []
+
+    def register(engine: Engine) -> None:
+        try:
+            answers.append(
+                engine.register(
+                    "national", ORGANISATION, actor=h.recorder, idempotency_key="intake-5", submit=True
+                )
+            )
+        except Exception as exc:  # reported below
+            answers.append(exc)
+
+    threads = [threading.Thread(target=register, args=(e,)) for e in (h.engine, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    other.close()
+    assert all(not isinstance(a, Exception) for a in answers), answers
+    assert len({(a.id, a.state) for a in answers}) == 1 and answers[0].state == "submitted"
+    assert [v.id for v in h.engine.query()] == [answers[0].id]
+
+
+def _all_rows(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, for comparing a database before and after a refused command."""
+    engine = sa.create_engine(url)
+    meta = sa.MetaData()
+    try:
+        meta.reflect(engine)
+        with engine.connect() as connection:
+            return {
+                table.name: sorted(map(tuple, connection.execute(table.select())), key=repr)
+                for table in meta.sorted_tables
+            }
+    finally:
+        engine.dispose()
+
+
+def test_a_refused_submit_registers_nothing(h: Harness, database_url: str) -> None:
+    """Registering and submitting are one transaction: a recorder of another unit than the finding
+    unit is refused, and each refused attempt leaves no draft (nor anything else) behind."""
+    outsider = Actor(id="li.lei", role="recorder", unit="court-9")
+    before = _all_rows(database_url)
+    for _ in range(2):
+        with pytest.raises(GuardRefused, match="认定单位"):
+            h.engine.register("national", ORGANISATION, actor=outsider, submit=True)
+    assert _all_rows(database_url) == before
+    assert h.engine.query(state="draft") == []
+
+
+def test_a_key_for_the_submit_of_another_request_is_refused_and_registers_nothing(h: Harness) -> None:
+    rid = h.draft().id
+    h.engine.fire(rid, "submit", actor=h.recorder, idempotency_key="batch-3:submit")
+    with pytest.raises(IdempotencyKeyReused, match="batch-3:submit"):
+        h.engine.register("national", ORGANISATION, actor=h.recorder, idempotency_key="batch-3", submit=True)
+    assert [v.id for v in h.engine.query()] == [rid]
+
+
+def test_a_command_in_the_creating_transaction_may_end_a_deadline_the_creation_started(h: Harness) -> None:
+    """A supervision round starts its answer deadline when it opens; answered in the same commit,
+    the deadline row the creation inserted (no id known before the commit) is the one closed."""
+    rounds = h.engine.registry.select("supervision")
+    fields = {
+        "responsible_unit": "hexi-zjw",
+        "jurisdiction": "tianjin",
+        "schedule": "special",
+        "period": "2026H1",
+        "title": "2026年上半年政务诚信专项督查",
+        "answer_working_days": 10,
+    }
+    unit = Actor(id="zhao.qiang", role="subject", unit="hexi-zjw")
+    answer = Command(event="answer", actor=unit, payload={"report": "已自查，无逾期事项。"})
+    rid, view = h.engine._commands.create(
+        rounds,
+        Command(event="open", actor=SYSTEM, payload=fields),
+        idempotency_key=None,
+        fingerprint=None,
+        then=[FollowUp(answer)],
+    )
+    assert view.state == "answered" and view.version == 2
+    stored = h.engine.get(rid)
+    assert (stored.state, stored.version) == ("answered", 2)
+    assert [(d.name, d.status) for d in stored.deadlines] == [("answer", "met")]
+    assert view.to_json() == stored.to_json()
+    report = verify(h.engine.registry, h.engine.histories(), real_time=False)
+    assert report.intact, report.problems
 
 
 def test_a_failure_inside_the_transaction_writes_nothing(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -128,6 +128,11 @@ def test_database_errors_reach_a_caller_as_workflow_errors_with_their_cause(tmp_
     with pytest.raises(DatabaseUnavailable) as missing_folder:
         Engine.open(f"sqlite:///{tmp_path}/no/such/folder/x.db")
     assert isinstance(missing_folder.value, StorageFailure) and missing_folder.value.__cause__ is not None
+    with pytest.raises(DatabaseUnavailable, match="does not exist") as missing_file:
+        Engine.open(f"sqlite:///{tmp_path}/mistyped.db")
+    assert "chengxin init" in str(missing_file.value) and missing_file.value.__cause__ is not None
+    assert not (tmp_path / "mistyped.db").exists()  # only 'chengxin init' creates a database
+    (tmp_path / "empty.db").touch()
     with pytest.raises(SchemaOutdated) as empty:
         Engine.open(f"sqlite:///{tmp_path}/empty.db")
     assert "chengxin init" in str(empty.value) and empty.value.__cause__ is not None

@@ -29,6 +29,7 @@ from notifications import (
     cn_datetime,
     find_id_numbers,
     mask_id_number,
+    mask_id_numbers,
 )
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "notifications"
@@ -331,6 +332,31 @@ def test_an_id_number_in_the_subject_is_caught(tmp_path: Path) -> None:
 )
 def test_disguised_id_numbers_are_found(disguised: str) -> None:
     assert find_id_numbers(f"联系人{disguised}。") == [ID_NUMBER]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "11010519491231002X",
+        "11010519491231002x",
+        "110105 19491231 002X",
+        "110105-19491231-002X",
+        "１１０１０５１９４９１２３１００２Ｘ",
+    ],
+    ids=["plain", "lower-case", "spaces", "hyphens", "full-width"],
+)
+def test_an_id_number_typed_into_free_text_is_masked(typed: str) -> None:
+    masked = mask_id_numbers(f"经办人身份证号{typed}，电话022-12345678。")
+    assert masked == "经办人身份证号110105********002X，电话022-12345678。"
+    assert find_id_numbers(masked) == []
+
+
+def test_masking_leaves_what_is_no_id_number_and_what_it_cannot_see() -> None:
+    wrong_check_digit = ID_NUMBER[:-1] + "1"
+    left = f"{wrong_check_digit} 1{ID_NUMBER} 津0101民初1234号 {CREDIT_CODE_LIKE_ID}"
+    assert mask_id_numbers(left, allow={CREDIT_CODE_LIKE_ID}) == left
+    split = f"<b>{ID_NUMBER[:6]}</b>{ID_NUMBER[6:]}"  # not typed by accident: refused, not masked
+    assert mask_id_numbers(split) == split and find_id_numbers(split) == [ID_NUMBER]
 
 
 def test_numbers_that_are_not_id_numbers_pass() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email.policy
+import json
 import os
 import subprocess
 import sys
@@ -12,13 +14,19 @@ from collections import Counter
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from icalendar import Calendar
 from support.harness import SH, Harness
 from support.smtp import SmtpServer
 
-from workflow.runtime.dispatch import Dispatcher, MailSettings
+from notifications import find_id_numbers, mask_id_number
+from storage.connections import outbox_t
+from workflow import Engine
+from workflow.runtime.dispatch import Dispatcher, DispatchResult, MailSettings
+from workflow.testing import PERSON_ID
 
 UNITS = [
     {
@@ -241,3 +249,150 @@ def test_reminders_and_escalations_reach_the_unit_and_its_superior(h: Harness, s
     assert any("逾期" in s and to == "bgs@zjw.example.gov.cn" for s, to in received)
     assert any("逾期情况通报" in s and to == "duban@hexi.example.gov.cn" for s, to in received)
     assert h.engine.get(rid).overdue
+
+
+def _second_dispatcher(h: Harness, database_url: str, server: SmtpServer) -> tuple[Engine, Dispatcher]:
+    """Another ``serve`` process on the same database (and the same simulated time)."""
+    engine = Engine.open(database_url, clock=h.clock)
+    return engine, Dispatcher(engine, MailSettings.from_env(server.env()))
+
+
+def test_a_batch_that_outlasts_its_lease_keeps_its_claim_and_no_mail_goes_twice(
+    h: Harness, server: SmtpServer, database_url: str
+) -> None:
+    """A slow server: each mail takes a minute, so a batch of 60 lasts six 10-minute leases. A
+    second dispatcher that looks half-way through finds nothing to take over."""
+    for _ in range(20):
+        h.recorded()  # 3 mails each
+    other_engine, other = _second_dispatcher(h, database_url, server)
+    seen: list[DispatchResult] = []
+
+    async def slow_server(count: int) -> None:
+        h.later(minutes=1)
+        if count == 30 and not seen:  # the first dispatcher waits for its 30th "250"
+            seen.append(await asyncio.get_running_loop().run_in_executor(None, other.run))
+
+    server.handler.on_message = slow_server
+    try:
+        first = _dispatcher(h, server).run()
+    finally:
+        other_engine.close()
+    ids = Counter(m["Message-ID"] for m in server.handler.messages())
+    assert len(ids) == 60 and set(ids.values()) == {1}
+    assert (first.sent, first.lost) == (60, 0)
+    assert seen[0].sent == 0
+    assert {r.status for r in h.engine.outbox.list(limit=100)} == {"sent"}
+
+
+def test_a_dispatcher_whose_claim_was_taken_over_stops_and_marks_nothing_it_no_longer_holds(
+    h: Harness, server: SmtpServer, database_url: str
+) -> None:
+    """The server stalls on the 10th mail for longer than the lease: a second dispatcher claims
+    the rest and sends it. The first learns its claim is lost when it comes back and sends
+    nothing more; only the mail that was in flight when the lease ran out went twice."""
+    for _ in range(20):
+        h.recorded()
+    other_engine, other = _second_dispatcher(h, database_url, server)
+    seen: list[DispatchResult] = []
+
+    async def stalls_once(count: int) -> None:
+        if count == 10 and not seen:
+            h.later(minutes=11)  # past the lease of the first dispatcher's claim
+            seen.append(await asyncio.get_running_loop().run_in_executor(None, other.run))
+
+    server.handler.on_message = stalls_once
+    try:
+        first = _dispatcher(h, server).run()
+    finally:
+        other_engine.close()
+    ids = Counter(m["Message-ID"] for m in server.handler.messages())
+    assert len(ids) == 60
+    assert sorted(ids.values()) == [1] * 59 + [2]  # the one in flight when the lease ran out
+    assert (first.sent, first.lost) == (9, 1)
+    assert (seen[0].sent, seen[0].lost) == (51, 0)
+    rows = h.engine.outbox.list(limit=100)
+    assert {r.status for r in rows} == {"sent"} and {r.claim_token for r in rows} == {None}
+
+
+def test_a_dispatcher_that_stalled_between_mails_past_its_lease_sends_nothing_more(
+    h: Harness, server: SmtpServer, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After its 10th mail is marked the first dispatcher stalls for longer than the lease; a second
+    claims and sends the other 50. Back, the first finds its claim gone before its next mail and
+    stops: no Message-ID arrives twice."""
+    for _ in range(20):
+        h.recorded()
+    other_engine, other = _second_dispatcher(h, database_url, server)
+    seen: list[DispatchResult] = []
+    real_mark = h.engine.outbox.mark
+
+    def mark_then_stall(*args: Any, **values: Any) -> Any:
+        marked = real_mark(*args, **values)
+        if len(server.handler.received) == 10 and not seen:
+            h.later(minutes=11)
+            seen.append(other.run())
+        return marked
+
+    monkeypatch.setattr(h.engine.outbox, "mark", mark_then_stall)
+    try:
+        first = _dispatcher(h, server).run()
+    finally:
+        other_engine.close()
+    ids = Counter(m["Message-ID"] for m in server.handler.messages())
+    assert len(ids) == 60 and set(ids.values()) == {1}
+    assert (first.sent, first.lost) == (10, 1)
+    assert (seen[0].sent, seen[0].lost) == (50, 0)
+    assert {r.status for r in h.engine.outbox.list(limit=100)} == {"sent"}
+
+
+def _shown(message: EmailMessage) -> str:
+    """Everything a reader of the mail sees: the subject and every text part, decoded."""
+    parts = [str(message["Subject"])]
+    parts.extend(p.get_content() for p in message.walk() if p.get_content_maintype() == "text")
+    return "\n".join(parts)
+
+
+def test_an_id_number_typed_into_the_facts_goes_out_masked_and_the_unit_gets_its_notice(
+    h: Harness, server: SmtpServer
+) -> None:
+    rid = h.recorded(facts=f"拖欠工程款，拒不履行生效判决。经办人身份证号 {PERSON_ID}。")
+    result = _dispatcher(h, server).run()
+    assert (result.sent, result.dead) == (3, 0), result.errors
+    notice = _by_subject(server.handler.messages(), "失信记录告知书")
+    text = notice.get_body(preferencelist=("plain",))
+    assert text is not None and f"经办人身份证号 {mask_id_number(PERSON_ID)}。" in text.get_content()
+    assert all(find_id_numbers(_shown(m)) == [] for m in server.handler.messages())
+    assert all(PERSON_ID not in json.dumps(r.context) for r in h.engine.outbox.list(record_id=rid))
+
+
+def test_a_mail_queued_with_an_unmasked_id_number_before_masking_goes_out_masked(
+    h: Harness, server: SmtpServer, database_url: str
+) -> None:
+    """Mail queued by the previous release kept a typed-in number in its context; it is masked
+    when the mail is built (an operator retries what was dead-lettered for it)."""
+    rid = h.recorded(facts="拖欠工程款。")
+    row = next(r for r in h.engine.outbox.list(record_id=rid) if r.template == "record_notice")
+    context = json.loads(json.dumps(row.context))
+    context["vars"]["record"]["facts"] = f"拖欠工程款。经办人身份证号{PERSON_ID}。"
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.update(outbox_t).where(outbox_t.c.id == row.id).values(context=context))
+    finally:
+        engine.dispose()
+    assert _dispatcher(h, server).run().dead == 0
+    notice = _by_subject(server.handler.messages(), "失信记录告知书")
+    assert f"经办人身份证号{mask_id_number(PERSON_ID)}。" in _shown(notice)
+    assert all(find_id_numbers(_shown(m)) == [] for m in server.handler.messages())
+
+
+def test_an_id_number_that_slips_past_the_masking_is_still_refused(h: Harness, server: SmtpServer) -> None:
+    """A number split by markup is not one a person types by accident, and is not masked: the
+    mail that would carry it is dead-lettered, naming only the masked number."""
+    rid = h.recorded(facts=f"经办人<b>{PERSON_ID[:6]}</b>{PERSON_ID[6:]}")
+    result = _dispatcher(h, server).run()
+    dead = h.engine.outbox.list(record_id=rid, status="dead")
+    assert result.dead == len(dead) and {d.template for d in dead} == {"record_notice", "explanation_request"}
+    assert all(mask_id_number(PERSON_ID) in (d.last_error or "") for d in dead)
+    assert all(PERSON_ID not in (d.last_error or "") for d in dead)
+    assert all(find_id_numbers(_shown(m)) == [] for m in server.handler.messages())

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -173,3 +174,29 @@ def test_migrating_down_and_up_again_keeps_a_history_intact(database_url: str) -
         assert [r.id for r in reopened.query(state="publication:published")] == [rid]
     finally:
         reopened.close()
+
+
+def test_a_refused_init_leaves_an_old_schema_and_the_database_facts_as_they_were(database_url: str) -> None:
+    """``init --simulated-clock`` on a real-time database at an older revision is refused before
+    the schema is upgraded or a fact is written."""
+    from alembic import command
+
+    from workflow import ClockError, Engine
+
+    engine = db.create_engine(database_url)
+    command.upgrade(db._alembic_config(engine), "0010")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO chengxin_meta (key, value) VALUES ('clock_mode', 'real'), ('pepper', 'ab')")
+        )
+    with pytest.raises(ClockError, match="real time"):
+        Engine.init(database_url, simulated_start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    revision = db.current_revision(engine)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT key, value FROM chengxin_meta"))
+            facts = {str(row.key): str(row.value) for row in rows}
+    finally:
+        engine.dispose()
+    assert revision == "0010"
+    assert facts == {"clock_mode": "real", "pepper": "ab"}

@@ -7,6 +7,7 @@ import email.policy
 import os
 import signal
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -26,6 +27,9 @@ class Handler:
     sessions: set[int] = field(default_factory=set)
     kill_pid_after: int | None = None  # SIGKILL this process when the Nth message arrives (before the reply)
     pid: int | None = None
+    # awaited with the number of messages received so far, before the reply: a slow server, or
+    # something that happens while a sender waits for its "250"
+    on_message: Callable[[int], Awaitable[None]] | None = None
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address.startswith("refuse"):
@@ -38,6 +42,8 @@ class Handler:
         self.received.append(envelope.content)
         if self.kill_pid_after is not None and self.pid and len(self.received) == self.kill_pid_after:
             os.kill(self.pid, signal.SIGKILL)  # the sender dies after sending, before it hears "250"
+        if self.on_message is not None:
+            await self.on_message(len(self.received))
         return "250 Message accepted"
 
     def messages(self) -> list[EmailMessage]:

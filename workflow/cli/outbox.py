@@ -66,8 +66,8 @@ def outbox_list(
 @outbox_app.command("show")
 def outbox_show(outbox_id: int, db: DbOption = None, as_json: JsonOption = False) -> None:
     """显示一封邮件的内容与状态 (one mail: status, error and the rendered text)."""
-    from notifications import TemplateCatalog
-    from workflow.runtime.dispatch import revive
+    from notifications import NotificationError, TemplateCatalog
+    from workflow.runtime.dispatch import revive, stored_context
 
     with user_errors(), opened(db, None) as engine:
         row = engine.outbox.get(outbox_id)
@@ -76,10 +76,13 @@ def outbox_show(outbox_id: int, db: DbOption = None, as_json: JsonOption = False
         if as_json:
             print_json(dataclasses.asdict(row))
             return
-        rendered = TemplateCatalog().render(row.template, revive(row.context["vars"]))
         typer.echo(
             f"#{row.id} {row.status} → {row.recipient_unit} (tries {row.attempts}) {row.last_error or ''}"
         )
+        try:
+            rendered = TemplateCatalog().render(row.template, revive(stored_context(row)["vars"]))
+        except NotificationError as exc:
+            fail(f"无法生成邮件 (cannot build the mail): {exc}")
         typer.echo(f"主题 Subject: {rendered.subject}\n")
         typer.echo(rendered.text)
 
@@ -105,7 +108,10 @@ def outbox_send(db: DbOption = None) -> None:
     with user_errors(), opened(db, None) as engine:
         settings_ = MailSettings.from_env()
         result = Dispatcher(engine, settings_).run()
-        typer.echo(f"{settings_.describe()}: sent {result.sent}, failed {result.failed}, dead {result.dead}")
+        lost = f", 已由其他进程发送 taken over by another dispatcher {result.lost}" if result.lost else ""
+        typer.echo(
+            f"{settings_.describe()}: sent {result.sent}, failed {result.failed}, dead {result.dead}{lost}"
+        )
         for error in result.errors:
             typer.echo(f"错误 error: {error}", err=True)
         if result.dead:

@@ -153,8 +153,27 @@ def _recomputed(
         raise GuardRefused(
             record_id, command.event, [f"期限 {command.deadline} 未在进行中 (that deadline is not running)"]
         )
+    return recomputed(definition, calendar, current)
+
+
+def recomputed(definition: Definition, calendar: WorkingCalendar, current: OpenDeadline) -> DeadlineEffect:
+    """A deadline counted again from its basis under the calendar as it is known now (a holiday
+    table was loaded).
+
+    A paused deadline stays paused: its due time, basis and provisional mark are brought up to
+    date, and what is left of it is counted again from the day it was paused to the new due day
+    (the working days the new table gives or takes before the pause change what was used up).
+    One extended while paused keeps the count it has: the extension is in it and the old table
+    is gone, so the share of each cannot be told apart.
+    """
     due = dl.recompute(definition, calendar, definition.deadlines[current.name], current.basis)
-    return _due_effect("recompute", current.name, due, basis_extra={"reason": "holiday table loaded"})
+    reason = {"reason": "holiday table loaded"}
+    if current.status != "paused" or current.paused_at is None:
+        return _due_effect("recompute", current.name, due, basis_extra=reason)
+    left = current.remaining
+    if not current.extended:
+        left = dl.remaining(definition, calendar, current.unit, due.due_at, current.paused_at)
+    return _due_effect("recompute", current.name, due, basis_extra=reason, remaining=left)
 
 
 def _reminder(

@@ -16,7 +16,8 @@ def apply(current: OpenDeadline | None, effect: DeadlineEffect, at: dt.datetime)
     """The deadline after ``effect`` took place at ``at``; None once it is closed (or never ran).
 
     A start begins it; pause keeps the working days left; resume and recompute give it a new due
-    time (a deadline that had expired stays expired while its new due time has passed too); an
+    time (a deadline that had expired stays expired while its new due time has passed too; a
+    paused one recomputed stays paused, with what is left counted again); an
     extension moves the due time or, while paused, adds to the days left; expire marks it
     overdue; a reminder records its rung (and those it superseded). A new due time starts a
     fresh reminder ladder.
@@ -38,6 +39,14 @@ def apply(current: OpenDeadline | None, effect: DeadlineEffect, at: dt.datetime)
         return None
     if action == "pause":
         return dataclasses.replace(current, status="paused", paused_at=at, remaining=effect.remaining)
+    if action == "recompute" and current.status == "paused" and effect.due_at is not None:
+        return _moved(  # still paused: what is left and the basis it is counted on are new
+            current,
+            effect.due_at,
+            remaining=effect.remaining if effect.remaining is not None else current.remaining,
+            provisional=effect.provisional,
+            basis=dict(effect.basis),
+        )
     if action in {"resume", "recompute"} and effect.due_at is not None:
         status = "expired" if current.status == "expired" and effect.due_at <= at else "active"
         return _moved(

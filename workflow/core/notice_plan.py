@@ -95,6 +95,8 @@ def _deadline_changes(
         )
         if change is None or (effect.action == "close" and change not in ENDINGS):
             continue
+        if effect.action == "recompute" and effect.remaining is not None:
+            continue  # a paused clock: the unit hears of its new due time when it runs again
         told = definition.deadlines[effect.name].on_start_notices
         if not told:
             continue

@@ -4,7 +4,8 @@ The context is plain JSON (dates and times as ISO text) stored in the outbox row
 delivery facts the dispatcher needs (the calendar entry's UID, sequence and method), so the
 mail can be rendered and sent later — after a crash, by another process — exactly as it was
 caused. Labels come from the definition; personal ID numbers never enter a context (they are
-masked in the record already and are not copied here). Pure: no I/O.
+masked in the record already and are not copied here, and one typed into free text is masked).
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from definitions.model import Definition, EventSpec
+from notifications.privacy import mask_id_numbers_in
 from workflow.core.periods import local_date, period_end
 
 # Which decision an event's notice reports, for templates that name an outcome.
@@ -262,7 +264,17 @@ def build(
         }
     if extra:
         context.update(extra)
-    return context
+    return masked(context, data)
+
+
+def masked(context: dict[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The context with every ID number typed into its free text (a comment, the facts, reasons)
+    masked: the mail goes out with ``110105********002X``, not dead-lettered for carrying it. The
+    case's own credit code is no ID number even where its digits would pass for one."""
+    code = data.get("subject_code")
+    allow = {code.strip().upper()} if isinstance(code, str) else set()
+    found: dict[str, Any] = mask_id_numbers_in(context, allow=allow)
+    return found
 
 
 def _text(value: Any) -> str:

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from definitions.model import Definition
@@ -25,7 +26,7 @@ from workflow.core.values import Actor, Command, Decision
 from workflow.engine import writeset
 from workflow.engine.clock import Clock, shanghai
 from workflow.engine.registry import Registry
-from workflow.engine.views import RecordView, view_after
+from workflow.engine.views import RecordView, deadlines_after, record_view, view_after
 from workflow.errors import (
     ClockError,
     Conflict,
@@ -41,6 +42,14 @@ log = get_logger("chengxin.engine")
 
 SYSTEM = Actor(id="system", role="system", unit="chengxin")
 ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    """A command fired on a new case in the transaction that creates it, with its idempotency key."""
+
+    command: Command
+    idempotency_key: str | None = None
 
 
 def new_case_id(prefix: str, now: dt.datetime) -> str:
@@ -101,6 +110,9 @@ class Commands:
             record_id, event, (actor.id, actor.role, actor.unit), dict(payload), comment
         )
 
+    def _fingerprint_of(self, record_id: str, command: Command) -> str:
+        return self.fingerprint(record_id, command.event, command.actor, command.payload, command.comment)
+
     def replayed(self, key: str, fingerprint: str) -> StoredEvent | None:
         """The event an idempotency key already stands for, if any.
 
@@ -123,30 +135,60 @@ class Commands:
         *,
         idempotency_key: str | None,
         fingerprint: str | None,
+        then: Sequence[FollowUp] = (),
     ) -> tuple[str, RecordView]:
-        """Create a case with the definition's creating event; returns its id and view.
+        """Create a case with the definition's creating event — and fire ``then`` on it in the same
+        transaction — returns its id and view.
+
+        Every command is decided on the new case as the ones before left it before anything is
+        written: when one is refused, nothing is (no draft is left behind a refused submit).
 
         Raises:
-            DuplicateIdempotencyKey: another command took the key meanwhile.
-            WorkflowError: what the decision refuses.
+            DuplicateIdempotencyKey: another command took one of the keys meanwhile.
+            WorkflowError: what a decision refuses.
         """
+        calendar = self.registry.calendar(definition)
         for _attempt in range(5):
             now = self.now(None)
             record_id = new_case_id(definition.id_prefix, now)
-            decision = decide(
-                definition, self.registry.calendar(definition), None, command, now, record_id=record_id
-            )
+            decision = decide(definition, calendar, None, command, now, record_id=record_id)
+            writes = [
+                self._write_set(
+                    definition, None, [], decision, command, now, record_id, idempotency_key, fingerprint
+                )
+            ]
+            decided: list[tuple[Decision, Actor, str | None]] = [(decision, command.actor, None)]
+            deadlines = deadlines_after(writes[0], [])
+            for step in then:
+                before = writes[-1].record.record
+                open_rows = [row for row in deadlines if row.closed_at is None]
+                snapshot = writeset.snapshot_of(before, open_rows)
+                next_decision = decide(definition, calendar, snapshot, step.command, now, record_id=record_id)
+                key = step.idempotency_key
+                writes.append(
+                    self._write_set(
+                        definition,
+                        before,
+                        open_rows,
+                        next_decision,
+                        step.command,
+                        now,
+                        record_id,
+                        key,
+                        self._fingerprint_of(record_id, step.command) if key is not None else None,
+                    )
+                )
+                decided.append((next_decision, step.command.actor, before.state))
+                deadlines = deadlines_after(writes[-1], deadlines)
             self._register_definition(definition, now)
-            write = self._write_set(
-                definition, None, [], decision, command, now, record_id, idempotency_key, fingerprint
-            )
             try:
                 with self.store.command() as uow:
-                    uow.commit(write)
+                    uow.commit(*writes)
             except DuplicateRecordId:
                 continue
-            self._log(record_id, definition, decision, command.actor, None, version=1)
-            return record_id, view_after(definition, write, [])
+            for version, (done, actor, state) in enumerate(decided, start=1):
+                self._log(record_id, definition, done, actor, state, version=version)
+            return record_id, record_view(definition, writes[-1].record.record, deadlines)
         raise WorkflowError(  # pragma: no cover - five random 30-bit ids colliding on one day
             "无法生成唯一的记录编号 (could not allocate a unique record id)"
         )

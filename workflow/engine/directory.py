@@ -14,13 +14,14 @@ from definitions.holidays import HolidayTable, load_holiday_table
 from storage.store import Store
 from storage.values import StoredHolidayTable, UnitRow
 from workflow.core.calendar import WorkingCalendar
+from workflow.core.deadline_plan import recomputed
 from workflow.core.fields import UNIT_CODE
-from workflow.core.periods import recompute
 from workflow.core.values import RECOMPUTED_EVENT, Command
 from workflow.engine.clock import Clock
 from workflow.engine.commands import SYSTEM, Commands
 from workflow.engine.registry import Registry
 from workflow.engine.wrapping import public
+from workflow.engine.writeset import open_deadline
 from workflow.errors import PayloadInvalid
 
 
@@ -116,7 +117,8 @@ class Calendars:
 
     @public
     def recompute_provisional(self) -> list[tuple[str, str, dt.datetime, dt.datetime]]:
-        """Recompute deadlines computed on provisional calendar data; each change is a history event."""
+        """Recompute deadlines computed on provisional calendar data — paused ones too, which stay
+        paused with what is left counted again; each change is a history event."""
         store = self._commands.store
         moved = []
         for row in store.records.provisional_deadlines():
@@ -124,16 +126,19 @@ class Calendars:
             if record is None:
                 continue
             definition = self._registry.get(record.definition_name, record.definition_version)
-            spec = definition.deadlines.get(row.name)
-            if spec is None or "count" not in row.basis:
+            if row.name not in definition.deadlines or "count" not in row.basis:
                 continue
-            due = recompute(definition, self._registry.calendar(definition), spec, row.basis)
-            if due.due_at == row.due_at and due.provisional == row.provisional:
+            again = recomputed(definition, self._registry.calendar(definition), open_deadline(row))
+            if (again.due_at, again.provisional, again.remaining) == (
+                row.due_at,
+                row.provisional,
+                row.remaining if row.status == "paused" else None,
+            ):
                 continue
             self._commands.apply(
                 row.record_id, Command(event=RECOMPUTED_EVENT, actor=SYSTEM, deadline=row.name)
             )
-            moved.append((row.record_id, row.name, row.due_at, due.due_at))
+            moved.append((row.record_id, row.name, row.due_at, again.due_at or row.due_at))
         return moved
 
     def working_calendar(self, definition: str | None = None) -> WorkingCalendar:

@@ -27,7 +27,7 @@ from workflow.core.values import Actor, Command
 from workflow.engine import opening, writeset
 from workflow.engine import sweep as sweeping
 from workflow.engine.clock import Clock, ManualClock, parse_when, shanghai
-from workflow.engine.commands import SYSTEM, Commands
+from workflow.engine.commands import SYSTEM, Commands, FollowUp
 from workflow.engine.directory import Calendars, Units
 from workflow.engine.outbox import Outbox
 from workflow.engine.registry import Registry
@@ -35,7 +35,7 @@ from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
 from workflow.engine.wrapping import public, stream
-from workflow.errors import ClockError, RecordNotFound, WorkflowError
+from workflow.errors import ClockError, IdempotencyKeyReused, RecordNotFound, WorkflowError
 
 
 class Engine:
@@ -163,7 +163,8 @@ class Engine:
         idempotency_key: str | None = None,
         submit: bool = False,
     ) -> RecordView:
-        """Register a new case as a draft of ``definition`` (and submit it at once with ``submit``).
+        """Register a new case as a draft of ``definition`` (and submit it at once with ``submit``,
+        in the same transaction: when the submit is refused, nothing is registered).
 
         Without ``version`` the version in force on the case's date is chosen.
 
@@ -174,17 +175,12 @@ class Engine:
         commands.check_definitions()
         commands.refuse_system(actor, "register")
         fingerprint = None  # what a key stands for, stored with the event; without a key nothing asks
+        submit_key = f"{idempotency_key}:submit" if idempotency_key is not None and submit else None
         if idempotency_key is not None:
             fingerprint = commands.fingerprint(None, "register", actor, fields, comment)
             replay = commands.replayed(idempotency_key, fingerprint)
             if replay is not None:
-                view = self.get(replay.record_id)
-                initial = self.registry.get(replay.definition_name, replay.definition_version).main.initial
-                if submit and view.state == initial:  # the retried request had stopped before submitting
-                    return self.fire(
-                        view.id, "submit", actor=actor, idempotency_key=f"{idempotency_key}:submit"
-                    )
-                return view
+                return self._registered(replay, actor, submit_key)
         if version is not None:
             chosen = self.registry.get(definition, version)
         else:
@@ -193,23 +189,30 @@ class Engine:
         command = Command(
             event=chosen.creation_event().name, actor=actor, payload=dict(fields), comment=comment
         )
+        then = [FollowUp(Command(event="submit", actor=actor), submit_key)] if submit else []
         try:
-            record_id, view = commands.create(
-                chosen, command, idempotency_key=idempotency_key, fingerprint=fingerprint
+            _record_id, view = commands.create(
+                chosen, command, idempotency_key=idempotency_key, fingerprint=fingerprint, then=then
             )
-        except DuplicateIdempotencyKey:  # a concurrent retry with the same key won: answer as it
-            return self.register(
-                definition,
-                fields,
-                actor=actor,
-                version=version,
-                comment=comment,
-                idempotency_key=idempotency_key,
-                submit=submit,
+        except (DuplicateIdempotencyKey, WorkflowError) as exc:
+            # a concurrent retry with the same key may have won: answer as it did
+            replay = (
+                None if idempotency_key is None else commands.replayed(idempotency_key, fingerprint or "")
             )
-        if submit:
-            key = f"{idempotency_key}:submit" if idempotency_key else None
-            return self.fire(record_id, "submit", actor=actor, idempotency_key=key)
+            if replay is not None:
+                return self._registered(replay, actor, submit_key)
+            if isinstance(exc, DuplicateIdempotencyKey) and submit_key is not None:
+                raise IdempotencyKeyReused(submit_key) from exc  # the submit's key stands for another request
+            raise
+        return view
+
+    def _registered(self, replay: StoredEvent, actor: Actor, submit_key: str | None) -> RecordView:
+        """The answer to a registration whose key was used already: the case it created, submitted
+        now if this request asks for it and the first one registered a draft only."""
+        view = self.get(replay.record_id)
+        initial = self.registry.get(replay.definition_name, replay.definition_version).main.initial
+        if submit_key is not None and view.state == initial:
+            return self.fire(view.id, "submit", actor=actor, idempotency_key=submit_key)
         return view
 
     @public
@@ -253,9 +256,13 @@ class Engine:
                 fingerprint=fingerprint,
                 expected_version=expected_version,
             )
-        except DuplicateIdempotencyKey:  # only a command with a key (and so a fingerprint) gets here
-            replay = commands.replayed(idempotency_key or "", fingerprint or "")
-            if replay is None:  # pragma: no cover - the key was there a moment ago
+        except (DuplicateIdempotencyKey, WorkflowError):
+            # A concurrent retry with the same key may have won (this one then finds the case
+            # moved on: a conflict, or an event no longer allowed): answer as it did.
+            replay = (
+                None if idempotency_key is None else commands.replayed(idempotency_key, fingerprint or "")
+            )
+            if replay is None:
                 raise
             return self.get(replay.record_id)
 

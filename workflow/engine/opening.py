@@ -37,7 +37,17 @@ def initialise(
         DatabaseUnavailable: the database cannot be reached.
     """
     store = Store(storage_db.create_engine(url))
+
+    def real_time_stays(present: Mapping[str, str]) -> None:
+        if simulated_start is not None and present.get("clock_mode", "simulated") != "simulated":
+            raise ClockError(
+                "该数据库使用真实时间，不能改为模拟时间 (this database runs on real time and can never use a "
+                "simulated clock; create a separate drill database with 'chengxin init --simulated-clock')"
+            )
+
     try:
+        if storage_db.current_revision(store.engine) is not None:
+            real_time_stays(store.meta())  # refused before the schema is touched
         before, after = storage_db.upgrade(store.engine)
         wanted = {
             "clock_mode": "simulated" if simulated_start else "real",
@@ -46,12 +56,7 @@ def initialise(
         }
         if simulated_start is not None:
             wanted["simulated_now"] = simulated_start.astimezone(dt.UTC).isoformat()
-        meta = store.set_meta_if_absent(wanted)
-        if simulated_start is not None and meta["clock_mode"] != "simulated":
-            raise ClockError(
-                "该数据库使用真实时间，不能改为模拟时间 (this database runs on real time and can never use a "
-                "simulated clock; create a separate drill database with 'chengxin init --simulated-clock')"
-            )
+        meta = store.set_meta_if_absent(wanted, check=real_time_stays)
         return store, meta, before, after
     except BaseException:
         store.close()

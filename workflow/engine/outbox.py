@@ -55,10 +55,24 @@ class Outbox:
 
     @public
     def claim(self, *, limit: int, lease: dt.timedelta) -> builtins.list[OutboxRow]:
-        """Take up to ``limit`` due mails for delivery (see ``storage.outbox.OutboxQueue.claim``)."""
+        """Take up to ``limit`` due mails for delivery, all under one claim token (see
+        ``storage.outbox.OutboxQueue.claim``)."""
         return self._store.outbox.claim(self._clock.now(), limit=limit, lease=lease)
 
     @public
-    def mark(self, outbox_id: int, **values: Any) -> None:
-        """Record one mail's delivery outcome (status, sent_at, last_error, next_attempt_at)."""
-        self._store.outbox.mark(outbox_id, **values)
+    def renew(self, ids: Sequence[int], token: str) -> set[int]:
+        """Extend the lease of the claimed mails still held under ``token``; returns their ids
+        (a mail missing from them was claimed by another dispatcher: do not send it)."""
+        return self._store.outbox.renew(ids, token, self._clock.now())
+
+    @public
+    def release(self, ids: Sequence[int], token: str) -> int:
+        """Put claimed mails still held under ``token`` back in the queue, unsent."""
+        return self._store.outbox.release(ids, token)
+
+    @public
+    def mark(self, outbox_id: int, token: str, **values: Any) -> bool:
+        """Record one mail's delivery outcome (status, sent_at, last_error, next_attempt_at) under
+        the claim ``token``; False, and nothing written, when the claim was lost to another
+        dispatcher."""
+        return self._store.outbox.mark(outbox_id, token, **values)

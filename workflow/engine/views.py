@@ -223,12 +223,23 @@ def view_after(
 ) -> RecordView:
     """The case as a command left it, from what it wrote and the deadlines it read (no read
     back): the same view ``Engine.get`` gives afterwards."""
+    return record_view(definition, write.record.record, deadlines_after(write, deadlines))
+
+
+def deadlines_after(write: CommandWrite, deadlines: Sequence[StoredDeadline]) -> list[StoredDeadline]:
+    """The case's deadlines once ``write`` is committed, from the rows it read (no read back).
+
+    A row the write inserts has no id yet: it gets a placeholder, ``-(n + 1)`` for the n-th
+    deadline inserted since ``deadlines`` were read from the database, which is how a later
+    write of the same commit names it (``storage.store.UnitOfWork.commit``).
+    """
     updates = {u.id: u.values for u in write.deadline_updates}
     after = [dataclasses.replace(row, **updates[row.id]) if row.id in updates else row for row in deadlines]
+    placeholders = sum(1 for row in deadlines if row.id < 0)
     for index, insert in enumerate(write.deadline_inserts):
         after.append(
             StoredDeadline(
-                id=-1 - index,  # not read back; the row's id is the database's
+                id=-1 - placeholders - index,
                 record_id=write.record.record.id,
                 name=insert.name,
                 started_seq=write.event.seq,
@@ -247,4 +258,4 @@ def view_after(
                 next_at=insert.next_at,
             )
         )
-    return record_view(definition, write.record.record, after)
+    return after

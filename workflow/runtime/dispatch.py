@@ -16,7 +16,7 @@ import asyncio
 import datetime as dt
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.message import Message
@@ -38,6 +38,7 @@ from notifications import (
 )
 from notifications.message import Prepared, prepare
 from storage.values import OutboxRow, UnitRow
+from workflow.core import notices
 from workflow.engine.facade import Engine
 from workflow.errors import MailSettingsInvalid, WorkflowError
 from workflow.log import get_logger
@@ -113,10 +114,11 @@ class DispatchResult:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    lost: int = 0  # claims another dispatcher took over after their lease ran out
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sent": self.sent, "failed": self.failed, "dead": self.dead}
+        return {"sent": self.sent, "failed": self.failed, "dead": self.dead, "lost": self.lost}
 
 
 def revive(value: Any, key: str = "") -> Any:
@@ -171,6 +173,14 @@ def _catalog_for(override_dir: str | None) -> TemplateCatalog:
     return found
 
 
+def stored_context(row: OutboxRow) -> dict[str, Any]:
+    """A queued mail's stored context, ID numbers in its free text masked (mail queued before
+    they were masked when it was queued gets them masked here)."""
+    vars_ = row.context.get("vars")
+    record = vars_.get("record") if isinstance(vars_, Mapping) else None
+    return notices.masked(dict(row.context), record if isinstance(record, Mapping) else {})
+
+
 def compose(
     row: OutboxRow,
     unit: UnitRow,
@@ -185,7 +195,7 @@ def compose(
     Raises:
         NotificationError: a template is missing or cannot be rendered, or the mail would carry an ID number.
     """
-    stored = row.context
+    stored = stored_context(row)
     context = revive(stored["vars"])
     context["recipient"]["name"] = unit.name
     _name_units(context, names)
@@ -265,8 +275,16 @@ class Dispatcher:
 
         The next mails are rendered in a worker thread while the server answers the current one,
         and each mail is marked sent before the next is sent — so a crash can leave at most the
-        mail in flight unmarked.
+        mail in flight unmarked. A mail is sent only while it is held under this batch's claim
+        token and marked only under it: before a mail, once a quarter of the lease has gone by
+        since the claim was taken or last renewed, the lease of the mails still to send is renewed
+        (so a slow batch keeps its claim however many leases it lasts, and a claim that was taken
+        over shows); a mark under a token no longer held writes nothing. When another dispatcher
+        has taken the claim over (this one stalled for longer than the lease), this one stops,
+        hands back what it still holds and sends nothing more of the batch.
         """
+        token = rows[0].claim_token or ""  # one claim, one token on every row of the batch
+        renewed = rows[0].claimed_at or self.engine.clock.now()
         codes = {row.recipient_unit for row in rows}
         for row in rows:
             codes |= unit_codes(row.context["vars"])
@@ -277,27 +295,34 @@ class Dispatcher:
         try:
             built = [loop.run_in_executor(workers, self._job(row, units, names)) for row in rows]
             async with self.transport.connect() as connection:
-                for row, pending in zip(rows, built, strict=True):
+                for index, (row, pending) in enumerate(zip(rows, built, strict=True)):
                     message = await pending
                     now = self.engine.clock.now()
+                    if now - renewed >= self.settings.lease / 4:
+                        rest = [r.id for r in rows[index:]]
+                        held = await loop.run_in_executor(None, self.engine.outbox.renew, rest, token)
+                        renewed = now
+                        if row.id not in held:
+                            self._lost(row, result)
+                            await loop.run_in_executor(None, self.engine.outbox.release, sorted(held), token)
+                            return
                     if isinstance(message, str):
-                        self._dead(row, message, result, now)
-                        continue
-                    try:
-                        sent = await connection.send(message)
-                    except DeliveryError as exc:
-                        self._failed(row, exc, result, now)
-                        continue
-                    refused = (
-                        f"refused: {', '.join(f'{who} ({why})' for who, why in sent.refused)}"
-                        if sent.refused
-                        else None
-                    )
-                    await loop.run_in_executor(None, self._mark_sent, row.id, now, refused)
-                    result.sent += 1
-                    log.info("mail sent", outbox_id=row.id, template=row.template, unit=row.recipient_unit)
+                        kept = self._dead(row, token, message, result, now)
+                    else:
+                        try:
+                            sent = await connection.send(message)
+                        except DeliveryError as exc:
+                            kept = self._failed(row, token, exc, result, now)
+                        else:
+                            kept = await loop.run_in_executor(
+                                None, self._mark_sent, row, token, now, sent.refused, result
+                            )
+                    if not kept:
+                        rest = [r.id for r in rows[index + 1 :]]
+                        await loop.run_in_executor(None, self.engine.outbox.release, rest, token)
+                        return
         finally:
-            workers.shutdown(wait=True)
+            workers.shutdown(wait=True, cancel_futures=True)  # a batch given up renders no more
 
     def _job(
         self, row: OutboxRow, units: Mapping[str, UnitRow], names: Mapping[str, str]
@@ -338,16 +363,34 @@ class Dispatcher:
         folder = self.engine.registry.get(name, int(version)).templates_path
         return str(folder) if folder is not None else None
 
-    def _mark_sent(self, outbox_id: int, now: dt.datetime, refused: str | None) -> None:
-        self.engine.outbox.mark(outbox_id, status="sent", sent_at=now, last_error=refused)
+    def _mark_sent(
+        self,
+        row: OutboxRow,
+        token: str,
+        now: dt.datetime,
+        refused: Sequence[tuple[str, str]],
+        result: DispatchResult,
+    ) -> bool:
+        note = f"refused: {', '.join(f'{who} ({why})' for who, why in refused)}" if refused else None
+        if not self.engine.outbox.mark(row.id, token, status="sent", sent_at=now, last_error=note):
+            self._lost(row, result)
+            return False
+        result.sent += 1
+        log.info("mail sent", outbox_id=row.id, template=row.template, unit=row.recipient_unit)
+        return True
 
-    def _failed(self, row: OutboxRow, exc: DeliveryError, result: DispatchResult, now: dt.datetime) -> None:
+    def _failed(
+        self, row: OutboxRow, token: str, exc: DeliveryError, result: DispatchResult, now: dt.datetime
+    ) -> bool:
         attempts = int(row.attempts)
         if exc.permanent or attempts >= self.settings.max_attempts:
-            self._dead(row, str(exc), result, now)
-            return
+            return self._dead(row, token, str(exc), result, now)
         retry = now + backoff(self.settings, attempts)
-        self.engine.outbox.mark(row.id, status="failed", last_error=str(exc), next_attempt_at=retry)
+        if not self.engine.outbox.mark(
+            row.id, token, status="failed", last_error=str(exc), next_attempt_at=retry
+        ):
+            self._lost(row, result)
+            return False
         result.failed += 1
         log.warning(
             "mail delivery failed",
@@ -356,9 +399,23 @@ class Dispatcher:
             retry_at=retry.isoformat(),
             error=str(exc),
         )
+        return True
 
-    def _dead(self, row: OutboxRow, error: str, result: DispatchResult, now: dt.datetime) -> None:
-        self.engine.outbox.mark(row.id, status="dead", last_error=error)
+    def _dead(self, row: OutboxRow, token: str, error: str, result: DispatchResult, now: dt.datetime) -> bool:
+        if not self.engine.outbox.mark(row.id, token, status="dead", last_error=error):
+            self._lost(row, result)
+            return False
         result.dead += 1
         result.errors.append(f"outbox {row.id}: {error}")
         log.error("mail dead-lettered", outbox_id=row.id, template=row.template, error=error)
+        return True
+
+    def _lost(self, row: OutboxRow, result: DispatchResult) -> None:
+        """This batch's claim was taken over: what the other dispatcher records is what counts."""
+        result.lost += 1
+        log.warning(
+            "outbox claim lost",
+            outbox_id=row.id,
+            template=row.template,
+            why="another dispatcher claimed the mail after this claim's lease ran out",
+        )
