@@ -70,6 +70,12 @@ class CaseInfo(TypedDict):
     summary: list[SummaryItem]
 
 
+class SenderInfo(TypedDict):
+    """Who sends the notices of this deployment: ``sender`` (from configuration)."""
+
+    office: str
+
+
 class EventInfo(TypedDict):
     """The event that caused the notice, where there was one: ``event``."""
 
@@ -205,8 +211,9 @@ COMMON_KEYS: Mapping[str, object] = MappingProxyType(
 )
 """Keys every notice requires; all but ``supervision_round_opened`` also require ``record``."""
 
-OPTIONAL_KEYS: Mapping[str, object] = MappingProxyType({"event": EventInfo})
-"""Keys a notice may have: ``event`` where an event caused the notice."""
+OPTIONAL_KEYS: Mapping[str, object] = MappingProxyType({"event": EventInfo, "sender": SenderInfo})
+"""Keys a notice may have: ``event`` where an event caused the notice, ``sender`` where the
+deployment names its office."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

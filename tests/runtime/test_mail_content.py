@@ -85,3 +85,34 @@ def test_the_escalation_names_the_subordinate_unit_without_a_directory_code_as_i
         text = _text(message)
         assert "所属河西区住房和建设委员会逾期未办结事项" in text
         assert "统一社会信用代码：hexi-zjw" not in text
+
+
+def test_the_footer_names_the_configured_office_not_a_national_system(mails: list[EmailMessage]) -> None:
+    for message in mails:
+        text = _text(message)
+        assert (
+            "本通知由市发展改革委（信用办）通过政务诚信管理系统依" in text
+        )  # CHENGXIN_MAIL_FROM_NAME of the server
+        assert "全国政务诚信管理系统" not in text
+
+
+def test_an_objection_notice_names_the_objecting_unit_by_its_name(database_url: str) -> None:
+    h = Harness.create(database_url)
+    h.engine.units.save(
+        [*UNITS, {"code": "court-3", "name": "第三中级人民法院", "emails": ["xy@court.example.gov.cn"]}]
+    )
+    server = SmtpServer()
+    server.start()
+    try:
+        rid = h.recorded()
+        h.later(hours=2)
+        h.fire(rid, "file_objection", h.subject, reasons="认定事实有误")
+        Dispatcher(h.engine, MailSettings.from_env(server.env())).run()
+        received = [m for m in server.handler.messages() if "异议" in str(m["Subject"])]
+    finally:
+        server.stop()
+        h.engine.close()
+    assert received
+    for message in received:
+        text = _text(message)
+        assert "已收到河西区住房和建设委员会对下列失信记录提出的异议申请" in text and "hexi-zjw对" not in text

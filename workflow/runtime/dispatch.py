@@ -56,6 +56,9 @@ class MailSettings:
     folder: Path
     sender: str
     sender_name: str
+    office: str | None = (
+        None  # the office the notices speak for (their footer), e.g. 河西区发展改革委（信用办）
+    )
     max_attempts: int = 8
     backoff: dt.timedelta = dt.timedelta(minutes=1)
     backoff_cap: dt.timedelta = dt.timedelta(hours=6)
@@ -97,6 +100,9 @@ class MailSettings:
             folder=folder or Path(env.get("CHENGXIN_MAIL_DIR", "mail")),
             sender=sender,
             sender_name=name,
+            office=(env.get("CHENGXIN_OFFICE_NAME") or "").strip()
+            or (smtp.sender_name if smtp else env.get("CHENGXIN_MAIL_FROM_NAME"))
+            or None,
             max_attempts=int(attempts),
         )
 
@@ -141,6 +147,7 @@ UNIT_NAME_KEYS = (
     ("event", "actor_unit_name"),
     ("repair", "decided_by"),
     ("subordinate", "name"),
+    ("objection", "filed_by"),  # a unit that objects is named; a third party's own words stay as written
 )
 
 
@@ -198,6 +205,8 @@ def compose(
     stored = stored_context(row)
     context = revive(stored["vars"])
     context["recipient"]["name"] = unit.name
+    if settings.office:
+        context["sender"] = {"office": settings.office}
     _name_units(context, names)
     rendered = _catalog_for(override_dir).render(row.template, context)
     ics_spec = stored.get("ics")
