@@ -51,12 +51,8 @@ def configure_logging(mode: str) -> None:
         return
     from workflow.cli import logs
 
-    real_stderr = sys.stderr
-    sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - the logger keeps it for the process
-    try:
-        logs.configure()
-    finally:
-        sys.stderr = real_stderr
+    # the production JSON lines, written to /dev/null (the file stays open for the process)
+    logs.configure(stream=open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
 
 
 def drive(engine: Any, clock: Any, index: int) -> int:

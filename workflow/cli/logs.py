@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 import structlog
@@ -34,10 +34,11 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
-def configure(*, verbose: bool = False, quiet: bool = False) -> None:
-    """Send the engine's log lines to stderr: INFO for scripts and services, WARNING on a terminal
-    or when quiet. ``CHENGXIN_LOG_LEVEL`` overrides both; ``verbose`` wins over ``quiet``."""
-    tty = sys.stderr.isatty()
+def configure(*, verbose: bool = False, quiet: bool = False, stream: TextIO | None = None) -> None:
+    """Send the engine's log lines to stderr (or ``stream``): INFO for scripts and services,
+    WARNING on a terminal or when quiet. ``CHENGXIN_LOG_LEVEL`` overrides both; ``verbose`` wins
+    over ``quiet``."""
+    tty = stream is None and sys.stderr.isatty()
     default = "INFO" if verbose or not (tty or quiet) else "WARNING"
     wanted = os.environ.get("CHENGXIN_LOG_LEVEL", default).strip().upper()
     level = wanted if wanted in logging.getLevelNamesMapping() else "INFO"
@@ -46,7 +47,7 @@ def configure(*, verbose: bool = False, quiet: bool = False) -> None:
         if tty
         else structlog.processors.JSONRenderer(serializer=_json_line)
     )
-    handler = _Stderr(sys.stderr)
+    handler: logging.Handler = _Stderr(sys.stderr) if stream is None else logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             processors=[
