@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from definitions import schema
+from definitions.ledgers import LEDGER_SOURCES
 from definitions.model import (
     SYSTEM_ROLE,
     DeadlineSpec,
@@ -32,6 +33,8 @@ from definitions.model import (
     Guard,
     IndexSpec,
     Ladder,
+    LedgerCheck,
+    LedgerSpec,
     Notice,
     Period,
     PublicationPeriod,
@@ -49,7 +52,7 @@ from definitions.model import (
 BUNDLED_DIR = Path(__file__).resolve().parent / "workflows"
 UNINHERITED = ("name", "version", "effective_from", "extends")
 # Values that replace the inherited one whole: a period changes its unit, a cron rule its fields.
-ATOMIC = frozenset({"period", "extendable_to", "answer_within", "cron"})
+ATOMIC = frozenset({"period", "extendable_to", "answer_within", "cron", "opens_before"})
 
 Path_ = tuple[str | int, ...]
 
@@ -292,7 +295,38 @@ class _Checker:
         for name, sched in m.schedules.items():
             if sched.units != "all":
                 self.field_exists(("schedules", name, "units"), sched.units, ("unit",))
+        self._ledger()
         return self.problems
+
+    LEDGER_FIELDS: Mapping[str, tuple[str, ...]] = {
+        "check_due": ("date",),
+        "check_schedule": ("string", "text"),
+        "check_from_year": ("int",),
+        "check_to_year": ("int",),
+    }
+
+    def _ledger(self) -> None:
+        """A ledger block belongs to a ledger task: a known source, years in order, a plain
+        window, and the fields the scheduler reads."""
+        ledger = self.model.ledger
+        if ledger is None:
+            return
+        path: Path_ = ("ledger",)
+        if self.model.kind != "ledger_task":
+            self.fail(path, f"'ledger' is for definitions of kind ledger_task, not {self.model.kind}")
+        if ledger.source is not None and ledger.source not in LEDGER_SOURCES:
+            self.fail(
+                (*path, "source"),
+                f"unknown ledger {ledger.source!r}; ledgers: {', '.join(LEDGER_SOURCES)}",
+            )
+        first, _, last = ledger.years.partition("-")
+        if int(first) > int(last):
+            self.fail((*path, "years"), f"the years {ledger.years} are out of order")
+        window = ledger.opens_before
+        if not (window.working_days or window.days or window.months):
+            self.fail((*path, "opens_before"), "a check window is counted in working_days, days or months")
+        for name, types in self.LEDGER_FIELDS.items():
+            self.field_exists(path, name, types)
 
     INDEX_TYPES: Mapping[str, tuple[str, ...]] = {
         "subject_name": ("string", "text"),
@@ -720,11 +754,35 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
             )
             for name, s in model.schedules.items()
         },
+        ledger=_ledger(model.ledger),
         templates_dir=model.templates_dir,
         local_days_off=dict(model.local_days_off),
         sha256=digest,
         source=source,
         source_dir=_source_dir(source),
+    )
+
+
+def _ledger(model: schema.LedgerModel | None) -> LedgerSpec | None:
+    if model is None:
+        return None
+    first, _, last = model.years.partition("-")
+    return LedgerSpec(
+        source=model.source,
+        first_year=int(first),
+        last_year=int(last),
+        opens_before=_period(model.opens_before),
+        checks={
+            name: LedgerCheck(
+                name=name,
+                label=check.label,
+                kind=check.kind,
+                cron={str(k): v for k, v in check.cron.items()},
+                legal_basis=check.legal_basis,
+            )
+            for name, check in model.checks.items()
+        },
+        legal_basis=model.legal_basis,
     )
 
 

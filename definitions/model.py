@@ -246,6 +246,35 @@ class Schedule:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LedgerCheck:
+    """A check on the jurisdiction's rhythm: due on the days the cron fields name."""
+
+    name: str
+    label: str
+    kind: str  # check | assessment
+    cron: Mapping[str, str]
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LedgerSpec:
+    """How a definition of kind ``ledger_task`` runs a seed ledger.
+
+    ``source`` is the ledger it imports (a key of ``definitions.ledgers.LEDGER_SOURCES``);
+    ``first_year``..``last_year`` the years checks are planned for unless the import says
+    otherwise; ``opens_before`` how long before its due date a check opens; ``checks`` the
+    jurisdiction's own rhythm (empty: each task's own 检查考核 column).
+    """
+
+    source: str | None
+    first_year: int
+    last_year: int
+    opens_before: Period
+    checks: Mapping[str, LedgerCheck]
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IndexSpec:
     """Which record fields the engine keeps in indexed columns, so cases are found by them.
 
@@ -294,6 +323,7 @@ class Definition:
     sha256: str
     source: str  # file (or "database:name@version") the definition was read from
     source_dir: str | None = None  # the folder of the file it was read from (None: from the database)
+    ledger: LedgerSpec | None = None  # kind ledger_task: the seed ledger and its checks
 
     @property
     def key(self) -> str:

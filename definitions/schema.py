@@ -297,6 +297,26 @@ class ScheduleModel(_Strict):
     legal_basis: str = Field(min_length=1)
 
 
+class LedgerCheckModel(_Strict):
+    """A check every task of a ledger gets on the jurisdiction's own rhythm (cron fields give the
+    days checks are due on, in the definition's time zone)."""
+
+    label: str
+    kind: Literal["check", "assessment"] = "check"
+    cron: dict[Literal["month", "day", "week", "day_of_week"], str]
+    legal_basis: str = Field(min_length=1)
+
+
+class LedgerModel(_Strict):
+    """What ties a definition of kind ``ledger_task`` to a seed ledger and its checks."""
+
+    source: str | None = Field(default=None, pattern=NAME)  # a key of definitions.ledgers.LEDGER_SOURCES
+    years: str = Field(pattern=r"^[0-9]{4}-[0-9]{4}$")  # the years checks are planned for by default
+    opens_before: PeriodModel  # how long before its due date a check opens
+    checks: dict[str, LedgerCheckModel] = Field(default_factory=dict)  # empty: each task's own 检查考核
+    legal_basis: str = Field(min_length=1)
+
+
 class IndexModel(_Strict):
     """Record fields the engine keeps in indexed columns (each names a field of the definition)."""
 
@@ -333,5 +353,6 @@ class DefinitionModel(_Strict):
     ladders: dict[str, LadderModel] = Field(default_factory=dict)
     publication_periods: list[PublicationRegimeModel] = Field(default_factory=list)
     schedules: dict[str, ScheduleModel] = Field(default_factory=dict)
+    ledger: LedgerModel | None = None
     templates_dir: str | None = None
     local_days_off: dict[dt.date, str] = Field(default_factory=dict)

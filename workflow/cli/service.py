@@ -37,6 +37,7 @@ def tick(
         sent = result.get("mail", {})
         typer.echo(
             f"{shanghai(engine.clock.now())} (Asia/Shanghai): 督查 rounds opened {result['rounds_opened']}，"
+            f"台账检查 ledger checks opened {result['checks_opened']}，"
             f"到期处理 fired {result['fired']}，跳过 skipped {result['skipped']}，"
             f"邮件 mail sent {sent.get('sent', 0)}，failed {sent.get('failed', 0)}，dead {sent.get('dead', 0)}，"
             f"错误 errors {len(result['errors'])}"

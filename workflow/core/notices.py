@@ -252,7 +252,7 @@ def build(
             "label": found.label,
         }
     if template == "escalation":
-        unit = data.get("responsible_unit")
+        unit = data.get(definition.index.responsible_unit or "responsible_unit")
         # the directory knows a unit by its code, not its unified social credit code: none is shown
         context["subordinate"] = {"code": None, "name": _name(names, unit)}
     if template == "deadline_changed" and change is not None:

@@ -35,7 +35,14 @@ from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
 from workflow.engine.wrapping import public, stream
-from workflow.errors import ClockError, IdempotencyKeyReused, RecordNotFound, WorkflowError
+from workflow.errors import (
+    ClockError,
+    IdempotencyKeyReused,
+    PermissionDenied,
+    RecordNotFound,
+    UnknownEvent,
+    WorkflowError,
+)
 
 
 class Engine:
@@ -289,6 +296,60 @@ class Engine:
             assert found is not None
             return found.record_id, False
         return record_id, True
+
+    @public
+    def fire_system(
+        self, record_id: str, event: str, payload: Mapping[str, Any] | None = None, *, key: str
+    ) -> tuple[RecordView, bool]:
+        """Fire ``event`` on an existing case on the engine's own initiative (the scheduler opening
+        a ledger check, say), at most once per ``key``; returns the case and whether it fired now.
+
+        Only an event that no person may fire — every role allowed to fire it is a system role —
+        can be fired this way; ``fire`` still refuses the system role to every caller.
+
+        Raises:
+            RecordNotFound, UnknownEvent: no such case, or its definition has no such event.
+            PermissionDenied: a person's role may fire the event.
+            TransitionNotAllowed, PayloadInvalid, GuardRefused: what the decision refuses.
+            IdempotencyKeyReused: ``key`` stands for an event on another case.
+        """
+        commands = self._commands
+        commands.check_definitions()
+        record = self.store.records.get(record_id)
+        if record is None:
+            raise RecordNotFound(record_id)
+        definition = self._definition_of(record)
+        spec = definition.events.get(event)
+        if spec is None or spec.creates:
+            raise UnknownEvent(
+                event, definition.key, [n for n, e in definition.events.items() if not e.creates]
+            )
+        people = [role for role in spec.roles if not definition.roles[role].system]
+        if people:
+            raise PermissionDenied(
+                SYSTEM.role,
+                event,
+                spec.roles,
+                why=f"该事件可由 {', '.join(people)} 执行，不能由系统代为执行 (a person may fire it; the system may not)",
+            )
+        existing = self.store.history.by_key(key)
+        if existing is not None:
+            if existing.record_id != record_id:
+                raise IdempotencyKeyReused(key)
+            return self.get(record_id), False
+        body = dict(payload or {})
+        command = Command(event=event, actor=SYSTEM, payload=body)
+        fingerprint = commands.fingerprint(record_id, event, SYSTEM, body, "")
+        try:
+            view = commands.apply(record_id, command, idempotency_key=key, fingerprint=fingerprint)
+        except (DuplicateIdempotencyKey, WorkflowError):
+            # another engine process fired it meanwhile: this one then finds the key taken, or the
+            # case moved on (a conflict, the event no longer allowed)
+            found = self.store.history.by_key(key)
+            if found is None or found.record_id != record_id:
+                raise
+            return self.get(record_id), False
+        return view, True
 
     @public
     def sweep(self, *, limit: int = 1000) -> SweepResult:

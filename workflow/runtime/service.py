@@ -2,7 +2,8 @@
 
 Two interval jobs, never one job per deadline: the sweep (expire due deadlines, fire due
 reminder rungs, each item in its own transaction) every few seconds, and the supervision
-schedules (open due rounds, catching up on missed periods) every few minutes. Several
+schedules (open due rounds and due ledger checks, catching up on missed periods) every few
+minutes. Several
 ``serve`` processes may share one PostgreSQL database: the sweep's row locks and the unique
 keys keep every item to one firing. On a drill database the process follows the simulated
 clock that ``chengxin clock advance`` moves.
@@ -23,18 +24,23 @@ from apscheduler.triggers.interval import IntervalTrigger
 from workflow.engine.facade import Engine
 from workflow.log import get_logger
 from workflow.runtime.dispatch import Dispatcher
+from workflow.runtime.ledgers import open_due_checks
 from workflow.runtime.rounds import open_due_rounds
 
 log = get_logger("chengxin.serve")
 
 
 def run_once(engine: Engine, dispatcher: Dispatcher | None = None, *, limit: int = 1000) -> dict[str, Any]:
-    """One pass of everything the service does: follow the drill clock, open rounds, sweep, send mail."""
+    """One pass of everything the service does: follow the drill clock, open rounds, sweep, open
+    the ledger checks that fell due (after the sweep, so a check that expired meanwhile is marked
+    overdue before the next one takes its place), send mail."""
     engine.follow_clock()
     rounds = open_due_rounds(engine)
     swept = engine.sweep(limit=limit)
+    checks = open_due_checks(engine)
     result: dict[str, Any] = {
         "rounds_opened": len(rounds.opened),
+        "checks_opened": len(checks.opened),
         "fired": swept.fired,
         "skipped": swept.skipped,
         "errors": list(swept.errors),
@@ -79,7 +85,8 @@ def serve(
 
     def rounds() -> dict[str, Any]:
         engine.follow_clock()
-        return {"opened": len(open_due_rounds(engine).opened)}
+        opened = len(open_due_rounds(engine).opened)
+        return {"opened": opened, "checks_opened": len(open_due_checks(engine).opened)}
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("stopping", signal=signum)
