@@ -22,15 +22,25 @@ class DatabaseState:
 
 
 def database_state(where: Engine | str) -> DatabaseState:
-    """Row counts of every table and (version, head hash) of every case, read in one connection."""
-    engine = where.store.engine if isinstance(where, Engine) else sa.create_engine(where)
+    """Row counts of every table and (version, head hash) of every case, read in one query each."""
+    engine = (
+        where.store.engine if isinstance(where, Engine) else sa.create_engine(where, poolclass=sa.NullPool)
+    )
     try:
         with engine.connect() as connection:
-            names = sorted(sa.inspect(connection).get_table_names())
-            rows = {
-                name: connection.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
-                for name in names
-            }
+            key = str(engine.url)
+            if key not in _TABLES:
+                _TABLES[key] = tuple(sorted(sa.inspect(connection).get_table_names()))
+            counts = sa.union_all(
+                *(
+                    sa.select(
+                        sa.literal(name),
+                        sa.select(sa.func.count()).select_from(sa.table(name)).scalar_subquery(),
+                    )
+                    for name in _TABLES[key]
+                )
+            )
+            rows = {str(name): int(count) for name, count in connection.execute(counts)}
             cases = {
                 str(row.id): (int(row.version), str(row.head_hash))
                 for row in connection.execute(sa.text("select id, version, head_hash from record"))
@@ -39,6 +49,9 @@ def database_state(where: Engine | str) -> DatabaseState:
         if not isinstance(where, Engine):
             engine.dispose()
     return DatabaseState(rows=rows, cases=cases)
+
+
+_TABLES: dict[str, tuple[str, ...]] = {}  # the tables of a database (its schema does not change in a test)
 
 
 def assert_verifies(engine: Engine) -> None:

@@ -47,6 +47,9 @@ def clock_advance(
     if days > MAX_DAYS or hours > MAX_DAYS * 24:
         fail(f"--days/--hours 过大 (too far: at most {MAX_DAYS} days or {MAX_DAYS * 24} hours at once)", 2)
     with user_errors(), opened(db, None) as engine:
-        target = parse_when(to) if to else engine.clock.now() + dt.timedelta(days=days, hours=hours)
+        try:
+            target = parse_when(to) if to else engine.clock.now() + dt.timedelta(days=days, hours=hours)
+        except OverflowError:
+            fail("--days/--hours 超出日历范围 (the simulated clock would pass 9999-12-31)", 2)
         now = engine.advance_clock(target)
         typer.echo(f"模拟时间 simulated now: {shanghai(now)} (Asia/Shanghai)")

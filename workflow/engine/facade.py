@@ -77,7 +77,7 @@ class Engine:
         """
         url = inputs.url(url)
         if simulated_start is not None:
-            simulated_start = inputs.moment("simulated_start", simulated_start)
+            simulated_start = inputs.simulated_time("simulated_start", simulated_start)
         definitions = [Path(p) for p in inputs.paths("definitions", definitions)]
         store, meta, before, after = opening.initialise(url, simulated_start)
         try:
@@ -134,9 +134,9 @@ class Engine:
 
         Raises:
             ClockError: real-time database, or ``to`` is earlier than the simulated now.
-            ArgumentInvalid: ``to`` is not an aware datetime.
+            ArgumentInvalid: ``to`` is not an aware datetime, or after 2100-12-31.
         """
-        to = inputs.moment("to", to)
+        to = inputs.simulated_time("to", to)
         if not isinstance(self.clock, ManualClock) or not self.simulated:
             raise ClockError(
                 "只有演练库可以调整时间 (only a drill database created with --simulated-clock has a settable clock)"

@@ -138,6 +138,26 @@ def moment(argument: str, value: object) -> dt.datetime:
     return value
 
 
+SIMULATED = (
+    dt.datetime(1949, 10, 1, tzinfo=dt.UTC),
+    dt.datetime(2100, 12, 31, 23, 59, tzinfo=dt.UTC),
+)  # the days a case's dates may name: a drill's clock stays among them (and far from year 9999)
+
+
+def simulated_time(argument: str, value: object) -> dt.datetime:
+    """A time a drill database's simulated clock may show.
+
+    Raises:
+        ArgumentInvalid: not an aware datetime, or outside 1949-10-01 … 2100-12-31.
+    """
+    when = moment(argument, value)
+    if not SIMULATED[0] <= when <= SIMULATED[1]:
+        raise ArgumentInvalid(
+            argument, "模拟时间超出范围 (out of range: a simulated clock runs from 1949-10-01 to 2100-12-31)"
+        )
+    return when
+
+
 def record_id(value: object, argument: str = "record_id") -> str:
     """A case id (``SX20261122-7K3QF2``): text that fits the column; whether it exists is the store's answer."""
     return text(argument, value, limit=RECORD_ID)
