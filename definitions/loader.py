@@ -340,12 +340,36 @@ class _Checker:
         "severity": ("enum", "string"),
     }
 
+    # The widths of the record table's indexed text columns (storage.tables.Record; a test keeps
+    # the two in step): a field that fills one must fit it, or PostgreSQL refuses the row.
+    INDEX_WIDTHS: Mapping[str, int] = {"subject_name": 200, "subject_code": 18, "severity": 32}
+
     def _index(self) -> None:
-        """Every indexed column is filled from a record field of a fitting type."""
+        """Every indexed column is filled from a record field of a fitting type and size."""
         for column, types in self.INDEX_TYPES.items():
             name = getattr(self.model.index, column)
             if name is not None:
                 self.field_exists(("index", column), name, types)
+                self._fits(column, name)
+
+    def _fits(self, column: str, name: str) -> None:
+        width = self.INDEX_WIDTHS.get(column)
+        spec = self.model.fields.get(name)
+        if width is None or spec is None:
+            return
+        limits = self.model.limits
+        if spec.type in {"string", "text"}:
+            longest = spec.max_length or (limits.string if spec.type == "string" else limits.text)
+        elif spec.type == "enum" and spec.enum in self.model.enums:
+            longest = max(len(code) for code in self.model.enums[spec.enum].values)
+        else:
+            return
+        if longest > width:
+            self.fail(
+                ("index", column),
+                f"record field {name!r} holds up to {longest} characters; the indexed column {column} "
+                f"holds {width}: give the field 'max_length: {width}' or less",
+            )
 
     def _tracks(self) -> None:
         for name, track in self.model.tracks.items():

@@ -118,3 +118,12 @@ def test_times_beyond_the_calendar_are_one_line(cli: Cli) -> None:
     for at in ("9999-12-31", "0001-01-01T01:00"):
         one_line_error(cli("record", "show", record_id, "--at", at), "超出范围")
     one_line_error(cli("clock", "advance", "--days", "99999999"), "--days")
+
+
+def test_a_mail_number_no_mail_can_have_is_one_line(cli: Cli) -> None:
+    """On PostgreSQL a number past the id column's range was an internal error."""
+    for args in (("outbox", "show", "99999999999999999999"), ("outbox", "retry", "2147483648")):
+        outcome = cli(*args)
+        assert outcome.code == 7
+        one_line_error(outcome, "allowed 1 to 2147483647")
+    one_line_error(cli("outbox", "list", "--record", f"SX{NOT_UTF8}"), "record_id", "UTF-8")

@@ -85,6 +85,22 @@ def command_lines(draw: st.DrawFn, record_id: str) -> list[str]:
         return ["record", kind, record, *(draw(actor_options) if kind == "events" else ())]
     if kind == "calendar":
         return ["calendar", "show", "--", draw(number_text)]
+    if kind == "outbox":
+        return draw(
+            st.sampled_from(
+                [
+                    ["outbox", "show", draw(number_text)],
+                    ["outbox", "retry", *draw(st.lists(number_text, max_size=2))],
+                    [
+                        "outbox",
+                        "list",
+                        *_options(
+                            draw, ("--record", arg_text), ("--status", arg_text), ("--limit", number_text)
+                        ),
+                    ],
+                ]
+            )
+        )
     if kind == "tick":
         return ["tick", "--no-mail", *_options(draw, ("--now", arg_text))]
     if kind == "clock":

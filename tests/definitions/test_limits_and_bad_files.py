@@ -106,6 +106,27 @@ def test_a_definition_sets_its_own_limits_and_a_field_overrides_them(
     assert (child.limits.payload_bytes, child.limits.comment) == (65536, 2000)
 
 
+def test_a_field_that_fills_an_indexed_column_must_fit_it(
+    tmp_path: Path, base: list[LoadedDefinition]
+) -> None:
+    """A text field indexed as the subject's name could hold 20,000 characters in a 200-character
+    column: PostgreSQL refused the row (an internal error)."""
+    problems = _problems(
+        tmp_path,
+        HEAD + "fields:\n  subject_name: {type: text, label: 主体名称, required: true, max_length: null}\n",
+        base,
+    )
+    assert [(line, "the indexed column subject_name holds 200" in m) for line, m in problems] == [(1, True)]
+
+
+def test_the_widths_the_loader_checks_are_those_of_the_record_table() -> None:
+    from definitions.loader import _Checker
+    from storage.tables import Record
+
+    widths = {column: Record.__table__.c[column].type.length for column in _Checker.INDEX_WIDTHS}
+    assert widths == dict(_Checker.INDEX_WIDTHS)
+
+
 def test_limits_beyond_the_ceiling_or_on_the_wrong_field_are_problems(
     tmp_path: Path, base: list[LoadedDefinition]
 ) -> None:

@@ -35,6 +35,7 @@ from workflow.core.values import Actor
 from workflow.errors import ArgumentInvalid, PayloadInvalid
 
 INT64 = (-(2**63), 2**63 - 1)  # what JSON columns, the history hash and PostgreSQL's bigint hold
+INT32 = 2**31 - 1  # the largest serial id (a mail's number)
 ACTOR_ID = 128  # history.actor
 CODE = 64  # role, unit, event and definition names, history.role / .unit / .event
 RECORD_ID = 40  # record.id
@@ -193,15 +194,19 @@ def actor(value: object, argument: str = "actor") -> Actor:
         raise ArgumentInvalid(
             argument, f"需要 Actor(id=, role=, unit=) (expected a workflow.Actor), got {_shown(value)}"
         )
-    ident = actor_id(text(f"{argument}.id", value.id, limit=4 * ACTOR_ID))
-    text(f"{argument}.id", ident, limit=ACTOR_ID, empty=False)
-    role = text(f"{argument}.role", value.role, limit=4 * CODE).strip()
-    text(f"{argument}.role", role, limit=CODE, empty=False)
-    unit = text(f"{argument}.unit", value.unit, limit=4 * CODE).strip()
-    text(f"{argument}.unit", unit, limit=CODE, empty=False)
-    if (ident, role, unit) == (value.id, value.role, value.unit):
+    names = _PARTS.get(argument) or (f"{argument}.id", f"{argument}.role", f"{argument}.unit")
+    ident = actor_id(text(names[0], value.id, limit=4 * ACTOR_ID))
+    text(names[0], ident, limit=ACTOR_ID, empty=False)
+    role = text(names[1], value.role, limit=4 * CODE).strip()
+    text(names[1], role, limit=CODE, empty=False)
+    unit = text(names[2], value.unit, limit=4 * CODE).strip()
+    text(names[2], unit, limit=CODE, empty=False)
+    if ident == value.id and role == value.role and unit == value.unit:
         return value
     return Actor(id=ident, role=role, unit=unit)
+
+
+_PARTS = {"actor": ("actor.id", "actor.role", "actor.unit")}
 
 
 def comment(value: object) -> str:
@@ -240,21 +245,25 @@ class _Walk:
         self.items += 1
         if self.items > CEILING_ITEMS * 10:
             raise self.refuse(field, f"载荷过大 (too many values: more than {CEILING_ITEMS * 10})")
-        if value is None or isinstance(value, bool | float | dt.date):
-            return
-        if isinstance(value, str):
+        if type(value) is str:  # the common case first: this runs for every value of every command
             self.characters += len(value)
             if self.characters > CEILING_PAYLOAD_BYTES:
                 raise self.refuse(
                     field, f"载荷过大 (too large: more than {CEILING_PAYLOAD_BYTES} characters)"
                 )
-            problem = text_problem(value)
-            if problem is not None:
-                raise self.refuse(field, problem)
+            if "\x00" in value or not value.isascii():
+                problem = text_problem(value)
+                if problem is not None:
+                    raise self.refuse(field, problem)
+            return
+        if value is None or isinstance(value, bool | float | dt.date):
             return
         if isinstance(value, int):
             if not INT64[0] <= value <= INT64[1]:
                 raise self.refuse(field, f"整数超出范围 (a whole number from {INT64[0]} to {INT64[1]})")
+            return
+        if isinstance(value, str):  # a subclass of str
+            self.value(field, str(value), depth)
             return
         if depth >= DEPTH:
             raise self.refuse(field, f"嵌套过深 (nested more than {DEPTH} levels deep)")
@@ -262,7 +271,7 @@ class _Walk:
             for item in value:
                 self.value(field, item, depth + 1)
             return
-        if isinstance(value, Mapping):
+        if type(value) is dict or isinstance(value, Mapping):
             for key, item in value.items():
                 if not isinstance(key, str):
                     raise self.refuse(
@@ -286,7 +295,7 @@ def payload(value: object, *, event: str, argument: str = "payload") -> dict[str
     """
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise ArgumentInvalid(
             argument,
             f"需要字段名到值的映射 (expected a mapping of field names to values), got {_shown(value)}",
@@ -296,7 +305,8 @@ def payload(value: object, *, event: str, argument: str = "payload") -> dict[str
     for key, item in value.items():
         if not isinstance(key, str):
             raise ArgumentInvalid(argument, f"字段名必须是文本 (field names are text), got {_shown(key)}")
-        text(f"{argument} field name", key, limit=CODE)
+        if len(key) > CODE or not key.isascii() or "\x00" in key:  # field names are short ASCII names
+            text(f"{argument} field name", key, limit=CODE)
         walk.value(key, item, 1)
         out[key] = item
     return out
