@@ -313,8 +313,8 @@ def payload(value: object, *, event: str, argument: str = "payload") -> dict[str
 
 
 def units(value: object) -> list[Mapping[str, Any]]:
-    """Units to save: a list of mappings whose keys are text and whose values are text, a list
-    of text (``emails``) or None.
+    """Units to save: a list of mappings whose ``code``, ``name``, ``superior``, ``emails`` and
+    ``contact`` are text, a list of text (``emails``) or None (other keys are not read).
 
     Raises:
         ArgumentInvalid: anything else, naming the unit's position and key.
@@ -326,21 +326,24 @@ def units(value: object) -> list[Mapping[str, Any]]:
     if len(value) > UNITS:
         raise ArgumentInvalid("units", f"过多 (too many): at most {UNITS} per call, got {len(value)}")
     for index, unit in enumerate(value):
-        where = f"units[{index}]"
         if not isinstance(unit, Mapping):
-            raise ArgumentInvalid(where, f"需要映射 (expected a mapping), got {_shown(unit)}")
-        for key, item in unit.items():
-            text(f"{where} key", key, limit=CODE)
+            raise ArgumentInvalid(f"units[{index}]", f"需要映射 (expected a mapping), got {_shown(unit)}")
+        for key in UNIT_KEYS:
+            item = unit.get(key)
             if item is None:
                 continue
-            if isinstance(item, list | tuple):
+            where = f"units[{index}].{key}"
+            if key == "emails" and isinstance(item, list | tuple):
                 if len(item) > CODE:
-                    raise ArgumentInvalid(f"{where}.{key}", f"过多 (too many): at most {CODE} entries")
+                    raise ArgumentInvalid(where, f"过多 (too many): at most {CODE} addresses")
                 for entry in item:
-                    text(f"{where}.{key}", entry, limit=NAME * 2)
+                    text(where, entry, limit=NAME * 2)
             else:
-                text(f"{where}.{key}", item, limit=NAME * 4)
+                text(where, item, limit=NAME * 4)
     return list(value)
+
+
+UNIT_KEYS = ("code", "name", "superior", "emails", "contact")
 
 
 def codes(argument: str, value: object) -> list[str]:
