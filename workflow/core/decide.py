@@ -88,7 +88,8 @@ def decide(
 
     Raises:
         UnknownEvent, PermissionDenied, RecordNotFound, TransitionNotAllowed, CommentRequired,
-        PayloadInvalid, GuardRefused, DeadlineExtensionRefused.
+        PayloadInvalid, GuardRefused, DeadlineExtensionRefused, ArgumentInvalid (a comment longer
+        than the definition's ``limits.comment``).
     """
     spec = _event_spec(definition, command)
     if spec is not None and spec.creates:

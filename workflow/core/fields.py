@@ -4,7 +4,9 @@ Input comes from people and other services, so every value is checked against it
 spec and turned into one canonical JSON form (dates as ISO text, enum labels as codes,
 codes upper-cased, documents as sorted mappings). Resident ID numbers never enter the
 record or its history: the record keeps a masked form and the full value goes to the
-personal-data store, which is purged on archiving. Pure: no I/O.
+personal-data store, which is purged on archiving. Every text and list is bounded by its field's
+``max_length``/``max_items`` and the whole payload by the definition's ``limits`` (the loader has
+resolved the defaults), so nothing unbounded reaches the append-only history. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -241,7 +243,8 @@ def clean_payload(
     """Validate an event's payload against its field specs; defaults are filled in.
 
     Raises:
-        PayloadInvalid: an unknown field, a missing required field, or a value that does not fit.
+        PayloadInvalid: an unknown field, a missing required field, a value that does not fit, or a
+            payload larger than ``limits.payload_bytes`` as canonical JSON.
     """
     unknown = [key for key in raw if key not in specs]
     if unknown:

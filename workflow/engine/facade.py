@@ -321,7 +321,7 @@ class Engine:
     @public
     def sweep(self, *, limit: int = 1000) -> SweepResult:
         """Do what is due now — deadline expiries and reminder rungs — one item per transaction."""
-        limit = inputs.integer("limit", limit, low=1, high=inputs.UNITS * 10)
+        limit = inputs.integer("limit", limit, low=1, high=inputs.INT32)
         return sweeping.sweep(self._commands, limit=limit)
 
     def subject_key(self, id_number: str) -> str:
@@ -374,7 +374,7 @@ class Engine:
         active = inputs.optional_flag("active", active)
         definition = inputs.optional_text("definition", definition, limit=inputs.CODE)
         kind = inputs.optional_text("kind", kind, limit=inputs.CODE)
-        limit = inputs.integer("limit", limit, low=1, high=inputs.UNITS)
+        limit = inputs.integer("limit", limit, low=1, high=inputs.UNITS * 10)
         offset = inputs.integer("offset", offset, low=0, high=inputs.INT64[1])
         main_state = track_state = None
         if state:
