@@ -44,23 +44,21 @@ def _options(draw: st.DrawFn, *choices: tuple[str, st.SearchStrategy[str]]) -> l
     return [part for option, values in chosen for part in (option, draw(values))]
 
 
-@st.composite
-def command_lines(draw: st.DrawFn, record_id: str) -> list[str]:
-    record = draw(mostly(st.just(record_id), arg_text))
-    kind = draw(
-        st.sampled_from(
-            ["submit", "fire", "show", "list", "history", "events", "calendar", "clock", "definitions"]
-        )
-    )
+def _record_commands(draw: st.DrawFn, record: str) -> list[str]:
+    kind = draw(st.sampled_from(["submit", "fire", "show", "list", "history", "events"]))
     sets = [part for value in draw(st.lists(set_value, max_size=3)) for part in ("--set", value)]
     if kind == "submit":
+        options = _options(
+            draw, ("-m", arg_text), ("--idempotency-key", arg_text), ("--version", number_text)
+        )
+        actor = draw(mostly(st.just(RECORDER), actor_options))
         return [
             "record",
             "submit",
-            *draw(mostly(st.just(RECORDER), actor_options)),
+            *actor,
             *fields(),
             *sets,
-            *_options(draw, ("-m", arg_text), ("--idempotency-key", arg_text), ("--version", number_text)),
+            *options,
             *draw(st.sampled_from([["--draft"], []])),
         ]
     if kind == "fire":
@@ -72,49 +70,44 @@ def command_lines(draw: st.DrawFn, record_id: str) -> list[str]:
     if kind == "show":
         return ["record", "show", record, *_options(draw, ("--at", arg_text))]
     if kind == "list":
-        chosen = _options(
-            draw,
-            ("--state", arg_text),
-            ("--unit", arg_text),
-            ("--subject", arg_text),
-            ("--limit", number_text),
-            ("--offset", number_text),
-        )
-        return ["record", "list", *chosen]
-    if kind in {"history", "events"}:
-        return ["record", kind, record, *(draw(actor_options) if kind == "events" else ())]
+        filters = (("--state", arg_text), ("--unit", arg_text), ("--subject", arg_text))
+        return [
+            "record",
+            "list",
+            *_options(draw, *filters, ("--limit", number_text), ("--offset", number_text)),
+        ]
+    return ["record", kind, record, *(draw(actor_options) if kind == "events" else ())]
+
+
+def _other_commands(draw: st.DrawFn) -> list[str]:
+    kind = draw(st.sampled_from(["calendar", "clock", "tick", "outbox", "unit", "definitions"]))
     if kind == "calendar":
         return ["calendar", "show", "--", draw(number_text)]
-    if kind == "outbox":
-        return draw(
-            st.sampled_from(
-                [
-                    ["outbox", "show", draw(number_text)],
-                    ["outbox", "retry", *draw(st.lists(number_text, max_size=2))],
-                    [
-                        "outbox",
-                        "list",
-                        *_options(
-                            draw, ("--record", arg_text), ("--status", arg_text), ("--limit", number_text)
-                        ),
-                    ],
-                ]
-            )
-        )
+    if kind == "clock":
+        options = _options(draw, ("--days", number_text), ("--hours", number_text), ("--to", arg_text))
+        return ["clock", "advance", *options]
     if kind == "tick":
         return ["tick", "--no-mail", *_options(draw, ("--now", arg_text))]
-    if kind == "clock":
-        return [
-            "clock",
-            "advance",
-            *_options(draw, ("--days", number_text), ("--hours", number_text), ("--to", arg_text)),
-        ]
-    return [
-        "definitions",
-        "show",
-        draw(mostly(st.just("national"), arg_text)),
-        *_options(draw, ("--version", number_text)),
-    ]
+    if kind == "outbox":
+        which = draw(st.sampled_from(["show", "retry", "list"]))
+        if which == "list":
+            filters = (("--record", arg_text), ("--status", arg_text), ("--limit", number_text))
+            return ["outbox", "list", *_options(draw, *filters)]
+        return ["outbox", which, *draw(st.lists(number_text, min_size=which == "show", max_size=2))]
+    if kind == "unit":
+        code = draw(mostly(st.sampled_from(["court-3", "hexi-zjw"]), arg_text))
+        options = _options(draw, ("--email", arg_text), ("--superior", arg_text), ("--contact", arg_text))
+        return ["unit", "add", code, "--name", draw(arg_text), *options]
+    name = draw(mostly(st.just("national"), arg_text))
+    return ["definitions", "show", name, *_options(draw, ("--version", number_text))]
+
+
+@st.composite
+def command_lines(draw: st.DrawFn, record_id: str) -> list[str]:
+    """A command line: a record command two times in three (on the case, or on any text), else another."""
+    if draw(st.integers(0, 2)):
+        return _record_commands(draw, draw(mostly(st.just(record_id), arg_text)))
+    return _other_commands(draw)
 
 
 @pytest.fixture
