@@ -183,7 +183,7 @@ def test_four_eyes_sees_one_person_whatever_the_case_and_spacing_of_the_actor_id
     assert_verifies(h.engine)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(st.text(max_size=40))
 def test_an_actor_id_is_folded_once_and_folding_it_again_changes_nothing(raw: str) -> None:
     once = actor_id(raw)
