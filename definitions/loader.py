@@ -8,11 +8,13 @@ against the notification catalogue when it registers definitions).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import json
+import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,7 @@ from definitions.model import (
     Ladder,
     LedgerCheck,
     LedgerSpec,
+    Limits,
     Notice,
     Period,
     PublicationPeriod,
@@ -88,6 +91,9 @@ class _ScalarBuilder(yaml.constructor.SafeConstructor):
     pass
 
 
+_UNREADABLE = object()  # a YAML value the safe loader could not build (reported as a problem)
+
+
 def _parse_yaml(text: str, origin: str) -> _Raw:
     try:
         root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -102,27 +108,57 @@ def _parse_yaml(text: str, origin: str) -> _Raw:
     problems: list[str] = []
     builder = _ScalarBuilder()
 
+    def scalar(node: yaml.Node) -> Any:
+        """The value of a plain node; a value the safe loader cannot build is a problem, not a crash."""
+        try:
+            return builder.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            shown = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+            allowed = (
+                "only plain YAML values are allowed: text, numbers, dates, lists, mappings"
+                if isinstance(exc, yaml.YAMLError)
+                else "a date is YYYY-MM-DD with a real month and day"
+            )
+            problems.append(
+                f"{origin}:{node.start_mark.line + 1}: YAML value {shown!r:.80} cannot be read ({allowed}): {reason}"
+            )
+            return _UNREADABLE
+
     def build(node: yaml.Node, path: Path_) -> Any:
         lines[path] = f"{origin}:{node.start_mark.line + 1}"
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = builder.construct_object(key_node, deep=True)
+                where = f"{origin}:{key_node.start_mark.line + 1}"
+                if not isinstance(key_node, yaml.ScalarNode):
+                    problems.append(f"{where}: a key must be a plain value, not a list or a mapping")
+                    continue
+                key = scalar(key_node)
                 if key == "<<":
-                    problems.append(
-                        f"{origin}:{key_node.start_mark.line + 1}: YAML merge keys are not supported"
-                    )
+                    problems.append(f"{where}: YAML merge keys are not supported")
                     continue
                 key = key.isoformat() if isinstance(key, dt.date) else key
+                if key is _UNREADABLE:  # reported by scalar()
+                    continue
+                if not isinstance(key, str):
+                    problems.append(f"{where}: key {key!r:.40} must be text (quote it)")
+                    continue
                 if key in result:
-                    problems.append(f"{origin}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
+                    problems.append(f"{where}: duplicate key {key!r}")
                 result[key] = build(value_node, (*path, key))
             return result
         if isinstance(node, yaml.SequenceNode):
             return [build(item, (*path, index)) for index, item in enumerate(node.value)]
-        return builder.construct_object(node, deep=True)
+        value = scalar(node)
+        return None if value is _UNREADABLE else value
 
-    data = build(root, ())
+    try:
+        data = build(root, ())
+    except RecursionError:  # an alias that contains itself, or absurd nesting
+        raise DefinitionError(
+            [f"{origin}:1: the YAML nests too deeply (or an alias contains itself)"]
+        ) from None
     if problems:
         raise DefinitionError(problems)
     if not isinstance(data, dict):
@@ -338,12 +374,36 @@ class _Checker:
         "severity": ("enum", "string"),
     }
 
+    # The widths of the record table's indexed text columns (storage.tables.Record; a test keeps
+    # the two in step): a field that fills one must fit it, or PostgreSQL refuses the row.
+    INDEX_WIDTHS: Mapping[str, int] = {"subject_name": 200, "subject_code": 18, "severity": 32}
+
     def _index(self) -> None:
-        """Every indexed column is filled from a record field of a fitting type."""
+        """Every indexed column is filled from a record field of a fitting type and size."""
         for column, types in self.INDEX_TYPES.items():
             name = getattr(self.model.index, column)
             if name is not None:
                 self.field_exists(("index", column), name, types)
+                self._fits(column, name)
+
+    def _fits(self, column: str, name: str) -> None:
+        width = self.INDEX_WIDTHS.get(column)
+        spec = self.model.fields.get(name)
+        if width is None or spec is None:
+            return
+        limits = self.model.limits
+        if spec.type in {"string", "text"}:
+            longest = spec.max_length or (limits.string if spec.type == "string" else limits.text)
+        elif spec.type == "enum" and spec.enum in self.model.enums:
+            longest = max(len(code) for code in self.model.enums[spec.enum].values)
+        else:
+            return
+        if longest > width:
+            self.fail(
+                ("index", column),
+                f"record field {name!r} holds up to {longest} characters; the indexed column {column} "
+                f"holds {width}: give the field 'max_length: {width}' or less",
+            )
 
     def _tracks(self) -> None:
         for name, track in self.model.tracks.items():
@@ -566,7 +626,20 @@ def _period(model: schema.PeriodModel) -> Period:
     )
 
 
-def _field(name: str, model: schema.FieldModel) -> FieldSpec:
+def _field(name: str, model: schema.FieldModel, limits: schema.LimitsModel) -> FieldSpec:
+    """The field with its limits resolved: its own ``max_length``/``max_items``, else the
+    definition's default for its type (``limits:``), so every text and every list is bounded."""
+    length = {
+        "string": limits.string,
+        "text": limits.text,
+        "string_list": limits.string,
+        "documents": limits.document_value,
+    }.get(model.type)
+    items = {
+        "string_list": limits.list_items,
+        "enum_list": limits.list_items,
+        "documents": limits.documents,
+    }.get(model.type)
     return FieldSpec(
         name=name,
         type=model.type,
@@ -577,7 +650,8 @@ def _field(name: str, model: schema.FieldModel) -> FieldSpec:
         default=model.default,
         min=model.min,
         max=model.max,
-        max_length=model.max_length,
+        max_length=model.max_length or length,
+        max_items=model.max_items or items,
         sets=model.sets,
         personal=model.type == "id_number",
     )
@@ -639,7 +713,7 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
                 )
                 for t in event.transitions
             ),
-            payload={field: _field(field, spec) for field, spec in event.payload.items()},
+            payload={field: _field(field, spec, model.limits) for field, spec in event.payload.items()},
             guards=tuple(_guard(g) for g in event.guards),
             comment_required=event.comment == "required",
             creates=event.creates,
@@ -709,7 +783,7 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
             )
             for name, e in model.enums.items()
         },
-        fields={name: _field(name, spec) for name, spec in model.fields.items()},
+        fields={name: _field(name, spec, model.limits) for name, spec in model.fields.items()},
         tracks=tracks,
         events=events,
         deadlines=deadlines,
@@ -757,6 +831,7 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
         ledger=_ledger(model.ledger),
         templates_dir=model.templates_dir,
         local_days_off=dict(model.local_days_off),
+        limits=Limits(payload_bytes=model.limits.payload_bytes, comment=model.limits.comment),
         sha256=digest,
         source=source,
         source_dir=_source_dir(source),
@@ -797,11 +872,70 @@ def canonical_json(data: Mapping[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=default)
 
 
+# Where a definition names its items: removing one of these (because its schema is wrong) makes
+# every reference to it look unknown, so those follow-on problems are not reported.
+NAMED = frozenset(
+    {"roles", "enums", "fields", "tracks", "states", "events", "deadlines", "ladders", "schedules", "payload"}
+)
+
+
+def _existing(data: Any, loc: Sequence[str | int]) -> Path_:
+    """The deepest path into ``data`` along a pydantic error location (the union tags pydantic
+    puts in a location, and a missing key at its end, are not in the data)."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        inside_mapping = isinstance(node, dict) and isinstance(part, str) and part in node
+        inside_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if inside_mapping or inside_list:
+            node = node[part]
+            path.append(part)
+    return tuple(path)
+
+
+def _without_invalid(
+    data: dict[str, Any], first: ValidationError
+) -> tuple[schema.DefinitionModel, set[str]] | None:
+    """The definition with every part that breaks its schema removed, and the names of the items
+    removed, so its other problems can be checked too; None when what is left is no definition."""
+    pruned = copy.deepcopy(data)
+    names: set[str] = set()
+    error = first
+    for _round in range(12):
+        paths = {_existing(pruned, [p for p in e["loc"] if isinstance(p, str | int)]) for e in error.errors()}
+        if () in paths:
+            return None
+        for path in sorted(paths, key=lambda p: [str(part).zfill(9) for part in p], reverse=True):
+            parent: Any = pruned
+            for part in path[:-1]:
+                parent = parent[part]
+            del parent[path[-1]]
+            if len(path) >= 2 and path[-2] in NAMED and isinstance(path[-1], str):
+                names.add(path[-1])
+        try:
+            return schema.DefinitionModel.model_validate(pruned), names
+        except ValidationError as again:
+            error = again
+    return None
+
+
+def _follows_from(problem: str, names: set[str]) -> bool:
+    """Whether a structural problem only names an item removed for its schema problems."""
+    return any(
+        re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", problem.split(": ", 1)[-1]) for name in names
+    )
+
+
 def _finish(raw: _Raw, source: str, templates: TemplateCheck | None = None) -> Definition:
     try:
         model = schema.DefinitionModel.model_validate(raw.data)
     except ValidationError as exc:
-        raise DefinitionError(_pydantic_problems(raw, exc)) from exc
+        problems = _pydantic_problems(raw, exc)
+        rest = _without_invalid(raw.data, exc)
+        if rest is not None:  # report the structural problems of the rest as well (all at once)
+            pruned, names = rest
+            problems += [p for p in _Checker(pruned, raw, templates).run() if not _follows_from(p, names)]
+        raise DefinitionError(problems) from exc
     if model.templates_dir is not None and templates is not None:
         folder = _Checker(model, raw).templates_dir()
         if folder is not None and not folder.is_dir():

@@ -49,8 +49,10 @@ class FieldSpec:
     """One typed field of a record or of an event's payload.
 
     ``type`` is one of: string, text, int, bool, date, enum, enum_list, uscc, id_number, unit,
-    documents. ``required_when`` makes the field required when other record fields hold one of
-    the listed values; ``sets`` names the record field an event payload writes.
+    documents, string_list. ``required_when`` makes the field required when other record fields
+    hold one of the listed values; ``sets`` names the record field an event payload writes. The
+    loader fills ``max_length`` and ``max_items`` from the definition's ``limits`` when the field
+    does not set them, so every text and every list of a loaded definition is bounded.
     """
 
     name: str
@@ -62,9 +64,20 @@ class FieldSpec:
     default: object = None
     min: int | None = None
     max: int | None = None
-    max_length: int | None = None
+    max_length: int | None = None  # characters of the value, of each list item, of each document value
+    max_items: int | None = None  # entries of a list field
     sets: str | None = None
     personal: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """How much one command may carry under a definition (``limits:``; defaults in
+    ``definitions.schema.LimitsModel``): a payload's size as canonical JSON, a comment's length.
+    The per-field limits are already resolved into each ``FieldSpec``."""
+
+    payload_bytes: int
+    comment: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -320,6 +333,7 @@ class Definition:
     schedules: Mapping[str, Schedule]
     templates_dir: str | None
     local_days_off: Mapping[date, str]
+    limits: Limits
     sha256: str
     source: str  # file (or "database:name@version") the definition was read from
     source_dir: str | None = None  # the folder of the file it was read from (None: from the database)

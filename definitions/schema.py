@@ -27,6 +27,13 @@ FieldType = Literal[
     "string_list",
 ]
 FIELD_TYPES: tuple[str, ...] = get_args(FieldType)
+LIST_TYPES = frozenset({"documents", "string_list", "enum_list"})
+
+# The most a definition may allow (its ``limits:`` and a field's ``max_length``/``max_items`` stay
+# at or below these): the engine refuses anything bigger before it reads a definition at all.
+CEILING_TEXT = 1_000_000  # characters of one text value or comment
+CEILING_ITEMS = 10_000  # entries of one list
+CEILING_PAYLOAD_BYTES = 4 * 1024 * 1024  # one payload as canonical JSON (UTF-8)
 
 
 class _Strict(BaseModel):
@@ -85,6 +92,24 @@ class EnumModel(_Strict):
     legal_basis: str = ""
 
 
+class LimitsModel(_Strict):
+    """How much one command may carry under a definition; each has a default, so a definition
+    names only what it changes. A field's own ``max_length`` or ``max_items`` overrides the
+    default of its type."""
+
+    string: int = Field(default=200, ge=1, le=CEILING_TEXT)  # characters of a string field or list item
+    text: int = Field(default=20_000, ge=1, le=CEILING_TEXT)  # characters of a text field
+    list_items: int = Field(default=200, ge=1, le=CEILING_ITEMS)  # entries of a string_list or enum_list
+    documents: int = Field(default=50, ge=1, le=CEILING_ITEMS)  # entries of a documents field
+    document_value: int = Field(
+        default=1_000, ge=1, le=CEILING_TEXT
+    )  # characters of a document's number, name, url
+    payload_bytes: int = Field(
+        default=256 * 1024, ge=1024, le=CEILING_PAYLOAD_BYTES
+    )  # a payload as canonical JSON
+    comment: int = Field(default=20_000, ge=1, le=CEILING_TEXT)  # characters of a command's comment
+
+
 class FieldModel(_Strict):
     type: FieldType
     label: str
@@ -94,7 +119,8 @@ class FieldModel(_Strict):
     default: Any = None
     min: int | None = None
     max: int | None = None
-    max_length: int | None = Field(default=None, ge=1)
+    max_length: int | None = Field(default=None, ge=1, le=CEILING_TEXT)
+    max_items: int | None = Field(default=None, ge=1, le=CEILING_ITEMS)
     sets: str | None = None
 
     @model_validator(mode="after")
@@ -103,6 +129,8 @@ class FieldModel(_Strict):
             raise ValueError(f"a field of type {self.type} needs 'enum: <name of an enum>'")
         if self.type not in {"enum", "enum_list"} and self.enum:
             raise ValueError(f"'enum' is only for fields of type enum or enum_list, not {self.type}")
+        if self.max_items is not None and self.type not in LIST_TYPES:
+            raise ValueError(f"'max_items' is only for list fields ({', '.join(sorted(LIST_TYPES))})")
         return self
 
 
@@ -356,3 +384,4 @@ class DefinitionModel(_Strict):
     ledger: LedgerModel | None = None
     templates_dir: str | None = None
     local_days_off: dict[dt.date, str] = Field(default_factory=dict)
+    limits: LimitsModel = Field(default_factory=LimitsModel)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from workflow.engine.sweep import SweepResult
     from workflow.engine.views import DeadlineView, EventOption, HistoryEntry, RecordView, TrackView
     from workflow.errors import (
+        ArgumentInvalid,
         CheckpointError,
         ClockError,
         CommentRequired,
@@ -71,6 +72,7 @@ _WHERE = {
     "MailSettings": "workflow.runtime.dispatch",
     **dict.fromkeys(
         (
+            "ArgumentInvalid",
             "CheckpointError",
             "ClockError",
             "CommentRequired",
@@ -101,6 +103,7 @@ _WHERE = {
 
 __all__ = [
     "Actor",
+    "ArgumentInvalid",
     "CheckpointError",
     "Clock",
     "ClockError",

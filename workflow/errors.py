@@ -113,6 +113,15 @@ class GuardRefused(WorkflowError):
         self.record_id, self.event, self.reasons = record_id, event, tuple(reasons)
 
 
+class ArgumentInvalid(WorkflowError, ValueError):
+    """An argument of the public API has the wrong type, size or content (checked before anything
+    is hashed or written); ``argument`` names it as the caller wrote it (``comment``, ``actor.id``)."""
+
+    def __init__(self, argument: str, problem: str) -> None:
+        super().__init__(f"参数 {argument} 无效 (invalid argument {argument}): {problem}")
+        self.argument, self.problem = argument, problem
+
+
 class PayloadInvalid(WorkflowError, ValueError):
     def __init__(self, event: str, field: str, problem: str) -> None:
         super().__init__(f"{event!r} 的字段 {field!r} 无效 (invalid payload field): {problem}")

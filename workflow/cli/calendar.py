@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from calendar import monthrange
 from pathlib import Path
 
 import typer
@@ -11,6 +12,7 @@ from workflow.cli.common import (
     DbOption,
     DefsOption,
     JsonOption,
+    fail,
     opened,
     out,
     user_errors,
@@ -42,11 +44,14 @@ def calendar_show(
     year: int, db: DbOption = None, definitions: DefsOption = None, as_json: JsonOption = False
 ) -> None:
     """显示某年的休息日与调休上班日 (days off and make-up working days of a year)."""
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        fail(f"年份 {year} 超出范围 (year out of range; allowed {dt.MINYEAR}–{dt.MAXYEAR})", 2)
     with user_errors(), opened(db, definitions) as engine:
         calendar = engine.calendars.working_calendar()
         source = calendar.known_years().get(year, "法定节假日推算 statutory fallback (provisional)")
-        days = [calendar.day(dt.date(year, 1, 1) + dt.timedelta(days=i)) for i in range(366)]
-        special = [d for d in days if d.date.year == year and (not d.working) != (d.date.weekday() >= 5)]
+        length = 366 if monthrange(year, 2)[1] == 29 else 365
+        days = [calendar.day(dt.date(year, 1, 1) + dt.timedelta(days=i)) for i in range(length)]
+        special = [d for d in days if (not d.working) != (d.date.weekday() >= 5)]
         if as_json:
             print_json(
                 {

@@ -10,6 +10,7 @@ import typer
 from workflow.cli.common import (
     DbOption,
     JsonOption,
+    fail,
     opened,
     user_errors,
 )
@@ -17,6 +18,8 @@ from workflow.cli.output import (
     print_json,
 )
 from workflow.engine.clock import SHANGHAI, parse_when, shanghai
+
+MAX_DAYS = 100 * 366  # a drill moves months, not millennia (and a date ends in 9999)
 
 clock_app = typer.Typer(help="演练库的模拟时钟 simulated clock of a drill database", no_args_is_help=True)
 
@@ -41,7 +44,12 @@ def clock_advance(
     db: DbOption = None,
 ) -> None:
     """推进演练库的模拟时间 (move a drill database's simulated time forward)."""
+    if days > MAX_DAYS or hours > MAX_DAYS * 24:
+        fail(f"--days/--hours 过大 (too far: at most {MAX_DAYS} days or {MAX_DAYS * 24} hours at once)", 2)
     with user_errors(), opened(db, None) as engine:
-        target = parse_when(to) if to else engine.clock.now() + dt.timedelta(days=days, hours=hours)
+        try:
+            target = parse_when(to) if to else engine.clock.now() + dt.timedelta(days=days, hours=hours)
+        except OverflowError:
+            fail("--days/--hours 超出日历范围 (the simulated clock would pass 9999-12-31)", 2)
         now = engine.advance_clock(target)
         typer.echo(f"模拟时间 simulated now: {shanghai(now)} (Asia/Shanghai)")

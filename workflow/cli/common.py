@@ -20,7 +20,7 @@ from workflow.cli.errors import exit_code
 from workflow.core.values import Actor
 from workflow.engine.clock import parse_when, shanghai
 from workflow.engine.views import RecordView
-from workflow.errors import DefinitionInvalid, RecordNotFound, WorkflowError
+from workflow.errors import ClockError, DefinitionInvalid, RecordNotFound, WorkflowError
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -147,6 +147,8 @@ def end_of(text: str) -> dt.datetime:
         day = dt.date.fromisoformat(text.strip())
     except ValueError:
         return parse_when(text)
+    if day >= dt.date.max:
+        raise ClockError(f"时间 {text!r} 超出范围 (out of range: 0001-01-02 to 9999-12-30)")
     return parse_when((day + dt.timedelta(days=1)).isoformat()) - dt.timedelta(microseconds=1)
 
 

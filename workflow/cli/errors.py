@@ -19,6 +19,7 @@ EXIT_CODES: dict[type[errors.WorkflowError], int] = {
     errors.GuardRefused: 6,
     errors.DeadlineExtensionRefused: 6,
     errors.PayloadInvalid: 7,
+    errors.ArgumentInvalid: 7,
     errors.CommentRequired: 7,
     errors.Conflict: 8,
     errors.IdempotencyKeyReused: 8,

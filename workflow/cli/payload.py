@@ -54,6 +54,14 @@ def _read_payload_file(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         fail(f"--payload-file {path}: 不是有效的 JSON/YAML (not valid JSON or YAML): {first}", 2)
+    except (ValueError, TypeError, OverflowError) as exc:  # a scalar the safe loader cannot build
+        fail(
+            f"--payload-file {path}: 有无法读取的值 (a value cannot be read; a date is YYYY-MM-DD with a "
+            f"real month and day): {exc}",
+            2,
+        )
+    except RecursionError:
+        fail(f"--payload-file {path}: 嵌套过深 (nested too deeply)", 2)
     if not isinstance(loaded, dict):
         fail(f"--payload-file {path}: 需要一个键值映射 (expected a mapping of field: value)", 2)
     return {str(k): (v.isoformat() if isinstance(v, dt.date) else v) for k, v in loaded.items()}

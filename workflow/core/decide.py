@@ -17,7 +17,7 @@ from typing import Any
 from definitions.model import Definition, EventSpec, TransitionSpec
 from workflow.core.calendar import WorkingCalendar
 from workflow.core.deadline_plan import deadline_effects
-from workflow.core.fields import CleanPayload, check_record_complete, clean_payload
+from workflow.core.fields import CleanPayload, check_comment, check_record_complete, clean_payload
 from workflow.core.guards import GuardContext, refusals
 from workflow.core.machines import machines_for
 from workflow.core.notice_plan import notices_of
@@ -88,7 +88,8 @@ def decide(
 
     Raises:
         UnknownEvent, PermissionDenied, RecordNotFound, TransitionNotAllowed, CommentRequired,
-        PayloadInvalid, GuardRefused, DeadlineExtensionRefused.
+        PayloadInvalid, GuardRefused, DeadlineExtensionRefused, ArgumentInvalid (a comment longer
+        than the definition's ``limits.comment``).
     """
     spec = _event_spec(definition, command)
     if spec is not None and spec.creates:
@@ -96,6 +97,8 @@ def decide(
             raise TransitionNotAllowed(
                 record_id, describe_state(definition, snapshot.tracks), command.event, []
             )
+        if not replaying:
+            check_comment(definition, command.comment)
         clean = _clean(definition, command.event, definition.fields, command.payload, replaying)
         data = dict(clean.values)
         check_record_complete(definition, command.event, data)
@@ -162,6 +165,8 @@ def _payload_of(
         return CleanPayload(values={}, personal={})
     if spec.comment_required and not command.comment.strip():
         raise CommentRequired(command.event)
+    if not replaying:
+        check_comment(definition, command.comment)
     return _clean(definition, command.event, spec.payload, command.payload, replaying)
 
 

@@ -4,14 +4,16 @@ Input comes from people and other services, so every value is checked against it
 spec and turned into one canonical JSON form (dates as ISO text, enum labels as codes,
 codes upper-cased, documents as sorted mappings). Resident ID numbers never enter the
 record or its history: the record keeps a masked form and the full value goes to the
-personal-data store, which is purged on archiving. Pure: no I/O.
+personal-data store, which is purged on archiving. Every text and list is bounded by its field's
+``max_length``/``max_items`` and the whole payload by the definition's ``limits`` (the loader has
+resolved the defaults), so nothing unbounded reaches the append-only history. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +22,11 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from definitions.model import Definition, FieldSpec
 from notifications.privacy import mask_id_number
-from workflow.errors import PayloadInvalid
+from workflow.core.history import canonical_bytes
+from workflow.errors import ArgumentInvalid, PayloadInvalid
 
+INT64 = (-(2**63), 2**63 - 1)
+WHOLE_PAYLOAD = "(all fields)"  # how a problem of the payload as a whole names its field
 UNIT_CODE = re.compile(r"^[\w.\-\u4e00-\u9fff（）()]{1,64}$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 TRUE = {"true", "yes", "1", "y", "是", "对"}
@@ -34,7 +39,8 @@ class CleanPayload:
     personal: dict[str, str]  # field -> full personal value (kept outside the hash chain)
 
 
-def _document(event: str, name: str, item: Any) -> dict[str, str]:
+def _document(event: str, spec: FieldSpec, item: Any) -> dict[str, str]:
+    name = spec.name
     if isinstance(item, str):
         number, sep, title = item.partition(":")
         item = {"number": number.strip(), "name": title.strip()} if sep else {"name": item.strip()}
@@ -47,7 +53,14 @@ def _document(event: str, name: str, item: Any) -> dict[str, str]:
         raise PayloadInvalid(
             event, name, f"unknown document keys {sorted(unknown)}; allowed: number, name, sha256, url"
         )
+    if any(isinstance(value, Mapping | list | tuple) for value in item.values()):
+        raise PayloadInvalid(event, name, "a document's number, name, sha256 and url are text")
     doc = {key: str(value).strip() for key, value in item.items() if value not in (None, "")}
+    longest = max((len(value) for value in doc.values()), default=0)
+    if spec.max_length is not None and longest > spec.max_length:
+        raise PayloadInvalid(
+            event, name, f"a document's values are at most {spec.max_length} characters each, got {longest}"
+        )
     if not doc.get("name") and not doc.get("number"):
         raise PayloadInvalid(event, name, "a document needs a name or a document number")
     if "sha256" in doc and not SHA256.match(doc["sha256"].lower()):
@@ -65,10 +78,16 @@ def _enum_code(definition: Definition, spec: FieldSpec, event: str, value: Any) 
         if text in (item.code, item.label):
             return item.code
     choices = ", ".join(f"{v.code}（{v.label}）" for v in enum.values)
-    raise PayloadInvalid(event, spec.name, f"{text!r} is not allowed; choose one of: {choices}")
+    raise PayloadInvalid(event, spec.name, f"{_shown(text)} is not allowed; choose one of: {choices}")
 
 
 _Value = tuple[Any, str | None]  # (the value to store, the full personal value or None)
+
+
+def _shown(value: Any) -> str:
+    """A value in a message: its repr, cut short (a refused value may be megabytes long)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 def _text(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
@@ -84,11 +103,13 @@ def _text(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _V
 
 def _int(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise PayloadInvalid(event, spec.name, f"expected a whole number, got {value!r}")
+        raise PayloadInvalid(event, spec.name, f"expected a whole number, got {_shown(value)}")
     try:
         number = int(value)
     except ValueError:
-        raise PayloadInvalid(event, spec.name, f"expected a whole number, got {value!r}") from None
+        raise PayloadInvalid(event, spec.name, f"expected a whole number, got {_shown(value)}") from None
+    if not INT64[0] <= number <= INT64[1]:  # what JSON columns and the history hash can hold
+        raise PayloadInvalid(event, spec.name, f"a whole number from {INT64[0]} to {INT64[1]}")
     if spec.min is not None and number < spec.min:
         raise PayloadInvalid(event, spec.name, f"at least {spec.min}, got {number}")
     if spec.max is not None and number > spec.max:
@@ -102,7 +123,7 @@ def _bool(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _V
     text = str(value).strip().lower()
     if text in TRUE or text in FALSE:
         return text in TRUE, None
-    raise PayloadInvalid(event, spec.name, f"expected true or false (是/否), got {value!r}")
+    raise PayloadInvalid(event, spec.name, f"expected true or false (是/否), got {_shown(value)}")
 
 
 def _date(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
@@ -111,7 +132,9 @@ def _date(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _V
     try:
         day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise PayloadInvalid(event, spec.name, f"expected a date like 2026-05-10, got {value!r}") from None
+        raise PayloadInvalid(
+            event, spec.name, f"expected a date like 2026-05-10, got {_shown(value)}"
+        ) from None
     if not dt.date(1949, 10, 1) <= day <= dt.date(2100, 12, 31):
         raise PayloadInvalid(event, spec.name, f"{day.isoformat()} is outside 1949-10-01 … 2100-12-31")
     return day.isoformat(), None
@@ -121,12 +144,18 @@ def _enum(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _V
     return _enum_code(definition, spec, event, value), None
 
 
+def _count(spec: FieldSpec, event: str, items: Sequence[Any]) -> None:
+    if spec.max_items is not None and len(items) > spec.max_items:
+        raise PayloadInvalid(event, spec.name, f"at most {spec.max_items} entries, got {len(items)}")
+
+
 def _enum_list(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
     items = (
         [part for part in re.split(r"[,，、]", value) if part.strip()] if isinstance(value, str) else value
     )
     if not isinstance(items, list | tuple) or not items:
         raise PayloadInvalid(event, spec.name, "expected a non-empty list of choices")
+    _count(spec, event, items)
     codes = [_enum_code(definition, spec, event, item) for item in items]
     if len(set(codes)) != len(codes):
         raise PayloadInvalid(event, spec.name, "a choice is listed twice")
@@ -163,6 +192,9 @@ def _unit(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _V
 
 def _string_list(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
     items = value if isinstance(value, list | tuple) else [value]
+    _count(spec, event, items)
+    if any(isinstance(item, Mapping | list | tuple) for item in items):
+        raise PayloadInvalid(event, spec.name, "each item is text")
     texts = [str(item).strip() for item in items]
     if any(not t or (spec.max_length is not None and len(t) > spec.max_length) for t in texts):
         raise PayloadInvalid(
@@ -173,7 +205,8 @@ def _string_list(definition: Definition, spec: FieldSpec, event: str, value: Any
 
 def _documents(definition: Definition, spec: FieldSpec, event: str, value: Any) -> _Value:
     items = value if isinstance(value, list | tuple) else [value]
-    docs = [_document(event, spec.name, item) for item in items]
+    _count(spec, event, items)
+    docs = [_document(event, spec, item) for item in items]
     if not docs:
         raise PayloadInvalid(event, spec.name, "at least one document is needed")
     return docs, None
@@ -210,7 +243,8 @@ def clean_payload(
     """Validate an event's payload against its field specs; defaults are filled in.
 
     Raises:
-        PayloadInvalid: an unknown field, a missing required field, or a value that does not fit.
+        PayloadInvalid: an unknown field, a missing required field, a value that does not fit, or a
+            payload larger than ``limits.payload_bytes`` as canonical JSON.
     """
     unknown = [key for key in raw if key not in specs]
     if unknown:
@@ -230,7 +264,28 @@ def clean_payload(
         values[name] = stored
         if full is not None:
             personal[name] = full
+    size = len(canonical_bytes(values))
+    if size > definition.limits.payload_bytes:
+        raise PayloadInvalid(
+            event,
+            WHOLE_PAYLOAD,
+            f"合计 {size} 字节，超过上限 {definition.limits.payload_bytes} 字节 (the payload is {size} bytes "
+            f"as canonical JSON; at most {definition.limits.payload_bytes})",
+        )
     return CleanPayload(values=values, personal=personal)
+
+
+def check_comment(definition: Definition, comment: str) -> None:
+    """A command's comment fits the definition's ``limits.comment``.
+
+    Raises:
+        ArgumentInvalid: the comment is longer.
+    """
+    if len(comment) > definition.limits.comment:
+        raise ArgumentInvalid(
+            "comment",
+            f"理由过长 (too long): at most {definition.limits.comment} characters, got {len(comment)}",
+        )
 
 
 def check_record_complete(definition: Definition, event: str, data: Mapping[str, Any]) -> None:

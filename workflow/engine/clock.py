@@ -89,4 +89,7 @@ def parse_when(text: str) -> dt.datetime:
         ) from exc
     if value.tzinfo is None:
         value = value.replace(tzinfo=SHANGHAI)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01 in Shanghai is still year 0 in UTC
+        raise ClockError(f"时间 {text!r} 超出范围 (out of range: 0001-01-02 to 9999-12-30)") from exc

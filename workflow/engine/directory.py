@@ -17,6 +17,7 @@ from workflow.core.calendar import WorkingCalendar
 from workflow.core.deadline_plan import recomputed
 from workflow.core.fields import UNIT_CODE
 from workflow.core.values import RECOMPUTED_EVENT, Command
+from workflow.engine import inputs
 from workflow.engine.clock import Clock
 from workflow.engine.commands import SYSTEM, Commands
 from workflow.engine.registry import Registry
@@ -24,12 +25,14 @@ from workflow.engine.wrapping import public
 from workflow.engine.writeset import open_deadline
 from workflow.errors import PayloadInvalid
 
+NAME, CONTACT, EMAIL = 200, 100, 254  # the widths of a unit's name and contact, an address's length
+
 
 def _unit(unit: Mapping[str, Any]) -> UnitRow:
     """A unit as given (code, name, superior, emails as a list or comma-separated, contact), checked.
 
     Raises:
-        PayloadInvalid: a code or an address is not valid.
+        PayloadInvalid: a code, a superior's code, an address, a name or a contact is not valid.
     """
     code = str(unit.get("code", "")).strip()
     if not UNIT_CODE.match(code):
@@ -43,15 +46,24 @@ def _unit(unit: Mapping[str, Any]) -> UnitRow:
             Address(addr_spec=email)
         except (ValueError, IndexError):
             raise PayloadInvalid("unit", "emails", f"{email!r} is not an email address") from None
-        if "@" not in email:
+        if "@" not in email or len(email) > EMAIL:
             raise PayloadInvalid("unit", "emails", f"{email!r} is not an email address")
-    return UnitRow(
+    superior = str(unit["superior"]).strip() if unit.get("superior") else None
+    if superior is not None and not UNIT_CODE.match(superior):
+        raise PayloadInvalid(
+            "unit", "superior", f"{superior!r} is not a unit code (1–64 letters, digits, '.', '-', '_')"
+        )
+    row = UnitRow(
         code=code,
         name=str(unit.get("name") or code).strip(),
-        superior=str(unit["superior"]).strip() if unit.get("superior") else None,
+        superior=superior,
         emails=emails,
         contact=str(unit["contact"]).strip() if unit.get("contact") else None,
     )
+    for name, value, limit in (("name", row.name, NAME), ("contact", row.contact or "", CONTACT)):
+        if len(value) > limit:
+            raise PayloadInvalid("unit", name, f"at most {limit} characters, got {len(value)}")
+    return row
 
 
 class Units:
@@ -67,13 +79,20 @@ class Units:
         (a unit code), ``emails`` (a list or a comma-separated text) and ``contact``.
 
         Raises:
-            PayloadInvalid: a code or an address is not valid.
+            ArgumentInvalid: not a list of mappings of text.
+            PayloadInvalid: a code, a name or an address is not valid.
         """
-        return self._store.directory.save_units([_unit(u) for u in units], self._clock.now())
+        checked = inputs.units(units)
+        return self._store.directory.save_units([_unit(u) for u in checked], self._clock.now())
 
     @public
     def get(self, code: str) -> UnitRow | None:
-        return self._store.directory.unit(code)
+        """The unit of ``code``, or None.
+
+        Raises:
+            ArgumentInvalid: ``code`` is not a code's text.
+        """
+        return self._store.directory.unit(inputs.code("code", code))
 
     @public
     def list(self) -> builtins.list[UnitRow]:
@@ -81,7 +100,12 @@ class Units:
 
     @public
     def by_code(self, codes: Iterable[str]) -> dict[str, UnitRow]:
-        return self._store.directory.units_by_code(codes)
+        """The units of ``codes`` that exist, by code.
+
+        Raises:
+            ArgumentInvalid: ``codes`` is not a list of codes' text.
+        """
+        return self._store.directory.units_by_code(inputs.codes("codes", codes))
 
 
 class Calendars:
@@ -101,7 +125,9 @@ class Calendars:
 
         Raises:
             HolidayTableInvalid: the file is not a valid holiday table.
+            ArgumentInvalid: ``path`` is not a path.
         """
+        path = Path(inputs.path("path", path))
         table = load_holiday_table(path)
         self._commands.store.directory.save_holiday_table(
             StoredHolidayTable(
@@ -147,7 +173,8 @@ class Calendars:
 
         Raises:
             DefinitionNotFound: no definition of that name.
+            ArgumentInvalid: ``definition`` is not a name's text.
         """
         if definition is None:
             return self._registry.base_calendar()
-        return self._registry.calendar(self._registry.select(definition))
+        return self._registry.calendar(self._registry.select(inputs.code("definition", definition)))

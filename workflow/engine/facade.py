@@ -24,7 +24,7 @@ from workflow.core.decide import decide
 from workflow.core.fold import fold
 from workflow.core.states import available_events
 from workflow.core.values import Actor, Command
-from workflow.engine import opening, writeset
+from workflow.engine import inputs, opening, writeset
 from workflow.engine import sweep as sweeping
 from workflow.engine.clock import Clock, ManualClock, parse_when, shanghai
 from workflow.engine.commands import SYSTEM, Commands, FollowUp
@@ -80,7 +80,12 @@ class Engine:
             ClockError: the database exists with the other clock mode.
             DatabaseUnavailable: the database cannot be reached.
             DefinitionInvalid: a definition file is invalid.
+            ArgumentInvalid: an argument of the wrong type.
         """
+        url = inputs.url(url)
+        if simulated_start is not None:
+            simulated_start = inputs.simulated_time("simulated_start", simulated_start)
+        definitions = [Path(p) for p in inputs.paths("definitions", definitions)]
         store, meta, before, after = opening.initialise(url, simulated_start)
         try:
             return cls._make(store, meta, None, definitions), before, after
@@ -100,7 +105,11 @@ class Engine:
             ClockError: a simulated clock was given for a real-time database, or the reverse.
             DefinitionInvalid: a definition file is invalid.
             DatabaseUnavailable: the database cannot be reached.
+            ArgumentInvalid: an argument of the wrong type.
         """
+        url = inputs.url(url)
+        clock = inputs.clock(clock)
+        definitions = [Path(p) for p in inputs.paths("definitions", definitions)]
         store = Store.open(url)
         try:
             return cls._make(store, store.meta(), clock, definitions)
@@ -132,7 +141,9 @@ class Engine:
 
         Raises:
             ClockError: real-time database, or ``to`` is earlier than the simulated now.
+            ArgumentInvalid: ``to`` is not an aware datetime, or after 2100-12-31.
         """
+        to = inputs.simulated_time("to", to)
         if not isinstance(self.clock, ManualClock) or not self.simulated:
             raise ClockError(
                 "只有演练库可以调整时间 (only a drill database created with --simulated-clock has a settable clock)"
@@ -176,8 +187,19 @@ class Engine:
         Without ``version`` the version in force on the case's date is chosen.
 
         Raises:
-            DefinitionNotFound, PermissionDenied, PayloadInvalid, IdempotencyKeyReused, WorkflowError.
+            ArgumentInvalid, DefinitionNotFound, PermissionDenied, PayloadInvalid, IdempotencyKeyReused,
+            WorkflowError.
         """
+        definition = inputs.code("definition", definition)
+        fields = inputs.payload(fields, event="register", argument="fields")
+        actor = inputs.actor(actor)
+        version = inputs.optional_integer("version", version, low=1, high=inputs.INT64[1])
+        comment = inputs.comment(comment)
+        submit = inputs.flag("submit", submit)
+        idempotency_key = inputs.idempotency_key(
+            idempotency_key,
+            limit=inputs.KEY - len(":submit") if submit else inputs.KEY,  # see below
+        )
         commands = self._commands
         commands.check_definitions()
         commands.refuse_system(actor, "register")
@@ -241,13 +263,22 @@ class Engine:
         Returns the case as ``get`` would show it afterwards.
 
         Raises:
-            RecordNotFound, UnknownEvent, PermissionDenied, TransitionNotAllowed, CommentRequired,
-            PayloadInvalid, GuardRefused, DeadlineExtensionRefused, Conflict, IdempotencyKeyReused.
+            ArgumentInvalid, RecordNotFound, UnknownEvent, PermissionDenied, TransitionNotAllowed,
+            CommentRequired, PayloadInvalid, GuardRefused, DeadlineExtensionRefused, Conflict,
+            IdempotencyKeyReused.
         """
+        record_id = inputs.record_id(record_id)
+        event = inputs.code("event", event)
+        actor = inputs.actor(actor)
+        body = inputs.payload(payload, event=event)
+        comment = inputs.comment(comment)
+        idempotency_key = inputs.idempotency_key(idempotency_key)
+        expected_version = inputs.optional_integer(
+            "expected_version", expected_version, low=0, high=inputs.INT64[1]
+        )
         commands = self._commands
         commands.check_definitions()
         commands.refuse_system(actor, event)
-        body = dict(payload or {})
         fingerprint = None  # what a key stands for, stored with the event; without a key nothing asks
         if idempotency_key is not None:
             fingerprint = commands.fingerprint(record_id, event, actor, body, comment)
@@ -280,7 +311,11 @@ class Engine:
 
         Raises:
             DefinitionNotFound, PayloadInvalid: the definition or the fields are wrong.
+            ArgumentInvalid: an argument of the wrong type.
         """
+        definition = inputs.code("definition", definition)
+        fields = inputs.payload(fields, event="open", argument="fields")
+        key = inputs.text("key", key, limit=inputs.KEY, empty=False)
         commands = self._commands
         commands.check_definitions()
         existing = self.store.history.by_key(key)
@@ -354,11 +389,12 @@ class Engine:
     @public
     def sweep(self, *, limit: int = 1000) -> SweepResult:
         """Do what is due now — deadline expiries and reminder rungs — one item per transaction."""
+        limit = inputs.integer("limit", limit, low=1, high=inputs.INT32)
         return sweeping.sweep(self._commands, limit=limit)
 
     def subject_key(self, id_number: str) -> str:
         """The keyed digest a person is found by; the ID number itself is never stored with the case."""
-        return self._commands.subject_key(id_number)
+        return self._commands.subject_key(inputs.text("id_number", id_number, limit=inputs.CODE))
 
     # --------------------------------------------------------------------- reads
 
@@ -371,7 +407,9 @@ class Engine:
 
         Raises:
             RecordNotFound: no such case.
+            ArgumentInvalid: ``record_id`` is not an id's text.
         """
+        record_id = inputs.record_id(record_id)
         loaded = self.store.records.load(record_id)
         if loaded is None:
             raise RecordNotFound(record_id)
@@ -391,7 +429,21 @@ class Engine:
         limit: int = 100,
         offset: int = 0,
     ) -> list[RecordView]:
-        """Cases matching every given filter; ``state`` may be ``track:state`` (e.g. ``publication:published``)."""
+        """Cases matching every given filter; ``state`` may be ``track:state`` (e.g. ``publication:published``).
+
+        Raises:
+            ArgumentInvalid: a filter of the wrong type or size.
+            DefinitionNotFound: ``definition`` with a track state names no definition.
+        """
+        state = inputs.optional_text("state", state, limit=2 * inputs.CODE + 1)
+        unit = inputs.optional_text("unit", unit, limit=inputs.CODE)
+        subject = inputs.optional_text("subject", subject, limit=inputs.NAME)
+        overdue = inputs.flag("overdue", overdue)
+        active = inputs.optional_flag("active", active)
+        definition = inputs.optional_text("definition", definition, limit=inputs.CODE)
+        kind = inputs.optional_text("kind", kind, limit=inputs.CODE)
+        limit = inputs.integer("limit", limit, low=1, high=inputs.UNITS * 10)
+        offset = inputs.integer("offset", offset, low=0, high=inputs.INT64[1])
         main_state = track_state = None
         if state:
             track, _, name = state.rpartition(":")
@@ -425,8 +477,17 @@ class Engine:
         """Active cases of a subject, for services that ask before an appraisal, honour or award.
 
         Every lookup is logged (who, when, why, which subject — a person only by masked ID).
+
+        Raises:
+            ArgumentInvalid: an argument of the wrong type or size.
+            WorkflowError: neither a subject code nor an ID number.
         """
         from notifications.privacy import mask_id_number
+
+        requester = inputs.text("requester", requester, limit=inputs.ACTOR_ID)
+        purpose = inputs.text("purpose", purpose, limit=inputs.NAME)
+        subject_code = inputs.optional_text("subject_code", subject_code, limit=inputs.NAME)
+        id_number = inputs.optional_text("id_number", id_number, limit=inputs.CODE)
 
         if id_number:
             rows = self.store.records.query(subject_key=self.subject_key(id_number), active=True, limit=1000)
@@ -449,7 +510,9 @@ class Engine:
 
         Raises:
             RecordNotFound: no such case.
+            ArgumentInvalid: ``record_id`` is not an id's text.
         """
+        record_id = inputs.record_id(record_id)
         record = self.store.records.get(record_id)
         if record is None:
             raise RecordNotFound(record_id)
@@ -462,7 +525,10 @@ class Engine:
 
         Raises:
             RecordNotFound: no such case, or it did not exist yet at ``when``.
+            ArgumentInvalid: ``record_id`` is not an id's text, or ``when`` not an aware datetime.
         """
+        record_id = inputs.record_id(record_id)
+        when = inputs.moment("when", when)
         events = self.store.history.of(record_id, until=when)
         if not events:
             raise RecordNotFound(record_id)
@@ -484,7 +550,14 @@ class Engine:
 
     @public
     def events_for(self, record_id: str, actor: Actor) -> list[EventOption]:
-        """Every event of the case's definition the actor's role may fire, and whether it can now."""
+        """Every event of the case's definition the actor's role may fire, and whether it can now.
+
+        Raises:
+            RecordNotFound: no such case.
+            ArgumentInvalid: ``record_id`` or ``actor`` of the wrong type.
+        """
+        record_id = inputs.record_id(record_id)
+        actor = inputs.actor(actor)
         loaded = self.store.records.load(record_id)
         if loaded is None:
             raise RecordNotFound(record_id)
@@ -534,6 +607,8 @@ class Engine:
     ) -> Iterator[tuple[StoredRecord | None, list[RawEvent]]]:
         """Every case with its history rows as stored, streamed case by case from one snapshot in
         id order (memory stays flat); ``after``/``upto`` bound the ids (a part of a parallel verify)."""
+        after = inputs.optional_text("after", after, limit=inputs.RECORD_ID)
+        upto = inputs.optional_text("upto", upto, limit=inputs.RECORD_ID)
         return stream(self.store.history.iter_raw(after=after, upto=upto))
 
     @public
@@ -542,8 +617,9 @@ class Engine:
 
         Raises:
             RecordNotFound: the case has no history.
+            ArgumentInvalid: ``record_id`` is not an id's text.
         """
-        events = self.store.history.of(record_id)
+        events = self.store.history.of(inputs.record_id(record_id))
         if not events:
             raise RecordNotFound(record_id)
         return events
@@ -559,7 +635,7 @@ class Engine:
     @public
     def split_points(self, parts: int) -> list[str]:
         """Case ids that cut the cases into ``parts`` runs of about equal length."""
-        return self.store.history.split_points(parts)
+        return self.store.history.split_points(inputs.integer("parts", parts, low=1, high=1024))
 
     @property
     def database(self) -> str:

@@ -10,9 +10,10 @@ from typing import Any
 from storage.outbox import OUTBOX_STATUSES
 from storage.store import Store
 from storage.values import OutboxRow
+from workflow.engine import inputs
 from workflow.engine.clock import Clock
 from workflow.engine.wrapping import public
-from workflow.errors import PayloadInvalid
+from workflow.errors import ArgumentInvalid, PayloadInvalid
 
 STATUSES = OUTBOX_STATUSES
 
@@ -32,7 +33,11 @@ class Outbox:
 
         Raises:
             PayloadInvalid: an unknown status.
+            ArgumentInvalid: an argument of the wrong type or size.
         """
+        record_id = None if record_id is None else inputs.record_id(record_id)
+        status = inputs.optional_text("status", status, limit=inputs.CODE)
+        limit = inputs.integer("limit", limit, low=1, high=inputs.UNITS)
         if status is not None and status not in STATUSES:
             raise PayloadInvalid(
                 "outbox", "status", f"{status!r} is not a status; allowed: {', '.join(STATUSES)}"
@@ -41,7 +46,12 @@ class Outbox:
 
     @public
     def get(self, outbox_id: int) -> OutboxRow | None:
-        return self._store.outbox.get(outbox_id)
+        """The mail of ``outbox_id``, or None.
+
+        Raises:
+            ArgumentInvalid: ``outbox_id`` is not a mail's number.
+        """
+        return self._store.outbox.get(inputs.integer("outbox_id", outbox_id, low=1, high=inputs.INT32))
 
     @public
     def counts(self) -> dict[str, int]:
@@ -50,7 +60,16 @@ class Outbox:
 
     @public
     def retry(self, ids: Sequence[int] = ()) -> int:
-        """Queue the given mails again (failed or dead), or every dead mail when none are given."""
+        """Queue the given mails again (failed or dead), or every dead mail when none are given.
+
+        Raises:
+            ArgumentInvalid: an id is not a mail's number.
+        """
+        if isinstance(ids, str | bytes) or not isinstance(ids, Sequence):
+            raise ArgumentInvalid(
+                "ids", f"需要邮件编号列表 (expected a list of mail numbers), got {type(ids).__name__}"
+            )
+        ids = [inputs.integer("ids", i, low=1, high=inputs.INT32) for i in ids]
         return self._store.outbox.retry(ids=ids, dead=not ids, now=self._clock.now())
 
     @public
