@@ -99,25 +99,52 @@ def _parse_yaml(text: str, origin: str) -> _Raw:
     problems: list[str] = []
     builder = _ScalarBuilder()
 
+    def scalar(node: yaml.Node) -> Any:
+        """A value the safe loader builds; a problem (and None) for one it cannot (a date that is
+        no date, a tag it does not know)."""
+        try:
+            value = builder.construct_object(node, deep=True)
+        except (
+            yaml.YAMLError,
+            ValueError,
+            TypeError,
+            OverflowError,
+            AttributeError,
+        ) as exc:  # PyYAML raises each
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            problems.append(f"{origin}:{node.start_mark.line + 1}: not a value YAML can read: {problem}")
+            return None
+        if value is not None and not isinstance(value, str | int | float | dt.date | dt.time):
+            problems.append(
+                f"{origin}:{node.start_mark.line + 1}: a definition holds no {type(value).__name__}"
+            )
+            return None
+        return value
+
     def build(node: yaml.Node, path: Path_) -> Any:
         lines[path] = f"{origin}:{node.start_mark.line + 1}"
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = builder.construct_object(key_node, deep=True)
+                where = f"{origin}:{key_node.start_mark.line + 1}"
+                if not isinstance(key_node, yaml.ScalarNode):
+                    problems.append(f"{where}: a key must be a name, not a list or a mapping")
+                    continue
+                key = scalar(key_node)
                 if key == "<<":
-                    problems.append(
-                        f"{origin}:{key_node.start_mark.line + 1}: YAML merge keys are not supported"
-                    )
+                    problems.append(f"{where}: YAML merge keys are not supported")
                     continue
                 key = key.isoformat() if isinstance(key, dt.date) else key
+                if not isinstance(key, str | int):
+                    problems.append(f"{where}: a key must be a name, not {type(key).__name__}")
+                    continue
                 if key in result:
-                    problems.append(f"{origin}:{key_node.start_mark.line + 1}: duplicate key {key!r}")
+                    problems.append(f"{where}: duplicate key {key!r}")
                 result[key] = build(value_node, (*path, key))
             return result
         if isinstance(node, yaml.SequenceNode):
             return [build(item, (*path, index)) for index, item in enumerate(node.value)]
-        return builder.construct_object(node, deep=True)
+        return scalar(node)
 
     data = build(root, ())
     if problems:
@@ -889,6 +916,16 @@ def load_bundled(templates: TemplateCheck | None = None) -> list[LoadedDefinitio
 
 
 def from_resolved_json(text: str, source: str) -> LoadedDefinition:
-    """Rebuild a definition from the resolved JSON stored with the records that use it."""
-    raw = _Raw(data=json.loads(text), lines={}, origin=source)
+    """Rebuild a definition from the resolved JSON stored with the records that use it.
+
+    Raises:
+        DefinitionError: the text is not a JSON object, or not a valid definition.
+    """
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError) as exc:  # not text, or not JSON
+        raise DefinitionError([f"{source}:1: the stored text is not JSON: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise DefinitionError([f"{source}:1: the stored text is not a JSON object"])
+    raw = _Raw(data=data, lines={}, origin=source)
     return LoadedDefinition(definition=_finish(raw, source), resolved=resolved_json(raw.data))
