@@ -248,6 +248,13 @@ def run(url: str, *, records: int, traced: int, do_sweep: bool, label: str) -> d
     return out
 
 
+def _count(engine: Any, table: str) -> int:
+    import sqlalchemy as sa
+
+    with engine.store.db.reading() as c:
+        return int(c.execute(sa.text(f"select count(*) from {table}")).scalar_one())
+
+
 def _check(engine: Any, records: int, swept: bool) -> dict[str, Any]:
     """What the database holds afterwards, so a run that silently did less cannot pass as fast."""
     import sqlalchemy as sa

@@ -203,7 +203,7 @@ def run(url: str, *, records: int, output: str | None, label: str) -> dict[str, 
 
         verifier = pyinstrument.Profiler(interval=0.0005)
         verifier.start()
-        report = verify(engine.registry, engine.histories(), real_time=False)
+        report = verify(engine.registry, engine.cases(), real_time=False, subject_key=engine.subject_key)
         verifier.stop()
         verify_root = _root(verifier)
         if output:

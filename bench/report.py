@@ -329,7 +329,8 @@ class Report:
             ),
             (
                 "Verify and replay",
-                "`verify(registry, engine.histories(), real_time=False)` end to end, reading "
+                "`verify(registry, engine.cases(), real_time=False, subject_key=…)` end to end: chains, "
+                "legality and every table that drives behaviour against its history, reading "
                 "included; `read only` streams the same rows without checking them; replay is "
                 "`audit.replay(registry, events)` per record, with and without the reading.",
                 VERIFY_HEADER,

@@ -2,8 +2,10 @@
 
 Four passes over every record, in a fresh process (so its peak RSS is its own):
 
-1. read only — stream ``Engine.histories()`` and count, the floor under the others;
-2. ``workflow.audit.verify`` — hash chains, structural replay, projection equality (timed);
+1. read only — stream ``Engine.cases()`` (every case with its history, parallel tracks,
+   deadlines, reminder log and personal data) and count, the floor under the others;
+2. ``workflow.audit.verify`` — hash chains, structural replay, every table that drives behaviour
+   against its history (timed);
 3. the same ``verify`` again under tracemalloc (untimed), for its peak of Python allocations;
 4. ``workflow.audit.replay`` of every record's history through ``decide`` (timed, and the
    time inside ``replay`` itself summed apart from reading);
@@ -24,19 +26,19 @@ def run(url: str) -> dict[str, Any]:
     from workflow import Engine
     from workflow.audit import replay, verify, verify_parallel
 
-    engine = Engine.open(url)  # a drill database: its clock comes from the database
+    engine = Engine.open(url, audit=True)  # a drill database: its clock comes from the database
     out: dict[str, Any] = {"rss_start": current_rss(), "peak_rss_start": peak_rss()}
     try:
         started = time.perf_counter()
         records = events = 0
-        for _record, history in engine.histories():
+        for case in engine.cases():
             records += 1
-            events += len(history)
+            events += len(case.events)
         out.update(read_records=records, read_events=events, read_seconds=time.perf_counter() - started)
         out["peak_rss_read"] = peak_rss()
 
         started, cpu = time.perf_counter(), time.process_time()
-        report = verify(engine.registry, engine.histories(), real_time=False)
+        report = verify(engine.registry, engine.cases(), real_time=False, subject_key=engine.subject_key)
         out.update(
             verify_seconds=time.perf_counter() - started,
             verify_cpu_seconds=time.process_time() - cpu,
@@ -48,7 +50,7 @@ def run(url: str) -> dict[str, Any]:
         )
 
         tracemalloc.start()
-        verify(engine.registry, engine.histories(), real_time=False)
+        verify(engine.registry, engine.cases(), real_time=False, subject_key=engine.subject_key)
         out["tracemalloc_peak_verify"] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
 

@@ -1081,6 +1081,16 @@ def load_bundled(templates: TemplateCheck | None = None) -> list[LoadedDefinitio
 
 
 def from_resolved_json(text: str, source: str) -> LoadedDefinition:
-    """Rebuild a definition from the resolved JSON stored with the records that use it."""
-    raw = _Raw(data=json.loads(text), lines={}, origin=source)
+    """Rebuild a definition from the resolved JSON stored with the records that use it.
+
+    Raises:
+        DefinitionError: the text is not a JSON object, or not a valid definition.
+    """
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError) as exc:  # not text, or not JSON
+        raise DefinitionError([f"{source}:1: the stored text is not JSON: {exc}"]) from exc
+    if not isinstance(data, dict):
+        raise DefinitionError([f"{source}:1: the stored text is not a JSON object"])
+    raw = _Raw(data=data, lines={}, origin=source)
     return LoadedDefinition(definition=_finish(raw, source), resolved=resolved_json(raw.data))

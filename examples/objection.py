@@ -54,7 +54,7 @@ def main(url: str) -> bool:
     )
     for entry in engine.history(rid):
         print(f"{entry.seq:>2} {entry.event_label} ({entry.event}) by {entry.actor}: {entry.comment}")
-    report = audit.verify(engine.registry, engine.histories(), real_time=False)
+    report = audit.verify(engine.registry, engine.cases(), real_time=False, subject_key=engine.subject_key)
     print("审计 audit:", "完好 intact" if report.intact else report.problems)
     engine.close()
     return report.intact

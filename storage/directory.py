@@ -87,9 +87,13 @@ class Directory:
     # --------------------------------------------------------------- definitions
 
     def definitions(self) -> list[StoredDefinition]:
-        """Every definition version a case has used, with its resolved text."""
+        """Every definition version a case has used, with its resolved text (and nothing else: the
+        engine reads these whenever it opens, and the time of registration is no concern of it)."""
+        t = definition_t
         with self.db.reading() as c:
-            rows = c.execute(sa.select(definition_t).order_by(definition_t.c.name, definition_t.c.version))
+            rows = c.execute(
+                sa.select(t.c.name, t.c.version, t.c.sha256, t.c.body).order_by(t.c.name, t.c.version)
+            )
             return [
                 StoredDefinition(name=r.name, version=r.version, sha256=r.sha256, body=r.body) for r in rows
             ]

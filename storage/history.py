@@ -1,17 +1,28 @@
 """The append-only history: one case's events, an event by idempotency key, and the streamed
-passes an auditor makes over every chain (raw rows, heads, hashes, split points)."""
+passes an auditor makes over every chain (raw rows with what hangs on each case, heads, hashes,
+split points). The auditor's passes never stop at a row they cannot read: it is handed on as an
+``Unreadable`` for verification to report."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from storage.connections import Database, event_t, record_t
+from storage.connections import Database, deadline_t, event_t, personal_t, record_t, reminder_t, state_t
 from storage.records import record_of
-from storage.values import RawEvent, StoredEvent, StoredRecord
+from storage.tables import UTCDateTime
+from storage.values import (
+    CaseRows,
+    RawDeadline,
+    RawEvent,
+    RawReminder,
+    StoredEvent,
+    StoredRecord,
+    Unreadable,
+)
 
 _EVENT_COLUMNS = [c.name for c in event_t.c if c.name != "id"]
 
@@ -53,82 +64,97 @@ class History:
         case by case from one snapshot, in code-point order of the ids (memory stays flat).
 
         ``after`` / ``upto`` limit it to ids in (after, upto], so that several processes can verify
-        one database in parts. History rows whose case row is gone come with ``None``.
+        one database in parts. History rows whose case row is gone, or cannot be read, come with
+        ``None`` (``cases`` says which).
+        """
+        for case in self.cases(batch=batch, after=after, upto=upto, complete=False):
+            yield case.record, list(case.events)
+
+    def cases(
+        self,
+        *,
+        batch: int = 1000,
+        after: str | None = None,
+        upto: str | None = None,
+        only: str | None = None,
+        complete: bool = True,
+    ) -> Iterator[CaseRows]:
+        """Every case with everything stored about it that drives its behaviour — its row, its
+        history rows as stored, its parallel tracks, deadlines, reminder log and personal data —
+        streamed case by case from one snapshot in code-point order of the ids (memory stays flat).
+
+        A row or column that cannot be read as what the engine writes there does not stop the
+        stream: it comes as an ``Unreadable`` with its case. ``complete=False`` reads only the
+        case rows and the history. ``after`` / ``upto`` limit the ids to (after, upto]; ``only``
+        to one case.
         """
         database = self.db
-        text = sa.Text()
         sqlite = database.backend == "sqlite"
-        # The time as the hash writes it. PostgreSQL formats it in the server, which costs far less
-        # than building an aware datetime per row and formatting it again in Python.
-        occurred_at = (
-            event_t.c.occurred_at
-            if sqlite
-            else sa.literal_column(
-                "to_char(record_event.occurred_at AT TIME ZONE 'UTC', "
-                """'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
-            ).label("occurred_at")
-        )
-        columns = [
-            event_t.c.record_id,
-            event_t.c.seq,
-            event_t.c.event,
-            sa.cast(event_t.c.changes, text).label("changes"),
-            event_t.c.actor,
-            event_t.c.role,
-            event_t.c.unit,
-            sa.cast(event_t.c.payload, text).label("payload"),
-            event_t.c.comment,
-            sa.cast(event_t.c.effects, text).label("effects"),
-            event_t.c.definition_name,
-            event_t.c.definition_version,
-            occurred_at,
-            event_t.c.idempotency_key,
-            event_t.c.prev_hash,
-            event_t.c.hash,
-        ]
 
         def bounded(query: Any, column: Any) -> Any:
             if after is not None:
                 query = query.where(database.bytewise(column) > sa.bindparam("w_after"))
             if upto is not None:
                 query = query.where(database.bytewise(column) <= sa.bindparam("w_upto"))
+            if only is not None:
+                query = query.where(column == sa.bindparam("w_only"))
             return query
 
-        bounds = {k: v for k, v in (("w_after", after), ("w_upto", upto)) if v is not None}
-        shape = f"{after is not None}/{upto is not None}"
+        given = (("w_after", after), ("w_upto", upto), ("w_only", only))
+        bounds = {k: v for k, v in given if v is not None}
+        shape = "/".join(str(v is not None) for _k, v in given)
         with database.streamed_snapshot() as (open_cursor, fast):
-            all_records = fast.select(
-                f"records {shape}",
-                lambda: bounded(sa.select(record_t), record_t.c.id).order_by(
-                    database.bytewise(record_t.c.id)
-                ),
-            )
-            raw_events = fast.select(
-                f"raw events {shape}",
-                lambda: bounded(sa.select(*columns), event_t.c.record_id).order_by(
-                    database.bytewise(event_t.c.record_id), event_t.c.seq
-                ),
-            )
-            records = open_cursor("chengxin_records")
-            records.execute(all_records.sql, bounds)
-            events = open_cursor("chengxin_raw_events", streamed=True)
-            events.execute(raw_events.sql, bounds)
 
-            def raw_rows() -> Iterator[RawEvent]:
-                from_row = RawEvent.from_row
-                while fetched := events.fetchmany(batch):
-                    if not sqlite:  # formatted by the server already
-                        yield from map(from_row, fetched)
-                        continue
-                    for row in fetched:
-                        values = list(row)
-                        # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)
-                        values[12] = values[12].replace(" ", "T", 1) + "+00:00"
-                        yield from_row(values)
+            def run(name: str, table: Any, key: Any, order: Sequence[Any], columns: Any = None) -> Any:
+                statement = fast.select(
+                    f"{name} {shape}",
+                    lambda: bounded(sa.select(*(columns or [table])), key).order_by(
+                        database.bytewise(key), *order
+                    ),
+                )
+                cursor = open_cursor(f"chengxin_{name}", streamed=name == "raw_events")
+                cursor.execute(statement.sql, bounds)
+                return cursor
 
-            yield from _merge_streams(
-                (record_of(r) for r in fast.stream(records, "record", max(1, batch // 10))), raw_rows()
-            )
+            records = run("records", record_t, record_t.c.id, ())
+            events = run("raw_events", event_t, event_t.c.record_id, (event_t.c.seq,), _raw_columns(sqlite))
+            streams: dict[str, Iterator[tuple[str, Any]]] = {
+                "record": _records(fast, records, max(1, batch // 10)),
+                "events": _raw_events(events, batch, sqlite),
+            }
+            if complete:
+                by_record: tuple[tuple[str, sa.Table, tuple[Any, ...], list[Any], Any], ...] = (
+                    ("state", state_t, (state_t.c.track,), [state_t.c.track, state_t.c.state], None),
+                    (
+                        "deadline",
+                        deadline_t,
+                        (deadline_t.c.name, deadline_t.c.started_seq),
+                        _texts(deadline_t, RawDeadline._fields, sqlite),
+                        RawDeadline,
+                    ),
+                    (
+                        "deadline_reminder",
+                        reminder_t,
+                        (reminder_t.c.id,),
+                        _texts(reminder_t, RawReminder._fields, sqlite),
+                        RawReminder,
+                    ),
+                    (
+                        "record_personal",
+                        personal_t,
+                        (personal_t.c.field,),
+                        [personal_t.c.field, personal_t.c.value],
+                        None,
+                    ),
+                )
+                for name, table, order, columns, shape in by_record:
+                    case_id = table.c.record_id
+                    cursor = run(
+                        name, table, case_id, order, [case_id, *columns] if shape is None else columns
+                    )
+                    streams[name] = _tuples(cursor, batch, shape)
+            for found, group in _merge(streams):
+                yield _case(found, group, complete)
 
     def heads(self) -> Iterator[tuple[str, int, str]]:
         """(case id, last seq, last hash) for every case, taken from the history rows."""
@@ -172,25 +198,215 @@ class History:
             return points
 
 
-def _merge_streams(
-    records: Iterator[StoredRecord], events: Iterator[RawEvent]
-) -> Iterator[tuple[StoredRecord | None, list[RawEvent]]]:
-    """Pair a case stream and an event stream, both ordered by case id."""
-    record = next(records, None)
-    event = next(events, None)
-    while record is not None or event is not None:
-        if event is not None and (record is None or event.record_id < record.id):
-            orphan_id = event.record_id  # history rows whose case row is gone
-            orphans: list[RawEvent] = []
-            while event is not None and event.record_id == orphan_id:
-                orphans.append(event)
-                event = next(events, None)
-            yield None, orphans
+READ_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    OverflowError,
+)  # what a malformed value raises
+CANONICAL_SQLITE_TIME = 26  # 'YYYY-MM-DD HH:MM:SS.ffffff', as SQLAlchemy and the fast path write it
+
+
+def _raw_columns(sqlite: bool) -> list[Any]:
+    """The columns of a history row as ``RawEvent`` takes them (JSON as text)."""
+    text = sa.Text()
+    # The time as the hash writes it. PostgreSQL formats it in the server, which costs far less
+    # than building an aware datetime per row and formatting it again in Python.
+    occurred_at = (
+        event_t.c.occurred_at
+        if sqlite
+        else sa.literal_column(
+            "to_char(record_event.occurred_at AT TIME ZONE 'UTC', "
+            """'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+        ).label("occurred_at")
+    )
+    return [
+        event_t.c.record_id,
+        event_t.c.seq,
+        event_t.c.event,
+        sa.cast(event_t.c.changes, text).label("changes"),
+        event_t.c.actor,
+        event_t.c.role,
+        event_t.c.unit,
+        sa.cast(event_t.c.payload, text).label("payload"),
+        event_t.c.comment,
+        sa.cast(event_t.c.effects, text).label("effects"),
+        event_t.c.definition_name,
+        event_t.c.definition_version,
+        occurred_at,
+        event_t.c.idempotency_key,
+        event_t.c.prev_hash,
+        event_t.c.hash,
+        event_t.c.mac,
+    ]
+
+
+def _raw_events(cursor: Any, batch: int, sqlite: bool) -> Iterator[tuple[str, RawEvent]]:
+    """(case id, row) of every history row, as ``RawEvent``."""
+    from_row = RawEvent.from_row
+    while fetched := cursor.fetchmany(batch):
+        for row in fetched:
+            if sqlite:
+                values = list(row)
+                at = values[12]
+                # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC). Any other text was not written by
+                # the engine: it is handed on as stored, for verification to report.
+                if type(at) is str and len(at) == CANONICAL_SQLITE_TIME and at[10] == " ":
+                    values[12] = at.replace(" ", "T", 1) + "+00:00"
+                elif type(at) is not str:
+                    values[12] = repr(at)
+                event = from_row(values)
+            else:  # formatted by the server already
+                event = from_row(row)
+            record_id = event.record_id
+            yield (record_id if type(record_id) is str else str(record_id)), event
+
+
+def _text_time(table: sa.Table, name: str, sqlite: bool) -> Any:
+    """A time column as UTC ISO text, the way a history row's time is written. SQLite keeps
+    'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); a value stored in any other form is handed on as stored."""
+    column = f"{table.name}.{name}"
+    if sqlite:
+        sql = (
+            f"CASE WHEN length({column}) = {CANONICAL_SQLITE_TIME} THEN substr({column}, 1, 10) || 'T' || "
+            f"substr({column}, 12) || '+00:00' ELSE {column} END"
+        )
+    else:
+        sql = f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+    return sa.literal_column(sql).label(name)
+
+
+def _texts(table: sa.Table, names: Sequence[str], sqlite: bool) -> list[Any]:
+    """The columns ``names`` of ``table`` as ``RawDeadline`` / ``RawReminder`` take them: times as
+    text, JSON as text, the rest as the driver reads them."""
+    columns: list[Any] = []
+    for name in names:
+        column = table.c[name]
+        if isinstance(column.type, UTCDateTime):
+            columns.append(_text_time(table, name, sqlite))
+        elif isinstance(column.type, sa.JSON):
+            columns.append(sa.cast(column, sa.Text()).label(name))
+        else:
+            columns.append(column)
+    return columns
+
+
+def _tuples(cursor: Any, batch: int, shape: Any) -> Iterator[tuple[str, Any]]:
+    """(case id, row) of every row, as ``shape`` (a NamedTuple with ``record_id``) or as the
+    tuple after the case id."""
+    make = tuple.__new__
+    at = 0 if shape is None else shape._fields.index("record_id")
+    while fetched := cursor.fetchmany(batch):
+        for row in fetched:
+            found = row[at]
+            item = tuple(row[1:]) if shape is None else make(shape, row)
+            yield (found if type(found) is str else str(found)), item
+
+
+def _records(fast: Any, cursor: Any, batch: int) -> Iterator[tuple[str, Any]]:
+    """(case id, record) of every case row of an executed ``SELECT *``; a row that cannot be
+    converted comes as a list of ``Unreadable``, one per column that cannot be read."""
+    names = [d[0] for d in cursor.description]
+    read = fast.reader("record", cursor.description)
+    kinds, intos = fast.kinds["record"], fast.codec.intos
+    at_key = names.index("id")
+    while fetched := cursor.fetchmany(batch):
+        for row in fetched:
+            found = row[at_key]
+            record_id = found if type(found) is str else str(found)
+            try:
+                item: Any = record_of(read(row))
+            except READ_ERRORS as exc:
+                item = _unreadable(record_id, names, row, kinds, intos, exc)
+            yield record_id, item
+
+
+def _unreadable(
+    record_id: str,
+    names: Sequence[str],
+    row: Sequence[Any],
+    kinds: Mapping[str, str],
+    intos: Mapping[str, Any],
+    error: Exception,
+) -> list[Unreadable]:
+    """Every column of a case row that cannot be read, and why."""
+    found = []
+    for name, value in zip(names, row, strict=True):
+        convert = intos.get(kinds.get(name, "plain"))
+        if value is None or convert is None:
             continue
-        assert record is not None
-        history: list[RawEvent] = []
-        while event is not None and event.record_id == record.id:
-            history.append(event)
-            event = next(events, None)
-        yield record, history
-        record = next(records, None)
+        try:
+            convert(value)
+        except READ_ERRORS as exc:
+            found.append(
+                Unreadable(
+                    table="record",
+                    record_id=record_id,
+                    row="row",
+                    column=name,
+                    value=_shown(value),
+                    reason=str(exc),
+                )
+            )
+    return found or [
+        Unreadable(table="record", record_id=record_id, row="row", column="", value="", reason=str(error))
+    ]
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _merge(streams: Mapping[str, Iterator[tuple[str, Any]]]) -> Iterator[tuple[str, dict[str, list[Any]]]]:
+    """Group several streams of (case id, item), each ordered by case id, by case id.
+
+    A stream out of order (ids of mixed types written into SQLite by hand) only splits a case in
+    two; every item is still handed on once.
+    """
+    heads: dict[str, tuple[str, Any]] = {}
+    for name, stream in streams.items():
+        first = next(stream, None)
+        if first is not None:
+            heads[name] = first
+    while heads:
+        key = min(head[0] for head in heads.values())
+        group: dict[str, list[Any]] = {}
+        for name in list(heads):
+            found, item = heads[name]
+            if found != key:
+                continue
+            items = group[name] = []
+            stream = streams[name]
+            while found == key:
+                items.append(item)
+                following = next(stream, None)
+                if following is None:
+                    del heads[name]
+                    break
+                found, item = following
+            else:
+                heads[name] = (found, item)
+        yield key, group
+
+
+def _case(key: str, group: Mapping[str, list[Any]], complete: bool) -> CaseRows:
+    unreadable: list[Unreadable] = []
+    record: StoredRecord | None = None
+    for found in group.get("record", ()):
+        if isinstance(found, list):
+            unreadable.extend(found)
+        else:
+            record = found
+    return CaseRows(
+        id=key,
+        record=record,
+        events=group.get("events", []),
+        states=group.get("state", []),
+        deadlines=group.get("deadline", []),
+        reminders=group.get("deadline_reminder", []),
+        personal=dict(group.get("record_personal", ())),
+        unreadable=unreadable,
+        complete=complete,
+    )

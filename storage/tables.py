@@ -161,6 +161,9 @@ class HistoryEvent(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=200)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # HMAC-SHA256 of ``hash`` under a key kept outside the database (``CHENGXIN_HISTORY_KEY_FILE``);
+    # NULL for rows written without one (migration 0011).
+    mac: str | None = Field(default=None, max_length=64)
 
 
 class Deadline(SQLModel, table=True):

@@ -7,10 +7,9 @@ store commits in one transaction or not at all.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar, overload
 
 import orjson
 
@@ -63,6 +62,7 @@ class StoredEvent:
     idempotency_key: str | None
     prev_hash: str
     hash: str
+    mac: str | None = None  # HMAC of ``hash`` under the history key, when one is configured
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,6 +250,30 @@ class _RawRow(NamedTuple):
     idempotency_key: str | None
     prev_hash: str
     hash: str
+    mac: str | None
+
+
+T = TypeVar("T")
+
+
+class _parsed(Generic[T]):
+    """``functools.cached_property`` without its lock (Python 3.11 takes one lock for every
+    instance, a cost verification pays on each of millions of rows; a row is read by one thread)."""
+
+    def __init__(self, parse: Callable[[Any], T]) -> None:
+        self.parse = parse
+        self.name = parse.__name__
+        self.__doc__ = parse.__doc__
+
+    @overload
+    def __get__(self, row: None, owner: type | None = None) -> _parsed[T]: ...
+    @overload
+    def __get__(self, row: object, owner: type | None = None) -> T: ...
+    def __get__(self, row: object | None, owner: type | None = None) -> T | _parsed[T]:
+        if row is None:
+            return self
+        value = row.__dict__[self.name] = self.parse(row)  # later reads find it there
+        return value
 
 
 class RawEvent(_RawRow):
@@ -264,25 +288,31 @@ class RawEvent(_RawRow):
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> RawEvent:
-        """From the columns in ``ORDER``; cheaper than keyword construction for millions of rows."""
+        """From the columns in ``ORDER`` (``mac`` may be left off); cheaper than keyword
+        construction for millions of rows."""
         if len(row) != len(cls.ORDER):
-            raise ValueError(f"a history row has {len(cls.ORDER)} columns, not {len(row)}")
+            if len(row) != len(cls.ORDER) - 1:
+                raise ValueError(f"a history row has {len(cls.ORDER)} columns, not {len(row)}")
+            row = (*row, None)
         return tuple.__new__(cls, row)
 
-    @cached_property
+    @_parsed
     def occurred_at(self) -> dt.datetime:
-        return dt.datetime.fromisoformat(self.at_iso)
+        """The time; a stored text without an offset is UTC, as every time in the database."""
+        at = dt.datetime.fromisoformat(self.at_iso)
+        return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
 
-    @cached_property
+    @_parsed
     def changes(self) -> Sequence[Sequence[str | None]]:
-        return tuple(tuple(change) for change in orjson.loads(self.changes_json))
+        loaded: Sequence[Sequence[str | None]] = orjson.loads(self.changes_json)  # lists, as stored
+        return loaded
 
-    @cached_property
+    @_parsed
     def payload(self) -> Mapping[str, Any]:
         loaded: Mapping[str, Any] = orjson.loads(self.payload_json)
         return loaded
 
-    @cached_property
+    @_parsed
     def effects(self) -> Mapping[str, Any]:
         loaded: Mapping[str, Any] = orjson.loads(self.effects_json)
         return loaded
@@ -290,3 +320,75 @@ class RawEvent(_RawRow):
     def mentions(self, text: str) -> bool:
         """Whether the effects' text contains ``text`` (a cheap test before parsing them)."""
         return text in self.effects_json
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unreadable:
+    """A stored row, or one of its columns, that cannot be read as what the engine writes there.
+
+    Verification reports it as a finding and goes on with the other rows and cases.
+    """
+
+    table: str
+    record_id: str
+    row: str  # which row: "seq 3", "id 17", "track publication"
+    column: str
+    value: str  # the stored value as Python shows it, cut short
+    reason: str
+
+
+class RawDeadline(NamedTuple):
+    """A deadline row as verification reads it: every time as UTC ISO text the way a history row's
+    time is written (``2026-05-11T01:00:00.000000+00:00``; a time stored in another form is handed
+    on as stored), JSON columns as their stored text, the rest as the driver reads it (``provisional``
+    is 0 or 1 on SQLite). Parsed only when it does not match what the history implies."""
+
+    id: int
+    record_id: str
+    name: str
+    started_seq: int
+    status: str
+    started_at: str
+    due_at: str
+    unit: str
+    amount: int
+    extended: int
+    paused_at: str | None
+    remaining: int | None
+    provisional: bool | int
+    basis: str
+    closed_at: str | None
+    closed_seq: int | None
+    next_at: str | None
+    reminded: str
+
+
+class RawReminder(NamedTuple):
+    """A reminder log row as verification reads it (times as in ``RawDeadline``)."""
+
+    id: int
+    record_id: str
+    deadline_id: int
+    rung: str
+    due_at: str
+    outcome: str
+    fired_at: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseRows:
+    """Everything stored about one case that drives its behaviour, as verification reads it.
+
+    ``record`` is None when the case row is gone or cannot be read (``unreadable`` says which).
+    """
+
+    id: str
+    record: StoredRecord | None
+    events: Sequence[RawEvent]
+    states: Sequence[tuple[str, str]] = ()  # (track, state) of the parallel tracks (``record_state``)
+    deadlines: Sequence[RawDeadline] = ()
+    reminders: Sequence[RawReminder] = ()
+    personal: Mapping[str, str] = field(default_factory=dict)
+    unreadable: Sequence[Unreadable] = ()
+    complete: bool = True  # False when only the case row and its history were read

@@ -75,6 +75,24 @@ class DefinitionChanged(WorkflowError):
         self.key = key
 
 
+class StoredDefinitionAltered(WorkflowError):
+    """The stored text of a definition version no longer matches its SHA-256, or cannot be read:
+    it was edited in the database. The engine never runs on it."""
+
+    def __init__(self, key: str, detail: str) -> None:
+        super().__init__(
+            f"流程定义 {key} 在数据库中的存储文本被改动，拒绝运行 (the stored text of definition {key} was "
+            f"altered in the database: {detail}; restore the workflow_definition row from a backup, "
+            "then run 'chengxin audit verify')"
+        )
+        self.key, self.detail = key, detail
+
+
+class HistoryKeyError(WorkflowError):
+    """The history key file cannot be used, is not the key this database's rows are sealed with,
+    or is missing for a database whose rows are sealed."""
+
+
 class RecordNotFound(WorkflowError, LookupError):
     def __init__(self, record_id: str) -> None:
         super().__init__(f"记录 {record_id} 不存在 (record not found)")

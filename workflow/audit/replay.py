@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from workflow.audit.verify import EventRow
+from workflow.audit.rows import READ_ERRORS, EventRow, unreadable_problems
 from workflow.core.decide import decide
 from workflow.core.fold import Problem, Projection, fold
 from workflow.core.values import Actor, Command, Snapshot
@@ -19,12 +19,23 @@ def replay(registry: Registry, events: Sequence[EventRow]) -> list[Problem]:
 
     Due dates are recorded facts (they depend on the holiday tables known at the time) and
     are not recomputed; everything else — state changes, field changes, deadline actions and
-    outcomes, notices — must come out the same.
+    outcomes, notices — must come out the same. A row that cannot be read is reported as such
+    (``unreadable``, with its row) and ends the replay of that record.
     """
     if not events:
         return []
-    record_id = events[0].record_id
-    definition = registry.get(events[0].definition_name, events[0].definition_version)
+    record_id = str(events[0].record_id)
+    try:
+        return _replay(registry, record_id, events)
+    except READ_ERRORS as exc:
+        return unreadable_problems(record_id, events, exc)
+
+
+def _replay(registry: Registry, record_id: str, events: Sequence[EventRow]) -> list[Problem]:
+    try:
+        definition = registry.get(events[0].definition_name, events[0].definition_version)
+    except WorkflowError as exc:
+        return [Problem(record_id, "unknown_definition", str(exc))]
     calendar = registry.calendar(definition)
     problems: list[Problem] = []
     projection = Projection()

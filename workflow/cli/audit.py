@@ -1,4 +1,4 @@
-"""``chengxin audit``: verify every chain, replay histories, write checkpoints."""
+"""``chengxin audit``: verify every chain and what drives behaviour, replay histories, write checkpoints."""
 
 from __future__ import annotations
 
@@ -21,19 +21,63 @@ from workflow.cli.output import (
     print_json,
 )
 from workflow.core.fold import Problem
+from workflow.errors import CheckpointError
 
 audit_app = typer.Typer(help="审计 audit: verify hash chains, replay, checkpoints", no_args_is_help=True)
+
+KeyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        envvar="CHENGXIN_HISTORY_KEY_FILE",
+        help="历史密钥文件 the history key file: also check every row's MAC",
+    ),
+]
+CheckpointDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoint-dir",
+        envvar="CHENGXIN_CHECKPOINT_DIR",
+        help="检查点目录 the folder serve writes checkpoints into (for --checkpoint latest)",
+    ),
+]
 
 
 def _problems_json(problems: Iterable[Problem]) -> list[dict[str, Any]]:
     return [dataclasses.asdict(p) for p in problems]
 
 
+def _checkpoint_file(checkpoint: str | None, folder: Path | None) -> Path | None:
+    """The checkpoint to compare with: a file, or ``latest`` in the folder.
+
+    Raises:
+        CheckpointError: ``latest`` without a folder, or the folder holds none.
+    """
+    from workflow import audit
+
+    if checkpoint is None:
+        return None
+    if checkpoint != "latest":
+        return Path(checkpoint)
+    if folder is None:
+        raise CheckpointError(
+            "--checkpoint latest 需要检查点目录 (needs the checkpoint folder: --checkpoint-dir or "
+            "CHENGXIN_CHECKPOINT_DIR)"
+        )
+    return audit.latest(folder)
+
+
 @audit_app.command("verify")
 def audit_verify(
     checkpoint: Annotated[
-        Path | None, typer.Option("--checkpoint", help="与检查点比对 compare with a checkpoint file")
+        str | None,
+        typer.Option(
+            "--checkpoint",
+            help="与检查点比对 compare with a checkpoint file, or 'latest' in the checkpoint folder",
+        ),
     ] = None,
+    checkpoint_dir: CheckpointDirOption = None,
+    key_file: KeyFileOption = None,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, max=64, help="并行进程数 processes (for large databases)")
     ] = 1,
@@ -41,12 +85,14 @@ def audit_verify(
     definitions: DefsOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """校验历史未被篡改 (verify every hash chain and projection; exit 1 naming each altered record)."""
+    """校验历史未被篡改 (verify every hash chain, every table that drives behaviour and the stored
+    definitions; exit 1 naming each finding)."""
     from storage.db import resolve_url
     from workflow import audit
 
-    with user_errors(), opened(db, definitions) as engine:
-        heads = audit.read_checkpoint(checkpoint) if checkpoint is not None else None
+    with user_errors(), opened(db, definitions, audit=True, key_file=key_file) as engine:
+        file = _checkpoint_file(checkpoint, checkpoint_dir)
+        heads = audit.read_checkpoint(file, key=engine.history_key) if file is not None else None
         real_time = not engine.simulated
         if jobs > 1:
             report = audit.verify_parallel(
@@ -55,15 +101,30 @@ def audit_verify(
                 real_time=real_time,
                 jobs=jobs,
                 split=engine.split_points(jobs),
+                key_file=key_file,
             )
         else:
-            report = audit.verify(engine.registry, engine.histories(), real_time=real_time)
+            report = audit.verify(
+                engine.registry,
+                engine.cases(),
+                real_time=real_time,
+                subject_key=engine.subject_key,
+                key=engine.history_key,
+                key_mark=engine.key_mark,
+            )
         problems = list(report.problems)
         if heads is not None:
             problems.extend(audit.verify_checkpoint(heads, engine.event_hashes()))
         if as_json:
             print_json(
-                {"records": report.records, "events": report.events, "problems": _problems_json(problems)}
+                {
+                    "records": report.records,
+                    "events": report.events,
+                    "sealed": report.sealed,
+                    "unkeyed": report.unkeyed,
+                    "checkpoint": str(file) if file is not None else None,
+                    "problems": _problems_json(problems),
+                }
             )
         else:
             for problem in problems:
@@ -73,6 +134,14 @@ def audit_verify(
             typer.echo(
                 f"已校验 checked {report.records} 条记录 records, {report.events} 条历史 events: {status}"
             )
+            if engine.history_key is not None:
+                typer.echo(
+                    f"密钥校验 MACs checked on {report.sealed} 条历史 rows; {report.unkeyed} 条为启用密钥前写入 "
+                    "rows written before the history key was in use (unkeyed: a rewrite of them with its hashes "
+                    "recomputed cannot show)"
+                )
+            if file is not None:
+                typer.echo(f"已与检查点比对 compared with checkpoint {file}")
         if problems:
             raise typer.Exit(1)
 
@@ -88,10 +157,18 @@ def audit_replay(
 ) -> None:
     """重放历史并与存储比对 (re-run every stored command through the decision function)."""
     from workflow import audit
+    from workflow.errors import RecordNotFound
 
-    with user_errors(), opened(db, definitions) as engine:
+    with user_errors(), opened(db, definitions, audit=True) as engine:
+
+        def one(record_id: str) -> Sequence[audit.EventRow]:
+            for case in engine.cases(only=record_id):
+                if case.events:
+                    return case.events
+            raise RecordNotFound(record_id)
+
         histories: Iterable[Sequence[audit.EventRow]] = (
-            [engine.stored_history(record_id) for record_id in record_ids]
+            (one(record_id) for record_id in record_ids)
             if record_ids
             else (events for _record, events in engine.histories() if events)
         )
@@ -112,12 +189,15 @@ def audit_replay(
 
 
 @audit_app.command("checkpoint")
-def audit_checkpoint(file: Path, db: DbOption = None, definitions: DefsOption = None) -> None:
-    """写出检查点：每条链的头与总摘要 (write every chain head and one digest to a file the auditor keeps)."""
+def audit_checkpoint(
+    file: Path, key_file: KeyFileOption = None, db: DbOption = None, definitions: DefsOption = None
+) -> None:
+    """写出检查点：每条链的头与总摘要 (write every chain head and one digest to a file the auditor keeps;
+    its folder must exist)."""
     from workflow import audit
 
-    with user_errors(), opened(db, definitions) as engine:
+    with user_errors(), opened(db, definitions, audit=True, key_file=key_file) as engine:
         count, digest = audit.write_checkpoint(
-            engine.heads(), file, at=engine.clock.now(), database=engine.database
+            engine.heads(), file, at=engine.clock.now(), database=engine.database, key=engine.history_key
         )
         typer.echo(f"检查点已写入 checkpoint written: {file} ({count} 条记录 records, 摘要 digest {digest})")

@@ -121,9 +121,12 @@ def definition_paths(paths: Iterable[Path] | None) -> list[Path]:
 
 
 @contextmanager
-def opened(db: str | None, definitions: Iterable[Path] | None) -> Iterator[Engine]:
-    """The engine of an initialised database, closed when the command is done."""
-    engine = Engine.open(db, definitions=definition_paths(definitions))
+def opened(
+    db: str | None, definitions: Iterable[Path] | None, *, audit: bool = False, key_file: Path | None = None
+) -> Iterator[Engine]:
+    """The engine of an initialised database, closed when the command is done (``audit``: opened
+    for an auditor, who reads everything and writes nothing)."""
+    engine = Engine.open(db, definitions=definition_paths(definitions), audit=audit, key_file=key_file)
     try:
         yield engine
     finally:

@@ -279,7 +279,9 @@ def run_demo(
     console.print(
         f"\n邮件 mail: {sent.sent} 封已写入 written to {out_dir}/ (.eml; 没有配置 SMTP 服务器 no SMTP server configured)"
     )
-    report = audit.verify(demo.engine.registry, demo.engine.histories(), real_time=False)
+    report = audit.verify(
+        demo.engine.registry, demo.engine.cases(), real_time=False, subject_key=demo.engine.subject_key
+    )
     status = "完好 intact" if report.intact else f"{len(report.problems)} problems"
     console.print(f"审计 audit: {report.records} records, {report.events} events — {status}")
     if after is not None:

@@ -8,6 +8,8 @@ from workflow import errors
 EXIT_CODES: dict[type[errors.WorkflowError], int] = {
     errors.DefinitionNotFound: 2,
     errors.DefinitionChanged: 2,
+    errors.StoredDefinitionAltered: 2,
+    errors.HistoryKeyError: 2,
     errors.DefinitionInvalid: 2,
     errors.HolidayTableInvalid: 2,
     errors.MailSettingsInvalid: 2,

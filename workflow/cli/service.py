@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -54,19 +56,56 @@ def serve(
         float, typer.Option(min=10, help="督查排期检查间隔 seconds between schedule checks")
     ] = 300.0,
     mail: Annotated[bool, typer.Option("--mail/--no-mail", help="发送邮件 send queued mail")] = True,
+    checkpoint_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--checkpoint-dir",
+            envvar="CHENGXIN_CHECKPOINT_DIR",
+            help="定时写入检查点的目录（须已存在） write a checkpoint into this existing folder on a schedule",
+        ),
+    ] = None,
+    checkpoint_minutes: Annotated[
+        float, typer.Option(min=1, help="检查点间隔分钟 minutes between checkpoints")
+    ] = 60.0,
+    checkpoint_keep: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="保留最新检查点数（另保留近90天每天一份） newest checkpoints kept (and one a day for 90 days)",
+        ),
+    ] = 48,
     db: DbOption = None,
     definitions: DefsOption = None,
 ) -> None:
-    """运行引擎服务：定时巡检期限、提醒、督查和邮件 (run the scheduler until stopped)."""
+    """运行引擎服务：定时巡检期限、提醒、督查、邮件和检查点 (run the scheduler until stopped)."""
+    from workflow import audit
     from workflow.runtime.dispatch import Dispatcher, MailSettings
     from workflow.runtime.service import serve as run_service
 
     with user_errors(), opened(db, definitions) as engine:
         settings_ = MailSettings.from_env()
         dispatcher = Dispatcher(engine, settings_) if mail else None
+        take: Callable[[], Any] | None = None
+        if checkpoint_dir is not None:
+            folder = checkpoint_dir
+            audit.checkpoints(folder)  # the folder must exist: say so now, not in the log an hour later
+
+            def take() -> Any:
+                return audit.take_checkpoint(engine, folder, keep=checkpoint_keep)
+
+        described = (
+            f", 检查点 checkpoints every {checkpoint_minutes:g} min into {checkpoint_dir}" if take else ""
+        )
         typer.echo(
             f"chengxin serve: 巡检 sweep every {sweep_seconds:g}s, 督查 rounds every {rounds_seconds:g}s, "
-            f"{settings_.describe() if mail else '不发送邮件 mail off'}; Ctrl-C 停止 to stop",
+            f"{settings_.describe() if mail else '不发送邮件 mail off'}{described}; Ctrl-C 停止 to stop",
             err=True,
         )
-        run_service(engine, dispatcher, sweep_seconds=sweep_seconds, rounds_seconds=rounds_seconds)
+        run_service(
+            engine,
+            dispatcher,
+            sweep_seconds=sweep_seconds,
+            rounds_seconds=rounds_seconds,
+            checkpoint=take,
+            checkpoint_seconds=checkpoint_minutes * 60,
+        )

@@ -46,11 +46,15 @@ class HistoryRow(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """One finding of an audit: which case (or ``definition name@version``, ``chengxin_meta …``),
+    what kind, the detail, and the history row when it concerns one."""
+
     record_id: str
-    kind: (
-        str  # altered | deleted | reordered | projection | illegal | missing | shortened | unknown_definition
-    )
+    # altered | deleted | reordered | projection | illegal | missing | shortened | unknown_definition
+    # | unreadable | malformed | definition | replay
+    kind: str
     detail: str
+    seq: int | None = None
 
     def __str__(self) -> str:
         return f"{self.record_id}: {self.kind}: {self.detail}"

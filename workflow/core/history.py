@@ -3,13 +3,15 @@
 Each event's hash covers everything stored about it (who, when, in which role and unit, the
 state changes, payload, comment, effects, definition version, idempotency key) and the hash
 of the event before it, so altering, removing or reordering a row breaks the chain from that
-row on. Pure functions; ``workflow.audit`` does the verifying.
+row on; with a history key, ``row_mac`` seals each hash so that a recomputed chain shows too.
+Pure functions; ``workflow.audit`` does the verifying.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -163,6 +165,15 @@ def event_hash(
 def hash_of(row: Any) -> str:
     """``event_hash`` of a row that has the ``HASHED`` attributes (a stored or a new event)."""
     return event_hash(**{name: getattr(row, name) for name in HASHED})
+
+
+def row_mac(key: bytes, digest: str) -> str:
+    """The keyed MAC stored beside a row's hash: HMAC-SHA256 of the hash under the history key.
+
+    The hash covers the whole row and the one before it, so a MAC over it binds both; without
+    the key (kept outside the database) no one can make the MAC of a rewritten row.
+    """
+    return hmac.new(key, digest.encode(), hashlib.sha256).hexdigest()
 
 
 def request_fingerprint(

@@ -62,13 +62,21 @@ class Commands:
     """What changes cases, for one database. Safe to share between threads."""
 
     def __init__(
-        self, store: Store, registry: Registry, clock: Clock, *, simulated: bool, pepper: bytes
+        self,
+        store: Store,
+        registry: Registry,
+        clock: Clock,
+        *,
+        simulated: bool,
+        pepper: bytes,
+        seal: writeset.Sealer | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.clock = clock
         self.simulated = simulated
         self._pepper = pepper
+        self._seal = seal  # the history key's MAC of each row written (workflow.engine.keys)
         self._registered: set[tuple[str, int, str]] = set()
 
     # ----------------------------------------------------------------- checks
@@ -78,9 +86,7 @@ class Commands:
         return hmac.new(self._pepper, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
 
     def check_definitions(self) -> None:
-        if self.registry.conflicts:
-            key, source = self.registry.conflicts[0]
-            raise DefinitionChanged(key, source)
+        self.registry.check()
 
     def refuse_system(self, actor: Actor, event: str) -> None:
         """The system role is the sweep's and the scheduler's: no caller may act in it."""
@@ -272,6 +278,7 @@ class Commands:
             simulated=self.simulated,
             keyer=self.subject_key,
             extra=self._extra(decision),
+            seal=self._seal,
         )
 
     def _register_definition(self, definition: Definition, now: dt.datetime) -> None:

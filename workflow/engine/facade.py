@@ -19,7 +19,7 @@ from typing import Any
 
 from storage.errors import DuplicateIdempotencyKey
 from storage.store import Store
-from storage.values import RawEvent, StoredEvent, StoredRecord
+from storage.values import CaseRows, RawEvent, StoredEvent, StoredRecord
 from workflow.core.decide import decide
 from workflow.core.fold import fold
 from workflow.core.states import available_events
@@ -29,12 +29,14 @@ from workflow.engine import sweep as sweeping
 from workflow.engine.clock import Clock, ManualClock, parse_when, shanghai
 from workflow.engine.commands import SYSTEM, Commands, FollowUp
 from workflow.engine.directory import Calendars, Units
+from workflow.engine.keys import MARK, HistoryKey, configured_key
 from workflow.engine.outbox import Outbox
 from workflow.engine.registry import Registry
 from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
 from workflow.engine.wrapping import public, stream
+from workflow.engine.writeset import Sealer
 from workflow.errors import (
     ClockError,
     IdempotencyKeyReused,
@@ -48,13 +50,24 @@ from workflow.errors import (
 class Engine:
     """The workflow engine of one database. Safe to share between threads."""
 
-    def __init__(self, store: Store, registry: Registry, clock: Clock, meta: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        clock: Clock,
+        meta: Mapping[str, str],
+        *,
+        seal: Sealer | None = None,
+        history_key: HistoryKey | None = None,
+    ) -> None:
         self.store = store  # the engine's own: nothing outside workflow.engine uses it
         self.registry = registry
         self.clock = clock
         self.simulated = meta.get("clock_mode") == "simulated"
+        self.history_key = history_key  # the auditor checks the rows' MACs with it
+        self.key_mark = meta.get(MARK)  # the database's mark of the key sealing its rows, as stored
         self._commands = Commands(
-            store, registry, clock, simulated=self.simulated, pepper=bytes.fromhex(meta["pepper"])
+            store, registry, clock, simulated=self.simulated, pepper=bytes.fromhex(meta["pepper"]), seal=seal
         )
         self.units = Units(store, clock)
         self.outbox = Outbox(store, clock)
@@ -71,16 +84,20 @@ class Engine:
         *,
         simulated_start: dt.datetime | None = None,
         definitions: Sequence[Path] = (),
+        key_file: Path | None = None,
     ) -> tuple[Engine, str | None, str]:
         """Create or upgrade the schema; a new database gets its clock mode here, for life.
 
-        Returns the engine and the schema revisions before and after.
+        Returns the engine and the schema revisions before and after. With a history key
+        (``key_file``, else ``CHENGXIN_HISTORY_KEY_FILE``) the database is marked as sealed by it.
 
         Raises:
             ClockError: the database exists with the other clock mode.
             DatabaseUnavailable: the database cannot be reached.
             DefinitionInvalid: a definition file is invalid.
             ArgumentInvalid: an argument of the wrong type.
+            StoredDefinitionAltered, DefinitionChanged: a stored definition does not hold.
+            HistoryKeyError: the key cannot be read or is not the database's.
         """
         url = inputs.url(url)
         if simulated_start is not None:
@@ -88,7 +105,7 @@ class Engine:
         definitions = [Path(p) for p in inputs.paths("definitions", definitions)]
         store, meta, before, after = opening.initialise(url, simulated_start)
         try:
-            return cls._make(store, meta, None, definitions), before, after
+            return cls._make(store, meta, None, definitions, key_file=key_file), before, after
         except BaseException:
             store.close()
             raise
@@ -96,14 +113,32 @@ class Engine:
     @classmethod
     @public
     def open(
-        cls, url: str | None = None, *, clock: Clock | None = None, definitions: Sequence[Path] = ()
+        cls,
+        url: str | None = None,
+        *,
+        clock: Clock | None = None,
+        definitions: Sequence[Path] = (),
+        key_file: Path | None = None,
+        audit: bool = False,
     ) -> Engine:
         """Open an initialised database.
+
+        Every stored definition version is checked against its SHA-256 and against its file; the
+        engine refuses to run on a mismatch. With a history key (``key_file``, else the file
+        ``CHENGXIN_HISTORY_KEY_FILE`` names) every history row it writes is sealed with it.
+
+        ``audit=True`` opens the database for an auditor: it writes nothing, and a definition
+        mismatch is kept in ``registry.mismatches`` for ``workflow.audit.verify`` to report
+        instead of refusing.
 
         Raises:
             SchemaOutdated: run ``chengxin init``.
             ClockError: a simulated clock was given for a real-time database, or the reverse.
             DefinitionInvalid: a definition file is invalid.
+            StoredDefinitionAltered: a stored definition's text was edited in the database.
+            DefinitionChanged: a definition file differs from the stored text of its version.
+            HistoryKeyError: the key cannot be read, or is not the one the database's rows are
+                sealed with.
             DatabaseUnavailable: the database cannot be reached.
             ArgumentInvalid: an argument of the wrong type.
         """
@@ -112,17 +147,31 @@ class Engine:
         definitions = [Path(p) for p in inputs.paths("definitions", definitions)]
         store = Store.open(url)
         try:
-            return cls._make(store, store.meta(), clock, definitions)
+            return cls._make(store, store.meta(), clock, definitions, key_file=key_file, audit=audit)
         except BaseException:
             store.close()
             raise
 
     @classmethod
     def _make(
-        cls, store: Store, meta: Mapping[str, str], clock: Clock | None, definitions: Sequence[Path]
+        cls,
+        store: Store,
+        meta: Mapping[str, str],
+        clock: Clock | None,
+        definitions: Sequence[Path],
+        *,
+        key_file: Path | None = None,
+        audit: bool = False,
     ) -> Engine:
         chosen = opening.clock_for(meta, clock)
-        return cls(store, opening.registry_for(store, definitions), chosen, meta)
+        registry = opening.registry_for(store, definitions)
+        if not audit:
+            registry.check()
+        key = configured_key(key_file)
+        seal = opening.sealer_for(store, meta, key, chosen, audit=audit)
+        if key is not None and MARK not in meta and not audit:
+            meta = store.meta()  # with the mark just written
+        return cls(store, registry, chosen, meta, seal=seal, history_key=key)
 
     def close(self) -> None:
         self.store.close()
@@ -610,6 +659,16 @@ class Engine:
         after = inputs.optional_text("after", after, limit=inputs.RECORD_ID)
         upto = inputs.optional_text("upto", upto, limit=inputs.RECORD_ID)
         return stream(self.store.history.iter_raw(after=after, upto=upto))
+
+    def cases(
+        self, *, after: str | None = None, upto: str | None = None, only: str | None = None
+    ) -> Iterator[CaseRows]:
+        """Every case with everything stored about it that drives its behaviour (its row, history
+        rows as stored, parallel tracks, deadlines, reminder log, personal data), streamed case by
+        case from one snapshot in id order; a row that cannot be read comes as a finding with its
+        case (``CaseRows.unreadable``). What ``workflow.audit.verify`` reads. ``after``/``upto``
+        bound the ids (a part of a parallel verify); ``only`` reads one case."""
+        return stream(self.store.history.cases(after=after, upto=upto, only=only))
 
     @public
     def stored_history(self, record_id: str) -> list[StoredEvent]:

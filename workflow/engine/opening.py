@@ -1,8 +1,11 @@
-"""Opening a database: its schema, its clock mode for life, and the definitions it knows.
+"""Opening a database: its schema, its clock mode for life, the definitions it knows, and the
+key that seals its history rows.
 
 A database is created either on real time or on simulated time (``chengxin init
 --simulated-clock``) and keeps that mode for life: a real-time database refuses any simulated
-clock, so no one can backdate an event in it; a drill database takes simulated time only.
+clock, so no one can backdate an event in it; a drill database takes simulated time only. The
+first process that writes with a history key marks the database as sealed by it
+(``workflow.engine.keys``); from then on a process without that key refuses to write.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from pathlib import Path
 from definitions.holidays import parse_holiday_table
 from storage import db as storage_db
 from storage.store import Store
+from workflow.engine import keys
 from workflow.engine.clock import Clock, ManualClock, SystemClock, parse_when
 from workflow.engine.registry import Registry
-from workflow.errors import ClockError
+from workflow.engine.writeset import Sealer
+from workflow.errors import ClockError, HistoryKeyError
 
 REAL_TIME_ONLY = (
     "该数据库使用真实时间，拒绝模拟时钟 (this database runs on real time; simulated time is refused "
@@ -98,3 +103,35 @@ def registry_for(store: Store, definitions: Sequence[Path]) -> Registry:
         for table in store.directory.holiday_tables()
     )
     return registry
+
+
+def sealer_for(
+    store: Store, meta: Mapping[str, str], key: keys.HistoryKey | None, clock: Clock, *, audit: bool
+) -> Sealer | None:
+    """What seals the history rows this engine writes, marking the database when a key is first
+    used on it. An engine opened for audit gets a sealer that refuses (it writes nothing).
+
+    Raises:
+        HistoryKeyError: ``key`` is not the key the database's rows are sealed with, or the
+            database's mark of it was altered.
+    """
+    if audit:
+        return keys.refuse_audit
+    stored = meta.get(keys.MARK)
+    if key is None:
+        return keys.refuse_unkeyed if stored else None
+    if stored is None:
+        stored = store.set_meta_if_absent({keys.MARK: key.mark(clock.now())})[keys.MARK]
+    mark = keys.KeyMark.parse(stored)
+    if mark is None or mark.key_id != key.id:
+        raise HistoryKeyError(
+            f"历史密钥 {key.source} 不是该数据库使用的密钥 (this is not the key the database's history rows are "
+            f"sealed with: key {key.id}, the database's rows are sealed with "
+            f"{mark.key_id if mark else 'an unreadable mark'})"
+        )
+    if not mark.sealed_by(key):
+        raise HistoryKeyError(
+            "数据库中的密钥标记被改动 (the database's mark of its history key was altered; run "
+            "'chengxin audit verify --key-file …')"
+        )
+    return key.seal

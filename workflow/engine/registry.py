@@ -2,8 +2,10 @@
 
 Definitions come from the bundled folder, from folders the operator adds, and from the
 database: the resolved text of every version a record has used is stored with the records,
-so a record keeps its version even after its file is changed or gone. A file that differs
-from the stored text of the same version is a conflict the engine refuses to run with.
+so a record keeps its version even after its file is changed or gone. Each stored text is
+checked against its SHA-256 and against the file of the same version when there is one; a
+mismatch (``DefinitionMismatch``) is something the engine refuses to run with, and the auditor
+reports.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from definitions.model import Definition
 from notifications import TemplateCatalog
 from storage.values import StoredDefinition
 from workflow.core.calendar import WorkingCalendar
-from workflow.errors import DefinitionNotFound
+from workflow.errors import DefinitionChanged, DefinitionNotFound, StoredDefinitionAltered, WorkflowError
 
 
 def template_exists(name: str, folder: Path | None) -> bool:
@@ -33,10 +35,30 @@ def _catalog(folder: Path | None) -> TemplateCatalog:
     return TemplateCatalog(override_dirs=[folder] if folder is not None else [])
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DefinitionMismatch:
+    """A stored definition version that does not hold what it should.
+
+    ``altered``: its text no longer matches its SHA-256, or cannot be read (edited in the
+    database). ``changed``: the file of the same version differs from the stored text (the file
+    was edited, or the stored text was rewritten together with its SHA-256).
+    """
+
+    key: str  # name@version
+    kind: str  # altered | changed
+    detail: str
+    source: str = ""  # the file, for ``changed``
+
+    def error(self) -> WorkflowError:
+        if self.kind == "changed":
+            return DefinitionChanged(self.key, self.source)
+        return StoredDefinitionAltered(self.key, self.detail)
+
+
 @dataclass(slots=True)
 class Registry:
     loaded: dict[tuple[str, int], LoadedDefinition]
-    conflicts: list[tuple[str, str]] = field(default_factory=list)  # (name@version, file)
+    mismatches: list[DefinitionMismatch] = field(default_factory=list)
     tables: list[HolidayTable] = field(default_factory=list)
     _calendars: dict[tuple[str, int], WorkingCalendar] = field(default_factory=dict)
 
@@ -55,22 +77,66 @@ class Registry:
         return cls(loaded=found, tables=bundled_tables())
 
     def merge_stored(self, stored: Iterable[StoredDefinition]) -> None:
-        """Take the versions stored with cases. A file with the same text stays (it knows its
-        template folder); a version whose file is gone is rebuilt from the database; a file that
-        differs from the stored text of its version becomes a conflict."""
+        """Take the versions stored with cases, checking each stored text against its SHA-256
+        and against the file of its version.
+
+        A file with the same text stays (it knows its template folder); a version whose file is
+        gone is rebuilt from the database. Every mismatch is recorded in ``mismatches``: a stored
+        text that does not match its SHA-256 or cannot be read (the file, if any, stays), and a
+        file that differs from the stored text of its version (the stored text is taken, as the
+        records ran on it). The caller decides whether to run (``check``).
+        """
         for item in stored:
             key = (item.name, item.version)
+            label = f"{item.name}@{item.version}"
             present = self.loaded.get(key)
-            if present is not None and present.definition.sha256 == item.sha256:
+            try:
+                rebuilt: LoadedDefinition | None = from_resolved_json(item.body, f"database:{label}")
+            except DefinitionError as exc:
+                rebuilt = None
+                self.mismatches.append(
+                    DefinitionMismatch(key=label, kind="altered", detail=f"unreadable: {exc.problems[0]}")
+                )
+            if rebuilt is not None and rebuilt.definition.sha256 != item.sha256:
+                self.mismatches.append(
+                    DefinitionMismatch(
+                        key=label,
+                        kind="altered",
+                        detail=f"its text hashes to {rebuilt.definition.sha256[:12]}…, its stored SHA-256 "
+                        f"is {str(item.sha256)[:12]}…",
+                    )
+                )
+                if present is None:
+                    self.loaded[key] = rebuilt  # only an auditor opens such a database: to report it
+                continue
+            if rebuilt is None or (present is not None and present.definition.sha256 == item.sha256):
                 continue
             if present is not None:
-                self.conflicts.append((f"{item.name}@{item.version}", present.definition.source))
-            try:
-                self.loaded[key] = from_resolved_json(item.body, f"database:{item.name}@{item.version}")
-            except DefinitionError:
-                if present is None:
-                    raise
+                self.mismatches.append(
+                    DefinitionMismatch(
+                        key=label,
+                        kind="changed",
+                        detail=f"the file {present.definition.source} differs from the stored text",
+                        source=present.definition.source,
+                    )
+                )
+            self.loaded[key] = rebuilt
         self._calendars.clear()
+
+    @property
+    def conflicts(self) -> list[tuple[str, str]]:
+        """(name@version, file) of every file that differs from the stored text of its version."""
+        return [(m.key, m.source) for m in self.mismatches if m.kind == "changed"]
+
+    def check(self) -> None:
+        """Refuse to run on a definition that does not hold what was stored.
+
+        Raises:
+            StoredDefinitionAltered: a stored text was edited in the database.
+            DefinitionChanged: a definition file differs from the stored text of its version.
+        """
+        if self.mismatches:
+            raise self.mismatches[0].error()
 
     def add_tables(self, tables: Iterable[HolidayTable]) -> None:
         by_year = {t.year: t for t in self.tables}

@@ -34,6 +34,7 @@ from workflow.core.history import GENESIS, hash_of
 from workflow.core.values import Command, DeadlineEffect, Decision, OpenDeadline, Snapshot
 
 Keyer = Callable[[str], str]  # an ID number → the keyed digest a person is found by
+Sealer = Callable[[str], str]  # a history row's hash → its MAC under the history key
 
 
 def as_date(value: Any) -> dt.date | None:
@@ -140,9 +141,15 @@ def build(
     simulated: bool,
     keyer: Keyer,
     extra: Mapping[str, Any] | None = None,
+    seal: Sealer | None = None,
 ) -> CommandWrite:
     """Everything the command writes. ``before`` is None for a new case; ``extra`` is added to
-    the context of every mail the command queues."""
+    the context of every mail the command queues; ``seal`` (when a history key is configured)
+    gives the history row its MAC.
+
+    Raises:
+        WorkflowError: what ``seal`` raises (the database is keyed and no key is configured).
+    """
     seq = (before.version if before else 0) + 1
     effects = decision.effects_json()
     if fingerprint is not None:
@@ -170,7 +177,8 @@ def build(
         prev_hash=before.head_hash if before else GENESIS,
         hash="",
     )
-    event = dataclasses.replace(unhashed, hash=hash_of(unhashed))
+    digest = hash_of(unhashed)
+    event = dataclasses.replace(unhashed, hash=digest, mac=seal(digest) if seal is not None else None)
     subject_key = before.subject_key if before else None
     id_field = definition.index.subject_id_number
     if id_field is not None and id_field in decision.personal:

@@ -3,7 +3,8 @@
 Two interval jobs, never one job per deadline: the sweep (expire due deadlines, fire due
 reminder rungs, each item in its own transaction) every few seconds, and the supervision
 schedules (open due rounds and due ledger checks, catching up on missed periods) every few
-minutes. Several
+minutes; and, when the caller hands one in, a checkpoint job (``workflow.audit.take_checkpoint``)
+on its own interval. Several
 ``serve`` processes may share one PostgreSQL database: the sweep's row locks and the unique
 keys keep every item to one firing. On a drill database the process follows the simulated
 clock that ``chengxin clock advance`` moves.
@@ -22,6 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from workflow.engine.facade import Engine
+from workflow.errors import WorkflowError
 from workflow.log import get_logger
 from workflow.runtime.dispatch import Dispatcher
 from workflow.runtime.ledgers import open_due_checks
@@ -57,6 +59,8 @@ def _guarded(name: str, job: Callable[[], Any]) -> Callable[[], None]:
         try:
             result = job()
             log.info(f"{name} done", result=result)
+        except WorkflowError as exc:  # what a user must act on: one line, no traceback
+            log.error(f"{name} failed", error=str(exc))
         except Exception:  # a failed pass must not stop the service; the next pass retries
             log.exception(f"{name} failed")
 
@@ -69,9 +73,12 @@ def serve(
     *,
     sweep_seconds: float = 30.0,
     rounds_seconds: float = 300.0,
+    checkpoint: Callable[[], Any] | None = None,
+    checkpoint_seconds: float = 3600.0,
 ) -> None:
     """Run until SIGINT or SIGTERM: the sweep (and the outbox) every ``sweep_seconds``, the
-    supervision schedules every ``rounds_seconds``. A stop lets the job in progress finish."""
+    supervision schedules every ``rounds_seconds``, and ``checkpoint`` (if given) at start and
+    every ``checkpoint_seconds``. A stop lets the job in progress finish."""
     scheduler = BackgroundScheduler(timezone=dt.UTC)
     stopping = threading.Event()
 
@@ -95,10 +102,16 @@ def serve(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info(
-        "serving", sweep_seconds=sweep_seconds, rounds_seconds=rounds_seconds, simulated=engine.simulated
+        "serving",
+        sweep_seconds=sweep_seconds,
+        rounds_seconds=rounds_seconds,
+        checkpoint_seconds=checkpoint_seconds if checkpoint is not None else None,
+        simulated=engine.simulated,
     )
     _guarded("rounds", rounds)()
     _guarded("sweep", sweep)()
+    if checkpoint is not None:
+        _guarded("checkpoint", checkpoint)()
     if stopping.is_set():
         return
     options = {"max_instances": 1, "coalesce": True}
@@ -106,6 +119,13 @@ def serve(
     scheduler.add_job(
         _guarded("rounds", rounds), IntervalTrigger(seconds=rounds_seconds), id="rounds", **options
     )
+    if checkpoint is not None:
+        scheduler.add_job(
+            _guarded("checkpoint", checkpoint),
+            IntervalTrigger(seconds=checkpoint_seconds),
+            id="checkpoint",
+            **options,
+        )
     scheduler.start()
     try:
         stopping.wait()
