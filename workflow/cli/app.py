@@ -1,16 +1,20 @@
-"""The ``chengxin`` command: its top-level options, ``init`` and ``demo``, and the command groups."""
+"""The ``chengxin`` command: its top-level options, ``init`` and ``demo``, and the command groups.
+
+Each group is registered by name with ``register`` (``workflow.cli.lazy``): its module is imported
+only when the group runs, so ``chengxin --help`` never loads the engine. Add a group the same way:
+one ``register`` line with its module's Typer app and its one-line help.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from workflow import Engine
-from workflow.cli import audit, calendar, clock, definitions, ledger, logs, outbox, record, service, unit
 from workflow.cli.common import (
     DbOption,
     out,
@@ -18,26 +22,46 @@ from workflow.cli.common import (
     settings,
     user_errors,
 )
-from workflow.engine.clock import SHANGHAI, parse_when
-from workflow.errors import ClockError
+from workflow.cli.lazy import LazyGroup, register
 
 app = typer.Typer(
     name="chengxin",
+    cls=LazyGroup,
     help="诚信 chengxin — 政务失信记录全生命周期引擎 (workflow engine for government dishonesty records).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(definitions.definitions_app, name="definitions")
-app.add_typer(record.record_app, name="record")
-app.add_typer(audit.audit_app, name="audit")
-app.add_typer(clock.clock_app, name="clock")
-app.add_typer(calendar.calendar_app, name="calendar")
-app.add_typer(outbox.outbox_app, name="outbox")
-app.add_typer(unit.unit_app, name="unit")
-app.add_typer(ledger.ledger_app, name="ledger")
-app.command()(service.tick)
-app.command()(service.serve)
+register("definitions", "workflow.cli.definitions:definitions_app", "流程定义 workflow definitions")
+register(
+    "record", "workflow.cli.record:record_app", "失信记录 records: submit, fire events, show, list, history"
+)
+register("audit", "workflow.cli.audit:audit_app", "审计 audit: verify hash chains, replay, checkpoints")
+register("clock", "workflow.cli.clock:clock_app", "演练库的模拟时钟 simulated clock of a drill database")
+register("calendar", "workflow.cli.calendar:calendar_app", "工作日历 working-day calendar and holiday tables")
+register("outbox", "workflow.cli.outbox:outbox_app", "邮件发件箱 the mail outbox")
+register("unit", "workflow.cli.unit:unit_app", "单位目录 units and their mail addresses")
+register("ledger", "workflow.cli.ledger:ledger_app", "工作台账 work ledgers: tasks, checks and progress")
+register(
+    "tick",
+    "workflow.cli.service:tick",
+    "执行一次巡检：开启到期督查、处理到期期限和提醒、发送邮件 (one pass: rounds, deadlines, reminders, mail)",
+)
+register("serve", "workflow.cli.service:serve", "运行引擎服务：定时巡检期限、提醒、督查、邮件和检查点 (run the scheduler until stopped)")
+
+
+def _version() -> str:
+    try:
+        return version("chengxin")
+    except PackageNotFoundError:  # pragma: no cover - run from a checkout that was never installed
+        return "unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"chengxin {_version()}")
+        raise typer.Exit()
 
 
 # --------------------------------------------------------------------------------- init
@@ -48,7 +72,16 @@ def _main(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="记录每次状态变化 log every transition")
     ] = False,
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="显示版本 show the version and exit"
+        ),
+    ] = False,
 ) -> None:
+    """诚信 chengxin — 政务失信记录全生命周期引擎 (workflow engine for government dishonesty records)."""
+    from workflow.cli import logs
+
     settings.verbose = verbose
     logs.configure(verbose=verbose)
 
@@ -67,6 +100,10 @@ def init(
     ] = None,
 ) -> None:
     """创建或升级数据库结构 (create or upgrade the schema)."""
+    from workflow import Engine
+    from workflow.engine.clock import SHANGHAI, parse_when
+    from workflow.errors import ClockError
+
     with user_errors():
         begin = None
         if simulated_clock:
@@ -105,7 +142,7 @@ def demo(
 def main() -> None:
     """Entry point of the ``chengxin`` command."""
     try:
-        app()
+        app(prog_name="chengxin")
     except KeyboardInterrupt:
         typer.echo("已中断 interrupted", err=True)
         sys.exit(130)

@@ -9,18 +9,19 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
-from definitions.loader import DefinitionError
-from workflow import Engine
 from workflow.cli.errors import exit_code
 from workflow.core.values import Actor
 from workflow.engine.clock import parse_when, shanghai
-from workflow.engine.views import RecordView
 from workflow.errors import ClockError, DefinitionInvalid, RecordNotFound, WorkflowError
+
+if TYPE_CHECKING:  # the engine loads when a command opens it, not when the CLI starts
+    from workflow import Engine
+    from workflow.engine.views import RecordView
 
 out = Console(highlight=False, soft_wrap=True)
 
@@ -126,6 +127,8 @@ def opened(
 ) -> Iterator[Engine]:
     """The engine of an initialised database, closed when the command is done (``audit``: opened
     for an auditor, who reads everything and writes nothing)."""
+    from workflow import Engine
+
     engine = Engine.open(db, definitions=definition_paths(definitions), audit=audit, key_file=key_file)
     try:
         yield engine
