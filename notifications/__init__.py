@@ -6,27 +6,58 @@ must never import ``workflow``, ``storage`` or ``definitions`` (import-linter ch
 clock except for protocol stamps nobody supplied, and never let a resident ID number into a mail.
 """
 
-from notifications.catalog import NOTICES, NoticeSpec, check_context
-from notifications.errors import (
-    ConfigurationError,
-    DeliveryError,
-    NotificationError,
-    PrivacyViolation,
-    TemplateNotFound,
-    TemplateRenderError,
-)
-from notifications.filters import cn_date, cn_datetime
-from notifications.ics import deadline_ics
-from notifications.message import build_message, message_id_for
-from notifications.privacy import find_id_numbers, mask_id_number, mask_id_numbers
-from notifications.render import RenderedMail, TemplateCatalog
-from notifications.transport import (
-    FolderTransport,
-    SendResult,
-    SmtpSettings,
-    SmtpTransport,
-    Transport,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from notifications.catalog import NOTICES, NoticeSpec, check_context
+    from notifications.errors import (
+        ConfigurationError,
+        DeliveryError,
+        NotificationError,
+        PrivacyViolation,
+        TemplateNotFound,
+        TemplateRenderError,
+    )
+    from notifications.filters import cn_date, cn_datetime
+    from notifications.ics import deadline_ics
+    from notifications.message import build_message, message_id_for
+    from notifications.privacy import find_id_numbers, mask_id_number, mask_id_numbers
+    from notifications.render import RenderedMail, TemplateCatalog
+    from notifications.transport import (
+        FolderTransport,
+        SendResult,
+        SmtpSettings,
+        SmtpTransport,
+        Transport,
+    )
+
+_WHERE = {
+    "NOTICES": "notifications.catalog",
+    "NoticeSpec": "notifications.catalog",
+    "check_context": "notifications.catalog",
+    "ConfigurationError": "notifications.errors",
+    "DeliveryError": "notifications.errors",
+    "NotificationError": "notifications.errors",
+    "PrivacyViolation": "notifications.errors",
+    "TemplateNotFound": "notifications.errors",
+    "TemplateRenderError": "notifications.errors",
+    "cn_date": "notifications.filters",
+    "cn_datetime": "notifications.filters",
+    "deadline_ics": "notifications.ics",
+    "build_message": "notifications.message",
+    "message_id_for": "notifications.message",
+    "find_id_numbers": "notifications.privacy",
+    "mask_id_number": "notifications.privacy",
+    "mask_id_numbers": "notifications.privacy",
+    "RenderedMail": "notifications.render",
+    "TemplateCatalog": "notifications.render",
+    "FolderTransport": "notifications.transport",
+    "SendResult": "notifications.transport",
+    "SmtpSettings": "notifications.transport",
+    "SmtpTransport": "notifications.transport",
+    "Transport": "notifications.transport",
+}
 
 __all__ = [
     "NOTICES",
@@ -54,3 +85,14 @@ __all__ = [
     "mask_id_numbers",
     "message_id_for",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name's module on first use: a caller that needs only ``notifications.privacy``
+    (the engine's views) does not pay for Jinja2, icalendar and the SMTP client."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'notifications' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

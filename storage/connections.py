@@ -9,6 +9,7 @@ and any other operational error ``DatabaseUnavailable``. Nothing here knows what
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -49,21 +50,38 @@ holiday_t = HolidayTableRow.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
 
 
-def _driver_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
-    """The drivers' own integrity and operational errors (the fast path runs on their cursors)."""
+def _driver_errors(*, postgres: bool) -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """The drivers' own integrity and operational errors (the fast path runs on their cursors).
+
+    psycopg's are added when the first PostgreSQL database opens (``Database``), so a SQLite user
+    does not pay for importing psycopg; ``except`` clauses read these names when they match.
+    """
     import sqlite3
 
-    import psycopg
+    integrity: tuple[type[Exception], ...] = (sqlite3.IntegrityError,)
+    operational: tuple[type[Exception], ...] = (sqlite3.OperationalError,)
+    if postgres:
+        import psycopg
 
-    return (sqlite3.IntegrityError, psycopg.IntegrityError), (
-        sqlite3.OperationalError,
-        psycopg.OperationalError,
-    )
+        integrity, operational = (
+            (*integrity, psycopg.IntegrityError),
+            (*operational, psycopg.OperationalError),
+        )
+    return integrity, operational
 
 
-DRIVER_INTEGRITY, DRIVER_OPERATIONAL = _driver_errors()
-INTEGRITY_ERRORS: tuple[type[Exception], ...] = (IntegrityError, *DRIVER_INTEGRITY)
-OPERATIONAL_ERRORS: tuple[type[Exception], ...] = (OperationalError, *DRIVER_OPERATIONAL)
+def _errors_of(*, postgres: bool) -> None:
+    global DRIVER_INTEGRITY, DRIVER_OPERATIONAL, INTEGRITY_ERRORS, OPERATIONAL_ERRORS  # noqa: PLW0603 - see _driver_errors
+    DRIVER_INTEGRITY, DRIVER_OPERATIONAL = _driver_errors(postgres=postgres)
+    INTEGRITY_ERRORS = (IntegrityError, *DRIVER_INTEGRITY)
+    OPERATIONAL_ERRORS = (OperationalError, *DRIVER_OPERATIONAL)
+
+
+DRIVER_INTEGRITY: tuple[type[Exception], ...] = ()
+DRIVER_OPERATIONAL: tuple[type[Exception], ...] = ()
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = ()
+OPERATIONAL_ERRORS: tuple[type[Exception], ...] = ()
+_errors_of(postgres="psycopg" in sys.modules)
 
 
 class Database:
@@ -75,6 +93,8 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.backend = engine.dialect.name
+        if self.backend == "postgresql" and len(DRIVER_INTEGRITY) == 1:
+            _errors_of(postgres=True)
         self.fast = FastPath(
             engine,
             {

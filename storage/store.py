@@ -18,8 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from storage import db, records
-from storage.connections import DRIVER_OPERATIONAL, INTEGRITY_ERRORS, Database, meta_t
+from storage import connections, db, records
+from storage.connections import Database, meta_t
 from storage.directory import Directory
 from storage.errors import (
     DuplicateIdempotencyKey,
@@ -78,9 +78,9 @@ class UnitOfWork:
                 return
             with self._db.transaction(self._raw):
                 records.apply_writes(self._db, self._raw, writes)
-        except DRIVER_OPERATIONAL as exc:
+        except connections.DRIVER_OPERATIONAL as exc:
             raise self._db.translate(exc) from exc
-        except INTEGRITY_ERRORS as exc:
+        except connections.INTEGRITY_ERRORS as exc:
             message = str(getattr(exc, "orig", exc)).lower()
             if "idempotency" in message:
                 key = next((w.event.idempotency_key for w in writes if w.event.idempotency_key), "")

@@ -48,7 +48,11 @@ register(
     "workflow.cli.service:tick",
     "执行一次巡检：开启到期督查、处理到期期限和提醒、发送邮件 (one pass: rounds, deadlines, reminders, mail)",
 )
-register("serve", "workflow.cli.service:serve", "运行引擎服务：定时巡检期限、提醒、督查、邮件和检查点 (run the scheduler until stopped)")
+register(
+    "serve",
+    "workflow.cli.service:serve",
+    "运行引擎服务：定时巡检期限、提醒、督查、邮件和检查点 (run the scheduler until stopped)",
+)
 
 
 def _version() -> str:

@@ -92,6 +92,8 @@ def user_errors() -> Iterator[None]:
     A definition error is the exception: it prints each problem as ``file:line: message``,
     then one summary line.
     """
+    from definitions.loader import DefinitionError
+
     try:
         yield
     except (DefinitionInvalid, DefinitionError) as exc:

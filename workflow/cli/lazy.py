@@ -34,7 +34,7 @@ LAZY: dict[str, Lazy] = {}
 """Every lazily loaded command of ``chengxin``, by name, in the order ``--help`` lists them."""
 
 
-def register(name: str, target: str, help: str) -> None:  # noqa: A002 - Click's own word for it
+def register(name: str, target: str, help: str) -> None:
     """Add the command ``name``, loaded from ``target`` (``module:attribute``) when it runs."""
     LAZY[name] = Lazy(target, help)
 

@@ -1,0 +1,85 @@
+"""Wall time of the ``chengxin`` command line: ``--help``, ``record show ID`` and ``record list``,
+beside ``python -c pass`` measured in the same run.
+
+    python -m bench.startup [--repeat 9] [--json results.json]
+
+Each command runs as a fresh process (as a caseworker runs it: ``python -m workflow.cli``, the
+same code as the installed ``chengxin`` script) against a SQLite database made for the run in a
+temporary folder, holding one submitted record. The commands run interleaved, ``repeat`` rounds,
+so a busy minute on a shared machine slows every one of them alike; the table gives the median and
+the fastest run of each, and the one-minute load average before and after. The targets (issue 14):
+``--help`` under 0.3 s, a read under 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGETS = {"chengxin --help": 0.3, "chengxin record show ID": 0.5, "chengxin record list": 0.5}
+SUBMIT = [
+    "record", "submit", "-d", "national", "--actor", "li.lei", "--role", "recorder", "--unit", "court-3",
+    "-s", "subject_kind=department", "-s", "subject_name=某区住房和建设委员会",
+    "-s", "subject_code=91110000600037341L", "-s", "responsible_unit=hexi-zjw",
+    "-s", "superior_unit=hexi-gov", "-s", "finding_unit=court-3", "-s", "source_type=judgment",
+    "-s", "document_number=（2026）津0103民初1234号", "-s", "finding_date=2026-05-08",
+    "-s", "facts=拖欠工程款", "-s", "domain=procurement", "-s", "severity=一般", "--json",
+]  # fmt: skip
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "workflow.cli", *args]
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    options = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "CHENGXIN_DATABASE_URL": f"sqlite:///{folder}/bench.db"}
+        env["CHENGXIN_MAIL_DIR"] = f"{folder}/mail"
+        subprocess.run(cli("init"), env=env, check=True, capture_output=True)
+        done = subprocess.run(cli(*SUBMIT), env=env, check=True, capture_output=True, text=True)
+        record_id = json.loads(done.stdout)["id"]
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "chengxin --help": cli("--help"),
+            "chengxin record show ID": cli("record", "show", record_id),
+            "chengxin record list": cli("record", "list"),
+        }
+        load_before = os.getloadavg()[0]
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(options.repeat):
+            for name, command in commands.items():
+                times[name].append(timed(command, env))
+        load_after = os.getloadavg()[0]
+    print(f"{options.repeat} runs each, interleaved; load average {load_before:.2f} → {load_after:.2f}")
+    print(f"{'command':<26} {'median s':>9} {'best s':>8} {'target s':>9}")
+    results = {}
+    for name, runs in times.items():
+        target = TARGETS.get(name)
+        median = statistics.median(runs)
+        results[name] = {"median": median, "best": min(runs), "target": target, "runs": runs}
+        shown = f"{target:.1f}" if target else ""
+        print(f"{name:<26} {median:>9.3f} {min(runs):>8.3f} {shown:>9}")
+    if options.json:
+        options.json.write_text(json.dumps({"load": [load_before, load_after], "results": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""What ``chengxin --help`` loads: the command line starts without the engine, the store,
+SQLAlchemy, Alembic or Jinja2; a command group's module loads only when that group runs; every
+lazily registered group's listed help is the group's own."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from support.cli import Cli
+
+from workflow.cli.lazy import LAZY, load
+
+HEAVY = (
+    "sqlalchemy",
+    "sqlmodel",
+    "alembic",
+    "jinja2",
+    "storage",
+    "workflow.engine.facade",
+    "workflow.cli.record",
+)
+
+
+def modules_after(*args: str) -> list[str]:
+    """The modules loaded once ``chengxin ARGS`` has run, in a fresh interpreter."""
+    script = (
+        "import sys, json\n"
+        "from workflow.cli.app import app\n"
+        "try:\n"
+        f"    app({list(args)!r}, prog_name='chengxin')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    return list(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("args", [("--help",), ("-h",), ("--version",)])
+def test_help_and_version_load_no_engine_store_or_templates(args: tuple[str, ...]) -> None:
+    loaded = modules_after(*args)
+    heavy = [m for m in loaded if m.split(".")[0] in HEAVY or m in HEAVY]
+    assert heavy == []
+
+
+def test_a_group_loads_its_module_only_when_it_runs() -> None:
+    loaded = modules_after("clock", "--help")
+    assert "workflow.cli.clock" in loaded
+    assert "workflow.cli.record" not in loaded
+    assert "workflow.cli.audit" not in loaded
+
+
+@pytest.mark.parametrize("name", sorted(LAZY))
+def test_listed_help_is_the_groups_own(name: str) -> None:
+    command = load(name)
+    listed = LAZY[name].help
+    own = (command.help or "").strip().splitlines()[0].rstrip(".")
+    assert listed.rstrip(".") == own
+
+
+def test_help_lists_every_group_in_chinese_and_english() -> None:
+    shown = Cli()("--help").ok().stdout
+    for name in LAZY:
+        assert name in shown
+    assert "失信记录 records" in shown
+    assert "-h" in shown and "--version" in shown
+
+
+def test_version_prints_the_installed_version() -> None:
+    from importlib.metadata import version
+
+    assert Cli()("--version").ok().stdout.strip() == f"chengxin {version('chengxin')}"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("unit", "add"), "Missing argument 'CODE'"),
+        (("record", "list", "--limit", "many"), "'--limit'"),
+        (("record", "lisst"), "No such command 'lisst'"),
+        (("recrod",), "No such command 'recrod'"),
+        (("record", "list", "--no-such-option"), "--no-such-option"),
+    ],
+)
+def test_usage_errors_are_one_line_with_the_usage_exit_code(args: tuple[str, ...], needle: str) -> None:
+    outcome = Cli()(*args)
+    assert outcome.code == 2
+    lines = outcome.stderr.strip().splitlines()
+    assert len(lines) == 1, outcome.stderr
+    assert lines[0].startswith("错误 error: 用法 usage: ")
+    assert needle.lower() in lines[0].lower()
+    assert "╭" not in outcome.stderr and "Usage:" not in outcome.stderr
+
+
+def test_shell_completion_lists_groups_without_loading_them() -> None:
+    env = {"_CHENGXIN_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "chengxin re"}
+    script = (
+        "import sys\nfrom workflow.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('LOADED' if 'sqlalchemy' in sys.modules else 'LIGHT', file=sys.stderr)\n"
+    )
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "record" in done.stdout
+    assert done.stderr.strip().endswith("LIGHT")
