@@ -297,49 +297,81 @@ class Records:
         active: bool | None = None,
         definition: str | None = None,
         kind: str | None = None,
+        due_before: dt.datetime | None = None,
+        sort: str = "created",
         limit: int = 100,
         offset: int = 0,
     ) -> list[StoredRecord]:
-        """Cases matching every filter given, oldest first. ``track_state`` is a parallel track's
-        (track, state); ``unit`` matches the responsible or the originating unit."""
-        q = sa.select(record_t)
-        if main_state is not None:
-            q = q.where(record_t.c.state == main_state)
-        if track_state is not None:
-            q = q.where(
-                sa.exists().where(
-                    state_t.c.record_id == record_t.c.id,
-                    state_t.c.track == track_state[0],
-                    state_t.c.state == track_state[1],
-                )
-            )
-        if unit is not None:
-            q = q.where(sa.or_(record_t.c.responsible_unit == unit, record_t.c.originating_unit == unit))
-        if subject is not None:
-            q = q.where(
-                sa.or_(record_t.c.subject_code == subject.upper(), record_t.c.subject_name == subject)
-            )
-        if subject_key is not None:
-            q = q.where(record_t.c.subject_key == subject_key)
-        if active is not None:
-            q = q.where(record_t.c.active == active)
-        if definition is not None:
-            q = q.where(record_t.c.definition_name == definition)
-        if kind is not None:
-            q = q.where(record_t.c.kind == kind)
-        if overdue_at is not None:
-            late = sa.exists().where(
-                deadline_t.c.record_id == record_t.c.id,
-                deadline_t.c.closed_at.is_(None),  # a deadline that ran its course is not a late one
-                sa.or_(
-                    deadline_t.c.status == "expired",
-                    sa.and_(deadline_t.c.status == "active", deadline_t.c.due_at < overdue_at),
-                ),
-            )
-            q = q.where(sa.or_(record_t.c.overdue.is_(True), late))
-        q = q.order_by(record_t.c.created_at, record_t.c.id).limit(limit).offset(offset)
+        """Cases matching every filter given, oldest first unless ``sort`` says otherwise
+        (``created``, ``updated``, ``due``: next open due date first, ``id``; a leading ``-``
+        reverses). ``track_state`` is a parallel track's (track, state); ``unit`` matches the
+        responsible or the originating unit; ``subject`` a subject code exactly or any part of a
+        subject's name; ``due_before`` cases with an open deadline due before that time."""
+        where = _filters(
+            main_state=main_state,
+            track_state=track_state,
+            unit=unit,
+            subject=subject,
+            subject_key=subject_key,
+            overdue_at=overdue_at,
+            active=active,
+            definition=definition,
+            kind=kind,
+            due_before=due_before,
+        )
+        descending = sort.startswith("-")
+        key = sort.removeprefix("-")
+        columns: list[Any] = {
+            "created": [record_t.c.created_at],
+            "updated": [record_t.c.updated_at],
+            "due": [_next_due().is_(None), _next_due()],
+            "id": [],
+        }[key]
+        if descending:
+            columns = [c.desc() for c in columns]
+        tie = record_t.c.id.desc() if descending else record_t.c.id
+        q = sa.select(record_t).where(*where).order_by(*columns, tie).limit(limit).offset(offset)
         with self.db.reading() as c:
             return [record_of(row._mapping) for row in c.execute(q)]
+
+    def count(self, **filters: Any) -> int:
+        """How many cases match the filters ``query`` takes (without its ``sort``/``limit``/``offset``)."""
+        q = sa.select(sa.func.count()).select_from(record_t).where(*_filters(**filters))
+        with self.db.reading() as c:
+            return int(c.execute(q).scalar_one())
+
+    def count_by(self, columns: Sequence[str], **filters: Any) -> list[tuple[tuple[Any, ...], int]]:
+        """Counts of the matching cases per value of ``columns`` (``responsible_unit``, ``state``,
+        ``definition_name``, ``kind``), most first."""
+        grouped = [record_t.c[name] for name in columns]
+        q = (
+            sa.select(*grouped, sa.func.count().label("n"))
+            .where(*_filters(**filters))
+            .group_by(*grouped)
+            .order_by(sa.desc("n"), *grouped)
+        )
+        with self.db.reading() as c:
+            return [(tuple(row[:-1]), int(row[-1])) for row in c.execute(q)]
+
+    def next_due(self, record_ids: Sequence[str]) -> dict[str, tuple[dt.datetime, str]]:
+        """The earliest open deadline of each case (due time, deadline name), for the ids given."""
+        if not record_ids:
+            return {}
+        q = (
+            sa.select(deadline_t.c.record_id, deadline_t.c.due_at, deadline_t.c.name)
+            .where(
+                deadline_t.c.record_id.in_(list(record_ids)),
+                deadline_t.c.closed_at.is_(None),
+                deadline_t.c.status.in_(("active", "expired")),
+            )
+            .order_by(deadline_t.c.record_id, deadline_t.c.due_at)
+        )
+        found: dict[str, tuple[dt.datetime, str]] = {}
+        with self.db.reading() as c:
+            for record_id, due_at, name in c.execute(q):
+                if record_id not in found and due_at is not None:
+                    found[record_id] = (_aware(due_at), name)
+        return found
 
     def units_with_open_cases(
         self, definition_name: str, *, exclude_states: Sequence[str] = ()
@@ -418,6 +450,83 @@ class Records:
             rows = c.execute(sa.select(personal_t).where(personal_t.c.record_id == record_id))
             return {r.field: r.value for r in rows}
 
-    def count(self) -> int:
-        with self.db.reading() as c:
-            return int(c.execute(sa.select(sa.func.count()).select_from(record_t)).scalar_one())
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _next_due() -> Any:
+    """The earliest due time of a case's open deadlines, as a correlated subquery."""
+    return (
+        sa.select(sa.func.min(deadline_t.c.due_at))
+        .where(
+            deadline_t.c.record_id == record_t.c.id,
+            deadline_t.c.closed_at.is_(None),
+            deadline_t.c.status.in_(("active", "expired")),
+        )
+        .scalar_subquery()
+    )
+
+
+def _filters(
+    *,
+    main_state: str | None = None,
+    track_state: tuple[str, str] | None = None,
+    unit: str | None = None,
+    subject: str | None = None,
+    subject_key: str | None = None,
+    overdue_at: dt.datetime | None = None,
+    active: bool | None = None,
+    definition: str | None = None,
+    kind: str | None = None,
+    due_before: dt.datetime | None = None,
+) -> list[Any]:
+    """The WHERE clauses of a case query (every filter given must hold)."""
+    where: list[Any] = []
+    if main_state is not None:
+        where.append(record_t.c.state == main_state)
+    if track_state is not None:
+        where.append(
+            sa.exists().where(
+                state_t.c.record_id == record_t.c.id,
+                state_t.c.track == track_state[0],
+                state_t.c.state == track_state[1],
+            )
+        )
+    if unit is not None:
+        where.append(sa.or_(record_t.c.responsible_unit == unit, record_t.c.originating_unit == unit))
+    if subject is not None:
+        where.append(
+            sa.or_(
+                record_t.c.subject_code == subject.upper(),
+                record_t.c.subject_name.contains(subject, autoescape=True),
+            )
+        )
+    if subject_key is not None:
+        where.append(record_t.c.subject_key == subject_key)
+    if active is not None:
+        where.append(record_t.c.active == active)
+    if definition is not None:
+        where.append(record_t.c.definition_name == definition)
+    if kind is not None:
+        where.append(record_t.c.kind == kind)
+    if overdue_at is not None:
+        late = sa.exists().where(
+            deadline_t.c.record_id == record_t.c.id,
+            deadline_t.c.closed_at.is_(None),  # a deadline that ran its course is not a late one
+            sa.or_(
+                deadline_t.c.status == "expired",
+                sa.and_(deadline_t.c.status == "active", deadline_t.c.due_at < overdue_at),
+            ),
+        )
+        where.append(sa.or_(record_t.c.overdue.is_(True), late))
+    if due_before is not None:
+        where.append(
+            sa.exists().where(
+                deadline_t.c.record_id == record_t.c.id,
+                deadline_t.c.closed_at.is_(None),
+                deadline_t.c.status.in_(("active", "expired")),
+                deadline_t.c.due_at < due_before,
+            )
+        )
+    return where

@@ -192,8 +192,8 @@ def test_caseworker_submits_verifies_and_confirms_a_record(drill: Cli) -> None:
     assert record_id in listed
     assert "共 1 条记录" in listed
     pending = drill("record", "list", "--state", "publication:pending_decision", "--json").json()
-    assert [v["id"] for v in pending] == [record_id]
-    assert drill("record", "list", "--state", "draft", "--json").json() == []
+    assert [v["id"] for v in pending["records"]] == [record_id]
+    assert drill("record", "list", "--state", "draft", "--json").json()["records"] == []
 
     history = drill("record", "history", record_id, "--json").json()
     assert [e["event"] for e in history] == ["register", "submit", "accept", "confirm"]
@@ -220,7 +220,7 @@ def test_a_refused_submit_leaves_no_draft_behind(drill: Cli) -> None:
     outsider = ("--actor", "li.lei", "--role", "recorder", "--unit", "court-9")
     for _ in range(3):
         one_line_error(drill("record", "submit", *outsider, *fields()), "认定单位")
-    assert drill("record", "list", "--json").json() == []
+    assert drill("record", "list", "--json").json()["records"] == []
 
 
 def test_payload_file_set_and_attach_build_the_fields(drill: Cli, tmp_path: Path) -> None:
@@ -371,7 +371,7 @@ def test_tick_after_advancing_the_clock_makes_the_explanation_overdue(drill: Cli
     view = drill("record", "show", record_id, "--json").json()
     assert view["overdue"]
     assert {t["track"]: t["state"] for t in view["tracks"]}["rectification"] == "explanation_overdue"
-    assert [v["id"] for v in drill("record", "list", "--overdue", "--json").json()] == [record_id]
+    assert [v["id"] for v in drill("record", "list", "--overdue", "--json").json()["records"]] == [record_id]
     assert record_id in drill("record", "list", "--overdue").ok().stdout
     assert "fired 0" in drill("tick").ok().stdout  # an expired deadline fires once
 

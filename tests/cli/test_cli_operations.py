@@ -41,13 +41,13 @@ def test_units_are_imported_from_csv_listed_and_given_addresses(drill: Cli, tmp_
         encoding="utf-8",
     )
     assert "2" in drill("unit", "import", str(csv)).ok().stdout
-    units = {u["code"]: u for u in drill("unit", "list", "--json").ok().json()}
+    units = {u["code"]: u for u in drill("unit", "list", "--json").ok().json()["units"]}
     assert units["hexi-zjw"]["emails"] == ["bgs@zjw.example.gov.cn", "zhang@zjw.example.gov.cn"]
     assert units["hexi-zjw"]["superior"] == "hexi-gov"
     drill("unit", "set-email", "hexi-gov", "office@hexi.example.gov.cn").ok()
-    assert {u["code"]: u for u in drill("unit", "list", "--json").ok().json()}["hexi-gov"]["emails"] == [
-        "office@hexi.example.gov.cn"
-    ]
+    assert {u["code"]: u for u in drill("unit", "list", "--json").ok().json()["units"]}["hexi-gov"][
+        "emails"
+    ] == ["office@hexi.example.gov.cn"]
     one_line_error(drill("unit", "set-email", "nobody", "a@b.cn"), "nobody")
     one_line_error(
         drill("unit", "add", "x", "--name", "某单位", "--email", "not-an-address"), "not-an-address"
@@ -111,7 +111,7 @@ def test_dead_mail_is_listed_and_retried_after_the_address_is_fixed(
 def test_tick_now_expires_deadlines_and_calendar_show_lists_the_holidays(drill: Cli) -> None:
     record_id = recorded(drill)
     drill("tick", "--now", "2026-06-02T10:00").ok()
-    listed = drill("record", "list", "--overdue", "--json").ok().json()
+    listed = drill("record", "list", "--overdue", "--json").ok().json()["records"]
     assert [r["id"] for r in listed] == [record_id]
     shown = drill("calendar", "show", "2026", "--json").ok().json()
     days = {d["date"]: d["working"] for d in shown["days"]}

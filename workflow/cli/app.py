@@ -44,6 +44,11 @@ register("outbox", "workflow.cli.outbox:outbox_app", "邮件发件箱 the mail o
 register("unit", "workflow.cli.unit:unit_app", "单位目录 units and their mail addresses")
 register("ledger", "workflow.cli.ledger:ledger_app", "工作台账 work ledgers: tasks, checks and progress")
 register(
+    "tasks",
+    "workflow.cli.tasks:tasks",
+    "我现在可以办理的事项，按到期先后 (what I may do now across cases, due soonest first)",
+)
+register(
     "tick",
     "workflow.cli.service:tick",
     "执行一次巡检：开启到期督查、处理到期期限和提醒、发送邮件 (one pass: rounds, deadlines, reminders, mail)",

@@ -39,6 +39,27 @@ DefsOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="输出 JSON (for scripts)")]
+FormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format", "-f", help="输出格式 table | json | csv (csv: UTF-8 with BOM, opens in WPS/Excel)"
+    ),
+]
+LimitOption = Annotated[int, typer.Option("--limit", min=1, max=10_000, help="每页条数 rows per page")]
+OffsetOption = Annotated[int, typer.Option("--offset", min=0, help="跳过前几条 rows to skip (paging)")]
+FORMATS = ("table", "json", "csv")
+
+
+def output_format(fmt: str | None, as_json: bool) -> str:
+    """``table``, ``json`` or ``csv`` from ``--format`` and ``--json`` (which is ``--format json``)."""
+    chosen = (fmt or ("json" if as_json else "table")).strip().lower()
+    if chosen not in FORMATS:
+        fail(f"--format {fmt!r}: 可选 allowed: {', '.join(FORMATS)}", 2)
+    if as_json and chosen != "json":
+        fail(f"--json 与 --format {chosen} 不能同时使用 (give one of them)", 2)
+    return chosen
+
+
 ActorOption = Annotated[str, typer.Option("--actor", envvar="CHENGXIN_ACTOR", help="操作人 who acts")]
 RoleOption = Annotated[
     str, typer.Option("--role", envvar="CHENGXIN_ROLE", help="角色 role, e.g. recorder, verifier")

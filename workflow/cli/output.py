@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -16,7 +16,10 @@ from rich.text import Text
 
 from workflow.cli.common import out
 from workflow.engine.clock import shanghai
-from workflow.engine.views import HistoryEntry, RecordView
+
+if TYPE_CHECKING:
+    from workflow.engine.search import CasePage
+    from workflow.engine.views import HistoryEntry, RecordView
 
 # ------------------------------------------------------------------------------- output
 
@@ -126,6 +129,99 @@ def show_records(views: Sequence[RecordView]) -> None:
         )
     out.print(table)
     out.print(f"共 {len(views)} 条记录 ({len(views)} records)")
+
+
+def page_footer(total: int, offset: int, shown: int, what: str = "条记录 records") -> str:
+    """``第 1–100 条，共 3,000 条记录 (1–100 of 3,000); 下一页 next page: --offset 100``."""
+    if shown == 0:
+        return f"共 {total:,} {what} (0 of {total:,} shown at --offset {offset})"
+    first, last = offset + 1, offset + shown
+    line = f"第 {first:,}–{last:,} 条，共 {total:,} {what} ({first:,}–{last:,} of {total:,})"
+    if last < total:
+        line += f"；下一页 next page: --offset {last}"
+    return line
+
+
+def show_page(page: CasePage) -> None:
+    """A page of cases with next due date, days overdue and responsible unit, and its footer."""
+    table = new_table(
+        "编号 id",
+        "主体 subject",
+        "状态 state",
+        "责任单位 unit",
+        "下一期限 next due",
+        "逾期天数 days overdue",
+        "标注 marks",
+        key_width=max((len(i.view.id) for i in page.items), default=0),
+    )
+    for item in page.items:
+        v = item.view
+        due = f"{time_text(item.next_due)} {item.next_deadline}" if item.next_due else "—"
+        add_row(
+            table,
+            v.id,
+            v.data.get("subject_name", ""),
+            f"{v.state_label} ({v.state})",
+            item.responsible_unit or "",
+            due,
+            item.days_overdue or ("是 yes" if v.overdue else ""),
+            "、".join(v.marks),
+        )
+    out.print(table)
+    out.print(page_footer(page.total, page.offset, len(page.items)))
+
+
+def page_rows(page: CasePage) -> tuple[list[str], list[list[object]]]:
+    """The columns and rows of a page of cases, for CSV."""
+    headers = [
+        "编号 id",
+        "主体 subject_name",
+        "主体代码 subject_code",
+        "状态 state",
+        "状态名称 state_label",
+        "责任单位 responsible_unit",
+        "下一期限 next_due",
+        "期限 next_deadline",
+        "逾期天数 days_overdue",
+        "逾期 overdue",
+        "标注 marks",
+        "流程 definition",
+        "更新 updated",
+    ]
+    rows: list[list[object]] = []
+    for item in page.items:
+        v = item.view
+        rows.append(
+            [
+                v.id,
+                v.data.get("subject_name", ""),
+                v.data.get("subject_code", ""),
+                v.state,
+                v.state_label,
+                item.responsible_unit or "",
+                time_text(item.next_due) if item.next_due else "",
+                item.next_deadline or "",
+                item.days_overdue,
+                "是 yes" if v.overdue else "",
+                "、".join(v.marks),
+                v.definition,
+                time_text(v.updated_at),
+            ]
+        )
+    return headers, rows
+
+
+def write_csv(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """CSV on stdout as WPS and Excel open it: UTF-8 with a byte-order mark, CRLF line ends."""
+    import csv
+    import io
+
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(headers)
+    writer.writerows([["" if cell is None else cell for cell in row] for row in rows])
+    sys.stdout.buffer.write(("\ufeff" + text.getvalue()).encode("utf-8"))
+    sys.stdout.buffer.flush()
 
 
 def write_drawing(drawn: str | bytes, output: Path | None) -> None:

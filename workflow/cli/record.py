@@ -13,8 +13,11 @@ from workflow.cli.common import (
     CommentOption,
     DbOption,
     DefsOption,
+    FormatOption,
     JsonOption,
     KeyOption,
+    LimitOption,
+    OffsetOption,
     PayloadFileOption,
     RoleOption,
     SetOption,
@@ -23,17 +26,20 @@ from workflow.cli.common import (
     fail,
     opened,
     out,
+    output_format,
     state_at,
     user_errors,
 )
 from workflow.cli.output import (
     add_row,
     new_table,
+    page_rows,
     print_json,
     show_history,
+    show_page,
     show_record,
-    show_records,
     summary,
+    write_csv,
     write_drawing,
 )
 from workflow.cli.payload import payload_of
@@ -143,41 +149,121 @@ def record_show(
             show_record(view)
 
 
+StateFilter = Annotated[
+    str | None, typer.Option(help="状态 state, or track:state e.g. publication:published")
+]
+UnitFilter = Annotated[str | None, typer.Option(help="责任单位或认定单位 unit")]
+SubjectFilter = Annotated[
+    str | None, typer.Option(help="主体名称的一部分或统一社会信用代码 part of a subject's name, or its code")
+]
+OverdueFilter = Annotated[bool, typer.Option("--overdue", help="仅逾期 only overdue")]
+ActiveFilter = Annotated[
+    bool | None, typer.Option("--active/--inactive", help="仅有效记录 only active records")
+]
+DefinitionFilter = Annotated[str | None, typer.Option("--definition", "-d", help="流程定义 definition")]
+DueBefore = Annotated[
+    str | None,
+    typer.Option("--due-before", help="有期限在此日前到期 an open deadline due before, e.g. 2026-12-31"),
+]
+DueWithin = Annotated[
+    str | None,
+    typer.Option(
+        "--due-within", help="有期限在此期间内到期 due within: 5wd (工作日 working days) or 10d (days)"
+    ),
+]
+
+
 @record_app.command("list")
 def record_list(
     *,
-    state: Annotated[
-        str | None, typer.Option(help="状态 state, or track:state e.g. publication:published")
-    ] = None,
-    unit: Annotated[str | None, typer.Option(help="责任单位或认定单位 unit")] = None,
-    subject: Annotated[str | None, typer.Option(help="主体名称或统一社会信用代码 subject")] = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="仅逾期 only overdue")] = False,
-    active: Annotated[
-        bool | None, typer.Option("--active/--inactive", help="仅有效记录 only active records")
-    ] = None,
-    definition: Annotated[str | None, typer.Option("--definition", "-d", help="流程定义 definition")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    state: StateFilter = None,
+    unit: UnitFilter = None,
+    subject: SubjectFilter = None,
+    overdue: OverdueFilter = False,
+    active: ActiveFilter = None,
+    definition: DefinitionFilter = None,
+    due_before: DueBefore = None,
+    due_within: DueWithin = None,
+    sort: Annotated[
+        str, typer.Option("--sort", help="排序 created | updated | due | id ('-due': latest first)")
+    ] = "created",
+    limit: LimitOption = 100,
+    offset: OffsetOption = 0,
     db: DbOption = None,
     definitions: DefsOption = None,
     as_json: JsonOption = False,
+    fmt: FormatOption = None,
 ) -> None:
-    """查询记录 (list records by state, unit, subject, overdue)."""
+    """查询记录 (list records by state, unit, subject, due date; one page with the total)."""
+    chosen = output_format(fmt, as_json)
     with user_errors(), opened(db, definitions) as engine:
-        views = engine.query(
+        page = engine.search.page(
             state=state,
             unit=unit,
             subject=subject,
             overdue=overdue,
             active=active,
             definition=definition,
+            due_before=engine.search.due_limit(due_before, due_within),
+            sort=sort,
             limit=limit,
             offset=offset,
         )
-        if as_json:
-            print_json([v.to_json() for v in views])
+        if chosen == "json":
+            print_json(page.to_json())
+        elif chosen == "csv":
+            write_csv(*page_rows(page))
         else:
-            show_records(views)
+            show_page(page)
+
+
+@record_app.command("stats")
+def record_stats(
+    *,
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="分组 unit | state | definition | kind (repeatable)")
+    ] = None,
+    state: StateFilter = None,
+    unit: UnitFilter = None,
+    overdue: OverdueFilter = False,
+    active: ActiveFilter = None,
+    definition: DefinitionFilter = None,
+    db: DbOption = None,
+    definitions: DefsOption = None,
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+) -> None:
+    """按单位和状态统计记录数 (count records per unit and state)."""
+    chosen = output_format(fmt, as_json)
+    groups = by or ["unit", "state"]
+    with user_errors(), opened(db, definitions) as engine:
+        counts = engine.search.counts(
+            groups, state=state, unit=unit, overdue=overdue, active=active, definition=definition
+        )
+    headers = [*groups, "count"]
+    if chosen == "json":
+        print_json(
+            {
+                "by": groups,
+                "total": sum(n for _, n in counts),
+                "counts": [{**dict(zip(groups, key, strict=True)), "count": n} for key, n in counts],
+            }
+        )
+        return
+    if chosen == "csv":
+        write_csv(headers, [[*key, n] for key, n in counts])
+        return
+    labels = {
+        "unit": "单位 unit",
+        "state": "状态 state",
+        "definition": "流程 definition",
+        "kind": "类型 kind",
+    }
+    table = new_table(*(labels[g] for g in groups), "数量 count")
+    for key, n in counts:
+        add_row(table, *(k or "—" for k in key), n)
+    out.print(table)
+    out.print(f"共 {sum(n for _, n in counts):,} 条记录 ({sum(n for _, n in counts):,} records)")
 
 
 @record_app.command("diagram")

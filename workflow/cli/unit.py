@@ -10,16 +10,22 @@ import typer
 
 from workflow.cli.common import (
     DbOption,
+    FormatOption,
     JsonOption,
+    LimitOption,
+    OffsetOption,
     fail,
     opened,
     out,
+    output_format,
     user_errors,
 )
 from workflow.cli.output import (
     add_row,
     new_table,
+    page_footer,
     print_json,
+    write_csv,
 )
 
 unit_app = typer.Typer(help="单位目录 units and their mail addresses", no_args_is_help=True)
@@ -58,24 +64,39 @@ def unit_set_email(code: str, emails: list[str], db: DbOption = None) -> None:
 
 
 @unit_app.command("list")
-def unit_list(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """列出单位目录 (list the unit directory)."""
+def unit_list(
+    limit: LimitOption = 100,
+    offset: OffsetOption = 0,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    fmt: FormatOption = None,
+) -> None:
+    """列出单位目录，分页 (list the unit directory, one page with the total)."""
+    chosen = output_format(fmt, as_json)
     with user_errors(), opened(db, None) as engine:
         units = engine.units.list()
-        if as_json:
-            print_json([dataclasses.asdict(u) for u in units])
-            return
-        table = new_table("代码 code", "名称 name", "上级 superior", "邮箱 emails", "联系人 contact")
-        for unit in units:
-            add_row(
-                table,
-                unit.code,
-                unit.name,
-                unit.superior or "",
-                ", ".join(unit.emails),
-                unit.contact or "",
-            )
-        out.print(table)
+    page = units[offset : offset + limit]
+    if chosen == "json":
+        print_json(
+            {
+                "total": len(units),
+                "offset": offset,
+                "limit": limit,
+                "next_offset": offset + len(page) if offset + len(page) < len(units) else None,
+                "units": [dataclasses.asdict(u) for u in page],
+            }
+        )
+        return
+    headers = ["代码 code", "名称 name", "上级 superior", "邮箱 emails", "联系人 contact"]
+    rows = [[u.code, u.name, u.superior or "", "; ".join(u.emails), u.contact or ""] for u in page]
+    if chosen == "csv":
+        write_csv(headers, rows)
+        return
+    table = new_table(*headers)
+    for row in rows:
+        add_row(table, *row)
+    out.print(table)
+    out.print(page_footer(len(units), offset, len(page), "个单位 units"))
 
 
 @unit_app.command("import")

@@ -32,6 +32,7 @@ from workflow.engine.directory import Calendars, Units
 from workflow.engine.keys import MARK, HistoryKey, configured_key
 from workflow.engine.outbox import Outbox
 from workflow.engine.registry import Registry
+from workflow.engine.search import Search
 from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
@@ -73,6 +74,7 @@ class Engine:
         self.outbox = Outbox(store, clock)
         self.calendars = Calendars(self._commands, registry)
         self.supervision = Supervision(store, registry)
+        self.search = Search(store, registry, clock, self.events_for)
 
     # ------------------------------------------------------------------- opening
 
