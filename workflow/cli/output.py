@@ -14,10 +14,12 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from workflow.cli import labels
 from workflow.cli.common import out
 from workflow.engine.clock import shanghai
 
 if TYPE_CHECKING:
+    from definitions.model import Definition
     from workflow.engine.search import CasePage
     from workflow.engine.views import HistoryEntry, RecordView
 
@@ -56,7 +58,11 @@ def value_text(value: Any) -> str:
 
 
 def tracks_line(view: RecordView) -> str:
-    return ", ".join(f"{t.track}:{t.state}" for t in view.tracks if t.track != "main")
+    """The parallel tracks, Chinese first: ``公示 publication: 待决定 (pending_decision)``."""
+    main = view.tracks[0].track if view.tracks else "main"
+    return "，".join(
+        f"{t.track_label} {t.track}: {t.label} ({t.state})" for t in view.tracks if t.track != main
+    )
 
 
 def summary(view: RecordView) -> str:
@@ -64,7 +70,7 @@ def summary(view: RecordView) -> str:
     return "  ".join(part for part in parts if part)
 
 
-def show_record(view: RecordView) -> None:
+def show_record(view: RecordView, definition: Definition | None = None) -> None:
     out.print(
         f"[bold]{escape(view.id)}[/bold]  {escape(view.state_label)} ({escape(view.state)})  "
         f"v{view.version}  {escape(view.definition)}"
@@ -79,7 +85,7 @@ def show_record(view: RecordView) -> None:
     out.print(tracks)
     data = new_table("字段 field", "值 value", title="内容 data")
     for key, value in view.data.items():
-        add_row(data, key, value_text(value))
+        add_row(data, labels.field_text(definition, key), labels.value_text(definition, key, value))
     out.print(data)
     if view.deadlines:
         table = new_table(
@@ -87,7 +93,13 @@ def show_record(view: RecordView) -> None:
         )
         for d in view.deadlines:
             due = time_text(d.due_at) + (" (暂定 provisional)" if d.provisional else "")
-            add_row(table, f"{d.label} ({d.name})", d.status, due, "；".join(d.explanation[1:]))
+            add_row(
+                table,
+                f"{d.label} ({d.name})",
+                labels.status_text(d.status),
+                due,
+                "；".join(d.explanation[1:]),
+            )
         out.print(table)
 
 

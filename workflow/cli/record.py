@@ -146,7 +146,8 @@ def record_show(
         if as_json:
             print_json(view.to_json())
         else:
-            show_record(view)
+            name, _, version = view.definition.partition("@")
+            show_record(view, engine.registry.get(name, int(version)))
 
 
 StateFilter = Annotated[

@@ -252,18 +252,24 @@ def clean_payload(
         raise PayloadInvalid(event, unknown[0], f"unknown field; fields of this event: {allowed}")
     values: dict[str, Any] = {}
     personal: dict[str, str] = {}
+    problems: list[PayloadInvalid] = []  # every field's problem, reported together
     for name, spec in specs.items():
         value = raw.get(name)
         if value is None or (isinstance(value, str | list | tuple) and len(value) == 0):
             if spec.default is not None:
                 values[name] = spec.default
             elif spec.required:
-                raise PayloadInvalid(event, name, f"required ({spec.label})")
+                problems.append(PayloadInvalid(event, name, f"required ({spec.label})"))
             continue
-        stored, full = normalise(definition, spec, event, value)
+        try:
+            stored, full = normalise(definition, spec, event, value)
+        except PayloadInvalid as problem:
+            problems.append(problem)
+            continue
         values[name] = stored
         if full is not None:
             personal[name] = full
+    raise_all(event, problems)
     size = len(canonical_bytes(values))
     if size > definition.limits.payload_bytes:
         raise PayloadInvalid(
@@ -294,13 +300,36 @@ def check_record_complete(definition: Definition, event: str, data: Mapping[str,
     Raises:
         PayloadInvalid: a required field is missing.
     """
+    problems: list[PayloadInvalid] = []
     for name, spec in definition.fields.items():
         if name in data and data[name] is not None:
             continue
         if spec.required:
-            raise PayloadInvalid(event, name, f"required ({spec.label})")
+            problems.append(PayloadInvalid(event, name, f"required ({spec.label})"))
+            continue
         for other, values in spec.required_when.items():
             if data.get(other) in values:
                 enum = definition.fields[other].enum
                 shown = definition.enums[enum].label_of(data[other]) if enum else data[other]
-                raise PayloadInvalid(event, name, f"required when {other} is {shown} ({spec.label})")
+                problems.append(
+                    PayloadInvalid(event, name, f"required when {other} is {shown} ({spec.label})")
+                )
+                break
+    raise_all(event, problems)
+
+
+def raise_all(event: str, problems: Sequence[PayloadInvalid]) -> None:
+    """Raise the one problem as it is, or several as one error naming every field, so that a
+    payload missing five fields is refused once, not five times.
+
+    Raises:
+        PayloadInvalid: there is at least one problem.
+    """
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise PayloadInvalid(
+            event,
+            ", ".join(p.field for p in problems),
+            f"{len(problems)} 处问题 (problems): " + "; ".join(f"{p.field}: {p.problem}" for p in problems),
+        )
