@@ -27,6 +27,7 @@ from workflow.cli.output import (
     print_json,
     write_csv,
 )
+from workflow.cli.progress import progress_of
 
 unit_app = typer.Typer(help="单位目录 units and their mail addresses", no_args_is_help=True)
 
@@ -101,32 +102,64 @@ def unit_list(
 
 @unit_app.command("import")
 def unit_import(file: Path, db: DbOption = None) -> None:
-    """从 CSV 导入单位：code,name,superior,emails,contact (emails separated by ';')."""
+    """从 CSV 导入单位：code,name,superior,emails,contact (emails separated by ';'; UTF-8 or GBK/GB18030)."""
     import csv
+    import io
+
+    from workflow.errors import PayloadInvalid
 
     with user_errors(), opened(db, None) as engine:
-        with file.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = {"code", "name"} - set(reader.fieldnames or [])
-            if missing:
-                fail(
-                    f"{file}: 缺少列 missing columns {', '.join(sorted(missing))}; expected code,name,superior,emails,contact",
-                    2,
-                )
-            units = []
-            for line, row in enumerate(reader, start=2):
+        reader = csv.DictReader(io.StringIO(csv_text(file), newline=""))
+        missing = {"code", "name"} - set(reader.fieldnames or [])
+        if missing:
+            fail(
+                f"{file}: 缺少列 missing columns {', '.join(sorted(missing))}; expected code,name,superior,emails,contact",
+                2,
+            )
+        units = []
+        with progress_of("导入单位 importing units") as advance:
+            for row in reader:
+                line = reader.line_num
                 if not (row.get("code") or "").strip():
                     fail(f"{file}:{line}: code 为空 (empty code)", 2)
-                units.append(
-                    {
-                        "code": row["code"],
-                        "name": row.get("name") or row["code"],
-                        "superior": row.get("superior") or None,
-                        "emails": [
-                            e for e in (row.get("emails") or "").replace(",", ";").split(";") if e.strip()
-                        ],
-                        "contact": row.get("contact") or None,
-                    }
-                )
+                unit = {
+                    "code": row["code"],
+                    "name": row.get("name") or row["code"],
+                    "superior": row.get("superior") or None,
+                    "emails": [
+                        e for e in (row.get("emails") or "").replace(",", ";").split(";") if e.strip()
+                    ],
+                    "contact": row.get("contact") or None,
+                }
+                try:
+                    engine.units.check(unit)
+                except PayloadInvalid as exc:
+                    fail(
+                        f"{file}:{line}: 第 {line} 行 (row {line}) {row['code'].strip()}: {exc.field}: {exc.problem}",
+                        7,
+                    )
+                units.append(unit)
+                advance()
         count = engine.units.save(units)
         typer.echo(f"已导入 imported {count} 个单位 units from {file}")
+
+
+def csv_text(file: Path) -> str:
+    """A CSV file's text: UTF-8 (with or without a BOM), else GB18030 — what Excel and WPS write
+    on Chinese Windows (GBK is a subset of it).
+
+    Raises:
+        typer.Exit: the file is in neither encoding.
+    """
+    raw = file.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        fail(
+            f"{file}: 文件既不是 UTF-8 也不是 GBK/GB18030 (the file is neither UTF-8 nor GB18030): {exc.reason}",
+            2,
+        )

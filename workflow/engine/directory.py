@@ -86,6 +86,16 @@ class Units:
         return self._store.directory.save_units([_unit(u) for u in checked], self._clock.now())
 
     @public
+    def check(self, unit: Mapping[str, Any]) -> None:
+        """Check one unit as ``save`` would, without saving (an importer names the row at fault).
+
+        Raises:
+            ArgumentInvalid: not a mapping of text.
+            PayloadInvalid: a code, a name or an address is not valid.
+        """
+        _unit(inputs.units([unit])[0])
+
+    @public
     def get(self, code: str) -> UnitRow | None:
         """The unit of ``code``, or None.
 
