@@ -178,7 +178,7 @@ def test_caseworker_submits_verifies_and_confirms_a_record(drill: Cli) -> None:
     assert "核查中 (verifying)" in accepted.stdout
     confirmed = drill("record", "fire", record_id, "confirm", *VERIFIER, "-m", "核查属实，予以记录").ok()
     assert "已记录 (recorded)" in confirmed.stdout
-    assert "publication:pending_decision" in confirmed.stdout
+    assert "公示 publication: 待决定公示 (pending_decision)" in confirmed.stdout
 
     shown = drill("record", "show", record_id).ok().stdout
     assert "已记录 (recorded)" in shown

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -20,8 +20,11 @@ from workflow.cli.common import (
 from workflow.cli.output import (
     print_json,
 )
+from workflow.cli.progress import progress_of
 from workflow.core.fold import Problem
 from workflow.errors import CheckpointError
+
+T = TypeVar("T")
 
 audit_app = typer.Typer(help="审计 audit: verify hash chains, replay, checkpoints", no_args_is_help=True)
 
@@ -67,6 +70,13 @@ def _checkpoint_file(checkpoint: str | None, folder: Path | None) -> Path | None
     return audit.latest(folder)
 
 
+def counted(items: Iterable[T], advance: Callable[..., None]) -> Iterator[T]:
+    """``items`` as they are, advancing the progress bar once each."""
+    for item in items:
+        yield item
+        advance()
+
+
 @audit_app.command("verify")
 def audit_verify(
     checkpoint: Annotated[
@@ -104,14 +114,15 @@ def audit_verify(
                 key_file=key_file,
             )
         else:
-            report = audit.verify(
-                engine.registry,
-                engine.cases(),
-                real_time=real_time,
-                subject_key=engine.subject_key,
-                key=engine.history_key,
-                key_mark=engine.key_mark,
-            )
+            with progress_of("校验 verifying records", quiet=as_json) as advance:
+                report = audit.verify(
+                    engine.registry,
+                    counted(engine.cases(), advance),
+                    real_time=real_time,
+                    subject_key=engine.subject_key,
+                    key=engine.history_key,
+                    key_mark=engine.key_mark,
+                )
         problems = list(report.problems)
         if heads is not None:
             problems.extend(audit.verify_checkpoint(heads, engine.event_hashes()))
@@ -174,9 +185,11 @@ def audit_replay(
         )
         count = 0
         problems: list[audit.Problem] = []
-        for events in histories:  # one record at a time: memory stays flat
-            count += 1
-            problems.extend(audit.replay(engine.registry, events))
+        with progress_of("重放 replaying records", quiet=as_json) as advance:
+            for events in histories:  # one record at a time: memory stays flat
+                count += 1
+                problems.extend(audit.replay(engine.registry, events))
+                advance()
         if as_json:
             print_json({"records": count, "problems": _problems_json(problems)})
         else:
