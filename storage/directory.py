@@ -30,6 +30,11 @@ class Directory:
         with self.db.reading() as c:
             return [UnitRow(**r._mapping) for r in c.execute(sa.select(unit_t).order_by(unit_t.c.code))]
 
+    def has_units(self) -> bool:
+        """Whether the unit directory holds any unit (it is then in use)."""
+        with self.db.reading() as c:
+            return c.execute(sa.select(unit_t.c.code).limit(1)).first() is not None
+
     def unit(self, code: str) -> UnitRow | None:
         with self.db.reading() as c:
             row = c.execute(sa.select(unit_t).where(unit_t.c.code == code)).first()

@@ -144,6 +144,8 @@ def test_serve_runs_the_scheduler_until_it_is_stopped(database_url: str, tmp_pat
     env = {"CHENGXIN_DATABASE_URL": database_url, "CHENGXIN_MAIL_DIR": str(tmp_path / "mail")}
     cli = Cli(env)
     cli("init", "--simulated-clock", "--start", START).ok()
+    for code in ("hexi-zjw", "hexi-gov", "court-3"):  # mail goes only to units the directory knows
+        cli("unit", "add", code, "--name", code, "--email", f"office@{code}.example.gov.cn").ok()
     record_id = recorded(cli)
     cli("clock", "advance", "--to", "2026-06-02T10:00").ok()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CHENGXIN_")}

@@ -176,10 +176,12 @@ def test_repeated_temporary_failures_end_in_the_dead_letter_queue(h: Harness, se
 def test_a_unit_without_an_address_is_dead_lettered_with_a_clear_reason(
     h: Harness, server: SmtpServer
 ) -> None:
-    rid = h.recorded(responsible_unit="unknown-unit")
+    h.engine.units.save([{"code": "no-address", "name": "无邮箱单位"}])
+    rid = h.recorded(responsible_unit="no-address")
     _dispatcher(h, server).run()
     dead = h.engine.outbox.list(record_id=rid, status="dead")
-    assert dead and "unknown-unit" in dead[0].last_error and "set-email" in dead[0].last_error
+    assert dead and "no-address" in dead[0].last_error and "set-email" in dead[0].last_error
+    assert "held" in dead[0].last_error
 
 
 def test_without_an_smtp_server_mails_are_written_to_the_mail_folder(h: Harness, tmp_path: Path) -> None:

@@ -109,9 +109,12 @@ def outbox_send(db: DbOption = None) -> None:
         settings_ = MailSettings.from_env()
         result = Dispatcher(engine, settings_).run()
         lost = f", 已由其他进程发送 taken over by another dispatcher {result.lost}" if result.lost else ""
+        held = f", 暂不发送 held {result.held}" if result.held else ""
         typer.echo(
-            f"{settings_.describe()}: sent {result.sent}, failed {result.failed}, dead {result.dead}{lost}"
+            f"{settings_.describe()}: sent {result.sent}, failed {result.failed}, dead {result.dead}{held}{lost}"
         )
+        for note in result.notes:
+            typer.echo(f"注意 note: {note}", err=True)
         for error in result.errors:
             typer.echo(f"错误 error: {error}", err=True)
         if result.dead:

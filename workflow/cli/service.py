@@ -42,8 +42,11 @@ def tick(
             f"台账检查 ledger checks opened {result['checks_opened']}，"
             f"到期处理 fired {result['fired']}，跳过 skipped {result['skipped']}，"
             f"邮件 mail sent {sent.get('sent', 0)}，failed {sent.get('failed', 0)}，dead {sent.get('dead', 0)}，"
+            f"暂不发送 held {sent.get('held', 0)}，"
             f"错误 errors {len(result['errors'])}"
         )
+        for note in result.get("notes", []):
+            typer.echo(f"注意 note: {note}", err=True)
         for error in result["errors"]:
             typer.echo(f"错误 error: {error}", err=True)
         if result["errors"]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from definitions.holidays import HolidayTable, load_holiday_table
+from definitions.model import Definition
 from storage.store import Store
 from storage.values import StoredHolidayTable, UnitRow
 from workflow.core.calendar import WorkingCalendar
@@ -84,6 +85,36 @@ class Units:
         """
         checked = inputs.units(units)
         return self._store.directory.save_units([_unit(u) for u in checked], self._clock.now())
+
+    def check_recipients(self, definition: Definition, fields: Mapping[str, Any]) -> None:
+        """Refuse a case whose responsible unit the unit directory does not know.
+
+        The rule: once the unit directory is in use (it holds at least one unit), the field the
+        definition indexes as the responsible unit (the unit that owes the case answers and gets
+        its deadline notices) must name a unit of the directory. With an empty directory — a
+        first try, a drill — any code is accepted. Mail to a unit the directory does not know
+        (or that has no address) is held with the reason (dead-lettered, so ``outbox retry`` sends
+        it once the unit is added): it is never "sent" to a made-up address.
+
+        Raises:
+            PayloadInvalid: the responsible unit is not in the directory.
+        """
+        field = definition.index.responsible_unit
+        value = fields.get(field) if field else None
+        wanted = {field: value.strip()} if field and isinstance(value, str) and value.strip() else {}
+        if not wanted or not self._store.directory.has_units():
+            return
+        known = self._store.directory.units_by_code(wanted.values())
+        unknown = {name: code for name, code in wanted.items() if code not in known}
+        if unknown:
+            codes = list(dict.fromkeys(unknown.values()))
+            raise PayloadInvalid(
+                "register",
+                ", ".join(unknown),
+                f"单位 {', '.join(codes)} 不在单位目录中 (not in the unit directory): 查看 see 'chengxin unit list'，"
+                f"或添加 or add: "
+                + "; ".join(f"'chengxin unit add {code} --name … --email …'" for code in codes),
+            )
 
     @public
     def check(self, unit: Mapping[str, Any]) -> None:

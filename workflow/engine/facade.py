@@ -270,6 +270,7 @@ class Engine:
             event=chosen.creation_event().name, actor=actor, payload=dict(fields), comment=comment
         )
         then = [FollowUp(Command(event="submit", actor=actor), submit_key)] if submit else []
+        self.units.check_recipients(chosen, fields)
         try:
             _record_id, view = commands.create(
                 chosen, command, idempotency_key=idempotency_key, fingerprint=fingerprint, then=then

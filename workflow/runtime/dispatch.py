@@ -121,10 +121,25 @@ class DispatchResult:
     failed: int = 0
     dead: int = 0
     lost: int = 0  # claims another dispatcher took over after their lease ran out
+    held: int = 0  # mails to a unit the directory does not know or has no address for
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # why each held mail is held
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sent": self.sent, "failed": self.failed, "dead": self.dead, "lost": self.lost}
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "dead": self.dead,
+            "lost": self.lost,
+            "held": self.held,
+        }
+
+
+class Held(str):
+    """Why a mail cannot be addressed yet: it is kept (dead-lettered, so ``outbox retry`` queues it
+    again once the unit is added) and reported, not counted as a delivery failure."""
+
+    __slots__ = ()
 
 
 def revive(value: Any, key: str = "") -> Any:
@@ -315,7 +330,9 @@ class Dispatcher:
                             self._lost(row, result)
                             await loop.run_in_executor(None, self.engine.outbox.release, sorted(held), token)
                             return
-                    if isinstance(message, str):
+                    if isinstance(message, Held):
+                        kept = self._held(row, token, message, result)
+                    elif isinstance(message, str):
                         kept = self._dead(row, token, message, result, now)
                     else:
                         try:
@@ -339,9 +356,15 @@ class Dispatcher:
         """The call that renders one mail, or the reason it cannot be sent (it is then dead-lettered)."""
         unit = self._unit(row, units)
         if unit is None:
-            reason = (
-                f"单位 {row.recipient_unit} 没有邮箱地址 (no email address in the unit directory); "
-                "add one with 'chengxin unit set-email' and retry"
+            code = row.recipient_unit
+            missing = (
+                "不在单位目录中 (not in the unit directory)"
+                if code not in units
+                else "没有邮箱地址 (has no address)"
+            )
+            reason = Held(
+                f"暂不发送 held: 单位 {code} {missing}; 添加 add it with 'chengxin unit add {code} --name … "
+                f"--email …' or 'chengxin unit set-email {code} …', then 'chengxin outbox retry'"
             )
             return lambda: reason
         try:
@@ -352,16 +375,11 @@ class Dispatcher:
         return partial(compose_prepared, row, unit, names, self.settings, override)
 
     def _unit(self, row: OutboxRow, units: Mapping[str, UnitRow]) -> UnitRow | None:
-        """The recipient unit with its addresses; without SMTP a unit without one still gets a file."""
+        """The recipient unit with its addresses, or None: a unit the directory does not know, or
+        one without an address, gets no mail — not even a file to a made-up address — until it is
+        added and the mail retried."""
         unit = units.get(row.recipient_unit)
-        if unit is None or not unit.emails:
-            if self.settings.smtp is not None:
-                return None
-            code = row.recipient_unit
-            return unit or UnitRow(
-                code=code, name=code, superior=None, emails=[f"{code}@localhost"], contact=None
-            )
-        return unit
+        return unit if unit is not None and unit.emails else None
 
     def _override_dir(self, row: OutboxRow) -> str | None:
         """The folder of the mail's definition's own templates, if it has one."""
@@ -417,6 +435,15 @@ class Dispatcher:
         result.dead += 1
         result.errors.append(f"outbox {row.id}: {error}")
         log.error("mail dead-lettered", outbox_id=row.id, template=row.template, error=error)
+        return True
+
+    def _held(self, row: OutboxRow, token: str, reason: Held, result: DispatchResult) -> bool:
+        if not self.engine.outbox.mark(row.id, token, status="dead", last_error=str(reason)):
+            self._lost(row, result)
+            return False
+        result.held += 1
+        result.notes.append(f"outbox {row.id}: {reason}")
+        log.warning("mail held", outbox_id=row.id, template=row.template, why=str(reason))
         return True
 
     def _lost(self, row: OutboxRow, result: DispatchResult) -> None:

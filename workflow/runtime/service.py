@@ -51,6 +51,7 @@ def run_once(engine: Engine, dispatcher: Dispatcher | None = None, *, limit: int
         mail = dispatcher.run()
         result["mail"] = mail.as_dict()
         result["errors"].extend(mail.errors)
+        result["notes"] = list(mail.notes)
     return result
 
 
