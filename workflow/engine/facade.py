@@ -35,6 +35,7 @@ from workflow.engine.registry import Registry
 from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
+from workflow.engine.webhooks import Webhooks
 from workflow.engine.wrapping import public, stream
 from workflow.engine.writeset import Sealer
 from workflow.errors import (
@@ -71,6 +72,7 @@ class Engine:
         )
         self.units = Units(store, clock)
         self.outbox = Outbox(store, clock)
+        self.webhooks = Webhooks(store, clock)
         self.calendars = Calendars(self._commands, registry)
         self.supervision = Supervision(store, registry)
 
