@@ -9,6 +9,8 @@ import hmac
 import json
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -174,3 +176,25 @@ def test_a_claim_takes_one_delivery_per_case_and_the_mail_dispatcher_takes_none(
     with h.engine.store.db.reading() as c:
         channels = set(c.execute(sa.select(outbox_t.c.channel)).scalars())
     assert channels == {"mail", "webhook"}
+
+
+def test_the_readme_verification_snippet_accepts_a_real_delivery_and_refuses_a_forged_one(
+    h: Harness, receiver: Receiver
+) -> None:
+    """The Python snippet of the README, run as printed, against what the dispatcher sent."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```python\nimport hashlib, hmac, time")
+    snippet = readme[start + len("```python\n") : readme.index("```", start + 10)]
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet, "README.md", "exec"), namespace)
+    h.engine.webhooks.add("appraisal", receiver.url, ["*"], secret=SECRET)
+    h.submitted()
+    WebhookDispatcher(h.engine).run()  # stamped with the drill clock: hence the wide tolerance
+    delivery = receiver.received[0]
+    names = ("Chengxin-Timestamp", "Chengxin-Signature")
+    headers = {name: delivery.headers[name.lower()] for name in names}
+    assert namespace["verify"](SECRET, headers, delivery.body, tolerance=10**9)
+    forged = delivery.body.replace(b'"seq":1', b'"seq":9')
+    assert forged != delivery.body
+    assert not namespace["verify"](SECRET, headers, forged, tolerance=10**9)
+    assert not namespace["verify"]("another-secret-of-16+chars", headers, delivery.body, tolerance=10**9)
