@@ -198,3 +198,31 @@ def test_the_readme_verification_snippet_accepts_a_real_delivery_and_refuses_a_f
     assert forged != delivery.body
     assert not namespace["verify"](SECRET, headers, forged, tolerance=10**9)
     assert not namespace["verify"]("another-secret-of-16+chars", headers, delivery.body, tolerance=10**9)
+
+
+def test_two_dispatchers_at_once_keep_each_case_in_order_and_lose_nothing(
+    h: Harness, receiver: Receiver
+) -> None:
+    import threading
+
+    h.engine.webhooks.add("appraisal", receiver.url, ["*"], secret=SECRET)
+    h.engine.webhooks.add("honours", receiver.url, ["record.*"], secret=SECRET)
+    cases = [h.recorded() for _ in range(4)]
+    dispatchers = [WebhookDispatcher(h.engine, WebhookSettings(batch=3)) for _ in range(2)]
+    threads = [threading.Thread(target=d.run) for d in dispatchers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    WebhookDispatcher(h.engine).run()  # whatever one left to the other's next pass
+    per_subscriber: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    seen: set[str] = set()
+    for delivery in receiver.received:
+        key = delivery.headers["chengxin-delivery"]
+        if key in seen:
+            continue
+        seen.add(key)
+        body = verified(delivery)
+        per_subscriber[key.rsplit(".", 1)[1]][str(body["record_id"])].append(int(str(body["seq"])))
+    expected = {c: history_seqs(h, c) for c in cases}
+    assert [dict(v) for v in per_subscriber.values()] == [expected, expected]
