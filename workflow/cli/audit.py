@@ -249,8 +249,9 @@ def _verify_export(path: Path, key_file: Path | None, against: Path | None, as_j
 def audit_export(
     record_id: Annotated[str | None, typer.Argument(help="记录编号 the case to export")] = None,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="输出文件（--all 时为目录） output file (a folder with --all)")
-    ] = Path("-"),
+        Path | None,
+        typer.Option("--out", "-o", help="输出文件（--all 时为目录） output file (a folder with --all)"),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="json | html")] = "json",
     all_: Annotated[
         bool,
@@ -268,7 +269,7 @@ def audit_export(
 
     if fmt not in ("json", "html"):
         fail(f"--format {fmt!r} 无效 (invalid); allowed: json, html", 2)
-    if str(out) == "-":
+    if out is None:
         fail("需要 --out (an output file or, with --all, a folder)", 2)
     if all_ == (record_id is not None):
         fail("请给出记录编号或 --all，二者选一 (give a record id or --all, not both)", 2)

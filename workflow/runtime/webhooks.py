@@ -20,7 +20,8 @@ import datetime as dt
 import hashlib
 import hmac
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -107,11 +108,20 @@ class WebhookDispatcher:
     """Drains the webhook deliveries of one engine's database."""
 
     def __init__(
-        self, engine: Engine, settings: WebhookSettings | None = None, client: httpx.Client | None = None
+        self,
+        engine: Engine,
+        settings: WebhookSettings | None = None,
+        client: httpx.Client | None = None,
+        *,
+        stamp: Callable[[], float] = time.time,
     ) -> None:
+        """``stamp`` gives the signature's timestamp: the wall clock, even on a drill database
+        whose engine clock is simulated — a receiver compares it with its own clock to refuse
+        replayed requests; retries and backoff follow the engine's clock, as mail does."""
         self.engine = engine
         self.settings = settings or WebhookSettings()
         self._client = client
+        self._stamp = stamp
 
     def run(self, *, limit: int | None = None) -> DispatchResult:
         """Deliver everything due now (several claims: a case's next delivery becomes due as
@@ -154,7 +164,7 @@ class WebhookDispatcher:
                     row, token, result, "dead", "webhook 订阅已删除 (the subscription was removed)", now
                 )
             else:
-                error = self._post(client, row, subscription, now)
+                error = self._post(client, row, subscription)
                 if error is None:
                     kept = self._mark(row, token, result, "sent", None, now)
                     progressed = True
@@ -167,12 +177,10 @@ class WebhookDispatcher:
                 return False
         return progressed or len(rows) == self.settings.batch
 
-    def _post(
-        self, client: httpx.Client, row: OutboxRow, subscription: WebhookSubscriptionRow, now: dt.datetime
-    ) -> str | None:
+    def _post(self, client: httpx.Client, row: OutboxRow, subscription: WebhookSubscriptionRow) -> str | None:
         """POST one delivery; None when the receiver answered 2xx, else why not."""
         body = body_bytes(row)
-        timestamp = int(now.timestamp())
+        timestamp = int(self._stamp())
         try:
             response = client.post(
                 subscription.url, content=body, headers=headers(row, subscription.secret, timestamp, body)
