@@ -234,3 +234,23 @@ def test_a_tampered_line_a_missing_line_or_an_edited_manifest_is_caught(h: Harne
     edited["chains"] = edited["chains"][1:]
     manifest.write_text(json.dumps(edited), encoding="utf-8")
     assert any("manifest digest" in p for p in verify_export(folder).problems)
+
+
+def test_a_later_bulk_export_holds_the_earlier_heads_and_shows_a_row_altered_since(
+    h: Harness, tmp_path: Path
+) -> None:
+    first, second = h.recorded(), h.recorded()
+    exporting.export_all(h.engine, tmp_path / "november")
+    h.later(days=1)
+    h.fire(first, "publish", h.verifier, comment="公示")  # the chain grows: the earlier head is still in it
+    exporting.export_all(h.engine, tmp_path / "december")
+    assert verify_export(tmp_path / "december", earlier=tmp_path / "november").problems == []
+    with h.engine.store.db.writing() as c:
+        c.execute(
+            sa.update(event_t)
+            .where(event_t.c.record_id == second, event_t.c.seq == 2)
+            .values(actor="someone.else")
+        )
+    exporting.export_all(h.engine, tmp_path / "january")
+    problems = verify_export(tmp_path / "january", earlier=tmp_path / "november").problems
+    assert f"{second}: seq 2: 哈希不符，内容被改动 (the row's content does not match its hash)" in problems
