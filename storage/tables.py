@@ -281,6 +281,8 @@ class WebhookSubscription(SQLModel, table=True):
     its deliveries are signed with (kept here because the dispatcher must sign with it)."""
 
     __tablename__ = "webhook_subscription"
+    # ids are never reused (SQLite AUTOINCREMENT): a retried delivery cannot reach another subscriber
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, unique=True)

@@ -14,12 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from storage.connections import INTEGRITY_ERRORS, Database, webhook_t
+from storage.connections import INTEGRITY_ERRORS, Database, outbox_t, webhook_t
 from storage.errors import StorageError
 from storage.values import WebhookEvent, WebhookSubscriptionRow
 
 WEBHOOK = "webhook"  # ``outbox.channel`` of a webhook delivery
 ANY = "*"  # the event type that matches every transition
+REMOVED = "webhook 订阅已删除 (the subscription was removed)"
 SELECT_SUBSCRIPTIONS = sa.select(webhook_t.c.id, webhook_t.c.events).order_by(webhook_t.c.id)
 
 
@@ -138,6 +139,17 @@ class Subscriptions:
         return _row(row._mapping) if row else None
 
     def remove(self, subscription_id: int) -> bool:
-        """Delete a subscription; its deliveries still queued are dead-lettered by the dispatcher."""
+        """Delete a subscription and dead-letter its deliveries not yet sent, in one transaction
+        (one being sent right now is dead-lettered by its dispatcher). Ids are never reused, so
+        a retried delivery of a removed subscription can never reach another subscriber."""
         with self.db.writing() as c:
+            c.execute(
+                sa.update(outbox_t)
+                .where(
+                    outbox_t.c.channel == WEBHOOK,
+                    outbox_t.c.recipient_unit == str(subscription_id),
+                    outbox_t.c.status.in_(("queued", "failed")),
+                )
+                .values(status="dead", last_error=REMOVED)
+            )
             return bool(c.execute(sa.delete(webhook_t).where(webhook_t.c.id == subscription_id)).rowcount)

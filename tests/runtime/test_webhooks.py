@@ -153,12 +153,19 @@ def test_a_dead_delivery_holds_back_its_case_until_the_operator_retries_it(
     assert by_case(receiver.received) == {record_id: history_seqs(h, record_id)}
 
 
-def test_a_removed_subscription_dead_letters_its_deliveries(h: Harness, receiver: Receiver) -> None:
-    h.engine.webhooks.add("appraisal", receiver.url, ["*"], secret=SECRET)
+def test_a_removed_subscription_dead_letters_its_deliveries_and_its_id_is_never_reused(
+    h: Harness, receiver: Receiver
+) -> None:
+    first = h.engine.webhooks.add("appraisal", receiver.url, ["*"], secret=SECRET)
     h.submitted()
     h.engine.webhooks.remove("appraisal")
+    dead = h.engine.outbox.list(channel="webhook", status="dead")
+    assert len(dead) == 2 and all("removed" in (row.last_error or "") for row in dead)
+    again = h.engine.webhooks.add("appraisal", receiver.url, ["*"], secret=SECRET)
+    assert again.id != first.id
+    assert h.engine.outbox.retry() == 2
     result = WebhookDispatcher(h.engine).run()
-    assert result.dead == 1 and "removed" in result.errors[0]
+    assert result.dead == 1 and "removed" in result.errors[0]  # the first: the second waits behind it
     assert receiver.received == []
 
 

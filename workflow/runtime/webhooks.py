@@ -28,6 +28,7 @@ import httpx
 import orjson
 
 from storage.values import OutboxRow, WebhookSubscriptionRow
+from storage.webhooks import REMOVED
 from workflow.engine.facade import Engine
 from workflow.errors import MailSettingsInvalid
 from workflow.log import get_logger
@@ -160,9 +161,7 @@ class WebhookDispatcher:
                     return False
             subscription = subscriptions.get(int(row.recipient_unit))
             if subscription is None:
-                kept = self._mark(
-                    row, token, result, "dead", "webhook 订阅已删除 (the subscription was removed)", now
-                )
+                kept = self._mark(row, token, result, "dead", REMOVED, now)
             else:
                 error = self._post(client, row, subscription)
                 if error is None:
