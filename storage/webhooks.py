@@ -132,7 +132,7 @@ class Subscriptions:
     def find(self, name_or_id: str) -> WebhookSubscriptionRow | None:
         """The subscription of that name, or of that number."""
         where = webhook_t.c.name == name_or_id
-        if name_or_id.isdigit():
+        if name_or_id.isascii() and name_or_id.isdigit() and int(name_or_id) < 2**31:
             where = sa.or_(where, webhook_t.c.id == int(name_or_id))
         with self.db.reading() as c:
             row = c.execute(sa.select(webhook_t).where(where).order_by(webhook_t.c.id)).first()

@@ -6,8 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.cli import Cli, one_line_error, recorded
+from support.fuzz import FUZZ
 from support.receiver import Receiver
+
+from workflow.cli.errors import INTERNAL, USAGE
 
 START = "2026-05-11T09:00"
 
@@ -15,6 +20,17 @@ START = "2026-05-11T09:00"
 @pytest.fixture
 def drill(database_url: str, tmp_path: Path) -> Cli:
     cli = Cli({"CHENGXIN_DATABASE_URL": database_url, "CHENGXIN_MAIL_DIR": str(tmp_path / "mail")})
+    cli("init", "--simulated-clock", "--start", START).ok()
+    return cli
+
+
+@pytest.fixture(scope="module")
+def fuzz_drill(tmp_path_factory: pytest.TempPathFactory) -> Cli:
+    """One SQLite drill database for every example (hypothesis runs many per test)."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    cli = Cli(
+        {"CHENGXIN_DATABASE_URL": f"sqlite:///{folder}/x.db", "CHENGXIN_MAIL_DIR": str(folder / "mail")}
+    )
     cli("init", "--simulated-clock", "--start", START).ok()
     return cli
 
@@ -74,3 +90,32 @@ def test_the_operator_sees_a_dead_delivery_and_retries_it(drill: Cli, receiver: 
         "4",
     ]
     assert drill("outbox", "list", "--channel", "webhook", "--status", "sent", "--json").json()
+
+
+_text = st.one_of(
+    st.text(st.characters(exclude_characters="\x00"), max_size=30),
+    st.text(st.characters(exclude_characters="\x00"), max_size=8).map(lambda s: f"{s}\udcff"),
+    st.sampled_from(
+        ["", " ", "*", "record.*", "http://[::1/", "https://h.example:99999/", "9" * 40, "长" * 300]
+    ),
+)
+
+
+@given(
+    args=st.one_of(
+        st.tuples(_text, _text, _text, _text).map(
+            lambda t: ["webhook", "add", t[0], t[1], "-e", t[2], "--secret", t[3]]
+        ),
+        _text.map(lambda t: ["webhook", "remove", t]),
+        _text.map(lambda t: ["outbox", "list", "--channel", t]),
+        _text.map(lambda t: ["audit", "verify", "--export", t]),
+    )
+)
+@settings(FUZZ, max_examples=40)
+def test_random_webhook_and_export_arguments_never_end_in_an_internal_error(
+    fuzz_drill: Cli, args: list[str]
+) -> None:
+    outcome = fuzz_drill(*args)
+    assert outcome.code not in (INTERNAL,)
+    if outcome.code not in (0, USAGE):
+        one_line_error(outcome)

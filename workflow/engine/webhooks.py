@@ -53,8 +53,12 @@ class Webhooks:
         if not name or name.isdigit():
             raise ArgumentInvalid("name", "名称不能为空或纯数字 (a name must not be empty or only digits)")
         url = inputs.text("url", url, limit=URL_MAX, empty=False).strip()
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            host, _port = parts.hostname, parts.port  # a port out of range raises here
+        except ValueError:
+            host = None
+        if host is None or parts.scheme not in ("http", "https") or any(ch.isspace() for ch in url):
             raise ArgumentInvalid(
                 "url", f"需要 http(s) 地址 (expected an http:// or https:// URL), got {url!r}"
             )
