@@ -46,7 +46,8 @@ SCRIPT_ID = "chengxin-dossier"  # the id of the <script> in the HTML page that c
 def dossier(engine: Engine, record_id: str, *, mail_domain: str) -> dict[str, Any]:
     """One case's complete dossier: the case now, every history row with its hash, every version
     of its facts, its deadlines with their explanations, the mail sent about it with their
-    Message-IDs, its webhook deliveries, the documents its events cited; and a digest.
+    Message-IDs, its webhook deliveries, the documents its events cited, the SHA-256 of each
+    definition version its history ran under; and a digest.
 
     Raises:
         RecordNotFound: no such case.
@@ -63,6 +64,10 @@ def dossier(engine: Engine, record_id: str, *, mail_domain: str) -> dict[str, An
         "head": {"seq": rows[-1]["seq"], "hash": rows[-1]["hash"]},
         "history": rows,
         "event_labels": labels,
+        "definitions": {
+            f"{name}@{version}": engine.registry.get(name, version).sha256
+            for name, version in sorted({(r["definition_name"], r["definition_version"]) for r in rows})
+        },
         "facts": facts_versions(rows),
         "deadlines": case["deadlines"],
         "mails": [
