@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,3 +120,14 @@ def test_random_webhook_and_export_arguments_never_end_in_an_internal_error(
     assert outcome.code not in (INTERNAL,)
     if outcome.code not in (0, USAGE):
         one_line_error(outcome)
+
+
+def test_tick_delivers_the_webhooks_with_the_mail(drill: Cli, receiver: Receiver) -> None:
+    drill(
+        "webhook", "add", "appraisal", receiver.url, "-e", "record.confirm", "--secret", "0123456789abcdef"
+    ).ok()
+    record_id = recorded(drill)
+    ticked = drill("tick").ok().stdout
+    assert "webhook sent 1，failed 0，dead 0" in ticked
+    assert [json.loads(d.body)["record_id"] for d in receiver.received] == [record_id]
+    assert "webhook sent 0" in drill("tick").ok().stdout
