@@ -33,6 +33,7 @@ from storage.tables import (
     Reminder,
     SubjectQuery,
     Unit,
+    WebhookSubscription,
     WorkflowDefinition,
 )
 
@@ -48,6 +49,7 @@ query_log_t = SubjectQuery.__table__  # type: ignore[attr-defined]
 reminder_t = Reminder.__table__  # type: ignore[attr-defined]
 holiday_t = HolidayTableRow.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
+webhook_t = WebhookSubscription.__table__  # type: ignore[attr-defined]
 
 
 def _driver_errors(*, postgres: bool) -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
@@ -105,6 +107,7 @@ class Database:
                 "outbox": outbox_t,
                 "deadline_reminder": reminder_t,
                 "record_personal": personal_t,
+                "webhook_subscription": webhook_t,
             },
         )
 

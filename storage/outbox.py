@@ -1,4 +1,5 @@
-"""The outbox: mail queued with its cause, claimed by dispatchers, marked as it is delivered."""
+"""The outbox: mail and webhook deliveries queued with their cause, claimed by dispatchers,
+marked as they are delivered."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import sqlalchemy as sa
 from storage.connections import Database, outbox_t
 from storage.values import OutboxRow
 
+WEBHOOK = "webhook"  # the channel of webhook deliveries (``storage.webhooks``)
+CHANNELS = ("mail", WEBHOOK)
 OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "dead")
 
 
@@ -25,18 +28,39 @@ class OutboxQueue:
     def __init__(self, database: Database) -> None:
         self.db = database
 
-    def claim(self, now: dt.datetime, *, limit: int, lease: dt.timedelta) -> list[OutboxRow]:
-        """Mark up to ``limit`` due mails as being sent by this dispatcher, and return them.
+    def claim(
+        self, now: dt.datetime, *, limit: int, lease: dt.timedelta, channel: str = "mail"
+    ) -> list[OutboxRow]:
+        """Mark up to ``limit`` due rows of ``channel`` as being sent by this dispatcher, and return them.
 
         Due: queued, failed and due for a retry, or left ``sending`` by a dispatcher that died or
         stalled (claimed longer ago than ``lease``). Other dispatchers skip the rows this one
         locks. The claim writes a token of its own on every row (``OutboxRow.claim_token``, the
         same on all of them): only a holder of that token may renew the lease or mark the mail.
+
+        Webhook deliveries of a case arrive in order: one is due only once every earlier delivery
+        of the same case to the same subscription is ``sent`` (a dead one holds the later ones
+        back until an operator retries it), so a claim takes at most one per case and subscriber.
         """
-        due = sa.or_(
-            sa.and_(outbox_t.c.status.in_(("queued", "failed")), outbox_t.c.next_attempt_at <= now),
-            sa.and_(outbox_t.c.status == "sending", outbox_t.c.claimed_at <= now - lease),
+        due = sa.and_(
+            outbox_t.c.channel == channel,
+            sa.or_(
+                sa.and_(outbox_t.c.status.in_(("queued", "failed")), outbox_t.c.next_attempt_at <= now),
+                sa.and_(outbox_t.c.status == "sending", outbox_t.c.claimed_at <= now - lease),
+            ),
         )
+        if channel == WEBHOOK:
+            earlier = outbox_t.alias("earlier")
+            due = sa.and_(
+                due,
+                ~sa.exists().where(
+                    earlier.c.record_id == outbox_t.c.record_id,
+                    earlier.c.recipient_unit == outbox_t.c.recipient_unit,
+                    earlier.c.channel == WEBHOOK,
+                    earlier.c.id < outbox_t.c.id,
+                    earlier.c.status != "sent",
+                ),
+            )
         query = sa.select(outbox_t.c.id).where(due).order_by(outbox_t.c.id).limit(limit)
         if self.db.backend == "postgresql":
             query = query.with_for_update(skip_locked=True)
@@ -120,15 +144,24 @@ class OutboxQueue:
             )
             return int(result.rowcount)
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, *, channel: str | None = None) -> dict[str, int]:
+        q = sa.select(outbox_t.c.status, sa.func.count()).group_by(outbox_t.c.status)
+        if channel is not None:
+            q = q.where(outbox_t.c.channel == channel)
         with self.db.reading() as c:
-            rows = c.execute(sa.select(outbox_t.c.status, sa.func.count()).group_by(outbox_t.c.status))
-            return {status: int(n) for status, n in rows}
+            return {status: int(n) for status, n in c.execute(q)}
 
     def list(
-        self, *, record_id: str | None = None, status: str | None = None, limit: int = 100
+        self,
+        *,
+        record_id: str | None = None,
+        status: str | None = None,
+        channel: str | None = None,
+        limit: int = 100,
     ) -> list[OutboxRow]:
         q = sa.select(outbox_t)
+        if channel is not None:
+            q = q.where(outbox_t.c.channel == channel)
         if record_id is not None:
             q = q.where(outbox_t.c.record_id == record_id)
         if status is not None:

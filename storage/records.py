@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage import webhooks
 from storage.connections import (
     Database,
     deadline_t,
@@ -158,6 +159,8 @@ def apply_write(database: Database, c: Any, write: CommandWrite) -> None:
             for m in write.outbox
         ]
         fast.run_many(c, fast.insert("outbox", list(mails[0])), mails)
+    if write.webhook is not None:
+        webhooks.fan_out(database, c, record_id, ev.seq, write.webhook, ev.occurred_at)
     if write.purge_personal:
         fast.run(c, fast.delete("record_personal", ("record_id",)), {"w_record_id": record_id})
     for name, value in write.personal.items():

@@ -31,6 +31,7 @@ from storage.history import History
 from storage.outbox import OutboxQueue
 from storage.records import Records
 from storage.values import CommandWrite, Loaded, StoredDeadline
+from storage.webhooks import Subscriptions
 
 
 class UnitOfWork:
@@ -103,6 +104,7 @@ class Store:
         self.history = History(self.db)
         self.outbox = OutboxQueue(self.db)
         self.directory = Directory(self.db)
+        self.webhooks = Subscriptions(self.db)
 
     @classmethod
     def open(cls, url: str | None = None, *, require_schema: bool = True) -> Store:

@@ -269,6 +269,27 @@ class Outbox(SQLModel, table=True):
     claimed_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
     # who holds the claim: only the dispatcher that claimed a mail may mark it (migration 0011)
     claim_token: str | None = Field(default=None, max_length=32)
+    # what the row is delivered by: "mail" (to ``recipient_unit``) or "webhook" (to the
+    # subscription whose id is in ``recipient_unit``); migration 0014
+    channel: str = Field(
+        default="mail", sa_column=sa.Column(sa.String(16), nullable=False, server_default="mail")
+    )
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """A service that is told of transitions over HTTP: where, of which events, and the secret
+    its deliveries are signed with (kept here because the dispatcher must sign with it)."""
+
+    __tablename__ = "webhook_subscription"
+    # ids are never reused (SQLite AUTOINCREMENT): a retried delivery cannot reach another subscriber
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    url: str = Field(max_length=2000)
+    events: list[str] = Field(sa_column=sa.Column(sa.JSON, nullable=False))
+    secret: str = Field(max_length=200)
+    created_at: dt.datetime = Field(sa_column=_time())
 
 
 class Unit(SQLModel, table=True):

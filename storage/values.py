@@ -148,6 +148,7 @@ class CommandWrite:
     personal: Mapping[str, str] = field(default_factory=dict)
     purge_personal: bool = False
     reminders: Sequence[ReminderInsert] = ()
+    webhook: WebhookEvent | None = None  # fanned out to the matching subscriptions on commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,29 @@ class OutboxRow:
     sent_at: dt.datetime | None
     claimed_at: dt.datetime | None
     claim_token: str | None = None  # the claim of the dispatcher sending it (``sending`` only)
+    channel: str = "mail"  # mail | webhook (``recipient_unit`` then holds the subscription's id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookEvent:
+    """A transition as webhooks announce it: its event name, its kind of case, and the JSON body
+    every matching subscription is sent (queued with the transition, one row per subscription)."""
+
+    event: str
+    kind: str
+    body: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookSubscriptionRow:
+    """A webhook subscription: where deliveries go, of which event types, signed with ``secret``."""
+
+    id: int
+    name: str
+    url: str
+    events: Sequence[str]
+    secret: str
+    created_at: dt.datetime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

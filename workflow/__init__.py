@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         DefinitionChanged,
         DefinitionInvalid,
         DefinitionNotFound,
+        ExportInvalid,
         GuardRefused,
         HistoryKeyError,
         HolidayTableInvalid,
@@ -53,9 +54,11 @@ if TYPE_CHECKING:
         StoredDefinitionAltered,
         TransitionNotAllowed,
         UnknownEvent,
+        WebhookNotFound,
         WorkflowError,
     )
     from workflow.runtime.dispatch import Dispatcher, DispatchResult, MailSettings
+    from workflow.runtime.webhooks import WebhookDispatcher, WebhookSettings
 
 _WHERE = {
     "Actor": "workflow.core.values",
@@ -72,6 +75,8 @@ _WHERE = {
     "Dispatcher": "workflow.runtime.dispatch",
     "DispatchResult": "workflow.runtime.dispatch",
     "MailSettings": "workflow.runtime.dispatch",
+    "WebhookDispatcher": "workflow.runtime.webhooks",
+    "WebhookSettings": "workflow.runtime.webhooks",
     **dict.fromkeys(
         (
             "ArgumentInvalid",
@@ -85,6 +90,7 @@ _WHERE = {
             "DefinitionChanged",
             "DefinitionInvalid",
             "DefinitionNotFound",
+            "ExportInvalid",
             "GuardRefused",
             "HistoryKeyError",
             "HolidayTableInvalid",
@@ -99,6 +105,7 @@ _WHERE = {
             "StoredDefinitionAltered",
             "TransitionNotAllowed",
             "UnknownEvent",
+            "WebhookNotFound",
             "WorkflowError",
         ),
         "workflow.errors",
@@ -124,6 +131,7 @@ __all__ = [
     "Dispatcher",
     "Engine",
     "EventOption",
+    "ExportInvalid",
     "GuardRefused",
     "HistoryEntry",
     "HistoryKeyError",
@@ -145,6 +153,9 @@ __all__ = [
     "TrackView",
     "TransitionNotAllowed",
     "UnknownEvent",
+    "WebhookDispatcher",
+    "WebhookNotFound",
+    "WebhookSettings",
     "WorkflowError",
 ]
 

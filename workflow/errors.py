@@ -187,3 +187,13 @@ class ClockError(WorkflowError):
 
 class CheckpointError(WorkflowError):
     """A checkpoint file cannot be read, is not one, or was altered."""
+
+
+class WebhookNotFound(WorkflowError, LookupError):
+    def __init__(self, subscription: str) -> None:
+        super().__init__(f"webhook 订阅 {subscription} 不存在 (no such webhook subscription)")
+        self.subscription = subscription
+
+
+class ExportInvalid(WorkflowError, ValueError):
+    """An audit export cannot be read or is not an export (its findings, if it is one, are not this)."""

@@ -91,15 +91,30 @@ def audit_verify(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=1, max=64, help="并行进程数 processes (for large databases)")
     ] = 1,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            "--export",
+            help="离线校验导出文件或目录，不连数据库 verify an export (dossier, page or bulk folder) offline, "
+            "without the database",
+        ),
+    ] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option("--against", help="与早先导出的链头比对 compare with the heads of an earlier export"),
+    ] = None,
     db: DbOption = None,
     definitions: DefsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """校验历史未被篡改 (verify every hash chain, every table that drives behaviour and the stored
-    definitions; exit 1 naming each finding)."""
+    definitions; exit 1 naming each finding). With --export: verify an export offline."""
     from storage.db import resolve_url
     from workflow import audit
 
+    if export is not None:
+        _verify_export(export, key_file, against, as_json)
+        return
     with user_errors(), opened(db, definitions, audit=True, key_file=key_file) as engine:
         file = _checkpoint_file(checkpoint, checkpoint_dir)
         heads = audit.read_checkpoint(file, key=engine.history_key) if file is not None else None
@@ -214,3 +229,77 @@ def audit_checkpoint(
             engine.heads(), file, at=engine.clock.now(), database=engine.database, key=engine.history_key
         )
         typer.echo(f"检查点已写入 checkpoint written: {file} ({count} 条记录 records, 摘要 digest {digest})")
+
+
+def _verify_export(path: Path, key_file: Path | None, against: Path | None, as_json: bool) -> None:
+    """``audit verify --export``: no database is opened and no database setting is read."""
+    from workflow.audit.offline import verify_export
+    from workflow.engine.keys import read_key
+
+    with user_errors():
+        key = read_key(key_file) if key_file is not None else None
+        report = verify_export(path, key=key, earlier=against)
+    if as_json:
+        print_json(dataclasses.asdict(report))
+    else:
+        for problem in report.problems:
+            typer.echo(f"篡改 TAMPERED {problem}", err=True)
+        status = f"{len(report.problems)} 处问题 problems" if report.problems else "完好 intact"
+        typer.echo(
+            f"已离线校验 verified offline {path}: {report.records} 条记录 records, {report.rows} 条历史 rows: {status}"
+        )
+        if report.digest:
+            typer.echo(f"摘要 digest {report.digest}")
+        if key is not None:
+            typer.echo(f"密钥校验 MACs checked on {report.sealed} rows")
+        for note in report.notes:
+            typer.echo(f"注意 note: {note}")
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    record_id: Annotated[str | None, typer.Argument(help="记录编号 the case to export")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="输出文件（--all 时为目录） output file (a folder with --all)"),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json | html")] = "json",
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="导出全部历史为 JSON Lines 与清单 every history as JSON Lines with a manifest"
+        ),
+    ] = False,
+    db: DbOption = None,
+    definitions: DefsOption = None,
+) -> None:
+    """导出审计卷宗或全部历史 (export one case's dossier as JSON or printable HTML, or every
+    history with a manifest of chain heads; verify it offline with 'audit verify --export')."""
+    from workflow.audit import export as exporting
+    from workflow.cli.common import fail
+
+    if fmt not in ("json", "html"):
+        fail(f"--format {fmt!r} 无效 (invalid); allowed: json, html", 2)
+    if out is None:
+        fail("需要 --out (an output file or, with --all, a folder)", 2)
+    if all_ == (record_id is not None):
+        fail("请给出记录编号或 --all，二者选一 (give a record id or --all, not both)", 2)
+    with user_errors(), opened(db, definitions, audit=True) as engine:
+        if all_:
+            done = exporting.export_all(engine, out)
+            typer.echo(
+                f"已导出 exported {done.records} 条记录 records, {done.rows} 条历史 rows → {out}; "
+                f"清单摘要 manifest digest {done.digest}（请另行保存 keep it elsewhere)"
+            )
+            return
+        assert record_id is not None
+        from workflow.runtime.dispatch import MailSettings
+
+        document = exporting.dossier(engine, record_id, mail_domain=MailSettings.from_env().domain)
+        exporting.write_dossier(document, out, fmt=fmt)
+        typer.echo(
+            f"已导出卷宗 dossier exported: {record_id} → {out} (链头 head seq {document['head']['seq']} "
+            f"{document['head']['hash']}, 摘要 digest {document['digest']})"
+        )

@@ -15,6 +15,8 @@ EXIT_CODES: dict[type[errors.WorkflowError], int] = {
     errors.MailSettingsInvalid: 2,
     errors.StorageFailure: 2,
     errors.RecordNotFound: 3,
+    errors.WebhookNotFound: 3,
+    errors.ExportInvalid: 7,
     errors.TransitionNotAllowed: 4,
     errors.UnknownEvent: 4,
     errors.PermissionDenied: 5,

@@ -21,37 +21,46 @@ from workflow.cli.output import (
     print_json,
 )
 
-outbox_app = typer.Typer(help="邮件发件箱 the mail outbox", no_args_is_help=True)
+outbox_app = typer.Typer(help="发件箱 the outbox: mail and webhook deliveries", no_args_is_help=True)
 
 
 @outbox_app.command("list")
 def outbox_list(
     status: Annotated[str | None, typer.Option(help="queued | sending | sent | failed | dead")] = None,
     record: Annotated[str | None, typer.Option("--record", help="记录编号 record id")] = None,
+    channel: Annotated[str | None, typer.Option("--channel", help="mail | webhook")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """列出邮件 (list queued, sent, failed and dead mails)."""
+    """列出邮件和 webhook 投递 (list queued, sent, failed and dead mails and webhook deliveries)."""
     from workflow.engine.outbox import STATUSES
 
     if status is not None and status not in STATUSES:
         fail(f"--status {status!r} 无效 (invalid); allowed: {', '.join(STATUSES)}", 2)
     with user_errors(), opened(db, None) as engine:
-        rows = engine.outbox.list(record_id=record, status=status, limit=limit)
+        rows = engine.outbox.list(record_id=record, status=status, channel=channel, limit=limit)
         if as_json:
             print_json([{k: v for k, v in dataclasses.asdict(row).items() if k != "context"} for row in rows])
             return
         table = new_table(
-            "#", "状态 status", "模板 template", "收件单位 unit", "记录 record", "尝试 tries", "错误 error"
+            "#",
+            "渠道 channel",
+            "状态 status",
+            "模板/事件 template/event",
+            "收件 to",
+            "记录 record",
+            "尝试 tries",
+            "错误 error",
         )
         for row in rows:
             add_row(
                 table,
                 row.id,
+                row.channel,
                 row.status,
                 row.template,
-                row.recipient_unit,
+                f"webhook #{row.recipient_unit}" if row.channel == "webhook" else row.recipient_unit,
                 row.record_id or "",
                 row.attempts,
                 row.last_error or "",
@@ -76,6 +85,15 @@ def outbox_show(outbox_id: int, db: DbOption = None, as_json: JsonOption = False
         if as_json:
             print_json(dataclasses.asdict(row))
             return
+        if row.channel == "webhook":
+            from workflow.runtime.webhooks import body_bytes
+
+            typer.echo(
+                f"#{row.id} webhook {row.status} → #{row.recipient_unit} (tries {row.attempts}) "
+                f"Chengxin-Delivery: {row.message_id} {row.last_error or ''}"
+            )
+            typer.echo(body_bytes(row).decode())
+            return
         typer.echo(
             f"#{row.id} {row.status} → {row.recipient_unit} (tries {row.attempts}) {row.last_error or ''}"
         )
@@ -94,28 +112,32 @@ def outbox_retry(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """重新发送失败或死信邮件 (put failed or dead mails back in the queue)."""
+    """重新发送失败或死信邮件和 webhook (put failed or dead mails and webhook deliveries back in the queue)."""
     with user_errors(), opened(db, None) as engine:
         count = engine.outbox.retry(ids or [])
-        typer.echo(f"{count} 封邮件已重新排队 mails queued again")
+        typer.echo(f"{count} 条已重新排队 queued again (mail and webhooks)")
 
 
 @outbox_app.command("send")
 def outbox_send(db: DbOption = None) -> None:
-    """立即发送到期的邮件 (send what is due now)."""
+    """立即发送到期的邮件和 webhook (send the mail and webhook deliveries due now)."""
     from workflow.runtime.dispatch import Dispatcher, MailSettings
+    from workflow.runtime.webhooks import WebhookDispatcher, WebhookSettings
 
     with user_errors(), opened(db, None) as engine:
         settings_ = MailSettings.from_env()
+        hooks = WebhookDispatcher(engine, WebhookSettings.from_env())
         result = Dispatcher(engine, settings_).run()
         lost = f", 已由其他进程发送 taken over by another dispatcher {result.lost}" if result.lost else ""
         held = f", 暂不发送 held {result.held}" if result.held else ""
         typer.echo(
             f"{settings_.describe()}: sent {result.sent}, failed {result.failed}, dead {result.dead}{held}{lost}"
         )
+        posted = hooks.run()
+        typer.echo(f"webhook: sent {posted.sent}, failed {posted.failed}, dead {posted.dead}")
         for note in result.notes:
             typer.echo(f"注意 note: {note}", err=True)
-        for error in result.errors:
+        for error in [*result.errors, *posted.errors]:
             typer.echo(f"错误 error: {error}", err=True)
-        if result.dead:
+        if result.dead or posted.dead:
             raise typer.Exit(1)

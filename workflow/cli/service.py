@@ -30,19 +30,23 @@ def tick(
     """执行一次巡检：开启到期督查、处理到期期限和提醒、发送邮件 (one pass: rounds, deadlines, reminders, mail)."""
     from workflow.runtime.dispatch import Dispatcher, MailSettings
     from workflow.runtime.service import run_once
+    from workflow.runtime.webhooks import WebhookDispatcher, WebhookSettings
 
     with user_errors(), opened(db, definitions) as engine:
         if now is not None:
             engine.advance_clock(parse_when(now))
         dispatcher = Dispatcher(engine, MailSettings.from_env()) if mail else None
-        result = run_once(engine, dispatcher)
+        hooks = WebhookDispatcher(engine, WebhookSettings.from_env()) if mail else None
+        result = run_once(engine, dispatcher, webhooks=hooks)
         sent = result.get("mail", {})
+        posted = result.get("webhooks", {})
         typer.echo(
             f"{shanghai(engine.clock.now())} (Asia/Shanghai): 督查 rounds opened {result['rounds_opened']}，"
             f"台账检查 ledger checks opened {result['checks_opened']}，"
             f"到期处理 fired {result['fired']}，跳过 skipped {result['skipped']}，"
             f"邮件 mail sent {sent.get('sent', 0)}，failed {sent.get('failed', 0)}，dead {sent.get('dead', 0)}，"
             f"暂不发送 held {sent.get('held', 0)}，"
+            f"webhook sent {posted.get('sent', 0)}，failed {posted.get('failed', 0)}，dead {posted.get('dead', 0)}，"
             f"错误 errors {len(result['errors'])}"
         )
         for note in result.get("notes", []):
@@ -84,10 +88,12 @@ def serve(
     from workflow import audit
     from workflow.runtime.dispatch import Dispatcher, MailSettings
     from workflow.runtime.service import serve as run_service
+    from workflow.runtime.webhooks import WebhookDispatcher, WebhookSettings
 
     with user_errors(), opened(db, definitions) as engine:
         settings_ = MailSettings.from_env()
         dispatcher = Dispatcher(engine, settings_) if mail else None
+        hooks = WebhookDispatcher(engine, WebhookSettings.from_env()) if mail else None
         take: Callable[[], Any] | None = None
         if checkpoint_dir is not None:
             folder = checkpoint_dir
@@ -111,4 +117,5 @@ def serve(
             rounds_seconds=rounds_seconds,
             checkpoint=take,
             checkpoint_seconds=checkpoint_minutes * 60,
+            webhooks=hooks,
         )

@@ -36,6 +36,7 @@ from workflow.engine.search import Search
 from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
+from workflow.engine.webhooks import Webhooks
 from workflow.engine.wrapping import public, stream
 from workflow.engine.writeset import Sealer
 from workflow.errors import (
@@ -72,6 +73,7 @@ class Engine:
         )
         self.units = Units(store, clock)
         self.outbox = Outbox(store, clock)
+        self.webhooks = Webhooks(store, clock)
         self.calendars = Calendars(self._commands, registry)
         self.supervision = Supervision(store, registry)
         self.search = Search(store, registry, clock, self.events_for)

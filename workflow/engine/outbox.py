@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from storage.outbox import OUTBOX_STATUSES
+from storage.outbox import CHANNELS, OUTBOX_STATUSES
 from storage.store import Store
 from storage.values import OutboxRow
 from workflow.engine import inputs
@@ -27,9 +27,15 @@ class Outbox:
 
     @public
     def list(
-        self, *, record_id: str | None = None, status: str | None = None, limit: int = 100
+        self,
+        *,
+        record_id: str | None = None,
+        status: str | None = None,
+        channel: str | None = None,
+        limit: int = 100,
     ) -> builtins.list[OutboxRow]:
-        """Mails oldest first, of one case or in one status if given.
+        """Mails and webhook deliveries oldest first, of one case, in one status or of one
+        channel (``mail`` | ``webhook``) if given.
 
         Raises:
             PayloadInvalid: an unknown status.
@@ -42,7 +48,11 @@ class Outbox:
             raise PayloadInvalid(
                 "outbox", "status", f"{status!r} is not a status; allowed: {', '.join(STATUSES)}"
             )
-        return self._store.outbox.list(record_id=record_id, status=status, limit=limit)
+        if channel is not None and channel not in CHANNELS:
+            raise PayloadInvalid(
+                "outbox", "channel", f"{channel!r} is not a channel; allowed: {', '.join(CHANNELS)}"
+            )
+        return self._store.outbox.list(record_id=record_id, status=status, channel=channel, limit=limit)
 
     @public
     def get(self, outbox_id: int) -> OutboxRow | None:
@@ -54,9 +64,9 @@ class Outbox:
         return self._store.outbox.get(inputs.integer("outbox_id", outbox_id, low=1, high=inputs.INT32))
 
     @public
-    def counts(self) -> dict[str, int]:
-        """How many mails are in each status."""
-        return self._store.outbox.counts()
+    def counts(self, *, channel: str | None = None) -> dict[str, int]:
+        """How many mails (and webhook deliveries) are in each status, of one channel if given."""
+        return self._store.outbox.counts(channel=channel)
 
     @public
     def retry(self, ids: Sequence[int] = ()) -> int:
@@ -73,10 +83,10 @@ class Outbox:
         return self._store.outbox.retry(ids=ids, dead=not ids, now=self._clock.now())
 
     @public
-    def claim(self, *, limit: int, lease: dt.timedelta) -> builtins.list[OutboxRow]:
-        """Take up to ``limit`` due mails for delivery, all under one claim token (see
-        ``storage.outbox.OutboxQueue.claim``)."""
-        return self._store.outbox.claim(self._clock.now(), limit=limit, lease=lease)
+    def claim(self, *, limit: int, lease: dt.timedelta, channel: str = "mail") -> builtins.list[OutboxRow]:
+        """Take up to ``limit`` due rows of ``channel`` (mail or webhook) for delivery, all under
+        one claim token (see ``storage.outbox.OutboxQueue.claim``)."""
+        return self._store.outbox.claim(self._clock.now(), limit=limit, lease=lease, channel=channel)
 
     @public
     def renew(self, ids: Sequence[int], token: str) -> set[int]:

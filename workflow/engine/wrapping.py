@@ -17,6 +17,7 @@ from definitions.holidays import HolidayTableError
 from definitions.loader import DefinitionError
 from notifications import ConfigurationError
 from storage import errors as storage
+from storage.webhooks import DuplicateSubscription
 from workflow import errors
 
 P = ParamSpec("P")
@@ -38,6 +39,8 @@ def translate(exc: Exception) -> errors.WorkflowError:
         return errors.HolidayTableInvalid(str(exc))
     if isinstance(exc, ConfigurationError):
         return errors.MailSettingsInvalid(str(exc))
+    if isinstance(exc, DuplicateSubscription):
+        return errors.ArgumentInvalid("name", str(exc))
     if isinstance(exc, storage.VersionConflict):
         return errors.Conflict(exc.record_id, exc.expected, exc.found)
     kinds: dict[type[Exception], type[errors.StorageFailure]] = {

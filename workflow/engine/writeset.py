@@ -26,6 +26,7 @@ from storage.values import (
     StoredDeadline,
     StoredEvent,
     StoredRecord,
+    WebhookEvent,
 )
 from workflow.core import effects as deadline_effects
 from workflow.core import ladders, notices
@@ -215,7 +216,34 @@ def build(
         personal=decision.personal,
         purge_personal=decision.purge_personal_data,
         reminders=fired,
+        webhook=webhook_event(definition, event, decision, row),
     )
+
+
+def webhook_event(
+    definition: Definition, event: StoredEvent, decision: Decision, row: StoredRecord
+) -> WebhookEvent:
+    """What a transition's webhooks say: the case, the event and where the case stands now.
+
+    No payload and no personal data: a subscriber learns that something happened and asks the
+    API for what it may see. ``hash`` is the history row's, so a receiver can tie a delivery to
+    an exported history (``chengxin audit export``).
+    """
+    body = {
+        "type": decision.event,
+        "record_id": event.record_id,
+        "kind": definition.kind,
+        "definition": definition.key,
+        "seq": event.seq,
+        "state": row.state,
+        "tracks": dict(row.tracks),
+        "changes": [list(change) for change in event.changes],
+        "active": row.active,
+        "actor": {"role": event.role, "unit": event.unit},
+        "occurred_at": event.occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "hash": event.hash,
+    }
+    return WebhookEvent(event=decision.event, kind=definition.kind, body=body)
 
 
 # -------------------------------------------------------------------------- deadlines

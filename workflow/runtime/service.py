@@ -28,14 +28,21 @@ from workflow.log import get_logger
 from workflow.runtime.dispatch import Dispatcher
 from workflow.runtime.ledgers import open_due_checks
 from workflow.runtime.rounds import open_due_rounds
+from workflow.runtime.webhooks import WebhookDispatcher
 
 log = get_logger("chengxin.serve")
 
 
-def run_once(engine: Engine, dispatcher: Dispatcher | None = None, *, limit: int = 1000) -> dict[str, Any]:
+def run_once(
+    engine: Engine,
+    dispatcher: Dispatcher | None = None,
+    *,
+    limit: int = 1000,
+    webhooks: WebhookDispatcher | None = None,
+) -> dict[str, Any]:
     """One pass of everything the service does: follow the drill clock, open rounds, sweep, open
     the ledger checks that fell due (after the sweep, so a check that expired meanwhile is marked
-    overdue before the next one takes its place), send mail."""
+    overdue before the next one takes its place), send mail, deliver webhooks."""
     engine.follow_clock()
     rounds = open_due_rounds(engine)
     swept = engine.sweep(limit=limit)
@@ -52,6 +59,10 @@ def run_once(engine: Engine, dispatcher: Dispatcher | None = None, *, limit: int
         result["mail"] = mail.as_dict()
         result["errors"].extend(mail.errors)
         result["notes"] = list(mail.notes)
+    if webhooks is not None:
+        delivered = webhooks.run()
+        result["webhooks"] = delivered.as_dict()
+        result["errors"].extend(delivered.errors)
     return result
 
 
@@ -76,6 +87,7 @@ def serve(
     rounds_seconds: float = 300.0,
     checkpoint: Callable[[], Any] | None = None,
     checkpoint_seconds: float = 3600.0,
+    webhooks: WebhookDispatcher | None = None,
 ) -> None:
     """Run until SIGINT or SIGTERM: the sweep (and the outbox) every ``sweep_seconds``, the
     supervision schedules every ``rounds_seconds``, and ``checkpoint`` (if given) at start and
@@ -89,6 +101,8 @@ def serve(
         out: dict[str, Any] = {"fired": result.fired, "skipped": result.skipped, "errors": len(result.errors)}
         if dispatcher is not None:
             out["mail"] = dispatcher.run().as_dict()
+        if webhooks is not None:
+            out["webhooks"] = webhooks.run().as_dict()
         return out
 
     def rounds() -> dict[str, Any]:
