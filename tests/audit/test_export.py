@@ -28,6 +28,12 @@ JUDGMENT = {"number": "（2026）津0103民初1234号", "name": "民事判决书
 
 def a_full_case(h: Harness, mail: Path) -> str:
     """A case with an edited draft (two versions of its facts), a document, mail sent and deadlines."""
+    h.engine.units.save(
+        [
+            {"code": "hexi-zjw", "name": "河西区住房和建设委员会", "emails": "bgs@zjw.example.gov.cn"},
+            {"code": "court-3", "name": "第三中级人民法院", "emails": "xinyong@court.example.gov.cn"},
+        ]
+    )
     record_id = h.draft(documents=[JUDGMENT]).id
     h.fire(record_id, "edit", h.recorder, severity="serious", facts="拖欠工程款，经催告仍拒不履行。")
     h.fire(record_id, "submit", h.recorder)
