@@ -39,6 +39,7 @@ from definitions.model import (
     LedgerSpec,
     Limits,
     Notice,
+    OpensSpec,
     Period,
     PublicationPeriod,
     PublicationRegime,
@@ -504,6 +505,21 @@ class _Checker:
                     )
             for index, guard in enumerate(event.guards):
                 self._guard((*path, "guards", index), guard, event)
+            if event.opens is not None:
+                self._opens((*path, "opens"), event.opens, event)
+
+    def _opens(self, path: Path_, opens: schema.OpensModel, event: schema.EventModel) -> None:
+        """What an event carries over must exist here; the other definition is checked when the
+        engine opens the case (it may live in another file) and by the walk of every definition."""
+        m = self.model
+        for target, source in opens.fields.items():
+            if source not in m.fields and source not in event.payload:
+                self.fail(
+                    (*path, "fields", target),
+                    f"{source!r} is neither a field of this definition nor a payload field of the event",
+                )
+        if opens.link_field is not None:
+            self.field_exists((*path, "link_field"), opens.link_field, ("string",))
 
     def _guard(self, path: Path_, guard: schema.GuardModel, event: schema.EventModel) -> None:
         m = self.model
@@ -654,6 +670,21 @@ def _field(name: str, model: schema.FieldModel, limits: schema.LimitsModel) -> F
         max_items=model.max_items or items,
         sets=model.sets,
         personal=model.type == "id_number",
+        confidential=model.confidential,
+    )
+
+
+def _opens(model: schema.OpensModel | None) -> OpensSpec | None:
+    if model is None:
+        return None
+    return OpensSpec(
+        definition=model.definition,
+        role=model.role,
+        fields=dict(model.fields),
+        values=dict(model.values),
+        then=tuple(model.then),
+        link_field=model.link_field,
+        legal_basis=model.legal_basis,
     )
 
 
@@ -720,6 +751,7 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
             notices=_notices(event.notify),
             purge_personal_data=event.purge_personal_data,
             extends_deadline=event.extends_deadline,
+            opens=_opens(event.opens),
             legal_basis=event.legal_basis,
         )
         for name, event in model.events.items()
