@@ -671,6 +671,8 @@ def _field(name: str, model: schema.FieldModel, limits: schema.LimitsModel) -> F
         sets=model.sets,
         personal=model.type == "id_number",
         confidential=model.confidential,
+        known_unit=model.known_unit,
+        within=(model.within[0], model.within[1]) if model.within is not None else None,
     )
 
 

@@ -70,6 +70,8 @@ class FieldSpec:
     sets: str | None = None
     personal: bool = False
     confidential: bool = False  # kept with the case, never shown in a notice
+    known_unit: bool = False  # the unit must be in the unit directory (checked by the engine)
+    within: tuple[str, str] | None = None  # a date that must lie between these two date fields
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

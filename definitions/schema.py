@@ -123,6 +123,8 @@ class FieldModel(_Strict):
     max_items: int | None = Field(default=None, ge=1, le=CEILING_ITEMS)
     sets: str | None = None
     confidential: bool = False  # never shown in a notice (a complainant's identity)
+    known_unit: bool = False  # a unit field whose unit must be in the unit directory
+    within: list[str] | None = Field(default=None, min_length=2, max_length=2)  # a date field: [from, to] fields
 
     @model_validator(mode="after")
     def _enum_needs_a_set(self) -> FieldModel:
@@ -130,6 +132,10 @@ class FieldModel(_Strict):
             raise ValueError(f"a field of type {self.type} needs 'enum: <name of an enum>'")
         if self.type not in {"enum", "enum_list"} and self.enum:
             raise ValueError(f"'enum' is only for fields of type enum or enum_list, not {self.type}")
+        if self.known_unit and self.type != "unit":
+            raise ValueError("'known_unit' is only for fields of type unit")
+        if self.within is not None and self.type != "date":
+            raise ValueError("'within' is only for fields of type date")
         if self.max_items is not None and self.type not in LIST_TYPES:
             raise ValueError(f"'max_items' is only for list fields ({', '.join(sorted(LIST_TYPES))})")
         return self

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from definitions.model import Definition
+from definitions.model import Definition, FieldSpec
 from storage.errors import DuplicateRecordId, VersionConflict
 from storage.store import Store, UnitOfWork
 from storage.values import CommandWrite, Loaded, StoredDeadline, StoredDefinition, StoredEvent, StoredRecord
@@ -32,6 +32,7 @@ from workflow.errors import (
     Conflict,
     DefinitionChanged,
     IdempotencyKeyReused,
+    PayloadInvalid,
     PermissionDenied,
     RecordNotFound,
     WorkflowError,
@@ -98,6 +99,28 @@ class Commands:
                     event,
                     [],
                     why="角色 system 仅供期限到期处理使用 (reserved for the deadline sweep)",
+                )
+
+    def check_units(self, specs: Mapping[str, FieldSpec], payload: Mapping[str, Any], event: str) -> None:
+        """Every unit a ``known_unit`` field names is in the unit directory.
+
+        Raises:
+            PayloadInvalid: naming the first field whose unit is unknown.
+        """
+        wanted = {
+            name: str(value)
+            for name, value in payload.items()
+            if value and name in specs and specs[name].known_unit
+        }
+        if not wanted:
+            return
+        found = self.store.directory.units_by_code(wanted.values())
+        for name, code in wanted.items():
+            if code not in found:
+                raise PayloadInvalid(
+                    event,
+                    name,
+                    f"单位 {code} 不在单位名录中 (unknown unit; add it with `chengxin unit add` or `unit import`)",
                 )
 
     def now(self, record: StoredRecord | None) -> dt.datetime:
@@ -186,6 +209,7 @@ class Commands:
         ones before left it (nothing is written here)."""
         calendar = self.registry.calendar(definition)
         decision = decide(definition, calendar, None, command, now, record_id=record_id)
+        self.check_units(definition.fields, decision.payload, command.event)
         writes = [
             self._write_set(
                 definition, None, [], decision, command, now, record_id, idempotency_key, fingerprint
@@ -264,6 +288,8 @@ class Commands:
         decision = decide(
             definition, calendar, writeset.snapshot_of(record, open_rows), command, now, record_id=record_id
         )
+        if spec is not None:
+            self.check_units(spec.payload, decision.payload, command.event)
         write = self._write_set(
             definition, record, open_rows, decision, command, now, record_id, idempotency_key, fingerprint
         )
