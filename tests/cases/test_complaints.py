@@ -20,9 +20,9 @@ T0 = dt.datetime(2026, 5, 11, 9, 0, tzinfo=SH)  # a Monday
 
 UNITS = [
     {"code": "tj-12345", "name": "天津市12345政务服务便民热线", "emails": ["12345@tj.example.gov.cn"]},
-    {"code": "hexi-czj", "name": "河西区财政局", "emails": ["czj@hexi.example.gov.cn"]},
-    {"code": "hexi-zjw", "name": "河西区住房和建设委员会", "emails": ["zjw@hexi.example.gov.cn"]},
-    {"code": "hexi-gov", "name": "河西区人民政府", "emails": ["gov@hexi.example.gov.cn"]},
+    {"code": "hexi-czj", "name": "某区财政局", "emails": ["czj@hexi.example.gov.cn"]},
+    {"code": "hexi-zjw", "name": "某区住房和建设委员会", "emails": ["zjw@hexi.example.gov.cn"]},
+    {"code": "hexi-gov", "name": "某区人民政府", "emails": ["gov@hexi.example.gov.cn"]},
     {"code": "tj-fgw", "name": "天津市发展和改革委员会", "emails": ["fgw@tj.example.gov.cn"]},
 ]
 INTAKE = Actor(id="wang.fang", role="intake", unit="tj-12345")
@@ -42,7 +42,7 @@ FIELDS = {
     "complained_unit": "hexi-zjw",
     "superior_unit": "hexi-gov",
     "subject_kind": "department",
-    "subject_name": "河西区住房和建设委员会",
+    "subject_name": "某区住房和建设委员会",
     "subject_code": "11120103MB1234567X",
     "domain": "procurement",
     "content": "区住建委作为采购人验收合格后拒不支付中标供应商货款86.5万元。",
@@ -99,7 +99,7 @@ def test_a_founded_complaint_refused_opens_a_linked_record_in_one_transaction(
         case.id,
         "confirm_breach",
         actor=DEPARTMENT,
-        payload={"document_number": "河西财信〔2026〕3号", "finding_date": "2026-05-20", "severity": "general"},
+        payload={"document_number": "某区财信〔2026〕3号", "finding_date": "2026-05-20", "severity": "general"},
         comment="拒不整改，认定政务失信",
     )
     assert done.state == "breach_recorded"
