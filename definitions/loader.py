@@ -491,22 +491,20 @@ class _Checker:
             self.payload_fields((*path, "payload"), event.payload)
             self.notices((*path, "notify"), event.notify)
             if event.extends_deadline is not None:
-                deadline = m.deadlines.get(event.extends_deadline)
-                if deadline is None:
-                    self.fail((*path, "extends_deadline"), f"unknown deadline {event.extends_deadline!r}")
-                elif deadline.extendable_to is None:
-                    self.fail(
-                        (*path, "extends_deadline"),
-                        f"deadline {event.extends_deadline!r} has no 'extendable_to'",
-                    )
-                if "working_days" not in event.payload:
-                    self.fail(
-                        (*path, "payload"), "an extending event needs an int payload field 'working_days'"
-                    )
+                self._extends_deadline(path, event, event.extends_deadline)
             for index, guard in enumerate(event.guards):
                 self._guard((*path, "guards", index), guard, event)
             if event.opens is not None:
                 self._opens((*path, "opens"), event.opens, event)
+
+    def _extends_deadline(self, path: Path_, event: schema.EventModel, name: str) -> None:
+        deadline = self.model.deadlines.get(name)
+        if deadline is None:
+            self.fail((*path, "extends_deadline"), f"unknown deadline {name!r}")
+        elif deadline.extendable_to is None:
+            self.fail((*path, "extends_deadline"), f"deadline {name!r} has no 'extendable_to'")
+        if "working_days" not in event.payload:
+            self.fail((*path, "payload"), "an extending event needs an int payload field 'working_days'")
 
     def _opens(self, path: Path_, opens: schema.OpensModel, event: schema.EventModel) -> None:
         """What an event carries over must exist here; the other definition is checked when the

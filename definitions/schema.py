@@ -124,7 +124,9 @@ class FieldModel(_Strict):
     sets: str | None = None
     confidential: bool = False  # never shown in a notice (a complainant's identity)
     known_unit: bool = False  # a unit field whose unit must be in the unit directory
-    within: list[str] | None = Field(default=None, min_length=2, max_length=2)  # a date field: [from, to] fields
+    within: list[str] | None = Field(
+        default=None, min_length=2, max_length=2
+    )  # a date field: [from, to] fields
 
     @model_validator(mode="after")
     def _enum_needs_a_set(self) -> FieldModel:

@@ -31,7 +31,9 @@ def when(year: int, month: int, day: int, hour: int = 9, minute: int = 0) -> dt.
 class Drill:
     """One jurisdiction's drill: its engine, clock, mail folder and printed timeline."""
 
-    def __init__(self, folder: Path, start: dt.datetime, units: Sequence[Mapping[str, Any]], *, url: str | None = None) -> None:
+    def __init__(
+        self, folder: Path, start: dt.datetime, units: Sequence[Mapping[str, Any]], *, url: str | None = None
+    ) -> None:
         self.folder = folder
         self.url = url or f"sqlite:///{folder / 'drill.db'}"
         Engine.init(self.url, simulated_start=start)[0].close()
@@ -80,8 +82,13 @@ class Drill:
         return found
 
     def verify(self) -> bool:
-        report = audit.verify(self.engine.registry, self.engine.cases(), real_time=False, subject_key=self.engine.subject_key)
-        self.note("审计 audit: " + ("历史完好 every history intact" if report.intact else f"问题 problems: {report.problems}"))
+        report = audit.verify(
+            self.engine.registry, self.engine.cases(), real_time=False, subject_key=self.engine.subject_key
+        )
+        self.note(
+            "审计 audit: "
+            + ("历史完好 every history intact" if report.intact else f"问题 problems: {report.problems}")
+        )
         return report.intact
 
     def close(self) -> None:

@@ -19,18 +19,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _drill import Drill, when  # noqa: E402  (the examples folder is not a package)
-from stdnum.cn import uscc  # noqa: E402
+from _drill import Drill, when
+from stdnum.cn import uscc
 
-from workflow import Actor  # noqa: E402
+from workflow import Actor
 
 UNITS = [
     {"code": "gy-county", "name": "某县人民政府", "emails": ["gov@county.example.gov.cn"]},
-    {"code": "gy-zjj", "name": "某县住房和城乡建设局", "superior": "gy-county", "emails": ["zjj@county.example.gov.cn"]},
+    {
+        "code": "gy-zjj",
+        "name": "某县住房和城乡建设局",
+        "superior": "gy-county",
+        "emails": ["zjj@county.example.gov.cn"],
+    },
     {"code": "gy-rsj", "name": "某县人力资源和社会保障局", "emails": ["rsj@county.example.gov.cn"]},
     {"code": "gy-fgw", "name": "广元市发展和改革委员会（市信用办）", "emails": ["xyb@gy.example.gov.cn"]},
     {"code": "gy-web", "name": "某县人民政府网站", "emails": ["web@county.example.gov.cn"]},
-    {"code": "gy-sq", "name": "某县某社区居民委员会", "superior": "gy-county", "emails": ["sq@county.example.gov.cn"]},
+    {
+        "code": "gy-sq",
+        "name": "某县某社区居民委员会",
+        "superior": "gy-county",
+        "emails": ["sq@county.example.gov.cn"],
+    },
 ]
 RECORDER = Actor(id="yang.bo", role="recorder", unit="gy-rsj")
 VERIFIER = Actor(id="tang.li", role="verifier", unit="gy-fgw")
@@ -92,7 +102,9 @@ def main(folder: Path, url: str | None = None) -> list[str]:
     )
     drill.step(record, "县人社局登记并提交失信记录（拖欠农民工工资）")
     engine.fire(record.id, "accept", actor=VERIFIER)
-    drill.step(engine.fire(record.id, "confirm", actor=VERIFIER, comment="核查属实"), "市信用办确认记录 confirmed")
+    drill.step(
+        engine.fire(record.id, "confirm", actor=VERIFIER, comment="核查属实"), "市信用办确认记录 confirmed"
+    )
     drill.step(engine.fire(record.id, "publish", actor=VERIFIER), "在“信用中国（四川广元）网”公示 published")
     drill.step(
         engine.fire(
@@ -118,7 +130,13 @@ def main(folder: Path, url: str | None = None) -> list[str]:
     )
     drill.at(when(2026, 3, 10, 15, 0))
     drill.step(
-        engine.fire(record.id, "revoke", actor=REVIEWER, payload={"sanctions_wrong": True}, comment="经核实认定前已付清，撤销记录"),
+        engine.fire(
+            record.id,
+            "revoke",
+            actor=REVIEWER,
+            payload={"sanctions_wrong": True},
+            comment="经核实认定前已付清，撤销记录",
+        ),
         "认定单位撤销记录，惩戒错误 revoked",
     )
     drill.step(engine.fire(record.id, "confirm_withdrawal", actor=VERIFIER), "撤下公示 publication withdrawn")
@@ -134,7 +152,10 @@ def main(folder: Path, url: str | None = None) -> list[str]:
         ),
         "恢复信誉、消除不良影响 reputation restored",
     )
-    drill.step(engine.fire(record.id, "close_revoked", actor=VERIFIER, comment="撤销事项办结"), "撤销事项办结归档 archived")
+    drill.step(
+        engine.fire(record.id, "close_revoked", actor=VERIFIER, comment="撤销事项办结"),
+        "撤销事项办结归档 archived",
+    )
 
     drill.mail()
     drill.at(when(2026, 4, 1, 9, 30))
@@ -172,7 +193,15 @@ def main(folder: Path, url: str | None = None) -> list[str]:
 
     drill.at(when(2026, 6, 26, 10, 0))
     drill.step(
-        engine.fire(promise.id, "report_fulfilment", actor=COMMUNITY, payload={"result": "两个季度均已公开", "evidence": [{"name": "公开栏照片", "number": "2026-Q1/Q2"}]}),
+        engine.fire(
+            promise.id,
+            "report_fulfilment",
+            actor=COMMUNITY,
+            payload={
+                "result": "两个季度均已公开",
+                "evidence": [{"name": "公开栏照片", "number": "2026-Q1/Q2"}],
+            },
+        ),
         "社区报送践诺结果",
     )
     drill.step(engine.fire(promise.id, "confirm_kept", actor=VERIFIER, comment="已核实"), "确认守诺践诺 kept")

@@ -21,18 +21,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _drill import Drill, when  # noqa: E402  (the examples folder is not a package)
-from stdnum.cn import uscc  # noqa: E402
+from _drill import Drill, when
+from stdnum.cn import uscc
 
-from workflow import Actor  # noqa: E402
+from workflow import Actor
 
 UNITS = [
     {"code": "ta-district", "name": "泰安市某区人民政府", "emails": ["gov@district.example.gov.cn"]},
-    {"code": "ta-jtj", "name": "泰安市某区交通运输局", "superior": "ta-district", "emails": ["jtj@district.example.gov.cn"]},
+    {
+        "code": "ta-jtj",
+        "name": "泰安市某区交通运输局",
+        "superior": "ta-district",
+        "emails": ["jtj@district.example.gov.cn"],
+    },
     {"code": "ta-czj", "name": "泰安市某区财政局", "emails": ["czj@district.example.gov.cn"]},
     {"code": "ta-12345", "name": "泰安市12345政务服务热线", "emails": ["12345@ta.example.gov.cn"]},
     {"code": "ta-fgw", "name": "泰安市发展和改革委员会（市信用办）", "emails": ["xyb@ta.example.gov.cn"]},
-    {"code": "ta-spj", "name": "泰安市行政审批服务局", "superior": "ta-district", "emails": ["spj@ta.example.gov.cn"]},
+    {
+        "code": "ta-spj",
+        "name": "泰安市行政审批服务局",
+        "superior": "ta-district",
+        "emails": ["spj@ta.example.gov.cn"],
+    },
 ]
 INTAKE = Actor(id="gao.yan", role="intake", unit="ta-12345")
 FINANCE = Actor(id="kong.wei", role="department", unit="ta-czj")
@@ -72,7 +82,12 @@ def main(folder: Path, url: str | None = None) -> list[str]:
     )
     drill.step(promise, "限时办结公开承诺（每季度检查） commitment published")
     drill.step(
-        engine.fire(promise.id, "open_check", actor=VERIFIER, payload={"check_label": "2026年第一季度践诺检查", "check_due": "2026-04-10"}),
+        engine.fire(
+            promise.id,
+            "open_check",
+            actor=VERIFIER,
+            payload={"check_label": "2026年第一季度践诺检查", "check_due": "2026-04-10"},
+        ),
         "市信用办开展一季度践诺检查",
     )
 
@@ -104,20 +119,32 @@ def main(folder: Path, url: str | None = None) -> list[str]:
             complaint.id,
             "find_founded",
             actor=FINANCE,
-            payload={"verified_facts": "投标保证金20万元逾期未退还，违反政府采购合同约定。", "rectification_days": 10},
+            payload={
+                "verified_facts": "投标保证金20万元逾期未退还，违反政府采购合同约定。",
+                "rectification_days": 10,
+            },
             comment="限期10日退还",
         ),
         "核查属实，责令限期整改 founded",
     )
     drill.mail()
     drill.at(when(2026, 3, 11, 15, 0))
-    drill.step(engine.fire(complaint.id, "refuse_rectification", actor=BUREAU, comment="保证金已转入其他项目，暂无法退还"), "被投诉单位拒不整改 refused")
+    drill.step(
+        engine.fire(
+            complaint.id, "refuse_rectification", actor=BUREAU, comment="保证金已转入其他项目，暂无法退还"
+        ),
+        "被投诉单位拒不整改 refused",
+    )
     drill.step(
         engine.fire(
             complaint.id,
             "confirm_breach",
             actor=FINANCE,
-            payload={"document_number": "泰某财采〔2026〕4号", "finding_date": "2026-03-11", "severity": "general"},
+            payload={
+                "document_number": "泰某财采〔2026〕4号",
+                "finding_date": "2026-03-11",
+                "severity": "general",
+            },
             comment="查实且拒不整改，认定政务失信",
         ),
         "认定政务失信 breach confirmed",
@@ -127,20 +154,41 @@ def main(folder: Path, url: str | None = None) -> list[str]:
     drill.step(record, f"同一事务中生成泰安失信记录（来源投诉 {record.links[0]['case']}）")
     drill.at(when(2026, 3, 12, 9, 0))
     engine.fire(record_id, "accept", actor=VERIFIER)
-    drill.step(engine.fire(record_id, "confirm", actor=VERIFIER, comment="核查属实"), "市信用办确认记录 confirmed")
+    drill.step(
+        engine.fire(record_id, "confirm", actor=VERIFIER, comment="核查属实"), "市信用办确认记录 confirmed"
+    )
     mails = drill.mail()
     leaked = [to for to, text in mails if COMPLAINANT in text]
-    drill.note("投诉人信息未出现在任何邮件中 complainant named in no mail" if not leaked else f"泄露 leaked to {leaked}")
+    drill.note(
+        "投诉人信息未出现在任何邮件中 complainant named in no mail"
+        if not leaked
+        else f"泄露 leaked to {leaked}"
+    )
 
     drill.at(when(2026, 4, 8, 10, 0))
     drill.step(
-        engine.fire(promise.id, "report_check", actor=APPROVALS, payload={"progress": "一季度企业开办均1个工作日内办结", "evidence": EVIDENCE}),
+        engine.fire(
+            promise.id,
+            "report_check",
+            actor=APPROVALS,
+            payload={"progress": "一季度企业开办均1个工作日内办结", "evidence": EVIDENCE},
+        ),
         "按期报送践诺情况",
     )
-    drill.step(engine.fire(promise.id, "rate_check", actor=VERIFIER, payload={"result": "met"}, comment="按承诺履行"), "评定：按承诺履行")
+    drill.step(
+        engine.fire(
+            promise.id, "rate_check", actor=VERIFIER, payload={"result": "met"}, comment="按承诺履行"
+        ),
+        "评定：按承诺履行",
+    )
     drill.at(when(2026, 6, 26, 10, 0))
     drill.step(
-        engine.fire(promise.id, "report_fulfilment", actor=APPROVALS, payload={"result": "上半年全部按时办结", "evidence": EVIDENCE}),
+        engine.fire(
+            promise.id,
+            "report_fulfilment",
+            actor=APPROVALS,
+            payload={"result": "上半年全部按时办结", "evidence": EVIDENCE},
+        ),
         "报送践诺结果",
     )
     drill.step(engine.fire(promise.id, "confirm_kept", actor=VERIFIER, comment="经核实"), "确认守诺践诺 kept")

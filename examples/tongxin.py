@@ -19,16 +19,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _drill import Drill, when  # noqa: E402  (the examples folder is not a package)
-from stdnum.cn import uscc  # noqa: E402
+from _drill import Drill, when
+from stdnum.cn import uscc
 
-from workflow import Actor  # noqa: E402
+from workflow import Actor
 
 UNITS = [
     {"code": "tx-gov", "name": "同心县人民政府", "emails": ["gov@tx.example.gov.cn"]},
-    {"code": "tx-sthj", "name": "同心县生态环境局", "superior": "tx-gov", "emails": ["sthj@tx.example.gov.cn"]},
+    {
+        "code": "tx-sthj",
+        "name": "同心县生态环境局",
+        "superior": "tx-gov",
+        "emails": ["sthj@tx.example.gov.cn"],
+    },
     {"code": "tx-xyb", "name": "同心县社会信用体系建设领导小组办公室", "emails": ["xyb@tx.example.gov.cn"]},
-    {"code": "tx-town", "name": "同心县某镇人民政府", "superior": "tx-gov", "emails": ["town@tx.example.gov.cn"]},
+    {
+        "code": "tx-town",
+        "name": "同心县某镇人民政府",
+        "superior": "tx-gov",
+        "emails": ["town@tx.example.gov.cn"],
+    },
     {"code": "tx-sfj", "name": "同心县司法局", "emails": ["sfj@tx.example.gov.cn"]},
     {"code": "tx-zsj", "name": "同心县招商引资服务中心", "emails": ["zs@tx.example.gov.cn"]},
 ]
@@ -133,17 +143,34 @@ def main(folder: Path, url: str | None = None) -> list[str]:
     drill.step(engine.fire(complaint.id, "forward", actor=INTAKE), "转县司法局核查 forwarded")
     drill.at(when(2026, 3, 9, 10, 0))
     drill.step(
-        engine.fire(complaint.id, "find_founded", actor=DEPARTMENT, payload={"verified_facts": "配套道路未按协议期限建成", "rectification_days": 60}, comment="限期60日整改"),
+        engine.fire(
+            complaint.id,
+            "find_founded",
+            actor=DEPARTMENT,
+            payload={"verified_facts": "配套道路未按协议期限建成", "rectification_days": 60},
+            comment="限期60日整改",
+        ),
         "核查属实，责令整改 founded",
     )
     drill.mail()
     drill.at(when(2026, 4, 30, 10, 0))
     drill.step(
-        engine.fire(complaint.id, "report_rectification", actor=TOWN, payload={"report": "道路已建成通车", "documents": EVIDENCE}),
+        engine.fire(
+            complaint.id,
+            "report_rectification",
+            actor=TOWN,
+            payload={"report": "道路已建成通车", "documents": EVIDENCE},
+        ),
         "镇政府报送整改情况",
     )
     drill.step(
-        engine.fire(complaint.id, "accept_rectification", actor=DEPARTMENT, payload={"reply": "道路已建成，感谢监督"}, comment="整改到位"),
+        engine.fire(
+            complaint.id,
+            "accept_rectification",
+            actor=DEPARTMENT,
+            payload={"reply": "道路已建成，感谢监督"},
+            comment="整改到位",
+        ),
         "整改验收并答复投诉人 rectified",
     )
 
@@ -170,7 +197,10 @@ def main(folder: Path, url: str | None = None) -> list[str]:
     record = engine.get(record_id)
     drill.step(record, f"同一事务中生成失信记录 record opened（来源 {record.links[0]['case']}）")
     engine.fire(record_id, "accept", actor=SECOND)
-    drill.step(engine.fire(record_id, "confirm", actor=SECOND, comment="核查属实"), "另一审核人确认记录 confirmed (four eyes)")
+    drill.step(
+        engine.fire(record_id, "confirm", actor=SECOND, comment="核查属实"),
+        "另一审核人确认记录 confirmed (four eyes)",
+    )
     drill.mail()
     drill.verify()
     drill.close()

@@ -66,23 +66,32 @@ def test_a_commitment_fulfilled_with_evidence_is_kept(engine: Engine) -> None:
     assert [(d.name, d.due_at.astimezone(SH).date()) for d in case.deadlines] == [
         ("fulfilment", dt.date(2026, 6, 30))
     ]
-    engine.fire(case.id, "report_fulfilment", actor=UNIT, payload={"result": "优良天数比例87%", "evidence": EVIDENCE})
+    engine.fire(
+        case.id, "report_fulfilment", actor=UNIT, payload={"result": "优良天数比例87%", "evidence": EVIDENCE}
+    )
     kept = engine.fire(case.id, "confirm_kept", actor=VERIFIER, comment="经核实，承诺已兑现")
     assert (kept.state, kept.state_label, kept.overdue) == ("kept", "守诺践诺", False)
     assert [v.id for v in engine.query(kind="commitment", state="kept", unit="tx-sthj")] == [case.id]
 
 
-def test_a_standing_commitment_is_checked_on_its_rhythm_and_falls_due_at_the_period_end(engine: Engine) -> None:
+def test_a_standing_commitment_is_checked_on_its_rhythm_and_falls_due_at_the_period_end(
+    engine: Engine,
+) -> None:
     case = engine.register(
         "taian_commitment",
-        commitment(category="time_limit", check_rhythm="quarterly", due_date="", content="企业开办1个工作日内办结。"),
+        commitment(
+            category="time_limit", check_rhythm="quarterly", due_date="", content="企业开办1个工作日内办结。"
+        ),
         actor=UNIT,
     )
     assert [(d.name, d.due_at.astimezone(SH).date()) for d in case.deadlines] == [
         ("fulfilment", dt.date(2026, 12, 31))
     ]
     opened = engine.fire(
-        case.id, "open_check", actor=VERIFIER, payload={"check_label": "2026年第一季度检查", "check_due": "2026-03-31"}
+        case.id,
+        "open_check",
+        actor=VERIFIER,
+        payload={"check_label": "2026年第一季度检查", "check_due": "2026-03-31"},
     )
     assert {t.track: t.state for t in opened.tracks}["check"] == "awaiting_report"
     assert isinstance(engine.clock, ManualClock)
@@ -90,8 +99,12 @@ def test_a_standing_commitment_is_checked_on_its_rhythm_and_falls_due_at_the_per
     engine.sweep()
     late = engine.get(case.id)
     assert {t.track: t.state for t in late.tracks}["check"] == "check_overdue" and late.overdue
-    engine.fire(case.id, "report_check", actor=UNIT, payload={"progress": "一季度全部1日办结", "evidence": EVIDENCE})
-    rated = engine.fire(case.id, "rate_check", actor=VERIFIER, payload={"result": "met"}, comment="按承诺履行")
+    engine.fire(
+        case.id, "report_check", actor=UNIT, payload={"progress": "一季度全部1日办结", "evidence": EVIDENCE}
+    )
+    rated = engine.fire(
+        case.id, "rate_check", actor=VERIFIER, payload={"result": "met"}, comment="按承诺履行"
+    )
     assert rated.data["last_check"] == "met" and not rated.overdue
 
 
@@ -115,7 +128,11 @@ def test_a_broken_commitment_may_open_a_linked_record(engine: Engine) -> None:
     )
     assert broken.state == "broken"
     record = engine.get(broken.data["breach_record"])
-    assert (record.definition, record.state, record.data["source_type"]) == ("tongxin@1", "submitted", "breach_of_contract")
+    assert (record.definition, record.state, record.data["source_type"]) == (
+        "tongxin@1",
+        "submitted",
+        "breach_of_contract",
+    )
     assert record.links[0]["case"] == case.id and broken.links[0]["case"] == record.id
     engine.fire(record.id, "accept", actor=OTHER_VERIFIER)
     report = audit.verify(engine.registry, engine.histories(), real_time=False)
@@ -145,5 +162,10 @@ def test_bad_commitment_input_is_refused_naming_the_field(
 def test_a_check_due_outside_the_period_is_refused_naming_it(engine: Engine) -> None:
     case = engine.register("commitment", commitment(check_rhythm="yearly"), actor=UNIT)
     with pytest.raises(PayloadInvalid) as refused:
-        engine.fire(case.id, "open_check", actor=VERIFIER, payload={"check_label": "年度检查", "check_due": "2027-01-10"})
+        engine.fire(
+            case.id,
+            "open_check",
+            actor=VERIFIER,
+            payload={"check_label": "年度检查", "check_due": "2027-01-10"},
+        )
     assert refused.value.field == "check_due"

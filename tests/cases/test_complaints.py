@@ -99,7 +99,11 @@ def test_a_founded_complaint_refused_opens_a_linked_record_in_one_transaction(
         case.id,
         "confirm_breach",
         actor=DEPARTMENT,
-        payload={"document_number": "某区财信〔2026〕3号", "finding_date": "2026-05-20", "severity": "general"},
+        payload={
+            "document_number": "某区财信〔2026〕3号",
+            "finding_date": "2026-05-20",
+            "severity": "general",
+        },
         comment="拒不整改，认定政务失信",
     )
     assert done.state == "breach_recorded"
@@ -114,7 +118,12 @@ def test_a_founded_complaint_refused_opens_a_linked_record_in_one_transaction(
         {"relation": "opened", "case": record_id, "definition": "tianjin@1", "event": "confirm_breach"}
     ]
     assert [dict(link) for link in record.links] == [
-        {"relation": "opened_by", "case": case.id, "definition": "tianjin_complaint@1", "event": "confirm_breach"}
+        {
+            "relation": "opened_by",
+            "case": case.id,
+            "definition": "tianjin_complaint@1",
+            "event": "confirm_breach",
+        }
     ]
     last = engine.history(case.id)[-1]
     assert last.effects["links"][0]["case"] == record_id

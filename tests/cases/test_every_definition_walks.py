@@ -59,7 +59,9 @@ def _guards_allow(spec: EventSpec, tracks: Mapping[str, str]) -> bool:
     return True
 
 
-def _after(definition: Definition, spec: EventSpec, tracks: Mapping[str, str], when: Mapping[str, object]) -> dict[str, str] | None:
+def _after(
+    definition: Definition, spec: EventSpec, tracks: Mapping[str, str], when: Mapping[str, object]
+) -> dict[str, str] | None:
     """The tracks after firing ``spec`` with payload values ``when`` (None: it cannot fire)."""
     if not _guards_allow(spec, tracks):
         return None
@@ -70,9 +72,7 @@ def _after(definition: Definition, spec: EventSpec, tracks: Mapping[str, str], w
     for track, group in groups.items():
         state = moved.get(track)
         fitting = [
-            t
-            for t in group
-            if state in t.sources and all(when.get(k) == v for k, v in t.when.items())
+            t for t in group if state in t.sources and all(when.get(k) == v for k, v in t.when.items())
         ]
         if not fitting:
             if any(not t.optional for t in group):
@@ -131,7 +131,9 @@ def _value(definition: Definition, spec: FieldSpec) -> object:
     }[spec.type]
 
 
-def _payload(definition: Definition, specs: Mapping[str, FieldSpec], when: Mapping[str, object]) -> dict[str, object]:
+def _payload(
+    definition: Definition, specs: Mapping[str, FieldSpec], when: Mapping[str, object]
+) -> dict[str, object]:
     payload = {name: _value(definition, spec) for name, spec in specs.items()}
     payload.update(when)
     return payload
@@ -163,7 +165,9 @@ def test_every_definition_has_final_states_and_a_walk() -> None:
 
 
 @pytest.mark.parametrize(("definition", "final"), CASES, ids=[f"{d.key}-{f}" for d, f in CASES])
-def test_every_definition_reaches_each_final_state(engine: Engine, definition: Definition, final: str) -> None:
+def test_every_definition_reaches_each_final_state(
+    engine: Engine, definition: Definition, final: str
+) -> None:
     steps = path_to(definition, final)
     case_id = _create(engine, definition)
     people = itertools.count(1)

@@ -50,7 +50,11 @@ def test_tianjin_example_plays_the_procurement_breach_through_the_national_day_h
     database_url: str, tmp_path: Path
 ) -> None:
     text = _timeline("tianjin", database_url, tmp_path)
-    assert "书面说明原因期限 due 2026-10-15 17:00" in text and "国庆节" in text and "计入调休上班日 2026-10-10" in text
+    assert (
+        "书面说明原因期限 due 2026-10-15 17:00" in text
+        and "国庆节" in text
+        and "计入调休上班日 2026-10-10" in text
+    )
     assert "2026-10-15（周四）17:01  国庆假期后书面说明逾期 explanation overdue" in text
     assert "邮件 mail → 某区人民政府：【逾期情况通报】某区住房和建设委员会：书面说明原因期限已逾期" in text
     assert "整改已验收" in text and "异议处理：维持 objection maintained" in text
@@ -60,23 +64,34 @@ def test_tianjin_example_plays_the_procurement_breach_through_the_national_day_h
     assert "属实已整改" in text and "守诺践诺" in text
 
 
-def test_guangyuan_example_revokes_a_wrong_record_and_restores_the_reputation(database_url: str, tmp_path: Path) -> None:
+def test_guangyuan_example_revokes_a_wrong_record_and_restores_the_reputation(
+    database_url: str, tmp_path: Path
+) -> None:
     text = _timeline("guangyuan", database_url, tmp_path)
     assert "实施惩戒：公开通报批评、取消荣誉评选资格" in text
-    assert "认定单位撤销记录，惩戒错误 revoked" in text and "恢复信誉、消除不良影响 reputation restored" in text
+    assert (
+        "认定单位撤销记录，惩戒错误 revoked" in text and "恢复信誉、消除不良影响 reputation restored" in text
+    )
     assert "【恢复信誉通知】" in text and "已归档" in text
     assert "经核查不属实，已答复" in text and "守诺践诺" in text
 
 
-def test_tongxin_example_exempts_a_reform_error_and_records_a_broken_commitment(database_url: str, tmp_path: Path) -> None:
+def test_tongxin_example_exempts_a_reform_error_and_records_a_broken_commitment(
+    database_url: str, tmp_path: Path
+) -> None:
     text = _timeline("tongxin", database_url, tmp_path)
     assert "容错纠错，免予记录 exempted" in text and "容错免予记录" in text
-    assert "2026-06-30（周二）17:01  承诺到期未践诺 overdue" in text and "【逾期情况通报】同心县生态环境局" in text
+    assert (
+        "2026-06-30（周二）17:01  承诺到期未践诺 overdue" in text
+        and "【逾期情况通报】同心县生态环境局" in text
+    )
     assert "认定未践诺并记入政务失信记录 broken" in text and "同一事务中生成失信记录" in text
     assert "另一审核人确认记录 confirmed (four eyes)" in text and "属实已整改" in text
 
 
-def test_taian_example_turns_a_refused_hotline_complaint_into_a_record(database_url: str, tmp_path: Path) -> None:
+def test_taian_example_turns_a_refused_hotline_complaint_into_a_record(
+    database_url: str, tmp_path: Path
+) -> None:
     text = _timeline("taian", database_url, tmp_path)
     assert "12345热线受理投诉" in text and "被投诉单位拒不整改 refused" in text
     assert "同一事务中生成泰安失信记录" in text and "认定失信并记录" in text

@@ -106,7 +106,8 @@ _SAMPLES: dict[str, dict[str, Any]] = {
     "case_deadline": _base(
         record=COMPLAINT,
         deadline=RECTIFICATION_DEADLINE,
-        event=EVENT | {"label": "认定投诉属实并责令限期整改", "comment": "请于期限内付清欠款并报送整改情况。"},
+        event=EVENT
+        | {"label": "认定投诉属实并责令限期整改", "comment": "请于期限内付清欠款并报送整改情况。"},
     ),
     "record_notice": _base(deadline=EXPLANATION_DEADLINE),
     "repair_notice": _base(

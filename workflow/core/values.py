@@ -50,7 +50,12 @@ class Link:
     event: str  # the event of the opening case
 
     def to_json(self) -> dict[str, str]:
-        return {"relation": self.relation, "case": self.case, "definition": self.definition, "event": self.event}
+        return {
+            "relation": self.relation,
+            "case": self.case,
+            "definition": self.definition,
+            "event": self.event,
+        }
 
     @classmethod
     def from_json(cls, stored: Mapping[str, Any]) -> Link:

@@ -280,11 +280,11 @@ class Commands:
         open_rows = loaded.open
         spec = definition.events.get(command.event)
         opens = spec.opens if spec is not None and not command.links else None
-        target = opened_id = None
+        target: tuple[Definition, str] | None = None  # the definition and id of the case it opens
         if opens is not None:
-            target = linking.target_of(self.registry, opens, record.data, command.payload)
-            opened_id = new_case_id(target.id_prefix, now)
-            command = linking.with_opened(command, target, opened_id)
+            chosen = linking.target_of(self.registry, opens, record.data, command.payload)
+            target = (chosen, new_case_id(chosen.id_prefix, now))
+            command = linking.with_opened(command, *target)
         decision = decide(
             definition, calendar, writeset.snapshot_of(record, open_rows), command, now, record_id=record_id
         )
@@ -293,21 +293,21 @@ class Commands:
         write = self._write_set(
             definition, record, open_rows, decision, command, now, record_id, idempotency_key, fingerprint
         )
-        opened: list[CommandWrite] = []
+        linked: list[CommandWrite] = []
         decided: list[tuple[Decision, Actor, str | None]] = []
-        if opens is not None and target is not None and opened_id is not None:
-            opening = linking.opening_command(opens, target, definition, record_id, command, decision)
+        if opens is not None and target is not None:
+            opening = linking.opening_command(opens, target[0], definition, record_id, command, decision)
             then = [FollowUp(step) for step in linking.then(opens, opening)]
-            opened, decided, _ = self._creation(target, opened_id, opening, now, None, None, then)
-            self._register_definition(target, now)
+            linked, decided, _ = self._creation(target[0], target[1], opening, now, None, None, then)
+            self._register_definition(target[0], now)
         try:
-            uow.commit(*opened, write)
+            uow.commit(*linked, write)
         except VersionConflict as exc:
             raise Conflict(record_id, record.version, exc.found) from exc
         self._log(record_id, definition, decision, command.actor, record.state, version=record.version + 1)
-        for version, (done, actor, state) in enumerate(decided, start=1):
-            assert target is not None and opened_id is not None
-            self._log(opened_id, target, done, actor, state, version=version)
+        if target is not None:
+            for version, (done, actor, state) in enumerate(decided, start=1):
+                self._log(target[1], target[0], done, actor, state, version=version)
         return view_after(definition, write, loaded.deadlines)
 
     # ---------------------------------------------------------------- helpers
