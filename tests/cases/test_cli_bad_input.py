@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 from stdnum.cn import uscc
-
 from support.cli import Cli, Outcome, one_line_error
+
 from workflow.cli.errors import INTERNAL
 
 CODE = "11640324MB0123456" + uscc.calc_check_digit("11640324MB0123456")
