@@ -496,6 +496,13 @@ class _Checker:
                 self._guard((*path, "guards", index), guard, event)
             if event.opens is not None:
                 self._opens((*path, "opens"), event.opens, event)
+        self._within()
+
+    def _within(self) -> None:
+        """A date field's ``within`` names two date fields of the definition."""
+        for name, field in self.model.fields.items():
+            for bound in field.within or ():
+                self.field_exists(("fields", name, "within"), bound, ("date",))
 
     def _extends_deadline(self, path: Path_, event: schema.EventModel, name: str) -> None:
         deadline = self.model.deadlines.get(name)

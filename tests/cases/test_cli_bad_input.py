@@ -45,7 +45,11 @@ COMMITMENT = {
 def cli(database_url: str) -> Cli:
     cli = Cli({"CHENGXIN_DATABASE_URL": database_url})
     cli("init", "--simulated-clock", "--start", "2026-05-11T09:00").ok()
-    for code, name in (("tx-12345", "同心县12345热线"), ("tx-sfj", "同心县司法局"), ("tx-sthj", "同心县生态环境局")):
+    for code, name in (
+        ("tx-12345", "同心县12345热线"),
+        ("tx-sfj", "同心县司法局"),
+        ("tx-sthj", "同心县生态环境局"),
+    ):
         cli("unit", "add", code, "--name", name, "--email", f"{code}@tx.example.gov.cn").ok()
     return cli
 
@@ -71,7 +75,12 @@ def test_good_input_registers_both(cli: Cli) -> None:
         ("taian_complaint", INTAKE, {**COMPLAINT, "channel": "carrier_pigeon"}, "channel"),
         ("tongxin_commitment", UNIT, {**COMMITMENT, "due_date": "2027-03-01"}, "due_date"),
         ("tongxin_commitment", UNIT, {**COMMITMENT, "supervising_unit": "tx-nobody"}, "supervising_unit"),
-        ("tongxin_commitment", UNIT, {k: v for k, v in COMMITMENT.items() if k != "list_title"}, "list_title"),
+        (
+            "tongxin_commitment",
+            UNIT,
+            {k: v for k, v in COMMITMENT.items() if k != "list_title"},
+            "list_title",
+        ),
     ],
 )
 def test_bad_input_is_one_line_naming_the_field(
