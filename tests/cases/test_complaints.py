@@ -222,3 +222,33 @@ def test_bad_complaint_input_is_refused_naming_the_field(
         engine.register("tongxin_complaint", fields, actor=INTAKE)
     assert refused.value.field == field
     assert engine.query(kind="complaint") == []
+
+
+def test_verify_reports_a_link_the_other_case_does_not_return(engine: Engine) -> None:
+    """Both sides of a link are verified together: a record whose stored row no longer names the
+    complaint that opened it is reported on the complaint's side too."""
+    import dataclasses
+
+    case = engine.register("complaint", _fields(), actor=INTAKE)
+    engine.fire(case.id, "forward", actor=INTAKE)
+    engine.fire(case.id, "find_founded", actor=DEPARTMENT, payload={"verified_facts": "属实"}, comment="属实")
+    engine.fire(case.id, "refuse_rectification", actor=UNIT, comment="不整改")
+    done = engine.fire(
+        case.id,
+        "confirm_breach",
+        actor=DEPARTMENT,
+        payload={"document_number": "X号", "finding_date": "2026-05-20", "severity": "general"},
+        comment="认定",
+    )
+    record_id = done.data["breach_record"]
+    cases = list(engine.cases())
+    assert audit.verify(engine.registry, cases, real_time=False).intact
+    altered = []
+    for rows in cases:
+        if rows.id == record_id and rows.record is not None:
+            data = {k: v for k, v in rows.record.data.items() if k != "_links"}
+            rows = dataclasses.replace(rows, record=dataclasses.replace(rows.record, data=data))
+        altered.append(rows)
+    report = audit.verify(engine.registry, altered, real_time=False)
+    assert any(p.record_id == case.id and "does not link back" in p.detail for p in report.problems)
+    assert any(p.record_id == record_id and p.kind == "projection" for p in report.problems)
