@@ -245,10 +245,11 @@ def test_verify_reports_a_link_the_other_case_does_not_return(engine: Engine) ->
     assert audit.verify(engine.registry, cases, real_time=False).intact
     altered = []
     for rows in cases:
+        changed = rows
         if rows.id == record_id and rows.record is not None:
             data = {k: v for k, v in rows.record.data.items() if k != "_links"}
-            rows = dataclasses.replace(rows, record=dataclasses.replace(rows.record, data=data))
-        altered.append(rows)
+            changed = dataclasses.replace(rows, record=dataclasses.replace(rows.record, data=data))
+        altered.append(changed)
     report = audit.verify(engine.registry, altered, real_time=False)
     assert any(p.record_id == case.id and "does not link back" in p.detail for p in report.problems)
     assert any(p.record_id == record_id and p.kind == "projection" for p in report.problems)
