@@ -39,6 +39,7 @@ from definitions.model import (
     LedgerSpec,
     Limits,
     Notice,
+    OpensSpec,
     Period,
     PublicationPeriod,
     PublicationRegime,
@@ -490,20 +491,40 @@ class _Checker:
             self.payload_fields((*path, "payload"), event.payload)
             self.notices((*path, "notify"), event.notify)
             if event.extends_deadline is not None:
-                deadline = m.deadlines.get(event.extends_deadline)
-                if deadline is None:
-                    self.fail((*path, "extends_deadline"), f"unknown deadline {event.extends_deadline!r}")
-                elif deadline.extendable_to is None:
-                    self.fail(
-                        (*path, "extends_deadline"),
-                        f"deadline {event.extends_deadline!r} has no 'extendable_to'",
-                    )
-                if "working_days" not in event.payload:
-                    self.fail(
-                        (*path, "payload"), "an extending event needs an int payload field 'working_days'"
-                    )
+                self._extends_deadline(path, event, event.extends_deadline)
             for index, guard in enumerate(event.guards):
                 self._guard((*path, "guards", index), guard, event)
+            if event.opens is not None:
+                self._opens((*path, "opens"), event.opens, event)
+        self._within()
+
+    def _within(self) -> None:
+        """A date field's ``within`` names two date fields of the definition."""
+        for name, field in self.model.fields.items():
+            for bound in field.within or ():
+                self.field_exists(("fields", name, "within"), bound, ("date",))
+
+    def _extends_deadline(self, path: Path_, event: schema.EventModel, name: str) -> None:
+        deadline = self.model.deadlines.get(name)
+        if deadline is None:
+            self.fail((*path, "extends_deadline"), f"unknown deadline {name!r}")
+        elif deadline.extendable_to is None:
+            self.fail((*path, "extends_deadline"), f"deadline {name!r} has no 'extendable_to'")
+        if "working_days" not in event.payload:
+            self.fail((*path, "payload"), "an extending event needs an int payload field 'working_days'")
+
+    def _opens(self, path: Path_, opens: schema.OpensModel, event: schema.EventModel) -> None:
+        """What an event carries over must exist here; the other definition is checked when the
+        engine opens the case (it may live in another file) and by the walk of every definition."""
+        m = self.model
+        for target, source in opens.fields.items():
+            if source not in m.fields and source not in event.payload:
+                self.fail(
+                    (*path, "fields", target),
+                    f"{source!r} is neither a field of this definition nor a payload field of the event",
+                )
+        if opens.link_field is not None:
+            self.field_exists((*path, "link_field"), opens.link_field, ("string",))
 
     def _guard(self, path: Path_, guard: schema.GuardModel, event: schema.EventModel) -> None:
         m = self.model
@@ -654,6 +675,23 @@ def _field(name: str, model: schema.FieldModel, limits: schema.LimitsModel) -> F
         max_items=model.max_items or items,
         sets=model.sets,
         personal=model.type == "id_number",
+        confidential=model.confidential,
+        known_unit=model.known_unit,
+        within=(model.within[0], model.within[1]) if model.within is not None else None,
+    )
+
+
+def _opens(model: schema.OpensModel | None) -> OpensSpec | None:
+    if model is None:
+        return None
+    return OpensSpec(
+        definition=model.definition,
+        role=model.role,
+        fields=dict(model.fields),
+        values=dict(model.values),
+        then=tuple(model.then),
+        link_field=model.link_field,
+        legal_basis=model.legal_basis,
     )
 
 
@@ -720,6 +758,7 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
             notices=_notices(event.notify),
             purge_personal_data=event.purge_personal_data,
             extends_deadline=event.extends_deadline,
+            opens=_opens(event.opens),
             legal_basis=event.legal_basis,
         )
         for name, event in model.events.items()

@@ -49,7 +49,8 @@ class FieldSpec:
     """One typed field of a record or of an event's payload.
 
     ``type`` is one of: string, text, int, bool, date, enum, enum_list, uscc, id_number, unit,
-    documents, string_list. ``required_when`` makes the field required when other record fields
+    documents, string_list. ``confidential`` fields (a complainant's identity) are never shown in a
+    notice. ``required_when`` makes the field required when other record fields
     hold one of the listed values; ``sets`` names the record field an event payload writes. The
     loader fills ``max_length`` and ``max_items`` from the definition's ``limits`` when the field
     does not set them, so every text and every list of a loaded definition is bounded.
@@ -68,6 +69,9 @@ class FieldSpec:
     max_items: int | None = None  # entries of a list field
     sets: str | None = None
     personal: bool = False
+    confidential: bool = False  # kept with the case, never shown in a notice
+    known_unit: bool = False  # the unit must be in the unit directory (checked by the engine)
+    within: tuple[str, str] | None = None  # a date that must lie between these two date fields
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -217,6 +221,25 @@ class TransitionSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OpensSpec:
+    """A case of another definition an event opens in its own transaction, linked both ways.
+
+    ``fields`` maps a field of the new case to a field of this case (as the event leaves it) or
+    of the event's payload; ``values`` gives fixed values; ``then`` names events of the new case
+    fired at once by the same person; ``link_field`` is the field of this case that keeps the
+    new case's id. The person registers the new case in ``role`` of its definition.
+    """
+
+    definition: str
+    role: str
+    fields: Mapping[str, str]
+    values: Mapping[str, object]
+    then: tuple[str, ...] = ()
+    link_field: str | None = None
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EventSpec:
     name: str
     label: str
@@ -229,6 +252,7 @@ class EventSpec:
     notices: tuple[Notice, ...] = ()
     purge_personal_data: bool = False
     extends_deadline: str | None = None
+    opens: OpensSpec | None = None
     legal_basis: str = ""
 
 

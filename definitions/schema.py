@@ -122,6 +122,11 @@ class FieldModel(_Strict):
     max_length: int | None = Field(default=None, ge=1, le=CEILING_TEXT)
     max_items: int | None = Field(default=None, ge=1, le=CEILING_ITEMS)
     sets: str | None = None
+    confidential: bool = False  # never shown in a notice (a complainant's identity)
+    known_unit: bool = False  # a unit field whose unit must be in the unit directory
+    within: list[str] | None = Field(
+        default=None, min_length=2, max_length=2
+    )  # a date field: [from, to] fields
 
     @model_validator(mode="after")
     def _enum_needs_a_set(self) -> FieldModel:
@@ -129,6 +134,10 @@ class FieldModel(_Strict):
             raise ValueError(f"a field of type {self.type} needs 'enum: <name of an enum>'")
         if self.type not in {"enum", "enum_list"} and self.enum:
             raise ValueError(f"'enum' is only for fields of type enum or enum_list, not {self.type}")
+        if self.known_unit and self.type != "unit":
+            raise ValueError("'known_unit' is only for fields of type unit")
+        if self.within is not None and self.type != "date":
+            raise ValueError("'within' is only for fields of type date")
         if self.max_items is not None and self.type not in LIST_TYPES:
             raise ValueError(f"'max_items' is only for list fields ({', '.join(sorted(LIST_TYPES))})")
         return self
@@ -225,6 +234,19 @@ GuardModel = Annotated[
 ]
 
 
+class OpensModel(_Strict):
+    """A case of another definition that an event opens in the same transaction (a founded
+    complaint confirmed as a breach opens a dishonesty record), linked both ways."""
+
+    definition: str = Field(pattern=NAME)  # the definition's name; the version in force is chosen
+    role: str = Field(pattern=NAME)  # the role of that definition the firing person registers it in
+    fields: dict[str, str] = Field(default_factory=dict)  # its field -> a field of this case or payload
+    values: dict[str, Any] = Field(default_factory=dict)  # its field -> a fixed value
+    then: list[str] = Field(default_factory=list)  # its events fired at once by the same person
+    link_field: str | None = None  # a string field of this case that keeps the new case's id
+    legal_basis: str = Field(min_length=1)
+
+
 class EventModel(_Strict):
     label: str
     roles: list[str] = Field(min_length=1)
@@ -236,6 +258,7 @@ class EventModel(_Strict):
     notify: list[NoticeModel] = Field(default_factory=list)
     purge_personal_data: bool = False
     extends_deadline: str | None = None
+    opens: OpensModel | None = None
     legal_basis: str = Field(min_length=1)
 
 

@@ -307,6 +307,7 @@ NOTICES: Mapping[str, NoticeSpec] = MappingProxyType(
                 deadline=DeadlineInfo,
                 round=SupervisionRound,
             ),
+            _spec("case_deadline", "事项办理通知", "A matter to handle by a deadline", deadline=DeadlineInfo),
             _spec(
                 "deadline_changed",
                 "期限变更通知",

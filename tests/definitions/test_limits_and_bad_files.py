@@ -19,15 +19,25 @@ from definitions.model import Definition
 # The sha256 of every bundled version before size limits existed: records store these, and a
 # changed hash would make the engine refuse to run (definitions in use are immutable).
 BUNDLED_SHA256 = {
+    "commitment@1": "0eb3770ad5016992f0601ef13819766b92fc8776644805dc79f0a87b87d605cb",
+    "complaint@1": "897d609897b84e39dbc550f09bb8f857a10371905d6d9b16456d26f475701576",
     "guangyuan@1": "8b4da322f08cf27c74a467284419268afc72a0c46dd100fc4d8a8ff2a8e7084d",
+    "guangyuan_commitment@1": "504b34df4802c3d95443184303613d016d530d0fa57496eb8eda13aa9d0b611d",
+    "guangyuan_complaint@1": "a90663acf868056991ed32065a1ac5e53538542bf8b9a3355185b1e2b44e02cb",
     "guangyuan_ledger@1": "b7fb8aad52d29b5730a6554d039a1eb1578a000f4beaf265d8ac4aa31cfb9107",
     "ledger_task@1": "f33757fba91efff9cf7f97cd68a783cd5817d207592af7569aa75f14dc686502",
     "national@1": "acc329bd6a295b14a5783d412f335c56c6d11547be54c68c5a4b61d1279bbc10",
     "supervision@1": "482679ec92afc9e04d1925ac5b537fa2d4bc098396a5607a2509aa87d99d8b3a",
     "taian@1": "69661f1aef82a24b7bf706d10ea0a11e485d964bb405de2f08649258aa810a7c",
+    "taian_commitment@1": "6cd8b8b8d494390b2af1b61746fb862f906f45d3b49a4d4f296efebf2adf470a",
+    "taian_complaint@1": "104713e74a0f6e28f7562114547faa8e26b4814997b58260169cb6972c5c8b63",
     "tianjin@1": "4ae4ed02b7a88ff36806816e0651be0436f346791ee496a3be36829c7c93ba13",
+    "tianjin_commitment@1": "903f6bbdd030ee9e7b9447fb3f0b11554b954aa26af8904c8db989860922afee",
+    "tianjin_complaint@1": "ccd236df14417d728f67d07f1ff301e6f9098c7ff22d437d2df0d6464020c66e",
     "tianjin_ledger@1": "68b4fa979308dc82d3ff6396b4d1cf3e6f941dac21ef2b02844b537fd728b70b",
     "tongxin@1": "794eaf9dfbbdc959b0aa217575e04183a4eb4f5f522cae57bca016731fdafdb5",
+    "tongxin_commitment@1": "3c9c542836f404b5d3592d3adbf7893c7847ef21b76ee60fb379a241239aa441",
+    "tongxin_complaint@1": "8d6d6f0e80cd469dfffdce7bf506c8847d673a3e9291f1eeb3db62e7bbd5a81c",
     "tongxin_ledger@1": "2162d3f26fe0c80b1e5aa4456a52df64067d0a0098b9e1b6c1adb92a1633517b",
 }
 HEAD = """\

@@ -90,7 +90,25 @@ def _base(**extra: Any) -> dict[str, Any]:
     return {key: value for key, value in context.items() if value is not None}
 
 
+COMPLAINT = {
+    "id": "TS20261103-4M8QZ1",
+    "kind": "complaint",
+    "title": "投诉举报",
+    "responsible_unit_name": RESPONSIBLE_UNIT["name"],
+    "summary": [
+        {"label": "受理渠道", "value": "12345政务服务便民热线"},
+        {"label": "被投诉单位", "value": RESPONSIBLE_UNIT["name"]},
+        {"label": "投诉事项", "value": "区住建委未按合同约定支付中标供应商货款。"},
+    ],
+}
+
 _SAMPLES: dict[str, dict[str, Any]] = {
+    "case_deadline": _base(
+        record=COMPLAINT,
+        deadline=RECTIFICATION_DEADLINE,
+        event=EVENT
+        | {"label": "认定投诉属实并责令限期整改", "comment": "请于期限内付清欠款并报送整改情况。"},
+    ),
     "record_notice": _base(deadline=EXPLANATION_DEADLINE),
     "repair_notice": _base(
         legal_basis="《泰安市加强诚信政府建设实施方案》（信用修复告知制度）",

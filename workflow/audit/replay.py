@@ -9,7 +9,7 @@ from typing import Any
 from workflow.audit.rows import READ_ERRORS, EventRow, unreadable_problems
 from workflow.core.decide import decide
 from workflow.core.fold import Problem, Projection, fold
-from workflow.core.values import Actor, Command, Snapshot
+from workflow.core.values import Actor, Command, Link, Snapshot
 from workflow.engine.registry import Registry
 from workflow.errors import WorkflowError
 
@@ -57,6 +57,7 @@ def _replay(registry: Registry, record_id: str, events: Sequence[EventRow]) -> l
             payload=event.payload,
             comment=event.comment,
             deadline=event.effects.get("expired"),
+            links=tuple(Link.from_json(link) for link in event.effects.get("links", ())),
         )
         try:
             decision = decide(
@@ -98,4 +99,5 @@ def _shape(effects: Mapping[str, Any]) -> dict[str, Any]:
         ],
         "notices": [[n["template"], n["to"], n.get("deadline")] for n in effects.get("notices", [])],
         "purge": effects.get("purge_personal_data", False),
+        "links": effects.get("links", []),
     }

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from storage.values import CaseRows, RawEvent, StoredRecord
 from workflow.audit import behaviour
+from workflow.audit.links import links_of, unmatched_links
 from workflow.audit.rows import (
     READ_ERRORS,
     EventRow,
@@ -332,6 +333,7 @@ def verify(
     seals = _Seals(key, mark if mark is not None and mark.sealed_by(key) else None) if key else None
     problems: list[Problem] = []
     records = events = 0
+    links: dict[str, set[tuple[str, str]]] = {}
     for item in cases:
         case = item if isinstance(item, CaseRows) else _as_case(*item)
         records += 1
@@ -339,6 +341,8 @@ def verify(
         problems.extend(
             verify_case(registry, case, real_time=real_time, subject_key=subject_key, seals=seals)
         )
+        links[case.id] = links_of(case)
+    problems.extend(unmatched_links(links))
     sealed = seals.sealed if seals else 0
     if whole:
         problems[:0] = database_problems(registry, key=key, key_mark=key_mark, sealed=sealed)

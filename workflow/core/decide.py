@@ -24,6 +24,7 @@ from workflow.core.notice_plan import notices_of
 from workflow.core.states import activate_tracks, available_events, describe_state
 from workflow.core.values import (
     INTERNAL_EVENTS,
+    LINKS,
     Actor,
     Command,
     Decision,
@@ -102,6 +103,7 @@ def decide(
         clean = _clean(definition, command.event, definition.fields, command.payload, replaying)
         data = dict(clean.values)
         check_record_complete(definition, command.event, data)
+        _link(data, command)
         tracks = {definition.main_track: definition.main.initial}
         activate_tracks(definition, tracks)
         return _conclude(definition, calendar, spec, command, clean, EMPTY, tracks, data, (), now, record_id)
@@ -119,9 +121,33 @@ def decide(
     if probe:
         return _empty(command.event, before.tracks, before.data, before.actors)
     tracks = _move(definition, groups, before.tracks, command.event, clean.values, record_id)
+    data_changes = _link_field(spec, data, data_changes, command)
+    _link(data, command)
     return _conclude(
         definition, calendar, spec, command, clean, before, tracks, data, data_changes, now, record_id
     )
+
+
+def _link(data: dict[str, Any], command: Command) -> None:
+    """Keep the command's links in the case's data (``LINKS``), after those it had."""
+    if command.links:
+        data[LINKS] = [*data.get(LINKS, ()), *(link.to_json() for link in command.links)]
+
+
+def _link_field(
+    spec: EventSpec | None,
+    data: dict[str, Any],
+    changes: tuple[tuple[str, Any, Any], ...],
+    command: Command,
+) -> tuple[tuple[str, Any, Any], ...]:
+    """The field an opening event keeps the opened case's id in (``opens.link_field``)."""
+    field = spec.opens.link_field if spec is not None and spec.opens is not None else None
+    opened = next((link.case for link in command.links if link.relation == "opened"), None)
+    if field is None or opened is None or data.get(field) == opened:
+        return changes
+    before = data.get(field)
+    data[field] = opened
+    return (*changes, (field, before, opened))
 
 
 def _event_spec(definition: Definition, command: Command) -> EventSpec | None:
@@ -298,6 +324,7 @@ def _conclude(
         deadlines=tuple(effects),
         notices=tuple(notices_of(definition, spec, command, effects, data, actors)),
         purge_personal_data=bool(spec and spec.purge_personal_data),
+        links=command.links,
     )
 
 

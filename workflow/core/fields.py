@@ -303,6 +303,10 @@ def check_record_complete(definition: Definition, event: str, data: Mapping[str,
     problems: list[PayloadInvalid] = []
     for name, spec in definition.fields.items():
         if name in data and data[name] is not None:
+            try:
+                _check_within(definition, event, spec, data)
+            except PayloadInvalid as outside:
+                problems.append(outside)
             continue
         if spec.required:
             problems.append(PayloadInvalid(event, name, f"required ({spec.label})"))
@@ -332,4 +336,25 @@ def raise_all(event: str, problems: Sequence[PayloadInvalid]) -> None:
             event,
             ", ".join(p.field for p in problems),
             f"{len(problems)} 处问题 (problems): " + "; ".join(f"{p.field}: {p.problem}" for p in problems),
+        )
+
+
+def _check_within(definition: Definition, event: str, spec: FieldSpec, data: Mapping[str, Any]) -> None:
+    """A date field with ``within`` lies between the two date fields it names, when they are set.
+
+    Raises:
+        PayloadInvalid: the date is outside that period.
+    """
+    if spec.within is None:
+        return
+    start, end = (data.get(name) for name in spec.within)
+    value = data.get(spec.name)
+    if not (isinstance(value, str) and isinstance(start, str) and isinstance(end, str)):
+        return
+    if not start <= value <= end:  # ISO dates compare as text
+        labels = [definition.fields[name].label for name in spec.within]
+        raise PayloadInvalid(
+            event,
+            spec.name,
+            f"{value} 不在{labels[0]}至{labels[1]}（{start}至{end}）期间内 (outside the period {start}..{end})",
         )

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from definitions.model import Definition
 from workflow.core import effects
 from workflow.core.machines import machines_for
-from workflow.core.values import INTERNAL_EVENTS, DeadlineEffect, OpenDeadline
+from workflow.core.values import INTERNAL_EVENTS, LINKS, DeadlineEffect, OpenDeadline
 
 
 class HistoryRow(Protocol):
@@ -87,6 +87,15 @@ def _data_changes(event: HistoryRow) -> Sequence[Any]:
     return changes
 
 
+def _fold_links(projection: Projection, event: HistoryRow) -> None:
+    mentions = getattr(event, "mentions", None)
+    if mentions is not None and not mentions('"links":'):
+        return
+    links = event.effects.get("links")
+    if links:
+        projection.data[LINKS] = [*projection.data.get(LINKS, ()), *(dict(link) for link in links)]
+
+
 def fold(
     definition: Definition,
     events: Iterable[HistoryRow],
@@ -116,6 +125,7 @@ def fold(
                     )
                 )
             projection.data[name] = new
+        _fold_links(projection, event)
         tracks = projection.tracks
         for track, before, after in event.changes:
             assert isinstance(track, str)

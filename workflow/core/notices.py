@@ -87,11 +87,12 @@ def case_summary(
     definition: Definition, data: Mapping[str, Any], names: Mapping[str, str]
 ) -> list[dict[str, str]]:
     """The fields of a case that is not a dishonesty record, labelled, in the definition's order:
-    what a notice about it shows. Personal data (ID numbers) and document lists are left out."""
+    what a notice about it shows. Personal data (ID numbers), confidential fields (a complainant's
+    identity) and document lists are left out."""
     items = []
     for name, spec in definition.fields.items():
         value = data.get(name)
-        if value in (None, "", []) or spec.type not in SUMMARY_TYPES:
+        if value in (None, "", []) or spec.type not in SUMMARY_TYPES or spec.confidential:
             continue
         if spec.type == "unit":
             shown = _name(names, value)

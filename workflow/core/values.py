@@ -33,6 +33,38 @@ class Command:
     payload: Mapping[str, Any] = field(default_factory=dict)
     comment: str = ""
     deadline: str | None = None  # set when the expiry of this deadline fires the command
+    links: tuple[Link, ...] = ()  # the cases this command links the case to (``Link``)
+
+
+LINKS = "_links"  # the key of a case's data that lists its links (no definition field starts with _)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Link:
+    """A link between two cases made in one transaction: ``relation`` is ``opened`` on the case
+    whose event opened the other, ``opened_by`` on the case it opened."""
+
+    relation: str  # opened | opened_by
+    case: str
+    definition: str  # name@version of the other case
+    event: str  # the event of the opening case
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "relation": self.relation,
+            "case": self.case,
+            "definition": self.definition,
+            "event": self.event,
+        }
+
+    @classmethod
+    def from_json(cls, stored: Mapping[str, Any]) -> Link:
+        return cls(
+            relation=str(stored["relation"]),
+            case=str(stored["case"]),
+            definition=str(stored["definition"]),
+            event=str(stored["event"]),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,6 +185,7 @@ class Decision:
     deadlines: tuple[DeadlineEffect, ...]
     notices: tuple[NoticeEffect, ...]
     purge_personal_data: bool = False
+    links: tuple[Link, ...] = ()
 
     def effects_json(self) -> dict[str, Any]:
         """What the history row stores beside the state changes (hashed with it)."""
@@ -165,4 +198,6 @@ class Decision:
             out["notices"] = [n.to_json() for n in self.notices]
         if self.purge_personal_data:
             out["purge_personal_data"] = True
+        if self.links:
+            out["links"] = [link.to_json() for link in self.links]
         return out

@@ -16,14 +16,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from definitions.model import Definition
+from definitions.model import Definition, FieldSpec
 from storage.errors import DuplicateRecordId, VersionConflict
 from storage.store import Store, UnitOfWork
 from storage.values import CommandWrite, Loaded, StoredDeadline, StoredDefinition, StoredEvent, StoredRecord
 from workflow.core.decide import decide
 from workflow.core.history import request_fingerprint
 from workflow.core.values import Actor, Command, Decision
-from workflow.engine import writeset
+from workflow.engine import linking, writeset
 from workflow.engine.clock import Clock, shanghai
 from workflow.engine.registry import Registry
 from workflow.engine.views import RecordView, deadlines_after, record_view, view_after
@@ -32,6 +32,7 @@ from workflow.errors import (
     Conflict,
     DefinitionChanged,
     IdempotencyKeyReused,
+    PayloadInvalid,
     PermissionDenied,
     RecordNotFound,
     WorkflowError,
@@ -100,6 +101,28 @@ class Commands:
                     why="角色 system 仅供期限到期处理使用 (reserved for the deadline sweep)",
                 )
 
+    def check_units(self, specs: Mapping[str, FieldSpec], payload: Mapping[str, Any], event: str) -> None:
+        """Every unit a ``known_unit`` field names is in the unit directory.
+
+        Raises:
+            PayloadInvalid: naming the first field whose unit is unknown.
+        """
+        wanted = {
+            name: str(value)
+            for name, value in payload.items()
+            if value and name in specs and specs[name].known_unit
+        }
+        if not wanted:
+            return
+        found = self.store.directory.units_by_code(wanted.values())
+        for name, code in wanted.items():
+            if code not in found:
+                raise PayloadInvalid(
+                    event,
+                    name,
+                    f"单位 {code} 不在单位名录中 (unknown unit; add it with `chengxin unit add` or `unit import`)",
+                )
+
     def now(self, record: StoredRecord | None) -> dt.datetime:
         now = self.clock.now()
         if record is not None and now < record.updated_at:
@@ -153,39 +176,12 @@ class Commands:
             DuplicateIdempotencyKey: another command took one of the keys meanwhile.
             WorkflowError: what a decision refuses.
         """
-        calendar = self.registry.calendar(definition)
         for _attempt in range(5):
             now = self.now(None)
             record_id = new_case_id(definition.id_prefix, now)
-            decision = decide(definition, calendar, None, command, now, record_id=record_id)
-            writes = [
-                self._write_set(
-                    definition, None, [], decision, command, now, record_id, idempotency_key, fingerprint
-                )
-            ]
-            decided: list[tuple[Decision, Actor, str | None]] = [(decision, command.actor, None)]
-            deadlines = deadlines_after(writes[0], [])
-            for step in then:
-                before = writes[-1].record.record
-                open_rows = [row for row in deadlines if row.closed_at is None]
-                snapshot = writeset.snapshot_of(before, open_rows)
-                next_decision = decide(definition, calendar, snapshot, step.command, now, record_id=record_id)
-                key = step.idempotency_key
-                writes.append(
-                    self._write_set(
-                        definition,
-                        before,
-                        open_rows,
-                        next_decision,
-                        step.command,
-                        now,
-                        record_id,
-                        key,
-                        self._fingerprint_of(record_id, step.command) if key is not None else None,
-                    )
-                )
-                decided.append((next_decision, step.command.actor, before.state))
-                deadlines = deadlines_after(writes[-1], deadlines)
+            writes, decided, deadlines = self._creation(
+                definition, record_id, command, now, idempotency_key, fingerprint, then
+            )
             self._register_definition(definition, now)
             try:
                 with self.store.command() as uow:
@@ -198,6 +194,51 @@ class Commands:
         raise WorkflowError(  # pragma: no cover - five random 30-bit ids colliding on one day
             "无法生成唯一的记录编号 (could not allocate a unique record id)"
         )
+
+    def _creation(
+        self,
+        definition: Definition,
+        record_id: str,
+        command: Command,
+        now: dt.datetime,
+        idempotency_key: str | None,
+        fingerprint: str | None,
+        then: Sequence[FollowUp],
+    ) -> tuple[list[CommandWrite], list[tuple[Decision, Actor, str | None]], list[StoredDeadline]]:
+        """The writes that create a case and fire ``then`` on it, each decided on the case as the
+        ones before left it (nothing is written here)."""
+        calendar = self.registry.calendar(definition)
+        decision = decide(definition, calendar, None, command, now, record_id=record_id)
+        self.check_units(definition.fields, decision.payload, command.event)
+        writes = [
+            self._write_set(
+                definition, None, [], decision, command, now, record_id, idempotency_key, fingerprint
+            )
+        ]
+        decided: list[tuple[Decision, Actor, str | None]] = [(decision, command.actor, None)]
+        deadlines = deadlines_after(writes[0], [])
+        for step in then:
+            before = writes[-1].record.record
+            open_rows = [row for row in deadlines if row.closed_at is None]
+            snapshot = writeset.snapshot_of(before, open_rows)
+            next_decision = decide(definition, calendar, snapshot, step.command, now, record_id=record_id)
+            key = step.idempotency_key
+            writes.append(
+                self._write_set(
+                    definition,
+                    before,
+                    open_rows,
+                    next_decision,
+                    step.command,
+                    now,
+                    record_id,
+                    key,
+                    self._fingerprint_of(record_id, step.command) if key is not None else None,
+                )
+            )
+            decided.append((next_decision, step.command.actor, before.state))
+            deadlines = deadlines_after(writes[-1], deadlines)
+        return writes, decided, deadlines
 
     def apply(
         self,
@@ -237,17 +278,36 @@ class Commands:
         calendar = self.registry.calendar(definition)
         now = self.now(record)
         open_rows = loaded.open
+        spec = definition.events.get(command.event)
+        opens = spec.opens if spec is not None and not command.links else None
+        target: tuple[Definition, str] | None = None  # the definition and id of the case it opens
+        if opens is not None:
+            chosen = linking.target_of(self.registry, opens, record.data, command.payload)
+            target = (chosen, new_case_id(chosen.id_prefix, now))
+            command = linking.with_opened(command, *target)
         decision = decide(
             definition, calendar, writeset.snapshot_of(record, open_rows), command, now, record_id=record_id
         )
+        if spec is not None:
+            self.check_units(spec.payload, decision.payload, command.event)
         write = self._write_set(
             definition, record, open_rows, decision, command, now, record_id, idempotency_key, fingerprint
         )
+        linked: list[CommandWrite] = []
+        decided: list[tuple[Decision, Actor, str | None]] = []
+        if opens is not None and target is not None:
+            opening = linking.opening_command(opens, target[0], definition, record_id, command, decision)
+            then = [FollowUp(step) for step in linking.then(opens, opening)]
+            linked, decided, _ = self._creation(target[0], target[1], opening, now, None, None, then)
+            self._register_definition(target[0], now)
         try:
-            uow.commit(write)
+            uow.commit(*linked, write)
         except VersionConflict as exc:
             raise Conflict(record_id, record.version, exc.found) from exc
         self._log(record_id, definition, decision, command.actor, record.state, version=record.version + 1)
+        if target is not None:
+            for version, (done, actor, state) in enumerate(decided, start=1):
+                self._log(target[1], target[0], done, actor, state, version=version)
         return view_after(definition, write, loaded.deadlines)
 
     # ---------------------------------------------------------------- helpers

@@ -15,6 +15,7 @@ from typing import Any
 from definitions.model import Definition
 from storage.values import CommandWrite, StoredDeadline, StoredEvent, StoredRecord
 from workflow.core.notices import INTERNAL_LABELS
+from workflow.core.values import LINKS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +60,7 @@ class RecordView:
     created_at: dt.datetime
     updated_at: dt.datetime
     deadlines: Sequence[DeadlineView] = ()
+    links: Sequence[Mapping[str, str]] = ()  # cases opened by or opening this one (``core.values.Link``)
 
     def to_json(self) -> dict[str, Any]:
         return _json_object(self)
@@ -187,7 +189,7 @@ def record_view(
         state=record.state,
         state_label=definition.label_of(definition.main_track, record.state),
         tracks=list(tracks),
-        data=dict(record.data),
+        data={k: v for k, v in record.data.items() if k != LINKS},
         marks=list(marks),
         active=record.active,
         overdue=record.overdue,
@@ -195,6 +197,7 @@ def record_view(
         created_at=record.created_at,
         updated_at=record.updated_at,
         deadlines=tuple(deadline_view(definition, d) for d in deadlines),
+        links=tuple(dict(link) for link in record.data.get(LINKS, ())),
     )
 
 
