@@ -89,4 +89,4 @@ def test_bad_input_is_one_line_naming_the_field(
     outcome = _register(cli, definition, actor, fields)
     one_line_error(outcome, named)
     assert outcome.code != INTERNAL
-    assert cli("record", "list", "--json").json() == []
+    assert cli("record", "list", "--json").json()["records"] == []

@@ -155,7 +155,7 @@ def test_bad_commitment_input_is_refused_naming_the_field(
 ) -> None:
     with pytest.raises(PayloadInvalid) as refused:
         engine.register("commitment", commitment(**changes), actor=UNIT)
-    assert refused.value.field == field
+    assert field in refused.value.field.split(", ")  # every problem is named at once
     assert engine.query(kind="commitment") == []
 
 
