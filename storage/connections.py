@@ -21,6 +21,7 @@ from storage import db
 from storage.errors import DatabaseUnavailable, StorageBusy
 from storage.fastpath import FastPath
 from storage.tables import (
+    ApiToken,
     Deadline,
     HistoryEvent,
     HolidayTableRow,
@@ -47,6 +48,7 @@ query_log_t = SubjectQuery.__table__  # type: ignore[attr-defined]
 reminder_t = Reminder.__table__  # type: ignore[attr-defined]
 holiday_t = HolidayTableRow.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
+token_t = ApiToken.__table__  # type: ignore[attr-defined]
 
 
 def _driver_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:

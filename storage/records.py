@@ -297,12 +297,53 @@ class Records:
         active: bool | None = None,
         definition: str | None = None,
         kind: str | None = None,
+        units: Sequence[str] | None = None,
+        order: Sequence[tuple[str, bool]] = (),
         limit: int = 100,
         offset: int = 0,
     ) -> list[StoredRecord]:
-        """Cases matching every filter given, oldest first. ``track_state`` is a parallel track's
-        (track, state); ``unit`` matches the responsible or the originating unit."""
-        q = sa.select(record_t)
+        """Cases matching every filter given, oldest first unless ``order`` gives (column,
+        descending) pairs. ``track_state`` is a parallel track's (track, state); ``unit`` matches
+        the responsible or the originating unit, ``units`` either of them against a set."""
+        q = self._filtered(
+            sa.select(record_t),
+            main_state=main_state,
+            track_state=track_state,
+            unit=unit,
+            subject=subject,
+            subject_key=subject_key,
+            overdue_at=overdue_at,
+            active=active,
+            definition=definition,
+            kind=kind,
+            units=units,
+        )
+        keys = [record_t.c[name].desc() if desc else record_t.c[name] for name, desc in order]
+        q = q.order_by(*keys, record_t.c.created_at, record_t.c.id).limit(limit).offset(offset)
+        with self.db.reading() as c:
+            return [record_of(row._mapping) for row in c.execute(q)]
+
+    def count(self, **filters: Any) -> int:
+        """How many cases ``query`` would find with the same filters and no paging."""
+        q = self._filtered(sa.select(sa.func.count()).select_from(record_t), **filters)
+        with self.db.reading() as c:
+            return int(c.execute(q).scalar_one())
+
+    def _filtered(
+        self,
+        q: Any,
+        *,
+        main_state: str | None = None,
+        track_state: tuple[str, str] | None = None,
+        unit: str | None = None,
+        subject: str | None = None,
+        subject_key: str | None = None,
+        overdue_at: dt.datetime | None = None,
+        active: bool | None = None,
+        definition: str | None = None,
+        kind: str | None = None,
+        units: Sequence[str] | None = None,
+    ) -> Any:
         if main_state is not None:
             q = q.where(record_t.c.state == main_state)
         if track_state is not None:
@@ -337,9 +378,12 @@ class Records:
                 ),
             )
             q = q.where(sa.or_(record_t.c.overdue.is_(True), late))
-        q = q.order_by(record_t.c.created_at, record_t.c.id).limit(limit).offset(offset)
-        with self.db.reading() as c:
-            return [record_of(row._mapping) for row in c.execute(q)]
+        if units is not None:
+            wanted = list(units)
+            q = q.where(
+                sa.or_(record_t.c.responsible_unit.in_(wanted), record_t.c.originating_unit.in_(wanted))
+            )
+        return q
 
     def units_with_open_cases(
         self, definition_name: str, *, exclude_states: Sequence[str] = ()
@@ -417,7 +461,3 @@ class Records:
         with self.db.reading() as c:
             rows = c.execute(sa.select(personal_t).where(personal_t.c.record_id == record_id))
             return {r.field: r.value for r in rows}
-
-    def count(self) -> int:
-        with self.db.reading() as c:
-            return int(c.execute(sa.select(sa.func.count()).select_from(record_t)).scalar_one())
