@@ -49,10 +49,11 @@ def me(who: Annotated[Caller, Depends(caller)]) -> schemas.Me:
     response_model=schemas.OutboxStatus,
     tags=["outbox 发件箱"],
     summary="邮件队列状态 mail queue status",
-    dependencies=[Depends(allowed("outbox:read"))],
+    description="counts: the whole queue; items: mail to the caller's units (every unit for an auditor)",
 )
 def outbox(
     request: Request,
+    who: Annotated[Caller, Depends(allowed("outbox:read"))],
     status: Annotated[str | None, Query(max_length=16, description=f"one of {', '.join(STATUSES)}")] = None,
     record_id: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -76,6 +77,7 @@ def outbox(
                 sent_at=r.sent_at,
             )
             for r in rows
+            if who.sees_unit(r.recipient_unit)
         ],
     )
 
