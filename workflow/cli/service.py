@@ -3,6 +3,7 @@ once or for as long as it runs; ``serve --port N`` runs the HTTP API in the same
 
 from __future__ import annotations
 
+import signal
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -167,15 +168,25 @@ def run_with_api(
     from workflow.api import create_app
     from workflow.runtime.service import Heartbeat, start
 
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        # before uvicorn runs: remember the stop; after it: uvicorn re-raises the signal it
+        # handled, which then only lands here, so the process ends normally (exit 0)
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     heartbeat = None
     running = None
     if jobs is not None:
         heartbeat = Heartbeat(jobs["sweep_seconds"])
         running = start(engine, dispatcher, heartbeat=heartbeat, **jobs)
     try:
-        app = create_app(engine, scheduler=heartbeat.alive if heartbeat else None)
-        config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
-        uvicorn.Server(config).run(sockets=[sock])
+        if not stopping:
+            app = create_app(engine, scheduler=heartbeat.alive if heartbeat else None)
+            config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
+            uvicorn.Server(config).run(sockets=[sock])
     finally:
         if running is not None:
             running.shutdown(wait=True)
