@@ -94,6 +94,28 @@ def _docs(app: FastAPI) -> None:
         )
 
 
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+ANSWERS = {
+    "401": "未认证 no or bad token",
+    "403": "无权限 forbidden for this token",
+    "404": "不存在 not found",
+    "409": "冲突 stale version or idempotency key reused",
+    "422": "输入无效或不允许 invalid input, or not allowed now",
+    "503": "数据库不可用 database unavailable",
+}
+
+
+def _problems(operation: dict[str, Any], *, public: bool) -> None:
+    """Every error answer of ``operation`` documented as problem+json."""
+    answers = operation.setdefault("responses", {})
+    if public:
+        operation["security"] = []
+    for status, said in ANSWERS.items():
+        if public and (status in answers or status in {"401", "403", "404", "409", "422"}):
+            continue
+        answers[status] = {"description": said, "content": PROBLEM}
+
+
 def _openapi(app: FastAPI, engine: Engine) -> dict[str, Any]:
     """The OpenAPI document, with the bearer scheme and each definition's payload models."""
     if app.openapi_schema:
@@ -113,8 +135,11 @@ def _openapi(app: FastAPI, engine: Engine) -> dict[str, Any]:
             shape = model.model_json_schema(ref_template="#/components/schemas/{model}")
             found.update(shape.pop("$defs", {}))
             found[model.__name__] = shape
-    for path in ("/health", "/ready"):
-        for operation in document["paths"].get(path, {}).values():
-            operation["security"] = []
+    found["Problem"] = schemas.Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    found.pop("HTTPValidationError", None)
+    found.pop("ValidationError", None)
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            _problems(operation, public=path in {"/health", "/ready", "/openapi.json"})
     app.openapi_schema = document
     return document

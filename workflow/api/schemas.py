@@ -22,6 +22,26 @@ TEXT = 20_000
 CODE = 64
 
 
+class Problem(BaseModel):
+    """An error, as ``application/problem+json`` (RFC 9457) with chengxin's extensions."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    field: str | None = None
+    argument: str | None = None
+    event: str | None = None
+    state: str | None = None
+    record_id: str | None = None
+    allowed_events: list[str] | None = None
+    allowed_roles: list[str] | None = None
+    reasons: list[str] | None = None
+    problems: list[dict[str, str]] | None = None
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
