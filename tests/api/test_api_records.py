@@ -219,7 +219,7 @@ def test_no_token_a_bad_token_an_expired_and_a_revoked_token_are_401(api: Api) -
     bad = api.client.get("/records", headers={"Authorization": "Bearer cx_000000000000_" + "A" * 43})
     assert bad.status_code == 401
     assert bad.headers["WWW-Authenticate"].startswith("Bearer")
-    info, secret = api.h.engine.tokens.create(
+    _info, secret = api.h.engine.tokens.create(
         person="x", role="auditor", unit="city", valid_for=dt.timedelta(minutes=5)
     )
     header = {"Authorization": f"Bearer {secret}"}
@@ -232,9 +232,7 @@ def test_no_token_a_bad_token_an_expired_and_a_revoked_token_are_401(api: Api) -
     assert "吊销" in revoked.json()["detail"]
 
 
-def test_a_token_never_appears_in_a_log_line_or_an_answer(
-    api: Api, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_token_never_appears_in_a_log_line_or_an_answer(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     secret = api.tokens["recorder"]
     wrong = secret[:-4] + "AAAA"
     with caplog.at_level(logging.DEBUG):
@@ -248,7 +246,9 @@ def test_a_token_never_appears_in_a_log_line_or_an_answer(
 
 
 def test_tokens_are_stored_as_sha256_digests_only(api: Api) -> None:
-    _info, secret = api.h.engine.tokens.create(person="p", role="auditor", unit="city", valid_for=dt.timedelta(days=1))
+    _info, secret = api.h.engine.tokens.create(
+        person="p", role="auditor", unit="city", valid_for=dt.timedelta(days=1)
+    )
     rows = api.h.engine.store.tokens.list()
     stored = " ".join(str(r) for r in rows)
     assert secret.split("_", 2)[2] not in stored

@@ -41,9 +41,12 @@ def environment(database_url: str, tmp_path: Path) -> dict[str, str]:
 
 @contextmanager
 def serving(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
-    with log.open("w") as sink, subprocess.Popen(
-        [*COMMAND, "serve", *args], env=env, stdout=sink, stderr=sink, text=True, cwd=ROOT
-    ) as proc:
+    with (
+        log.open("w") as sink,
+        subprocess.Popen(
+            [*COMMAND, "serve", *args], env=env, stdout=sink, stderr=sink, text=True, cwd=ROOT
+        ) as proc,
+    ):
         try:
             yield proc
         finally:
@@ -71,7 +74,9 @@ def wait_ready(client: httpx.Client, proc: subprocess.Popen[str], log: Path) -> 
 
 
 @pytest.mark.slow
-def test_serve_answers_over_http_and_runs_the_scheduler_until_stopped(database_url: str, tmp_path: Path) -> None:
+def test_serve_answers_over_http_and_runs_the_scheduler_until_stopped(
+    database_url: str, tmp_path: Path
+) -> None:
     engine, _before, _after = Engine.init(database_url)
     with engine:
         engine.units.save([{"code": "court-3", "name": "第三中级人民法院"}])
@@ -116,7 +121,9 @@ def test_serve_without_the_scheduler_reports_it_in_readiness(database_url: str, 
 
 def test_serve_with_neither_the_api_nor_the_scheduler_is_one_line_error(tmp_path: Path) -> None:
     env = environment(f"sqlite:///{tmp_path}/x.db", tmp_path)
-    done = subprocess.run([*COMMAND, "serve", "--no-scheduler"], env=env, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [*COMMAND, "serve", "--no-scheduler"], env=env, capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert done.returncode == 2
     assert done.stderr.strip().startswith("错误 error:")
     assert len(done.stderr.strip().splitlines()) == 1
@@ -136,6 +143,7 @@ def test_serve_on_a_port_in_use_is_one_line_error(tmp_path: Path) -> None:
             text=True,
             cwd=ROOT,
             timeout=60,
+            check=False,
         )
     assert done.returncode == 2, done.stderr
     assert "无法监听" in done.stderr

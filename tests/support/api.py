@@ -91,4 +91,6 @@ class Api:
         return self.post("/records", caller, {"definition": "national", "fields": fields})
 
     def fire(self, record_id: str, event: str, caller: str, comment: str = "", **payload: Any) -> Any:
-        return self.post(f"/records/{record_id}/events/{event}", caller, {"payload": payload, "comment": comment})
+        return self.post(
+            f"/records/{record_id}/events/{event}", caller, {"payload": payload, "comment": comment}
+        )

@@ -180,7 +180,9 @@ def owns(engine: Engine, who: Caller, view: RecordView) -> str:
             return "责任单位只能就本单位的记录提交 (a responsible unit acts on its own records only)"
     elif role == "reviewer":
         if units.originating != who.unit:
-            return "谁认定、谁修复：复核人只能决定本单位认定的记录 (a reviewer decides only what its unit found)"
+            return (
+                "谁认定、谁修复：复核人只能决定本单位认定的记录 (a reviewer decides only what its unit found)"
+            )
     elif role == "recorder":
         if not who.sees_unit(units.originating):
             return "记录产生部门只能处理本单位（及下级）认定的记录 (a recorder acts on what its unit found)"
@@ -198,4 +200,15 @@ def check_owns(engine: Engine, who: Caller, view: RecordView, event: str) -> Non
         raise PermissionDenied(who.role, event, (), why=why)
 
 
-__all__ = ["GROUPS", "ROLES", "Caller", "allowed", "caller", "case_units", "check_owns", "owns", "requires", "sees"]
+__all__ = [
+    "GROUPS",
+    "ROLES",
+    "Caller",
+    "allowed",
+    "caller",
+    "case_units",
+    "check_owns",
+    "owns",
+    "requires",
+    "sees",
+]

@@ -120,7 +120,9 @@ def _openapi(app: FastAPI, engine: Engine) -> dict[str, Any]:
     """The OpenAPI document, with the bearer scheme and each definition's payload models."""
     if app.openapi_schema:
         return app.openapi_schema
-    document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    document = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
     components = document.setdefault("components", {})
     components.setdefault("securitySchemes", {})["bearer"] = {
         "type": "http",

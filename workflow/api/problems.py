@@ -66,7 +66,9 @@ def status_of(error: errors.WorkflowError) -> int:
     return 422  # an engine refusal without a class of its own is still the caller's input
 
 
-def problem(status: int, detail: str, *, kind: str = "", headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, detail: str, *, kind: str = "", headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     """A problem+json response."""
     body: dict[str, Any] = {
         "type": f"urn:chengxin:problem:{kind or status}",
@@ -106,7 +108,9 @@ async def _workflow_error(request: Request, exc: Exception) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="chengxin"'} if status == 401 else None
     if status >= 500:
         log.error("request failed", path=request.url.path, error=str(exc))
-    return problem(status, " ".join(str(exc).split()), kind=_kebab(type(exc).__name__), headers=headers, **_extras(exc))
+    return problem(
+        status, " ".join(str(exc).split()), kind=_kebab(type(exc).__name__), headers=headers, **_extras(exc)
+    )
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:

@@ -22,7 +22,9 @@ from workflow.api.access import Caller, allowed, case_units, check_owns, owns, s
 
 router = APIRouter(tags=["records 案件"])
 
-RecordId = Annotated[str, Path(min_length=1, max_length=40, description="案件编号 case id, e.g. SX20261122-7K3QF2")]
+RecordId = Annotated[
+    str, Path(min_length=1, max_length=40, description="案件编号 case id, e.g. SX20261122-7K3QF2")
+]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -56,7 +58,10 @@ def visible(engine: Engine, who: Caller, record_id: str) -> RecordView:
     view = engine.get(record_id)
     if not sees(engine, who, view):
         raise PermissionDenied(
-            who.role, "read", (), why="该案件不在本单位及下级单位范围内 (the case is outside the caller's units)"
+            who.role,
+            "read",
+            (),
+            why="该案件不在本单位及下级单位范围内 (the case is outside the caller's units)",
         )
     return view
 
@@ -71,7 +76,10 @@ def expected(if_match: str | None) -> int | None:
         return None
     found = _ETAG.match(if_match)
     if found is None:
-        raise ArgumentInvalid("If-Match", f'需要记录版本号，如 "3" (expected the record version as an ETag, got {if_match[:40]!r})')
+        raise ArgumentInvalid(
+            "If-Match",
+            f'需要记录版本号，如 "3" (expected the record version as an ETag, got {if_match[:40]!r})',
+        )
     return int(found.group(1))
 
 
@@ -84,13 +92,16 @@ def query_records(
     who: Reader,
     state: Annotated[str | None, Query(max_length=129, description="state or track:state")] = None,
     unit: Annotated[str | None, Query(max_length=64)] = None,
-    subject: Annotated[str | None, Query(max_length=200, description="统一社会信用代码或名称 code or name")] = None,
+    subject: Annotated[
+        str | None, Query(max_length=200, description="统一社会信用代码或名称 code or name")
+    ] = None,
     overdue: bool = False,
     active: bool | None = None,
     definition: Annotated[str | None, Query(max_length=64)] = None,
     kind: Annotated[str | None, Query(max_length=64)] = None,
     sort: Annotated[
-        list[str] | None, Query(max_length=7, description=f"one of {', '.join(Engine.SORTABLE)}; '-' for descending")
+        list[str] | None,
+        Query(max_length=7, description=f"one of {', '.join(Engine.SORTABLE)}; '-' for descending"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31)] = 0,
@@ -128,12 +139,16 @@ def get_history(request: Request, who: Reader, record_id: RecordId) -> list[sche
     return [schemas.HistoryItem.model_validate(e.to_json()) for e in engine.history(record_id)]
 
 
-@router.get("/records/{record_id}/as-of", response_model=schemas.Record, summary="某一时刻的状态 state as of a time")
+@router.get(
+    "/records/{record_id}/as-of", response_model=schemas.Record, summary="某一时刻的状态 state as of a time"
+)
 def get_state_at(
     request: Request,
     who: Reader,
     record_id: RecordId,
-    at: Annotated[dt.datetime, Query(description="带时区的时间 an aware time, e.g. 2026-06-01T12:00:00+08:00")],
+    at: Annotated[
+        dt.datetime, Query(description="带时区的时间 an aware time, e.g. 2026-06-01T12:00:00+08:00")
+    ],
 ) -> schemas.Record:
     engine = engine_of(request)
     visible(engine, who, record_id)
@@ -158,13 +173,21 @@ def get_events(request: Request, who: Reader, record_id: RecordId) -> list[schem
     return choices
 
 
-@router.get("/records/{record_id}/deadlines", response_model=list[schemas.Deadline], summary="期限 deadlines of a case")
+@router.get(
+    "/records/{record_id}/deadlines",
+    response_model=list[schemas.Deadline],
+    summary="期限 deadlines of a case",
+)
 def get_deadlines(request: Request, who: Reader, record_id: RecordId) -> list[schemas.Deadline]:
     view = visible(engine_of(request), who, record_id)
     return [schemas.Deadline.model_validate(d) for d in view.to_json()["deadlines"]]
 
 
-@router.get("/deadlines", response_model=list[schemas.CaseDeadline], summary="未结期限 open deadlines of the caller's cases")
+@router.get(
+    "/deadlines",
+    response_model=list[schemas.CaseDeadline],
+    summary="未结期限 open deadlines of the caller's cases",
+)
 def open_deadlines(
     request: Request,
     who: Reader,
@@ -192,7 +215,9 @@ def _chosen(engine: Engine, body: schemas.Register) -> Definition:
     newest = engine.registry.select(body.definition)
     day = body.fields.get(newest.index.case_date or "")
     try:
-        return engine.registry.select(body.definition, dt.date.fromisoformat(day) if isinstance(day, str) else None)
+        return engine.registry.select(
+            body.definition, dt.date.fromisoformat(day) if isinstance(day, str) else None
+        )
     except ValueError:
         return newest  # the field check below names the bad date
 

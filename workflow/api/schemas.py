@@ -217,12 +217,12 @@ def _type(spec: FieldSpec, definition: Definition) -> Any:
         return dt.date
     if spec.type in {"enum", "enum_list"}:
         codes = tuple(v.code for v in definition.enums[spec.enum].values) if spec.enum else ()
-        one: Any = Literal[codes] if codes else str  # type: ignore[valid-type]
+        one: Any = Literal[codes] if codes else str
         if spec.type == "enum":
             return one
-        return Annotated[list[one], Field(max_length=items)]  # type: ignore[valid-type]
+        return Annotated[list[one], Field(max_length=items)]
     if spec.type == "string_list":
-        return Annotated[list[text], Field(max_length=items)]  # type: ignore[valid-type]
+        return Annotated[list[text], Field(max_length=items)]
     if spec.type == "documents":
         return Annotated[list[dict[str, Any]], Field(max_length=items)]
     return Any
@@ -257,9 +257,10 @@ def _build(definition: Definition, event: str) -> type[BaseModel]:
             fields[name] = (kind, Field(title=field.label))
         else:
             fields[name] = (kind | None, Field(default=None, title=field.label))
-    return create_model(  # type: ignore[call-overload,no-any-return]
+    made: type[BaseModel] = create_model(
         _model_name(definition, event), __config__=ConfigDict(extra="forbid"), **fields
     )
+    return made
 
 
 def check_payload(definition: Definition, event: str, payload: Mapping[str, Any]) -> None:

@@ -121,7 +121,9 @@ def _calendar(engine: Engine) -> schemas.Check:
     years = range(today.year, (today + dt.timedelta(days=365)).year + 1)
     known = engine.calendars.working_calendar().known_years()
     missing = [
-        f"{y}: {known.get(y, 'statutory rules')}" for y in years if "provisional" in known.get(y, "provisional")
+        f"{y}: {known.get(y, 'statutory rules')}"
+        for y in years
+        if "provisional" in known.get(y, "provisional")
     ]
     if missing:
         return schemas.Check(
@@ -129,4 +131,6 @@ def _calendar(engine: Engine) -> schemas.Check:
             detail="未来12个月的节假日安排不完整，期限按法定节假日暂算 (holiday data missing for the next 12 months; "
             "deadlines there are provisional): " + "; ".join(missing),
         )
-    return schemas.Check(ok=True, detail=f"节假日数据覆盖未来12个月 (holiday data covers {years.start}–{years.stop - 1})")
+    return schemas.Check(
+        ok=True, detail=f"节假日数据覆盖未来12个月 (holiday data covers {years.start}–{years.stop - 1})"
+    )

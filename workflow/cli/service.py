@@ -66,9 +66,14 @@ def serve(
         ),
     ] = None,
     host: Annotated[
-        str, typer.Option("--host", envvar="CHENGXIN_API_HOST", help="HTTP 接口监听地址 address the API listens on")
+        str,
+        typer.Option(
+            "--host", envvar="CHENGXIN_API_HOST", help="HTTP 接口监听地址 address the API listens on"
+        ),
     ] = "127.0.0.1",
-    api: Annotated[bool, typer.Option("--api/--no-api", help="运行 HTTP 接口 run the HTTP API (needs --port)")] = True,
+    api: Annotated[
+        bool, typer.Option("--api/--no-api", help="运行 HTTP 接口 run the HTTP API (needs --port)")
+    ] = True,
     scheduler: Annotated[
         bool, typer.Option("--scheduler/--no-scheduler", help="运行调度 run the scheduler")
     ] = True,
@@ -120,7 +125,7 @@ def serve(
         described = (
             f", 检查点 checkpoints every {checkpoint_minutes:g} min into {checkpoint_dir}" if take else ""
         )
-        jobs = {
+        jobs: dict[str, Any] = {
             "sweep_seconds": sweep_seconds,
             "rounds_seconds": rounds_seconds,
             "checkpoint": take,
@@ -158,9 +163,7 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_with_api(
-    engine: Any, dispatcher: Any, sock: socket.socket, jobs: dict[str, Any] | None
-) -> None:
+def run_with_api(engine: Any, dispatcher: Any, sock: socket.socket, jobs: dict[str, Any] | None) -> None:
     """The HTTP API on ``sock`` (uvicorn, in this thread, stopped by SIGINT/SIGTERM), with the
     scheduler's jobs in a background thread when ``jobs`` are given."""
     import uvicorn

@@ -55,7 +55,13 @@ def token_list(db: DbOption = None, as_json: JsonOption = False) -> None:
             print_json([{**dataclasses.asdict(t), "status": t.status(now)} for t in tokens])
             return
         table = new_table(
-            "编号 id", "持有人 person", "角色 role", "单位 unit", "状态 status", "有效至 expires", "说明 label"
+            "编号 id",
+            "持有人 person",
+            "角色 role",
+            "单位 unit",
+            "状态 status",
+            "有效至 expires",
+            "说明 label",
         )
         for t in tokens:
             add_row(table, t.id, t.person, t.role, t.unit, t.status(now), time_text(t.expires_at), t.label)

@@ -33,8 +33,8 @@ from workflow.engine.keys import MARK, HistoryKey, configured_key
 from workflow.engine.outbox import Outbox
 from workflow.engine.registry import Registry
 from workflow.engine.supervision import Supervision
-from workflow.engine.tokens import Tokens
 from workflow.engine.sweep import SweepResult
+from workflow.engine.tokens import Tokens
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
 from workflow.engine.wrapping import public, stream
 from workflow.engine.writeset import Sealer

@@ -95,10 +95,10 @@ class Tokens:
             raise ArgumentInvalid("role", f"{role!r}; roles a token may hold: {', '.join(ROLES)}")
         if not unit:
             raise ArgumentInvalid("unit", "不能为空 (must not be empty)")
-        if not isinstance(valid_for, dt.timedelta) or not (
-            dt.timedelta(minutes=1) <= valid_for <= LONGEST
-        ):
-            raise ArgumentInvalid("valid_for", "有效期须在 1 分钟到 3 年之间 (between one minute and three years)")
+        if not isinstance(valid_for, dt.timedelta) or not (dt.timedelta(minutes=1) <= valid_for <= LONGEST):
+            raise ArgumentInvalid(
+                "valid_for", "有效期须在 1 分钟到 3 年之间 (between one minute and three years)"
+            )
         now = self._clock.now()
         for _attempt in range(5):
             token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)

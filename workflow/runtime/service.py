@@ -112,7 +112,11 @@ def start(
         try:
             engine.follow_clock()
             result = engine.sweep()
-            out: dict[str, Any] = {"fired": result.fired, "skipped": result.skipped, "errors": len(result.errors)}
+            out: dict[str, Any] = {
+                "fired": result.fired,
+                "skipped": result.skipped,
+                "errors": len(result.errors),
+            }
             if dispatcher is not None:
                 out["mail"] = dispatcher.run().as_dict()
             return out
