@@ -191,3 +191,29 @@ def test_a_district_verifier_sees_only_mail_to_its_units(api: Api) -> None:
     district = api.get("/outbox", "district_verifier").json()["items"]
     assert "hexi-zjw" in city
     assert district == []
+
+
+def test_a_new_route_group_is_one_dependency_and_the_service_role_opens_only_credit(api: Api) -> None:
+    """How the credit-check routes join: a router behind ``requires("credit:read")``."""
+    from fastapi import APIRouter
+
+    from workflow.api.access import requires
+
+    credit = APIRouter(dependencies=[requires("credit:read")])
+
+    @credit.get("/subjects/{code}/probe")
+    def probe(code: str) -> dict[str, str]:
+        return {"code": code}
+
+    api.app.include_router(credit)
+    opened = {caller for caller in CALLERS if api.get("/subjects/X/probe", caller).status_code == 200}
+    assert opened == {"service", "verifier", "district_verifier", "auditor"}
+    assert api.get("/records", "service").status_code == 403
+    assert api.client.get("/subjects/X/probe").status_code == 401
+
+
+def test_an_unknown_route_and_a_wrong_method_are_problems_too(api: Api) -> None:
+    missing = api.get("/nowhere", "auditor")
+    assert (missing.status_code, missing.headers["content-type"]) == (404, "application/problem+json")
+    wrong = api.client.delete("/records", headers=api.auth("auditor"))
+    assert (wrong.status_code, wrong.headers["content-type"]) == (405, "application/problem+json")

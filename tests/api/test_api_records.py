@@ -268,3 +268,27 @@ def test_state_at_before_the_case_existed_is_a_404(api: Api) -> None:
     rid = api.register().json()["id"]
     earlier = (api.h.clock.now() - dt.timedelta(days=1)).isoformat()
     assert api.get(f"/records/{rid}/as-of", "recorder", at=earlier).status_code == 404
+
+
+def test_a_registration_replayed_under_its_key_is_the_same_case_and_another_body_is_a_409(api: Api) -> None:
+    body = {"definition": "national", "fields": ORGANISATION}
+    first = api.post("/records", "recorder", body, **{"Idempotency-Key": "portal-1"})
+    again = api.post("/records", "recorder", body, **{"Idempotency-Key": "portal-1"})
+    assert first.json()["id"] == again.json()["id"]
+    assert api.get("/records", "auditor").json()["total"] == 1
+    other = {"definition": "national", "fields": {**ORGANISATION, "facts": "另一件事"}}
+    assert api.post("/records", "recorder", other, **{"Idempotency-Key": "portal-1"}).status_code == 409
+
+
+def test_readiness_fails_when_the_scheduler_of_the_process_stopped(api: Api) -> None:
+    from support.api import TestClient
+
+    from workflow.api import create_app
+
+    app = create_app(
+        api.h.engine, scheduler=lambda: (False, "调度未运行 (the scheduler is not running)"), cors=()
+    )
+    with TestClient(app) as client:
+        answer = client.get("/ready")
+    assert answer.status_code == 503
+    assert answer.json()["checks"]["scheduler"]["ok"] is False
