@@ -292,3 +292,32 @@ def test_readiness_fails_when_the_scheduler_of_the_process_stopped(api: Api) -> 
         answer = client.get("/ready")
     assert answer.status_code == 503
     assert answer.json()["checks"]["scheduler"]["ok"] is False
+
+
+def query_log(api: Api) -> list[tuple[str, str, str]]:
+    import sqlalchemy as sa
+
+    with api.h.engine.store.engine.connect() as c:
+        rows = c.execute(sa.text("select requester, purpose, subject from subject_query_log order by id"))
+        return [(r[0], r[1], r[2]) for r in rows]
+
+
+def test_every_read_of_a_persons_case_is_in_the_query_log_by_masked_id(api: Api) -> None:
+    from workflow.testing import PERSON, PERSON_ID
+
+    person = api.register(**PERSON)
+    assert person.status_code == 201, person.text
+    organisation = api.register()
+    pid = person.json()["id"]
+    api.get(f"/records/{pid}", "auditor", purpose="年度审计")
+    api.get(f"/records/{pid}/history", "recorder")
+    api.get(f"/records/{organisation.json()['id']}", "recorder")  # an organisation: not logged
+    api.get("/records", "auditor")  # the list holds the person once
+    logged = query_log(api)
+    assert [(who.split("/")[1], why) for who, why, _ in logged] == [
+        ("auditor", "年度审计"),
+        ("recorder", "API GET /records/{id}/history"),
+        ("auditor", "API GET /records"),
+    ]
+    assert {subject for _, _, subject in logged} == {"110105********002X"}
+    assert all(PERSON_ID not in str(row) for row in logged)

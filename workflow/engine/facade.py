@@ -607,6 +607,29 @@ class Engine:
         return [record_view(self._definition_of(r), r) for r in rows]
 
     @public
+    def log_person_reads(self, views: Sequence[RecordView], *, requester: str, purpose: str) -> int:
+        """Write to the query log that ``requester`` read these cases, for each one about a natural
+        person (its definition indexes an ID number and the case holds one): who, when, why, and
+        the person by masked ID number only. Returns how many were logged.
+
+        Raises:
+            ArgumentInvalid: ``requester`` or ``purpose`` of the wrong type or size.
+        """
+        requester = inputs.text("requester", requester, limit=inputs.ACTOR_ID)
+        purpose = inputs.text("purpose", purpose, limit=inputs.NAME)
+        people = []
+        for view in views:
+            name, _, version = view.definition.rpartition("@")
+            field = self.registry.get(name, int(version)).index.subject_id_number
+            shown = view.data.get(field) if field else None
+            if isinstance(shown, str) and shown:
+                people.append(shown[: inputs.NAME])  # views hold the ID number masked already
+        self.store.directory.log_subject_queries(
+            at=self.clock.now(), requester=requester, purpose=purpose, subjects=people
+        )
+        return len(people)
+
+    @public
     def history(self, record_id: str) -> list[HistoryEntry]:
         """Every event of a case, oldest first, with its labels.
 
