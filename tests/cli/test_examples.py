@@ -22,7 +22,7 @@ def _load(name: str) -> ModuleType:
 
 
 def test_every_example_is_covered_here() -> None:
-    assert sorted(p.stem for p in EXAMPLES.glob("*.py")) == ["credit_check", "objection"]
+    assert sorted(p.stem for p in EXAMPLES.glob("*.py")) == ["credit_check", "http_api", "objection"]
 
 
 def test_credit_check_finds_the_active_record(database_url: str) -> None:
@@ -34,7 +34,11 @@ def test_objection_example_ends_with_an_intact_history(database_url: str) -> Non
     assert _load("objection").main(database_url) is True
 
 
-@pytest.mark.parametrize("name", ["credit_check", "objection"])
+def test_http_api_example_takes_a_record_to_verifying_over_http(database_url: str) -> None:
+    assert _load("http_api").main(database_url) == "verifying"
+
+
+@pytest.mark.parametrize("name", ["credit_check", "http_api", "objection"])
 def test_examples_run_as_scripts(name: str) -> None:
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / f"{name}.py")],
