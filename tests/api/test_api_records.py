@@ -343,3 +343,17 @@ def test_the_same_routes_serve_a_supervision_round(api: Api) -> None:
     assert answered.status_code == 200, answered.text
     assert answered.json()["state"] == "answered"
     assert api.fire(round_id, "answer", "other_subject", report="x").status_code == 403
+
+
+def test_cors_answers_only_the_configured_origins(api: Api) -> None:
+    from support.api import TestClient
+
+    from workflow.api import create_app
+
+    app = create_app(api.h.engine, cors=("https://portal.example",))
+    preflight = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "Authorization"}
+    with TestClient(app) as client:
+        allowed = client.options("/records", headers={"Origin": "https://portal.example", **preflight})
+        other = client.options("/records", headers={"Origin": "https://evil.example", **preflight})
+    assert allowed.headers["access-control-allow-origin"] == "https://portal.example"
+    assert "access-control-allow-origin" not in other.headers
