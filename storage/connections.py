@@ -22,6 +22,7 @@ from storage import db
 from storage.errors import DatabaseUnavailable, StorageBusy
 from storage.fastpath import FastPath
 from storage.tables import (
+    ApiToken,
     Deadline,
     HistoryEvent,
     HolidayTableRow,
@@ -50,6 +51,7 @@ reminder_t = Reminder.__table__  # type: ignore[attr-defined]
 holiday_t = HolidayTableRow.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
 webhook_t = WebhookSubscription.__table__  # type: ignore[attr-defined]
+token_t = ApiToken.__table__  # type: ignore[attr-defined]
 
 
 def _driver_errors(*, postgres: bool) -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:

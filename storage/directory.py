@@ -151,3 +151,16 @@ class Directory:
                     at=at, requester=requester, purpose=purpose, subject=subject, matches=matches
                 )
             )
+
+    def log_subject_queries(
+        self, *, at: dt.datetime, requester: str, purpose: str, subjects: Sequence[str]
+    ) -> None:
+        """Log several subjects looked up by one request, in one transaction (one match each)."""
+        if not subjects:
+            return
+        rows = [
+            {"at": at, "requester": requester, "purpose": purpose, "subject": s, "matches": 1}
+            for s in subjects
+        ]
+        with self.db.writing() as c:
+            c.execute(sa.insert(query_log_t), rows)

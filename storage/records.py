@@ -301,15 +301,18 @@ class Records:
         definition: str | None = None,
         kind: str | None = None,
         due_before: dt.datetime | None = None,
+        units: Sequence[str] | None = None,
         sort: str = "created",
+        order: Sequence[tuple[str, bool]] = (),
         limit: int = 100,
         offset: int = 0,
     ) -> list[StoredRecord]:
         """Cases matching every filter given, oldest first unless ``sort`` says otherwise
         (``created``, ``updated``, ``due``: next open due date first, ``id``; a leading ``-``
-        reverses). ``track_state`` is a parallel track's (track, state); ``unit`` matches the
-        responsible or the originating unit; ``subject`` a subject code exactly or any part of a
-        subject's name; ``due_before`` cases with an open deadline due before that time."""
+        reverses) or ``order`` gives (column, descending) pairs. ``track_state`` is a parallel
+        track's (track, state); ``unit`` matches the responsible or the originating unit, ``units``
+        either of them against a set; ``subject`` a subject code exactly or any part of a subject's
+        name; ``due_before`` cases with an open deadline due before that time."""
         where = _filters(
             main_state=main_state,
             track_state=track_state,
@@ -321,21 +324,26 @@ class Records:
             definition=definition,
             kind=kind,
             due_before=due_before,
+            units=units,
         )
-        descending = sort.startswith("-")
-        key = sort.removeprefix("-")
-        columns: list[Any] = {
-            "created": [record_t.c.created_at],
-            "updated": [record_t.c.updated_at],
-            "due": [_next_due().is_(None), _next_due()],
-            "id": [],
-        }[key]
-        if descending:
-            columns = [c.desc() for c in columns]
-        tie = record_t.c.id.desc() if descending else record_t.c.id
-        q = sa.select(record_t).where(*where).order_by(*columns, tie).limit(limit).offset(offset)
+        if order:
+            keys = [record_t.c[name].desc() if desc else record_t.c[name] for name, desc in order]
+            q = sa.select(record_t).where(*where).order_by(*keys, record_t.c.created_at, record_t.c.id)
+        else:
+            descending = sort.startswith("-")
+            key = sort.removeprefix("-")
+            columns: list[Any] = {
+                "created": [record_t.c.created_at],
+                "updated": [record_t.c.updated_at],
+                "due": [_next_due().is_(None), _next_due()],
+                "id": [],
+            }[key]
+            if descending:
+                columns = [c.desc() for c in columns]
+            tie = record_t.c.id.desc() if descending else record_t.c.id
+            q = sa.select(record_t).where(*where).order_by(*columns, tie)
         with self.db.reading() as c:
-            return [record_of(row._mapping) for row in c.execute(q)]
+            return [record_of(row._mapping) for row in c.execute(q.limit(limit).offset(offset))]
 
     def count(self, **filters: Any) -> int:
         """How many cases match the filters ``query`` takes (without its ``sort``/``limit``/``offset``)."""
@@ -483,6 +491,7 @@ def _filters(
     definition: str | None = None,
     kind: str | None = None,
     due_before: dt.datetime | None = None,
+    units: Sequence[str] | None = None,
 ) -> list[Any]:
     """The WHERE clauses of a case query (every filter given must hold)."""
     where: list[Any] = []
@@ -532,4 +541,7 @@ def _filters(
                 deadline_t.c.due_at < due_before,
             )
         )
+    if units is not None:
+        wanted = list(units)
+        where.append(sa.or_(record_t.c.responsible_unit.in_(wanted), record_t.c.originating_unit.in_(wanted)))
     return where

@@ -328,4 +328,21 @@ class SubjectQuery(SQLModel, table=True):
     matches: int
 
 
+class ApiToken(SQLModel, table=True):
+    """An HTTP API token: who holds it, in which role and unit, until when. Only the SHA-256 of
+    its secret is kept; the secret is shown once, when the token is created."""
+
+    __tablename__ = "api_token"
+
+    id: str = Field(primary_key=True, max_length=16)
+    secret_sha256: str = Field(max_length=64)
+    person: str = Field(max_length=128)
+    role: str = Field(max_length=64)
+    unit: str = Field(max_length=64)
+    label: str = Field(default="", max_length=200)
+    created_at: dt.datetime = Field(sa_column=_time())
+    expires_at: dt.datetime = Field(sa_column=_time())
+    revoked_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
 TABLES = SQLModel.metadata

@@ -197,3 +197,18 @@ class WebhookNotFound(WorkflowError, LookupError):
 
 class ExportInvalid(WorkflowError, ValueError):
     """An audit export cannot be read or is not an export (its findings, if it is one, are not this)."""
+
+
+class Unauthenticated(WorkflowError):
+    """No API token was presented, or it is unknown, expired or revoked. The message never
+    repeats the token."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"未认证 (unauthenticated): {why}")
+        self.why = why
+
+
+class TokenNotFound(WorkflowError, LookupError):
+    def __init__(self, token_id: str) -> None:
+        super().__init__(f"令牌 {token_id} 不存在或已吊销 (no such token, or revoked already)")
+        self.token_id = token_id

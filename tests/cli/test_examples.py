@@ -27,7 +27,7 @@ JURISDICTIONS = ["guangyuan", "taian", "tianjin", "tongxin"]
 def test_every_example_is_covered_here() -> None:
     """Modules whose name starts with an underscore are shared helpers, not examples."""
     examples = sorted(p.stem for p in EXAMPLES.glob("*.py") if not p.stem.startswith("_"))
-    assert examples == sorted(["credit_check", "objection", *JURISDICTIONS])
+    assert examples == sorted(["credit_check", "http_api", "objection", *JURISDICTIONS])
 
 
 def test_credit_check_finds_the_active_record(database_url: str) -> None:
@@ -100,7 +100,12 @@ def test_taian_example_turns_a_refused_hotline_complaint_into_a_record(
     assert "评定：按承诺履行" in text and "确认守诺践诺 kept" in text
 
 
-@pytest.mark.parametrize("name", ["credit_check", "objection", *JURISDICTIONS])
+
+def test_http_api_example_takes_a_record_to_verifying_over_http(database_url: str) -> None:
+    assert _load("http_api").main(database_url) == "verifying"
+
+
+@pytest.mark.parametrize("name", ["credit_check", "http_api", "objection", *JURISDICTIONS])
 def test_examples_run_as_scripts(name: str) -> None:
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / f"{name}.py")],

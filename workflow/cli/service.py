@@ -1,7 +1,10 @@
-"""``chengxin tick`` and ``chengxin serve``: the deadline sweep, supervision rounds and mail, once or for as long as it runs."""
+"""``chengxin tick`` and ``chengxin serve``: the deadline sweep, supervision rounds and mail,
+once or for as long as it runs; ``serve --port N`` runs the HTTP API in the same process."""
 
 from __future__ import annotations
 
+import signal
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +14,7 @@ import typer
 from workflow.cli.common import (
     DbOption,
     DefsOption,
+    fail,
     opened,
     user_errors,
 )
@@ -58,6 +62,28 @@ def tick(
 
 
 def serve(
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port",
+            envvar="CHENGXIN_API_PORT",
+            min=1,
+            max=65535,
+            help="HTTP 接口端口；给出即运行接口 run the HTTP API on this port",
+        ),
+    ] = None,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", envvar="CHENGXIN_API_HOST", help="HTTP 接口监听地址 address the API listens on"
+        ),
+    ] = "127.0.0.1",
+    api: Annotated[
+        bool, typer.Option("--api/--no-api", help="运行 HTTP 接口 run the HTTP API (needs --port)")
+    ] = True,
+    scheduler: Annotated[
+        bool, typer.Option("--scheduler/--no-scheduler", help="运行调度 run the scheduler")
+    ] = True,
     sweep_seconds: Annotated[float, typer.Option(min=1, help="巡检间隔秒数 seconds between sweeps")] = 30.0,
     rounds_seconds: Annotated[
         float, typer.Option(min=10, help="督查排期检查间隔 seconds between schedule checks")
@@ -84,12 +110,15 @@ def serve(
     db: DbOption = None,
     definitions: DefsOption = None,
 ) -> None:
-    """运行引擎服务：定时巡检期限、提醒、督查、邮件和检查点 (run the scheduler until stopped)."""
+    """运行引擎服务：调度（期限、提醒、督查、邮件、检查点）和 HTTP 接口 (run the scheduler and, with --port, the HTTP API)."""
     from workflow import audit
     from workflow.runtime.dispatch import Dispatcher, MailSettings
     from workflow.runtime.service import serve as run_service
     from workflow.runtime.webhooks import WebhookDispatcher, WebhookSettings
 
+    with_api = api and port is not None
+    if not with_api and not scheduler:
+        fail("没有可运行的内容 (nothing to run): give --port for the API, or drop --no-scheduler", 2)
     with user_errors(), opened(db, definitions) as engine:
         settings_ = MailSettings.from_env()
         dispatcher = Dispatcher(engine, settings_) if mail else None
@@ -105,17 +134,72 @@ def serve(
         described = (
             f", 检查点 checkpoints every {checkpoint_minutes:g} min into {checkpoint_dir}" if take else ""
         )
+        jobs: dict[str, Any] = {
+            "sweep_seconds": sweep_seconds,
+            "rounds_seconds": rounds_seconds,
+            "checkpoint": take,
+            "checkpoint_seconds": checkpoint_minutes * 60,
+            "webhooks": hooks,
+        }
+        said = (
+            f"巡检 sweep every {sweep_seconds:g}s, 督查 rounds every {rounds_seconds:g}s, "
+            f"{settings_.describe() if mail else '不发送邮件 mail off'}{described}"
+            if scheduler
+            else "不运行调度 scheduler off"
+        )
+        if not with_api:
+            typer.echo(f"chengxin serve: {said}; Ctrl-C 停止 to stop", err=True)
+            run_service(engine, dispatcher, **jobs)
+            return
+        assert port is not None
+        listening = listen(host, port)
         typer.echo(
-            f"chengxin serve: 巡检 sweep every {sweep_seconds:g}s, 督查 rounds every {rounds_seconds:g}s, "
-            f"{settings_.describe() if mail else '不发送邮件 mail off'}{described}; Ctrl-C 停止 to stop",
+            f"chengxin serve: HTTP 接口 API on http://{host}:{port} (docs /docs); {said}; Ctrl-C 停止 to stop",
             err=True,
         )
-        run_service(
-            engine,
-            dispatcher,
-            sweep_seconds=sweep_seconds,
-            rounds_seconds=rounds_seconds,
-            checkpoint=take,
-            checkpoint_seconds=checkpoint_minutes * 60,
-            webhooks=hooks,
-        )
+        run_with_api(engine, dispatcher, listening, jobs if scheduler else None)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``, or one line saying why not."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        fail(f"无法监听 {host}:{port} (cannot listen): {exc.strerror or exc}", 2)
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_with_api(engine: Any, dispatcher: Any, sock: socket.socket, jobs: dict[str, Any] | None) -> None:
+    """The HTTP API on ``sock`` (uvicorn, in this thread, stopped by SIGINT/SIGTERM), with the
+    scheduler's jobs in a background thread when ``jobs`` are given."""
+    import uvicorn
+
+    from workflow.api import create_app
+    from workflow.runtime.service import Heartbeat, start
+
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        # before uvicorn runs: remember the stop; after it: uvicorn re-raises the signal it
+        # handled, which then only lands here, so the process ends normally (exit 0)
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    heartbeat = None
+    running = None
+    if jobs is not None:
+        heartbeat = Heartbeat(jobs["sweep_seconds"])
+        running = start(engine, dispatcher, heartbeat=heartbeat, **jobs)
+    try:
+        if not stopping:
+            app = create_app(engine, scheduler=heartbeat.alive if heartbeat else None)
+            config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
+            uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        if running is not None:
+            running.shutdown(wait=True)

@@ -35,11 +35,13 @@ from workflow.engine.registry import Registry
 from workflow.engine.search import Search
 from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
+from workflow.engine.tokens import Tokens
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
 from workflow.engine.webhooks import Webhooks
 from workflow.engine.wrapping import public, stream
 from workflow.engine.writeset import Sealer
 from workflow.errors import (
+    ArgumentInvalid,
     ClockError,
     IdempotencyKeyReused,
     PermissionDenied,
@@ -77,6 +79,7 @@ class Engine:
         self.calendars = Calendars(self._commands, registry)
         self.supervision = Supervision(store, registry)
         self.search = Search(store, registry, clock, self.events_for)
+        self.tokens = Tokens(store, clock)
 
     # ------------------------------------------------------------------- opening
 
@@ -469,6 +472,9 @@ class Engine:
             raise RecordNotFound(record_id)
         return record_view(self._definition_of(loaded.record), loaded.record, loaded.deadlines)
 
+    SORTABLE = ("created_at", "updated_at", "case_date", "id", "state", "severity", "subject_name")
+    """The columns ``query`` sorts by (``sort`` takes them, ``-`` in front for descending)."""
+
     @public
     def query(
         self,
@@ -480,15 +486,65 @@ class Engine:
         active: bool | None = None,
         definition: str | None = None,
         kind: str | None = None,
+        units: Sequence[str] | None = None,
+        sort: Sequence[str] = (),
         limit: int = 100,
         offset: int = 0,
     ) -> list[RecordView]:
         """Cases matching every given filter; ``state`` may be ``track:state`` (e.g. ``publication:published``).
 
+        ``units`` keeps the cases whose responsible or originating unit is one of them (what a
+        caller scoped to part of the unit tree may see); ``sort`` names columns of ``SORTABLE``,
+        ``-created_at`` for newest first; without it cases come oldest first.
+
         Raises:
-            ArgumentInvalid: a filter of the wrong type or size.
+            ArgumentInvalid: a filter of the wrong type or size, or an unknown sort column.
             DefinitionNotFound: ``definition`` with a track state names no definition.
         """
+        filters = self._filters(state, unit, subject, overdue, active, definition, kind, units)
+        order = []
+        for key in inputs.codes("sort", sort):
+            name = key.removeprefix("-")
+            if name not in self.SORTABLE:
+                raise ArgumentInvalid("sort", f"{key!r}; sortable: {', '.join(self.SORTABLE)}")
+            order.append((name, key.startswith("-")))
+        limit = inputs.integer("limit", limit, low=1, high=inputs.UNITS * 10)
+        offset = inputs.integer("offset", offset, low=0, high=inputs.INT64[1])
+        rows = self.store.records.query(**filters, order=order, limit=limit, offset=offset)
+        return [record_view(self._definition_of(r), r) for r in rows]
+
+    @public
+    def count(
+        self,
+        *,
+        state: str | None = None,
+        unit: str | None = None,
+        subject: str | None = None,
+        overdue: bool = False,
+        active: bool | None = None,
+        definition: str | None = None,
+        kind: str | None = None,
+        units: Sequence[str] | None = None,
+    ) -> int:
+        """How many cases ``query`` finds with the same filters, without paging.
+
+        Raises:
+            ArgumentInvalid, DefinitionNotFound: as ``query``.
+        """
+        filters = self._filters(state, unit, subject, overdue, active, definition, kind, units)
+        return self.store.records.count(**filters)
+
+    def _filters(
+        self,
+        state: str | None,
+        unit: str | None,
+        subject: str | None,
+        overdue: bool,
+        active: bool | None,
+        definition: str | None,
+        kind: str | None,
+        units: Sequence[str] | None,
+    ) -> dict[str, Any]:
         state = inputs.optional_text("state", state, limit=2 * inputs.CODE + 1)
         unit = inputs.optional_text("unit", unit, limit=inputs.CODE)
         subject = inputs.optional_text("subject", subject, limit=inputs.NAME)
@@ -496,8 +552,7 @@ class Engine:
         active = inputs.optional_flag("active", active)
         definition = inputs.optional_text("definition", definition, limit=inputs.CODE)
         kind = inputs.optional_text("kind", kind, limit=inputs.CODE)
-        limit = inputs.integer("limit", limit, low=1, high=inputs.UNITS * 10)
-        offset = inputs.integer("offset", offset, low=0, high=inputs.INT64[1])
+        scope = None if units is None else inputs.codes("units", units)
         main_state = track_state = None
         if state:
             track, _, name = state.rpartition(":")
@@ -510,19 +565,17 @@ class Engine:
                 main_state = name
             else:
                 track_state = (track, name)
-        rows = self.store.records.query(
-            main_state=main_state,
-            track_state=track_state,
-            unit=unit,
-            subject=subject,
-            overdue_at=self.clock.now() if overdue else None,
-            active=active,
-            definition=definition,
-            kind=kind,
-            limit=limit,
-            offset=offset,
-        )
-        return [record_view(self._definition_of(r), r) for r in rows]
+        return {
+            "main_state": main_state,
+            "track_state": track_state,
+            "unit": unit,
+            "subject": subject,
+            "overdue_at": self.clock.now() if overdue else None,
+            "active": active,
+            "definition": definition,
+            "kind": kind,
+            "units": scope,
+        }
 
     @public
     def credit_check(
@@ -557,6 +610,29 @@ class Engine:
             at=self.clock.now(), requester=requester, purpose=purpose, subject=shown, matches=len(rows)
         )
         return [record_view(self._definition_of(r), r) for r in rows]
+
+    @public
+    def log_person_reads(self, views: Sequence[RecordView], *, requester: str, purpose: str) -> int:
+        """Write to the query log that ``requester`` read these cases, for each one about a natural
+        person (its definition indexes an ID number and the case holds one): who, when, why, and
+        the person by masked ID number only. Returns how many were logged.
+
+        Raises:
+            ArgumentInvalid: ``requester`` or ``purpose`` of the wrong type or size.
+        """
+        requester = inputs.text("requester", requester, limit=inputs.ACTOR_ID)
+        purpose = inputs.text("purpose", purpose, limit=inputs.NAME)
+        people = []
+        for view in views:
+            name, _, version = view.definition.rpartition("@")
+            field = self.registry.get(name, int(version)).index.subject_id_number
+            shown = view.data.get(field) if field else None
+            if isinstance(shown, str) and shown:
+                people.append(shown[: inputs.NAME])  # views hold the ID number masked already
+        self.store.directory.log_subject_queries(
+            at=self.clock.now(), requester=requester, purpose=purpose, subjects=people
+        )
+        return len(people)
 
     @public
     def history(self, record_id: str) -> list[HistoryEntry]:

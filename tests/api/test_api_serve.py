@@ -1,0 +1,150 @@
+"""``chengxin serve --port N``: a real process serving the HTTP API beside the scheduler on a
+free loopback port, called over real HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from support.harness import ORGANISATION
+
+from workflow import Engine
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMAND = [sys.executable, "-c", "from workflow.cli import main; main()"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def environment(database_url: str, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHENGXIN_")}
+    return env | {
+        "CHENGXIN_DATABASE_URL": database_url,
+        "CHENGXIN_MAIL_DIR": str(tmp_path / "mail"),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+@contextmanager
+def serving(env: dict[str, str], log: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    with (
+        log.open("w") as sink,
+        subprocess.Popen(
+            [*COMMAND, "serve", *args], env=env, stdout=sink, stderr=sink, text=True, cwd=ROOT
+        ) as proc,
+    ):
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()  # never leave a hung service behind the test run
+                    raise
+
+
+def wait_ready(client: httpx.Client, proc: subprocess.Popen[str], log: Path) -> httpx.Response:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()
+        try:
+            answer = client.get("/ready")
+            if answer.status_code == 200:
+                return answer
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"serve did not become ready: {log.read_text()}")
+
+
+@pytest.mark.slow
+def test_serve_answers_over_http_and_runs_the_scheduler_until_stopped(
+    database_url: str, tmp_path: Path
+) -> None:
+    engine, _before, _after = Engine.init(database_url)
+    with engine:
+        engine.units.save([{"code": "court-3", "name": "第三中级人民法院"}])
+        _info, token = engine.tokens.create(
+            person="li.lei", role="recorder", unit="court-3", valid_for=dt.timedelta(days=1)
+        )
+    port, log = free_port(), tmp_path / "serve.log"
+    env = environment(database_url, tmp_path)
+    with (
+        serving(env, log, "--port", str(port), "--no-mail", "--sweep-seconds", "1") as proc,
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=10) as client,
+    ):
+        ready = wait_ready(client, proc, log).json()
+        assert ready["checks"]["scheduler"]["ok"] is True
+        assert "上次巡检" in ready["checks"]["scheduler"]["detail"]
+        auth = {"Authorization": f"Bearer {token}"}
+        made = client.post("/records", headers=auth, json={"definition": "national", "fields": ORGANISATION})
+        assert made.status_code == 201, made.text
+        got = client.get(made.headers["Location"], headers=auth)
+        assert got.json()["state"] == "draft"
+        assert client.get("/records", headers={"Authorization": "Bearer nope"}).status_code == 401
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    text = log.read_text()
+    assert "Traceback" not in text
+    assert token.split("_", 2)[2] not in text
+    assert '"sweep done"' in text or "sweep done" in text
+
+
+@pytest.mark.slow
+def test_serve_without_the_scheduler_reports_it_in_readiness(database_url: str, tmp_path: Path) -> None:
+    Engine.init(database_url)[0].close()
+    port, log = free_port(), tmp_path / "serve.log"
+    with (
+        serving(environment(database_url, tmp_path), log, "--port", str(port), "--no-scheduler") as proc,
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=10) as client,
+    ):
+        ready = wait_ready(client, proc, log).json()
+        assert "no scheduler" in ready["checks"]["scheduler"]["detail"]
+    assert "sweep done" not in log.read_text()
+
+
+def test_serve_with_neither_the_api_nor_the_scheduler_is_one_line_error(tmp_path: Path) -> None:
+    env = environment(f"sqlite:///{tmp_path}/x.db", tmp_path)
+    done = subprocess.run(
+        [*COMMAND, "serve", "--no-scheduler"], env=env, capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("错误 error:")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_serve_on_a_port_in_use_is_one_line_error(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/x.db"
+    Engine.init(url)[0].close()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [*COMMAND, "serve", "--port", str(port)],
+            env=environment(url, tmp_path),
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2, done.stderr
+    assert "无法监听" in done.stderr
+    assert "Traceback" not in done.stderr
