@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from definitions import schema
+from definitions import effects, schema
 from definitions.ledgers import LEDGER_SOURCES
 from definitions.model import (
     SYSTEM_ROLE,
@@ -332,6 +332,11 @@ class _Checker:
             if sched.units != "all":
                 self.field_exists(("schedules", name, "units"), sched.units, ("unit",))
         self._ledger()
+        for path, message in effects.problems(m):
+            self.fail(path, message)
+        for name, effect in m.sanction_effects.items():
+            if effect.period is not None:
+                self.period(("sanction_effects", name, "period"), effect.period)
         return self.problems
 
     LEDGER_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -527,6 +532,11 @@ class _Checker:
                 self.fail((*path, "waived_by"), f"{guard.waived_by!r} is not a payload field of this event")
         elif isinstance(guard, schema.ChangesFieldsGuard) and not any(f.sets for f in event.payload.values()):
             self.fail(path, "changes_fields needs payload fields with 'sets'")
+        elif isinstance(guard, schema.PayloadRequiresGuard):
+            if guard.field not in event.payload:
+                self.fail((*path, "field"), f"{guard.field!r} is not a payload field of this event")
+            for name in guard.record:
+                self.field_exists((*path, "record"), name)
         elif isinstance(guard, schema.ConfirmsGuard):
             for name in guard.fields:
                 spec = event.payload.get(name)
@@ -676,6 +686,7 @@ def _source_dir(origin: str) -> str | None:
 
 
 def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definition:
+    purposes, sanction_effects = effects.build(model, _period)
     tracks = {
         name: TrackSpec(
             name=name,
@@ -829,6 +840,8 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
             for name, s in model.schedules.items()
         },
         ledger=_ledger(model.ledger),
+        purposes=purposes,
+        sanction_effects=sanction_effects,
         templates_dir=model.templates_dir,
         local_days_off=dict(model.local_days_off),
         limits=Limits(payload_bytes=model.limits.payload_bytes, comment=model.limits.comment),
