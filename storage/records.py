@@ -341,6 +341,25 @@ class Records:
         with self.db.reading() as c:
             return [record_of(row._mapping) for row in c.execute(q)]
 
+    def of_subjects(
+        self, *, codes: Sequence[str] = (), keys: Sequence[str] = (), kind: str | None = None, limit: int = 10_000
+    ) -> list[StoredRecord]:
+        """The cases of the subjects named by unified social credit code or by keyed ID digest,
+        found through the indexed ``subject_code`` and ``subject_key`` columns (one query)."""
+        conditions = []
+        if codes:
+            conditions.append(record_t.c.subject_code.in_(sorted(set(codes))))
+        if keys:
+            conditions.append(record_t.c.subject_key.in_(sorted(set(keys))))
+        if not conditions:
+            return []
+        q = sa.select(record_t).where(sa.or_(*conditions))
+        if kind is not None:
+            q = q.where(record_t.c.kind == kind)
+        q = q.order_by(record_t.c.created_at, record_t.c.id).limit(limit)
+        with self.db.reading() as c:
+            return [record_of(row._mapping) for row in c.execute(q)]
+
     def units_with_open_cases(
         self, definition_name: str, *, exclude_states: Sequence[str] = ()
     ) -> list[tuple[str, str | None]]:

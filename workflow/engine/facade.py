@@ -28,6 +28,7 @@ from workflow.engine import inputs, opening, writeset
 from workflow.engine import sweep as sweeping
 from workflow.engine.clock import Clock, ManualClock, parse_when, shanghai
 from workflow.engine.commands import SYSTEM, Commands, FollowUp
+from workflow.engine.credit import Credit, IntegrityArchive, SubjectStatus
 from workflow.engine.directory import Calendars, Units
 from workflow.engine.keys import MARK, HistoryKey, configured_key
 from workflow.engine.outbox import Outbox
@@ -73,6 +74,7 @@ class Engine:
         self.outbox = Outbox(store, clock)
         self.calendars = Calendars(self._commands, registry)
         self.supervision = Supervision(store, registry)
+        self._credit = Credit(store, registry, clock, self._commands.subject_key)
 
     # ------------------------------------------------------------------- opening
 
@@ -552,6 +554,62 @@ class Engine:
             at=self.clock.now(), requester=requester, purpose=purpose, subject=shown, matches=len(rows)
         )
         return [record_view(self._definition_of(r), r) for r in rows]
+
+    @public
+    def subject_status(
+        self,
+        code_or_id_number: str,
+        *,
+        as_of: dt.date | dt.datetime | str | None = None,
+        purposes: Sequence[str] | str | None = None,
+        actor: Actor,
+        reason: str,
+    ) -> SubjectStatus:
+        """Credit check (信用核查) of one subject on ``as_of`` (today in Asia/Shanghai when None):
+        its active records, active sanctions with their end dates, pending objections, and for each
+        purpose (``honours``, ``annual_appraisal``, ``funding``, ``procurement``, or any a
+        definition declares; all when None) allowed or barred until a date, with the rule and its
+        legal basis. The look-up is written to the query log (who, when, why, which subject — a
+        person only by masked ID number) before the answer is returned.
+
+        Raises:
+            ArgumentInvalid: not a unified social credit code or resident ID number, an unknown
+                purpose, a bad date, no reason.
+        """
+        (found,) = self._credit.status(
+            [code_or_id_number], as_of=as_of, purposes=purposes, actor=actor, reason=reason
+        )
+        return found
+
+    @public
+    def subject_statuses(
+        self,
+        subjects: Sequence[str],
+        *,
+        as_of: dt.date | dt.datetime | str | None = None,
+        purposes: Sequence[str] | str | None = None,
+        actor: Actor,
+        reason: str,
+    ) -> list[SubjectStatus]:
+        """``subject_status`` for up to 1,000 subjects at once (one query, one log transaction).
+
+        Raises:
+            ArgumentInvalid: more than 1,000 subjects, or one that ``subject_status`` refuses.
+        """
+        return self._credit.status(list(subjects), as_of=as_of, purposes=purposes, actor=actor, reason=reason)
+
+    @public
+    def integrity_archive(
+        self, id_number: str, *, as_of: dt.date | dt.datetime | str | None = None, actor: Actor, reason: str
+    ) -> IntegrityArchive:
+        """A civil servant's integrity archive (公务员诚信档案): records, sanctions, disciplinary
+        impact periods, commitments and the 优秀 rating of the appraisal year; the ID number masked.
+        The read is written to the query log.
+
+        Raises:
+            ArgumentInvalid: not a resident ID number, a bad date, no reason.
+        """
+        return self._credit.archive(id_number, as_of=as_of, actor=actor, reason=reason)
 
     @public
     def history(self, record_id: str) -> list[HistoryEntry]:
