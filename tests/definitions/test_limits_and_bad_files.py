@@ -20,19 +20,19 @@ from definitions.model import Definition
 # changed hash would make the engine refuse to run (definitions in use are immutable).
 BUNDLED_SHA256 = {
     "guangyuan@1": "8b4da322f08cf27c74a467284419268afc72a0c46dd100fc4d8a8ff2a8e7084d",
-    "guangyuan@2": "d8d6cadcfbf3be1af65b8ec33bc629f5e131d3c0d3fea8b5d8d9f6bd94ebef0a",
+    "guangyuan@2": "2eb8aee82d17e3fe84d0cf5af9f7f6e970b718ea016ceb849f97dfe98e075637",
     "guangyuan_ledger@1": "b7fb8aad52d29b5730a6554d039a1eb1578a000f4beaf265d8ac4aa31cfb9107",
     "ledger_task@1": "f33757fba91efff9cf7f97cd68a783cd5817d207592af7569aa75f14dc686502",
     "national@1": "acc329bd6a295b14a5783d412f335c56c6d11547be54c68c5a4b61d1279bbc10",
-    "national@2": "6026be05ac4fd99a1a0fc3d1f80d55ec2482d332037925c555cbc27af532c5ff",
+    "national@2": "54f2c0ea978aa3f154e4e69dc2788357e5a7443fd3fc29531b196c99bb1bd338",
     "supervision@1": "482679ec92afc9e04d1925ac5b537fa2d4bc098396a5607a2509aa87d99d8b3a",
     "taian@1": "69661f1aef82a24b7bf706d10ea0a11e485d964bb405de2f08649258aa810a7c",
-    "taian@2": "91c3a240fbeb9e0a866264d383305e12e4ddc97fc29ba49fa6fd36362de7fcb5",
+    "taian@2": "2854cd3263d65499d489a8a2a94d41447b5ae4007f4634b573284a4ea89d8553",
     "tianjin@1": "4ae4ed02b7a88ff36806816e0651be0436f346791ee496a3be36829c7c93ba13",
-    "tianjin@2": "c91e0c9f59d19968517f1c60ebb97dea994e0a7af534f1c3e4fc9df3073e233b",
+    "tianjin@2": "b221b9f01e9fb41d43094e6a61c204e223e5dba68016681f676350e4a5d017b8",
     "tianjin_ledger@1": "68b4fa979308dc82d3ff6396b4d1cf3e6f941dac21ef2b02844b537fd728b70b",
     "tongxin@1": "794eaf9dfbbdc959b0aa217575e04183a4eb4f5f522cae57bca016731fdafdb5",
-    "tongxin@2": "26ba4bfb3f5f1da3aebff49ecaf893293d04f94ad9c8d584b0dc11fd30935f33",
+    "tongxin@2": "2bcb075db71f1aa9b5e27eff65ce89c1b7d865cf79e7dce9ab4935f52d6e8b50",
     "tongxin_ledger@1": "2162d3f26fe0c80b1e5aa4456a52df64067d0a0098b9e1b6c1adb92a1633517b",
 }
 HEAD = """\
