@@ -294,7 +294,7 @@ def test_repair_refused_can_be_applied_for_again(h: Harness) -> None:
     h.fire(rid, "apply_repair", h.subject, means=["commitment"], commitment=["信用承诺书"])
     h.fire(rid, "refuse_repair", h.reviewer, comment="材料不全")
     assert h.tracks(rid)["repair"] == "none"
-    h.fire(rid, "apply_repair", h.subject, means=["commitment", "training"], commitment=["信用承诺书"])
+    h.fire(rid, "apply_repair", h.subject, means=["commitment", "rectification"], commitment=["信用承诺书"])
     assert h.tracks(rid)["repair"] == "under_review"
 
 

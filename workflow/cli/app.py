@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from workflow import Engine
-from workflow.cli import audit, calendar, clock, definitions, ledger, logs, outbox, record, service, unit
+from workflow.cli import audit, calendar, check, clock, definitions, ledger, logs, outbox, record, service, unit
 from workflow.cli.common import (
     DbOption,
     out,
@@ -36,6 +36,8 @@ app.add_typer(calendar.calendar_app, name="calendar")
 app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(unit.unit_app, name="unit")
 app.add_typer(ledger.ledger_app, name="ledger")
+app.command("check")(check.check)
+app.command("archive")(check.archive)
 app.command()(service.tick)
 app.command()(service.serve)
 
