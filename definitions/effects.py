@@ -9,7 +9,7 @@ It must not import the engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from definitions import schema
 from definitions.model import Period, Purpose, SanctionEffect
@@ -30,35 +30,60 @@ def problems(model: schema.DefinitionModel) -> Iterator[tuple[Path_, str]]:
                     f"unknown purpose {purpose!r}; purposes: {', '.join(model.purposes) or 'none'}",
                 )
         if effect.measure is not None:
-            spec = model.fields.get(MEASURES_FIELD)
-            enum = model.enums.get(spec.enum or "") if spec is not None else None
-            if spec is None or spec.type != "enum_list" or enum is None:
-                yield ((*path, "measure"), f"a measure needs the enum_list record field {MEASURES_FIELD!r}")
-            elif effect.measure not in enum.values:
-                yield ((*path, "measure"), f"{effect.measure!r} is not a value of enum {spec.enum!r}")
-        for field, values in effect.record.items():
-            spec = model.fields.get(field)
-            if spec is None:
-                yield ((*path, "record", field), f"unknown record field {field!r}")
-                continue
-            enum = model.enums.get(spec.enum or "")
-            for value in values:
-                if enum is not None and value not in enum.values:
-                    yield ((*path, "record", field), f"{value!r} is not a value of enum {spec.enum!r}")
-        for track, states in effect.while_.items():
-            spec_t = model.tracks.get(track)
-            if spec_t is None:
-                yield ((*path, "while", track), f"unknown track {track!r}")
-                continue
-            for state in states:
-                if state not in spec_t.states:
-                    yield ((*path, "while", track), f"unknown state {state!r} of track {track!r}")
+            yield from _measure(model, path, effect.measure)
+        yield from _record_values(model, (*path, "record"), effect.record)
+        yield from _states(model, (*path, "while"), effect.while_)
         for field in effect.anchor:
             spec = model.fields.get(field)
             if spec is None or spec.type != "date":
                 yield ((*path, "anchor"), f"{field!r} is not a date field of the record")
         if effect.period is not None and not effect.anchor:
             yield ((*path, "anchor"), "a period needs an 'anchor' (the date fields it is counted from)")
+
+
+def guard_problems(
+    model: schema.DefinitionModel, guard: schema.PayloadRequiresGuard, event: schema.EventModel
+) -> Iterator[tuple[Path_, str]]:
+    """A ``payload_requires`` guard names a payload field of its event and record fields' values."""
+    if guard.field not in event.payload:
+        yield (("field",), f"{guard.field!r} is not a payload field of this event")
+    yield from _record_values(model, ("record",), guard.record)
+
+
+def _measure(model: schema.DefinitionModel, path: Path_, measure: str) -> Iterator[tuple[Path_, str]]:
+    spec = model.fields.get(MEASURES_FIELD)
+    enum = model.enums.get(spec.enum or "") if spec is not None else None
+    if spec is None or spec.type != "enum_list" or enum is None:
+        yield ((*path, "measure"), f"a measure needs the enum_list record field {MEASURES_FIELD!r}")
+    elif measure not in enum.values:
+        yield ((*path, "measure"), f"{measure!r} is not a value of enum {spec.enum!r}")
+
+
+def _record_values(
+    model: schema.DefinitionModel, path: Path_, mapping: Mapping[str, list[str]]
+) -> Iterator[tuple[Path_, str]]:
+    for field, values in mapping.items():
+        spec = model.fields.get(field)
+        if spec is None:
+            yield ((*path, field), f"unknown record field {field!r}")
+            continue
+        enum = model.enums.get(spec.enum or "")
+        for value in values:
+            if enum is not None and value not in enum.values:
+                yield ((*path, field), f"{value!r} is not a value of enum {spec.enum!r}")
+
+
+def _states(
+    model: schema.DefinitionModel, path: Path_, mapping: Mapping[str, list[str]]
+) -> Iterator[tuple[Path_, str]]:
+    for track, states in mapping.items():
+        spec = model.tracks.get(track)
+        if spec is None:
+            yield ((*path, track), f"unknown track {track!r}")
+            continue
+        for state in states:
+            if state not in spec.states:
+                yield ((*path, track), f"unknown state {state!r} of track {track!r}")
 
 
 def build(

@@ -334,6 +334,11 @@ class _Checker:
         self._ledger()
         for path, message in effects.problems(m):
             self.fail(path, message)
+        for name, event in m.events.items():  # payload_requires guards (the rest in _guard)
+            for index, guard in enumerate(event.guards):
+                if isinstance(guard, schema.PayloadRequiresGuard):
+                    for where, message in effects.guard_problems(m, guard, event):
+                        self.fail(("events", name, "guards", index, *where), message)
         for name, effect in m.sanction_effects.items():
             if effect.period is not None:
                 self.period(("sanction_effects", name, "period"), effect.period)
@@ -532,11 +537,6 @@ class _Checker:
                 self.fail((*path, "waived_by"), f"{guard.waived_by!r} is not a payload field of this event")
         elif isinstance(guard, schema.ChangesFieldsGuard) and not any(f.sets for f in event.payload.values()):
             self.fail(path, "changes_fields needs payload fields with 'sets'")
-        elif isinstance(guard, schema.PayloadRequiresGuard):
-            if guard.field not in event.payload:
-                self.fail((*path, "field"), f"{guard.field!r} is not a payload field of this event")
-            for name in guard.record:
-                self.field_exists((*path, "record"), name)
         elif isinstance(guard, schema.ConfirmsGuard):
             for name in guard.fields:
                 spec = event.payload.get(name)

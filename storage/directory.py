@@ -150,7 +150,12 @@ class Directory:
         kind: str = "check",
     ) -> None:
         self.log_subject_queries(
-            at=at, requester=requester, purpose=purpose, reason=reason, kind=kind, subjects=[(subject, matches)]
+            at=at,
+            requester=requester,
+            purpose=purpose,
+            reason=reason,
+            kind=kind,
+            subjects=[(subject, matches)],
         )
 
     def log_subject_queries(

@@ -342,7 +342,12 @@ class Records:
             return [record_of(row._mapping) for row in c.execute(q)]
 
     def of_subjects(
-        self, *, codes: Sequence[str] = (), keys: Sequence[str] = (), kind: str | None = None, limit: int = 10_000
+        self,
+        *,
+        codes: Sequence[str] = (),
+        keys: Sequence[str] = (),
+        kind: str | None = None,
+        limit: int = 10_000,
     ) -> list[StoredRecord]:
         """The cases of the subjects named by unified social credit code or by keyed ID digest,
         found through the indexed ``subject_code`` and ``subject_key`` columns (one query)."""

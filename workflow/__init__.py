@@ -90,7 +90,7 @@ _WHERE = {
             "GuardRefused",
             "HistoryKeyError",
             "HolidayTableInvalid",
-    "IntegrityArchive",
+            "IntegrityArchive",
             "IdempotencyKeyReused",
             "InvalidDatabaseUrl",
             "MailSettingsInvalid",

@@ -27,11 +27,21 @@ def cli(database_url: str) -> Cli:
 def test_check_answers_barred_until_the_bar_ends_with_its_legal_basis(cli: Cli) -> None:
     record_id = recorded(cli)
     cli(
-        "record", "fire", record_id, "apply_sanctions", *VERIFIER, "-m", "依规惩戒", "--set", "measures=honour_ban"
+        "record",
+        "fire",
+        record_id,
+        "apply_sanctions",
+        *VERIFIER,
+        "-m",
+        "依规惩戒",
+        "--set",
+        "measures=honour_ban",
     ).ok()
     shown = cli("check", CODE, "--purpose", "honours", "--reason", "评选先进集体", *OPERATOR).ok().stdout
     assert "限制至 barred until 2027-05-08" in shown and "国发〔2016〕76号" in shown
-    answer = cli("check", CODE, "-p", "honours", "-p", "procurement", "-r", "评优", *OPERATOR, "--json").json()
+    answer = cli(
+        "check", CODE, "-p", "honours", "-p", "procurement", "-r", "评优", *OPERATOR, "--json"
+    ).json()
     purposes = {p["purpose"]: p for p in answer[0]["purposes"]}
     assert purposes["honours"]["barred_until"] == "2027-05-08" and not purposes["honours"]["allowed"]
     assert purposes["procurement"]["allowed"]
@@ -40,7 +50,9 @@ def test_check_answers_barred_until_the_bar_ends_with_its_legal_basis(cli: Cli) 
 
 
 def test_check_reads_id_numbers_from_stdin_and_masks_them(cli: Cli, database_url: str) -> None:
-    cli("record", "submit", "--actor", "li.lei", "--role", "recorder", "--unit", "court-3", *fields(**PERSON)).ok()
+    cli(
+        "record", "submit", "--actor", "li.lei", "--role", "recorder", "--unit", "court-3", *fields(**PERSON)
+    ).ok()
     from typer.testing import CliRunner
 
     from workflow.cli import app
@@ -73,7 +85,16 @@ def test_bad_input_is_one_line(cli: Cli, args: tuple[str, ...], needle: str) -> 
 
 def test_archive_shows_the_person_masked_with_the_impact_period(cli: Cli) -> None:
     submitted = cli(
-        "record", "submit", "--actor", "li.lei", "--role", "recorder", "--unit", "court-3", *fields(**PERSON), "--json"
+        "record",
+        "submit",
+        "--actor",
+        "li.lei",
+        "--role",
+        "recorder",
+        "--unit",
+        "court-3",
+        *fields(**PERSON),
+        "--json",
     ).json()["id"]
     cli("record", "fire", submitted, "accept", *VERIFIER).ok()
     cli("record", "fire", submitted, "confirm", *VERIFIER, "-m", "核查属实").ok()

@@ -144,5 +144,7 @@ def test_a_jurisdictions_notices_cite_its_own_text_and_no_other_jurisdictions(
     rendered = list(_rendered(bundled[key]))
     found = {where: names for where, text in rendered if (names := _named(text, others))}
     assert found == {}
-    record_notice = next(text for where, text in rendered if where.startswith("events.confirm → record_notice"))
+    record_notice = next(
+        text for where, text in rendered if where.startswith("events.confirm → record_notice")
+    )
     assert any(marker in record_notice for marker in MARKERS[own])

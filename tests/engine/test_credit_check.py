@@ -34,7 +34,14 @@ def _recorded(h: Harness, definition: str, **overrides: Any) -> str:
 
 
 def _sanction(h: Harness, rid: str, *measures: str) -> None:
-    h.fire(rid, "apply_sanctions", h.verifier, comment="实施惩戒", measures=list(measures), decided_on="2026-05-11")
+    h.fire(
+        rid,
+        "apply_sanctions",
+        h.verifier,
+        comment="实施惩戒",
+        measures=list(measures),
+        decided_on="2026-05-11",
+    )
 
 
 def _check(h: Harness, subject: str, **kwargs: Any) -> Any:
@@ -43,7 +50,9 @@ def _check(h: Harness, subject: str, **kwargs: Any) -> Any:
 
 def _log(h: Harness) -> list[dict[str, Any]]:
     with h.engine.store.db.reading() as c:
-        rows = c.execute(sa.text("SELECT requester, purpose, subject, matches, reason, kind FROM subject_query_log"))
+        rows = c.execute(
+            sa.text("SELECT requester, purpose, subject, matches, reason, kind FROM subject_query_log")
+        )
         return [dict(r._mapping) for r in rows]
 
 
@@ -142,7 +151,10 @@ def test_tongxin_sanction_measures_and_the_good_conduct_bonus(h: Harness) -> Non
     assert _check(h, OTHER_CODE, purposes="performance_bonus").answer("performance_bonus").allowed
     _sanction(h, rid, "honour_ban", "accountability")
     honours = _check(h, ORGANISATION["subject_code"]).answer("honours")
-    assert not honours.allowed and "同心县政务诚信建设重点任务分工及进度安排表 第5项" in honours.bars[0].legal_basis
+    assert (
+        not honours.allowed
+        and "同心县政务诚信建设重点任务分工及进度安排表 第5项" in honours.bars[0].legal_basis
+    )
 
 
 def test_guangyuan_funding_penalties_only_for_a_serious_record_about_a_local_government(h: Harness) -> None:
@@ -169,7 +181,10 @@ def test_a_batch_check_answers_each_subject_and_logs_each(h: Harness) -> None:
     rid = h.recorded()
     _sanction(h, rid, "honour_ban")
     statuses = h.engine.subject_statuses(
-        [ORGANISATION["subject_code"], OTHER_CODE, PERSON_ID], purposes=["honours"], actor=SERVICE, reason="评优"
+        [ORGANISATION["subject_code"], OTHER_CODE, PERSON_ID],
+        purposes=["honours"],
+        actor=SERVICE,
+        reason="评优",
     )
     assert [s.answer("honours").allowed for s in statuses] == [False, True, True]
     assert [r["subject"] for r in _log(h)] == [ORGANISATION["subject_code"], OTHER_CODE, "110105********002X"]
@@ -208,7 +223,11 @@ def test_the_integrity_archive_of_a_civil_servant(h: Harness) -> None:
     (sanction,) = archive.sanctions
     assert [m["code"] for m in sanction["measures"]] == ["civil_servant_restriction"]
     (period,) = archive.impact_periods
-    assert (period["sanction_label"], period["since"], period["until"]) == ("记过", "2026-05-08", "2027-05-08")
+    assert (period["sanction_label"], period["since"], period["until"]) == (
+        "记过",
+        "2026-05-08",
+        "2027-05-08",
+    )
     assert archive.appraisal["year"] == 2026 and archive.appraisal["allowed"] is False
     assert _log(h)[-1]["kind"] == "archive"
     with pytest.raises(ArgumentInvalid):

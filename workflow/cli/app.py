@@ -10,7 +10,19 @@ from typing import Annotated
 import typer
 
 from workflow import Engine
-from workflow.cli import audit, calendar, check, clock, definitions, ledger, logs, outbox, record, service, unit
+from workflow.cli import (
+    audit,
+    calendar,
+    check,
+    clock,
+    definitions,
+    ledger,
+    logs,
+    outbox,
+    record,
+    service,
+    unit,
+)
 from workflow.cli.common import (
     DbOption,
     out,

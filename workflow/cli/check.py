@@ -27,7 +27,9 @@ CheckActor = Annotated[
     str, typer.Option("--actor", envvar="CHENGXIN_ACTOR", help="核查人 who asks (written to the query log)")
 ]
 CheckRole = Annotated[str, typer.Option("--role", envvar="CHENGXIN_ROLE", help="角色 role")]
-CheckUnit = Annotated[str, typer.Option("--unit", envvar="CHENGXIN_UNIT", help="核查人所在单位 the asker's unit")]
+CheckUnit = Annotated[
+    str, typer.Option("--unit", envvar="CHENGXIN_UNIT", help="核查人所在单位 the asker's unit")
+]
 
 
 def _subjects(given: list[str]) -> list[str]:
@@ -140,7 +142,9 @@ def _show_archive(found: IntegrityArchive) -> None:
         f"[bold]公务员诚信档案 integrity archive[/bold] {found.person}  "
         f"{'、'.join(found.names) or '—'}  {'、'.join(found.employers) or ''}  as of {found.as_of.isoformat()}"
     )
-    table = new_table("记录 record", "版本 definition", "状态 state", "来源 source", "认定之日 found", "程度 severity")
+    table = new_table(
+        "记录 record", "版本 definition", "状态 state", "来源 source", "认定之日 found", "程度 severity"
+    )
     for r in found.records:
         add_row(
             table,
@@ -154,7 +158,9 @@ def _show_archive(found: IntegrityArchive) -> None:
     out.print(table)
     for s in found.sanctions:
         measures = "、".join(m["label"] for m in s["measures"]) or "—"
-        out.print(f"惩戒 sanctions {s['record_id']}: {measures}（{s['state_label']}）至 until {s['ends'] or '—'}")
+        out.print(
+            f"惩戒 sanctions {s['record_id']}: {measures}（{s['state_label']}）至 until {s['ends'] or '—'}"
+        )
     for p in found.impact_periods:
         running = "影响期内 running" if p["running"] else "已届满 ended"
         out.print(
@@ -163,5 +169,9 @@ def _show_archive(found: IntegrityArchive) -> None:
     for c in found.commitments:
         out.print(f"承诺 commitment {c['record_id']}: {c['state_label']}")
     a = found.appraisal
-    verdict = "可评优秀 may be rated 优秀" if a["allowed"] else f"不得评为优秀 not 优秀, until {a['barred_until'] or '—'}"
+    verdict = (
+        "可评优秀 may be rated 优秀"
+        if a["allowed"]
+        else f"不得评为优秀 not 优秀, until {a['barred_until'] or '—'}"
+    )
     out.print(f"{a['year']} 年度考核 annual appraisal: {verdict}")

@@ -178,7 +178,9 @@ class Credit:
         if not isinstance(subjects, list | tuple) or not subjects:
             raise ArgumentInvalid("subjects", "需要至少一个主体 (expected at least one subject)")
         if len(subjects) > BATCH:
-            raise ArgumentInvalid("subjects", f"一次最多核查 {BATCH} 个主体 (at most {BATCH}), got {len(subjects)}")
+            raise ArgumentInvalid(
+                "subjects", f"一次最多核查 {BATCH} 个主体 (at most {BATCH}), got {len(subjects)}"
+            )
         asked = [self.subject(s) for s in subjects]
         day = self.as_of(as_of)
         wanted = self.purposes(purposes)
@@ -252,7 +254,9 @@ class Credit:
             raise ArgumentInvalid("reason", "需要说明查阅理由 (a reason is required)")
         subject = self.subject(id_number)
         if not subject.person:
-            raise ArgumentInvalid("id_number", "诚信档案按身份证号码查阅 (an archive is looked up by ID number)")
+            raise ArgumentInvalid(
+                "id_number", "诚信档案按身份证号码查阅 (an archive is looked up by ID number)"
+            )
         day = self.as_of(as_of)
         rows = self.store.records.of_subjects(keys=[subject.key or ""], limit=PER_SUBJECT)
         records, sanctions, periods, commitments = [], [], [], []
@@ -281,7 +285,9 @@ class Credit:
                             "sanction_label": _label(facts.definition, "disciplinary_sanction", row.data),
                             "since": bar.since.isoformat() if bar.since else None,
                             "until": bar.until.isoformat() if bar.until else None,
-                            "running": bar.since is not None and bar.until is not None and bar.since <= day <= bar.until,
+                            "running": bar.since is not None
+                            and bar.until is not None
+                            and bar.since <= day <= bar.until,
                             "legal_basis": bar.legal_basis,
                         }
                     )
@@ -376,5 +382,3 @@ def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             seen.add(key)
             out.append(item)
     return out
-
-
