@@ -53,7 +53,11 @@ sanction_effects:
         base,
     )
     text = "\n".join(problems)
-    for needle in ("unknown purpose 'lottery'", "'no_lottery' is not a value", "unknown record field 'colour'"):
+    for needle in (
+        "unknown purpose 'lottery'",
+        "'no_lottery' is not a value",
+        "unknown record field 'colour'",
+    ):
         assert needle in text
     assert "unknown state 'flying'" in text and "a period needs an 'anchor'" in text
     assert all(p.startswith(str(tmp_path / "child.yaml") + ":") for p in problems)
