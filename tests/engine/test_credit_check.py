@@ -232,3 +232,17 @@ def test_the_integrity_archive_of_a_civil_servant(h: Harness) -> None:
     assert _log(h)[-1]["kind"] == "archive"
     with pytest.raises(ArgumentInvalid):
         h.engine.integrity_archive(ORGANISATION["subject_code"], actor=SERVICE, reason="x")
+
+
+def test_a_read_of_a_persons_record_by_a_named_reader_is_logged_masked(h: Harness) -> None:
+    rid = _recorded(h, "national", **PERSON)
+    h.engine.get(rid)  # the engine's own reads (no reader) are not logged
+    assert _log(h) == []
+    h.engine.get(rid, reader=SERVICE, reason="核对档案")
+    (row,) = _log(h)
+    assert (row["kind"], row["subject"], row["reason"]) == ("read", "110105********002X", "核对档案")
+    with pytest.raises(ArgumentInvalid, match="reason"):
+        h.engine.get(rid, reader=SERVICE)
+    organisation = h.recorded()
+    h.engine.get(organisation, reader=SERVICE, reason="核对")  # not a person: nothing to log
+    assert len(_log(h)) == 1

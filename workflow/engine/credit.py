@@ -245,6 +245,23 @@ class Credit:
             answers=tuple(answer(wanted, bars)),
         )
 
+    def log_read(self, row: StoredRecord, *, reader: Actor, reason: object) -> None:
+        """Log a read of a natural person's record (kind ``read``), by the masked ID number."""
+        reader = inputs.actor(reader, "reader")
+        why = inputs.text("reason", reason, limit=REASON, empty=False).strip()
+        if not why:
+            raise ArgumentInvalid("reason", "需要说明查阅理由 (a reason is required)")
+        shown = row.data.get("subject_id_number")
+        self.store.directory.log_subject_query(
+            at=self.clock.now(),
+            requester=_who(reader),
+            purpose=f"record {row.id}"[: inputs.NAME],
+            subject=shown if isinstance(shown, str) and shown else "masked",
+            matches=1,
+            reason=why,
+            kind="read",
+        )
+
     # -------------------------------------------------------------------- archive
 
     def archive(self, id_number: object, *, as_of: object, actor: Actor, reason: object) -> IntegrityArchive:

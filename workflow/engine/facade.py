@@ -453,17 +453,23 @@ class Engine:
         return self.registry.get(record.definition_name, record.definition_version)
 
     @public
-    def get(self, record_id: str) -> RecordView:
+    def get(self, record_id: str, *, reader: Actor | None = None, reason: str | None = None) -> RecordView:
         """The case with all its deadlines.
+
+        With ``reader`` (and ``reason``), a read of a natural person's record is written to the
+        query log (who, when, why, the person by masked ID number) before the view is returned;
+        the HTTP API passes the caller.
 
         Raises:
             RecordNotFound: no such case.
-            ArgumentInvalid: ``record_id`` is not an id's text.
+            ArgumentInvalid: ``record_id`` is not an id's text; a reader without a reason.
         """
         record_id = inputs.record_id(record_id)
         loaded = self.store.records.load(record_id)
         if loaded is None:
             raise RecordNotFound(record_id)
+        if reader is not None and loaded.record.subject_key:
+            self._credit.log_read(loaded.record, reader=reader, reason=reason)
         return record_view(self._definition_of(loaded.record), loaded.record, loaded.deadlines)
 
     @public
