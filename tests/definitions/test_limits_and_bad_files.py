@@ -20,19 +20,19 @@ from definitions.model import Definition
 # changed hash would make the engine refuse to run (definitions in use are immutable).
 BUNDLED_SHA256 = {
     "guangyuan@1": "8b4da322f08cf27c74a467284419268afc72a0c46dd100fc4d8a8ff2a8e7084d",
-    "guangyuan@2": "2eb8aee82d17e3fe84d0cf5af9f7f6e970b718ea016ceb849f97dfe98e075637",
+    "guangyuan@2": "281cf7e12761d3254ac30ee532f79eb3a16dce2e3c438c742fb1079d32ef5ec8",
     "guangyuan_ledger@1": "b7fb8aad52d29b5730a6554d039a1eb1578a000f4beaf265d8ac4aa31cfb9107",
     "ledger_task@1": "f33757fba91efff9cf7f97cd68a783cd5817d207592af7569aa75f14dc686502",
     "national@1": "acc329bd6a295b14a5783d412f335c56c6d11547be54c68c5a4b61d1279bbc10",
     "national@2": "54f2c0ea978aa3f154e4e69dc2788357e5a7443fd3fc29531b196c99bb1bd338",
     "supervision@1": "482679ec92afc9e04d1925ac5b537fa2d4bc098396a5607a2509aa87d99d8b3a",
     "taian@1": "69661f1aef82a24b7bf706d10ea0a11e485d964bb405de2f08649258aa810a7c",
-    "taian@2": "2854cd3263d65499d489a8a2a94d41447b5ae4007f4634b573284a4ea89d8553",
+    "taian@2": "de3eedba49d74ee0b6078e060c102cc251aad1b5f344f105b748a5e03eb3c655",
     "tianjin@1": "4ae4ed02b7a88ff36806816e0651be0436f346791ee496a3be36829c7c93ba13",
-    "tianjin@2": "b221b9f01e9fb41d43094e6a61c204e223e5dba68016681f676350e4a5d017b8",
+    "tianjin@2": "bbd78e8a9e2f1ef532bd8e246d7981bbcc0ea3e9c800e005fd06e9d66c1a91ec",
     "tianjin_ledger@1": "68b4fa979308dc82d3ff6396b4d1cf3e6f941dac21ef2b02844b537fd728b70b",
     "tongxin@1": "794eaf9dfbbdc959b0aa217575e04183a4eb4f5f522cae57bca016731fdafdb5",
-    "tongxin@2": "2bcb075db71f1aa9b5e27eff65ce89c1b7d865cf79e7dce9ab4935f52d6e8b50",
+    "tongxin@2": "60dc04591eac8c76ae1b7757c50d5d7b7f8dc63fcc5b960d3bd4c12290fce9c7",
     "tongxin_ledger@1": "2162d3f26fe0c80b1e5aa4456a52df64067d0a0098b9e1b6c1adb92a1633517b",
 }
 HEAD = """\

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from support.harness import Harness
+from support.harness import SH, Harness
 
 from workflow import Actor
-from workflow.errors import ArgumentInvalid, GuardRefused, PayloadInvalid
+from workflow.errors import ArgumentInvalid, DeadlineExtensionRefused, GuardRefused, PayloadInvalid
 from workflow.testing import ORGANISATION, PERSON, PERSON_ID
 
 SERVICE = Actor(id="hr.appraisal", role="auditor", unit="hr-office")
@@ -246,3 +246,30 @@ def test_a_read_of_a_persons_record_by_a_named_reader_is_logged_masked(h: Harnes
     organisation = h.recorded()
     h.engine.get(organisation, reader=SERVICE, reason="核对")  # not a person: nothing to log
     assert len(_log(h)) == 1
+
+
+def test_taian_decides_an_objection_in_three_working_days_seven_at_most(h: Harness) -> None:
+    """山东省社会信用条例 arts. 39–40, where national@2 keeps 5 (extendable to 20) as a default."""
+    rid = _recorded(h, "taian")
+    h.fire(rid, "file_objection", h.third_party, reasons="事实有误", filed_by="某公司")
+    due = h.deadline(rid, "objection_decision")
+    assert "山东省社会信用条例》第三十九条" in due.legal_basis
+    # filed Monday 2026-05-11 (the clock's day): the third working day after is Thursday the 14th
+    assert due.due_at.astimezone(SH).date() == dt.date(2026, 5, 14)
+    with pytest.raises(DeadlineExtensionRefused, match="7"):
+        h.fire(rid, "extend_objection", h.reviewer, comment="需核查", working_days=5, approved_by="主任")
+    h.fire(rid, "extend_objection", h.reviewer, comment="需其他单位核查", working_days=4, approved_by="主任")
+    national = h.recorded()
+    h.fire(national, "file_objection", h.third_party, reasons="事实有误", filed_by="某公司")
+    assert h.deadline(national, "objection_decision").due_at.astimezone(SH).date() == dt.date(2026, 5, 18)
+
+
+def test_taian_does_not_publish_a_natural_persons_record_citing_shandong(h: Harness) -> None:
+    rid = _recorded(h, "taian", **PERSON)
+    with pytest.raises(GuardRefused, match="自然人") as caught:
+        h.fire(rid, "publish", h.verifier)
+    assert (
+        "山东省社会信用条例》第二十条"
+        in h.engine.registry.select("taian").events["publish"].guards[0].legal_basis
+    )
+    assert caught.value
