@@ -113,3 +113,57 @@ def test_an_open_ended_bar_makes_the_answer_open_ended(base: list[LoadedDefiniti
         data=case.data,
     )
     assert answer({"performance_bonus": "加分"}, bars_of(lifted, dt.date(2026, 6, 1)))[0].allowed
+
+
+# Every sanction that acts, per published version: a rule taken out of the data fails below.
+EFFECTS = [
+    ("guangyuan@2", "honour_ban"),
+    ("guangyuan@2", "disciplinary_impact"),
+    ("guangyuan@2", "restricted_commendation"),
+    ("guangyuan@2", "funding_restriction"),
+    ("guangyuan@2", "tendering_blacklist"),
+    ("national@2", "honour_ban"),
+    ("national@2", "disciplinary_impact"),
+    ("taian@2", "honour_ban"),
+    ("taian@2", "disciplinary_impact"),
+    ("taian@2", "civil_servant_restriction"),
+    ("tianjin@2", "honour_ban"),
+    ("tianjin@2", "disciplinary_impact"),
+    ("tianjin@2", "civil_servant_no_excellent"),
+    ("tianjin@2", "no_excellent_rating"),
+    ("tongxin@2", "honour_ban"),
+    ("tongxin@2", "disciplinary_impact"),
+    ("tongxin@2", "civil_servant_restriction"),
+    ("tongxin@2", "no_bonus_while_recorded"),
+]
+
+
+def test_the_published_versions_carry_exactly_these_effects(base: list[LoadedDefinition]) -> None:
+    found = [
+        (item.definition.key, name)
+        for item in base
+        if item.definition.kind == "record"
+        for name in item.definition.sanction_effects
+    ]
+    assert sorted(found) == sorted(EFFECTS)
+
+
+@pytest.mark.parametrize(("key", "effect"), EFFECTS)
+def test_every_effect_of_a_published_version_bars_what_it_says_on_a_record_that_meets_it(
+    base: list[LoadedDefinition], key: str, effect: str
+) -> None:
+    """Each rule is needed: a record meeting exactly its conditions is barred by that rule, so
+    taking the rule out of the data fails this test (and the purpose it bars must exist)."""
+    definition = next(i.definition for i in base if i.definition.key == key)
+    spec = definition.sanction_effects[effect]
+    data: dict[str, object] = {"finding_date": "2026-05-08", "severity": "general"}
+    data.update({field: values[0] for field, values in spec.record.items()})
+    if spec.measure:
+        data["sanction_measures"] = [spec.measure]
+    tracks = {"main": "recorded", "sanctions": "in_force"}
+    tracks.update({track: states[0] for track, states in spec.while_.items()})
+    case = CaseFacts(record_id="SX1", definition=definition, tracks=tracks, data=data)
+    bars = [bar for bar in bars_of(case, dt.date(2026, 5, 9)) if bar.effect == effect]
+    assert {bar.purpose for bar in bars} == set(spec.bars)
+    assert all(purpose in definition.purposes for purpose in spec.bars)
+    assert spec.legal_basis
