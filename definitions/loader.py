@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from definitions import schema
+from definitions import effects, schema
 from definitions.ledgers import LEDGER_SOURCES
 from definitions.model import (
     SYSTEM_ROLE,
@@ -333,6 +333,16 @@ class _Checker:
             if sched.units != "all":
                 self.field_exists(("schedules", name, "units"), sched.units, ("unit",))
         self._ledger()
+        for path, message in effects.problems(m):
+            self.fail(path, message)
+        for name, event in m.events.items():  # payload_requires guards (the rest in _guard)
+            for index, guard in enumerate(event.guards):
+                if isinstance(guard, schema.PayloadRequiresGuard):
+                    for where, message in effects.guard_problems(m, guard, event):
+                        self.fail(("events", name, "guards", index, *where), message)
+        for name, effect in m.sanction_effects.items():
+            if effect.period is not None:
+                self.period(("sanction_effects", name, "period"), effect.period)
         return self.problems
 
     LEDGER_FIELDS: Mapping[str, tuple[str, ...]] = {
@@ -714,6 +724,7 @@ def _source_dir(origin: str) -> str | None:
 
 
 def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definition:
+    purposes, sanction_effects = effects.build(model, _period)
     tracks = {
         name: TrackSpec(
             name=name,
@@ -868,6 +879,8 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
             for name, s in model.schedules.items()
         },
         ledger=_ledger(model.ledger),
+        purposes=purposes,
+        sanction_effects=sanction_effects,
         templates_dir=model.templates_dir,
         local_days_off=dict(model.local_days_off),
         limits=Limits(payload_bytes=model.limits.payload_bytes, comment=model.limits.comment),

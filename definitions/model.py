@@ -312,6 +312,37 @@ class LedgerSpec:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Purpose:
+    """What an embedding service may ask a credit check about (信用核查用途)."""
+
+    name: str
+    label: str
+    label_en: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SanctionEffect:
+    """A sanction that acts: a measure applied, or a record condition, bars purposes for a time.
+
+    ``measure``: the bar needs that value in the record's ``sanction_measures``; ``record``: record
+    field -> the values it must hold; ``while_``: track -> states the record must be in; ``period``
+    from the first ``anchor`` date present (none: for as long as ``while_`` holds);
+    ``through_year_end``: the bar lasts to the end of the calendar (appraisal) year.
+    """
+
+    name: str
+    label: str
+    bars: tuple[str, ...]
+    measure: str | None = None
+    record: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    while_: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    period: Period | None = None
+    anchor: tuple[str, ...] = ()
+    through_year_end: bool = False
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IndexSpec:
     """Which record fields the engine keeps in indexed columns, so cases are found by them.
 
@@ -362,6 +393,8 @@ class Definition:
     source: str  # file (or "database:name@version") the definition was read from
     source_dir: str | None = None  # the folder of the file it was read from (None: from the database)
     ledger: LedgerSpec | None = None  # kind ledger_task: the seed ledger and its checks
+    purposes: Mapping[str, Purpose] = field(default_factory=dict)  # what a credit check answers
+    sanction_effects: Mapping[str, SanctionEffect] = field(default_factory=dict)
 
     @property
     def key(self) -> str:

@@ -212,6 +212,15 @@ class FieldNotInGuard(_GuardBase):
     waived_by: str | None = None
 
 
+class PayloadRequiresGuard(_GuardBase):
+    """A payload value (e.g. one sanction measure) that only a record of a kind may take."""
+
+    guard: Literal["payload_requires"]
+    field: str  # the payload field (an enum or enum_list)
+    values: list[str] = Field(min_length=1)  # the payload values the condition is for
+    record: dict[str, list[str]] = Field(min_length=1)  # record field -> the values it must hold
+
+
 class ChangesFieldsGuard(_GuardBase):
     guard: Literal["changes_fields"]
 
@@ -229,7 +238,8 @@ GuardModel = Annotated[
     | PublicationMinimumGuard
     | FieldNotInGuard
     | ChangesFieldsGuard
-    | ConfirmsGuard,
+    | ConfirmsGuard
+    | PayloadRequiresGuard,
     Field(discriminator="guard"),
 ]
 
@@ -368,6 +378,32 @@ class LedgerModel(_Strict):
     legal_basis: str = Field(min_length=1)
 
 
+class PurposeModel(_Strict):
+    """What an embedding service may ask a credit check about (信用核查用途)."""
+
+    label: str
+    label_en: str = ""
+
+
+class SanctionEffectModel(_Strict):
+    """A sanction that acts: which measure or record condition bars which purposes, for how long.
+
+    The bar holds while the record's tracks are in ``while`` (every listed track in one of its
+    states) and, with a ``period``, until that period has run from the first ``anchor`` date the
+    record has; ``through_year_end`` stretches it to the end of the calendar (appraisal) year.
+    """
+
+    label: str
+    bars: list[str] = Field(min_length=1)  # purposes
+    measure: str | None = None  # a value of the record's `sanction_measures` (applied by a decision)
+    record: dict[str, list[str]] = Field(default_factory=dict)  # record field -> values
+    while_: dict[str, list[str]] = Field(alias="while", default_factory=dict)
+    period: PeriodModel | None = None
+    anchor: list[str] = Field(default_factory=list)
+    through_year_end: bool = False
+    legal_basis: str = Field(min_length=1)
+
+
 class IndexModel(_Strict):
     """Record fields the engine keeps in indexed columns (each names a field of the definition)."""
 
@@ -405,6 +441,8 @@ class DefinitionModel(_Strict):
     publication_periods: list[PublicationRegimeModel] = Field(default_factory=list)
     schedules: dict[str, ScheduleModel] = Field(default_factory=dict)
     ledger: LedgerModel | None = None
+    purposes: dict[str, PurposeModel] = Field(default_factory=dict)
+    sanction_effects: dict[str, SanctionEffectModel] = Field(default_factory=dict)
     templates_dir: str | None = None
     local_days_off: dict[dt.date, str] = Field(default_factory=dict)
     limits: LimitsModel = Field(default_factory=LimitsModel)

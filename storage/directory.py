@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -143,24 +144,60 @@ class Directory:
     # ----------------------------------------------------------------- query log
 
     def log_subject_query(
-        self, *, at: dt.datetime, requester: str, purpose: str, subject: str, matches: int
+        self,
+        *,
+        at: dt.datetime,
+        requester: str,
+        purpose: str,
+        subject: str,
+        matches: int,
+        reason: str | None = None,
+        kind: str = "check",
     ) -> None:
-        with self.db.writing() as c:
-            c.execute(
-                sa.insert(query_log_t).values(
-                    at=at, requester=requester, purpose=purpose, subject=subject, matches=matches
-                )
-            )
+        self.log_subject_queries(
+            at=at,
+            requester=requester,
+            purpose=purpose,
+            reason=reason,
+            kind=kind,
+            subjects=[(subject, matches)],
+        )
 
     def log_subject_queries(
-        self, *, at: dt.datetime, requester: str, purpose: str, subjects: Sequence[str]
+        self,
+        *,
+        at: dt.datetime,
+        requester: str,
+        purpose: str,
+        reason: str | None,
+        kind: str,
+        subjects: Sequence[tuple[str, int]],
     ) -> None:
-        """Log several subjects looked up by one request, in one transaction (one match each)."""
+        """One row per (subject, matches), committed together before the caller sees an answer."""
         if not subjects:
             return
         rows = [
-            {"at": at, "requester": requester, "purpose": purpose, "subject": s, "matches": 1}
-            for s in subjects
+            {
+                "at": at,
+                "requester": requester,
+                "purpose": purpose,
+                "subject": subject,
+                "matches": matches,
+                "reason": reason,
+                "kind": kind,
+            }
+            for subject, matches in subjects
         ]
         with self.db.writing() as c:
             c.execute(sa.insert(query_log_t), rows)
+
+    def subject_queries(self, subject: str, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Who looked up ``subject`` (a code or a masked ID number), newest first."""
+        q = (
+            sa.select(query_log_t)
+            .where(query_log_t.c.subject == subject)
+            .order_by(query_log_t.c.at.desc(), query_log_t.c.id.desc())
+            .limit(limit)
+        )
+        with self.db.reading() as c:
+            return [{**row._mapping, "at": _aware(row.at)} for row in c.execute(q)]

@@ -384,6 +384,31 @@ class Records:
                     found[record_id] = (_aware(due_at), name)
         return found
 
+    def of_subjects(
+        self,
+        *,
+        codes: Sequence[str] = (),
+        keys: Sequence[str] = (),
+        kind: str | None = None,
+        limit: int = 10_000,
+    ) -> list[StoredRecord]:
+        """The cases of the subjects named by unified social credit code or by keyed ID digest,
+        found through the indexed ``subject_code`` and ``subject_key`` columns: one query per
+        column (an ``OR`` of the two would let PostgreSQL's planner scan the table)."""
+        found: dict[str, StoredRecord] = {}
+        with self.db.reading() as c:
+            for column, values in ((record_t.c.subject_code, codes), (record_t.c.subject_key, keys)):
+                if not values:
+                    continue
+                q = sa.select(record_t).where(column.in_(sorted(set(values))))
+                if kind is not None:
+                    q = q.where(record_t.c.kind == kind)
+                q = q.order_by(record_t.c.created_at, record_t.c.id).limit(limit)
+                for row in c.execute(q):
+                    record = record_of(row._mapping)
+                    found.setdefault(record.id, record)
+        return sorted(found.values(), key=lambda r: (r.created_at, r.id))[:limit]
+
     def units_with_open_cases(
         self, definition_name: str, *, exclude_states: Sequence[str] = ()
     ) -> list[tuple[str, str | None]]:

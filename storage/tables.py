@@ -319,13 +319,17 @@ class SubjectQuery(SQLModel, table=True):
     """Who looked up which subject, when and why (credit checks by other services)."""
 
     __tablename__ = "subject_query_log"
+    __table_args__ = (sa.Index("ix_subject_query_log_subject", "subject", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = Field(sa_column=_time(index=True))
     requester: str = Field(max_length=128)
     purpose: str = Field(max_length=200)
-    subject: str = Field(max_length=200)
+    subject: str = Field(max_length=200)  # a code, or a person's masked ID number: never the number
     matches: int
+    reason: str | None = Field(default=None, max_length=500)  # why (migration 0015)
+    # check: a credit check; read: a read of a person's record; archive: an integrity archive
+    kind: str = Field(default="check", max_length=16, sa_column_kwargs={"server_default": "check"})
 
 
 class ApiToken(SQLModel, table=True):

@@ -185,7 +185,7 @@ def test_record_state_is_compared_with_the_history(h: Harness, edit: str) -> Non
 
 RECORD_EDITS = {
     "kind": "kind = 'complaint'",
-    "definition_version": "definition_version = 2",
+    "definition_version": "definition_version = 1",
     "subject_name": "subject_name = '别的单位'",
     "subject_code": "subject_code = '91110000600037341X'",
     "responsible_unit": "responsible_unit = 'nobody'",

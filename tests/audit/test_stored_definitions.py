@@ -103,11 +103,11 @@ def test_the_bundled_definitions_stored_text_edited_in_the_database_is_refused(
     h.fire(rid, "publish", h.verifier)
     for rehash, refused in ((False, StoredDefinitionAltered), (True, DefinitionChanged)):
         _let_the_auditor_explain(h, "national", rehash=rehash)
-        with pytest.raises(refused, match="national@1"):
+        with pytest.raises(refused, match="national@2"):
             Engine.open(database_url, clock=ManualClock(h.clock.now()))
         with Engine.open(database_url, clock=ManualClock(h.clock.now()), audit=True) as auditor:
             report = audit.verify(auditor.registry, auditor.cases(), real_time=False)
-        assert [p.record_id for p in report.problems] == ["definition national@1"]
+        assert [p.record_id for p in report.problems] == ["definition national@2"]
 
 
 def test_the_command_line_refuses_in_one_line_and_audit_verify_reports_it(

@@ -219,7 +219,7 @@ def test_a_record_is_made_under_the_jurisdictions_definition_and_cites_its_own_t
     h = local(name)
     rid = h.recorded()
     view = h.engine.get(rid)
-    assert (view.definition, view.state) == (f"{name}@1", "recorded")
+    assert (view.definition, view.state) == (f"{name}@2", "recorded")  # the newest version
     assert h.events(rid) == ["register", "submit", "accept", "confirm"]
     explanation = h.deadline(rid, "written_explanation")
     assert explanation.status == "active"
@@ -234,7 +234,12 @@ def test_tianjin_records_sanction_measures_and_mitigates_only_for_a_named_self_c
     h = local("tianjin")
     rid = h.recorded()
     h.fire(
-        rid, "apply_sanctions", h.verifier, comment="依规惩戒", measures=["honour_ban", "予以公开通报批评"]
+        rid,
+        "apply_sanctions",
+        h.verifier,
+        comment="依规惩戒",
+        measures=["honour_ban", "予以公开通报批评"],
+        decided_on="2026-05-11",
     )
     assert h.engine.history(rid)[-1].payload["measures"] == ["honour_ban", "public_criticism"]
     assert h.tracks(rid)["sanctions"] == "in_force"

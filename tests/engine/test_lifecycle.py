@@ -25,7 +25,7 @@ from workflow.errors import (
     TransitionNotAllowed,
     UnknownEvent,
 )
-from workflow.testing import PERSON, PERSON_ID
+from workflow.testing import ORGANISATION, PERSON, PERSON_ID
 
 
 def test_return_for_supplementation_then_resubmit_reaches_recorded(h: Harness) -> None:
@@ -54,7 +54,9 @@ def test_reject_is_final_and_needs_reasons(h: Harness) -> None:
 
 
 def test_exemption_requires_every_fault_tolerance_criterion(h: Harness) -> None:
-    rid = h.submitted()
+    """容错纠错 is Tongxin's rule (national@2 no longer carries it): run on tongxin."""
+    rid = h.engine.register("tongxin", dict(ORGANISATION), actor=h.recorder).id
+    h.fire(rid, "submit", h.recorder)
     h.fire(rid, "accept", h.verifier)
     criteria = {
         "reason_code": "reform",
@@ -292,7 +294,7 @@ def test_repair_refused_can_be_applied_for_again(h: Harness) -> None:
     h.fire(rid, "apply_repair", h.subject, means=["commitment"], commitment=["信用承诺书"])
     h.fire(rid, "refuse_repair", h.reviewer, comment="材料不全")
     assert h.tracks(rid)["repair"] == "none"
-    h.fire(rid, "apply_repair", h.subject, means=["commitment", "training"], commitment=["信用承诺书"])
+    h.fire(rid, "apply_repair", h.subject, means=["commitment", "rectification"], commitment=["信用承诺书"])
     assert h.tracks(rid)["repair"] == "under_review"
 
 

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from workflow import Engine
-from workflow.api import catalog, problems, records, schemas, service
+from workflow.api import catalog, credit, problems, records, schemas, service
 from workflow.api.service import SchedulerProbe
 
 TITLE = "诚信 chengxin API"
@@ -61,6 +61,7 @@ def create_app(
     app.include_router(records.router)
     app.include_router(catalog.router)
     app.include_router(service.router)
+    app.include_router(credit.router)
     origins = list(cors_origins() if cors is None else cors)
     if origins:
         from fastapi.middleware.cors import CORSMiddleware

@@ -43,6 +43,16 @@ register("calendar", "workflow.cli.calendar:calendar_app", "工作日历 working
 register("outbox", "workflow.cli.outbox:outbox_app", "邮件发件箱 the mail outbox")
 register("unit", "workflow.cli.unit:unit_app", "单位目录 units and their mail addresses")
 register("ledger", "workflow.cli.ledger:ledger_app", "工作台账 work ledgers: tasks, checks and progress")
+register(
+    "check",
+    "workflow.cli.check:check",
+    "信用核查：主体能否评优、表彰、获得资金或参与采购 (credit check: eligibility per purpose)",
+)
+register(
+    "archive",
+    "workflow.cli.check:archive",
+    "公务员诚信档案 (a civil servant's integrity archive, ID numbers masked)",
+)
 register("token", "workflow.cli.token:token_app", "接口令牌 API tokens: create, list, revoke")
 register("webhook", "workflow.cli.webhook:webhook_app", "Webhook 订阅 webhook subscriptions")
 register(

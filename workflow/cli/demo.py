@@ -168,7 +168,12 @@ def _register(demo: Demo) -> None:
     demo.engine.units.save(UNITS)
     for name, fields in RECORDS.items():
         view = demo.engine.register(
-            "national", fields, actor=RECORDER, submit=True, idempotency_key=f"demo-{name}"
+            # 容错纠错 is Tongxin's rule (national@2 does not carry it): the pilot case runs there
+            "tongxin" if name == "试点" else "national",
+            fields,
+            actor=RECORDER,
+            submit=True,
+            idempotency_key=f"demo-{name}",
         )
         demo.ids[name] = view.id
         demo.console.print(
@@ -243,7 +248,7 @@ def _timeline(demo: Demo, name: str) -> None:
             f"[dim]{entry.actor}/{entry.role}[/dim]  {changes}"
         )
         for d in entry.effects.get("deadlines", []):
-            label = demo.engine.registry.get("national", 1).deadlines[d["name"]].label
+            label = demo.engine.registry.select("national").deadlines[d["name"]].label
             if d["action"] in {"start", "resume", "extend", "recompute"} and d.get("due_at"):
                 due = shanghai(dt.datetime.fromisoformat(d["due_at"]))
                 demo.console.print(f"      [dim]期限 {label} {d['action']} → 到期 {due}[/dim]")

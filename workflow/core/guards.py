@@ -138,6 +138,31 @@ def confirms(ctx: GuardContext, guard: Guard) -> str | None:
     return None
 
 
+def payload_requires(ctx: GuardContext, guard: Guard) -> str | None:
+    given = ctx.payload.get(str(guard.params["field"]))
+    chosen = set(given) if isinstance(given, list) else {given}
+    named = [value for value in _strings(guard, "values") if value in chosen]
+    if not named:
+        return None
+    for field, allowed in cast("Mapping[str, Sequence[str]]", guard.params["record"]).items():
+        value = ctx.data.get(field)
+        if value not in allowed:
+            label = ctx.definition.fields[field].label
+            shown = _label_of(ctx, field, value)
+            return _say(
+                guard,
+                f"{label}为 {shown}，{'、'.join(named)} 仅适用于 {'、'.join(_label_of(ctx, field, v) for v in allowed)} "
+                f"({', '.join(named)} only for {field} in {', '.join(allowed)}; this record has {value})",
+            )
+    return None
+
+
+def _label_of(ctx: GuardContext, field: str, value: Any) -> str:
+    spec = ctx.definition.fields.get(field)
+    enum = ctx.definition.enums.get(spec.enum or "") if spec is not None else None
+    return enum.label_of(str(value)) if enum is not None and value is not None else str(value)
+
+
 GUARDS: Mapping[str, Callable[[GuardContext, Guard], str | None]] = {
     "four_eyes": four_eyes,
     "requires_state": requires_state,
@@ -147,8 +172,9 @@ GUARDS: Mapping[str, Callable[[GuardContext, Guard], str | None]] = {
     "field_not_in": field_not_in,
     "changes_fields": changes_fields,
     "confirms": confirms,
+    "payload_requires": payload_requires,
 }
-PAYLOAD_GUARDS = frozenset({"changes_fields", "confirms"})
+PAYLOAD_GUARDS = frozenset({"changes_fields", "confirms", "payload_requires"})
 
 
 def refusals(ctx: GuardContext, *, with_payload: bool = True) -> list[str]:

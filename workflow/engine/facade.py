@@ -28,6 +28,7 @@ from workflow.engine import inputs, opening, writeset
 from workflow.engine import sweep as sweeping
 from workflow.engine.clock import Clock, ManualClock, parse_when, shanghai
 from workflow.engine.commands import SYSTEM, Commands, FollowUp
+from workflow.engine.credit import Credit, IntegrityArchive, SubjectStatus
 from workflow.engine.directory import Calendars, Units
 from workflow.engine.keys import MARK, HistoryKey, configured_key
 from workflow.engine.outbox import Outbox
@@ -80,6 +81,7 @@ class Engine:
         self.supervision = Supervision(store, registry)
         self.search = Search(store, registry, clock, self.events_for)
         self.tokens = Tokens(store, clock)
+        self._credit = Credit(store, registry, clock, self._commands.subject_key)
 
     # ------------------------------------------------------------------- opening
 
@@ -459,17 +461,23 @@ class Engine:
         return self.registry.get(record.definition_name, record.definition_version)
 
     @public
-    def get(self, record_id: str) -> RecordView:
+    def get(self, record_id: str, *, reader: Actor | None = None, reason: str | None = None) -> RecordView:
         """The case with all its deadlines.
+
+        With ``reader`` (and ``reason``), a read of a natural person's record is written to the
+        query log (who, when, why, the person by masked ID number) before the view is returned;
+        the HTTP API passes the caller.
 
         Raises:
             RecordNotFound: no such case.
-            ArgumentInvalid: ``record_id`` is not an id's text.
+            ArgumentInvalid: ``record_id`` is not an id's text; a reader without a reason.
         """
         record_id = inputs.record_id(record_id)
         loaded = self.store.records.load(record_id)
         if loaded is None:
             raise RecordNotFound(record_id)
+        if reader is not None and loaded.record.subject_key:
+            self._credit.log_read(loaded.record, reader=reader, reason=reason)
         return record_view(self._definition_of(loaded.record), loaded.record, loaded.deadlines)
 
     SORTABLE = ("created_at", "updated_at", "case_date", "id", "state", "severity", "subject_name")
@@ -630,9 +638,68 @@ class Engine:
             if isinstance(shown, str) and shown:
                 people.append(shown[: inputs.NAME])  # views hold the ID number masked already
         self.store.directory.log_subject_queries(
-            at=self.clock.now(), requester=requester, purpose=purpose, subjects=people
+            at=self.clock.now(),
+            requester=requester,
+            purpose=purpose,
+            reason=None,
+            kind="read",
+            subjects=[(person, 1) for person in people],
         )
         return len(people)
+    def subject_status(
+        self,
+        code_or_id_number: str,
+        *,
+        as_of: dt.date | dt.datetime | str | None = None,
+        purposes: Sequence[str] | str | None = None,
+        actor: Actor,
+        reason: str,
+    ) -> SubjectStatus:
+        """Credit check (信用核查) of one subject on ``as_of`` (today in Asia/Shanghai when None):
+        its active records, active sanctions with their end dates, pending objections, and for each
+        purpose (``honours``, ``annual_appraisal``, ``funding``, ``procurement``, or any a
+        definition declares; all when None) allowed or barred until a date, with the rule and its
+        legal basis. The look-up is written to the query log (who, when, why, which subject — a
+        person only by masked ID number) before the answer is returned.
+
+        Raises:
+            ArgumentInvalid: not a unified social credit code or resident ID number, an unknown
+                purpose, a bad date, no reason.
+        """
+        (found,) = self._credit.status(
+            [code_or_id_number], as_of=as_of, purposes=purposes, actor=actor, reason=reason
+        )
+        return found
+
+    @public
+    def subject_statuses(
+        self,
+        subjects: Sequence[str],
+        *,
+        as_of: dt.date | dt.datetime | str | None = None,
+        purposes: Sequence[str] | str | None = None,
+        actor: Actor,
+        reason: str,
+    ) -> list[SubjectStatus]:
+        """``subject_status`` for up to 1,000 subjects at once (one query, one log transaction).
+
+        Raises:
+            ArgumentInvalid: more than 1,000 subjects, or one that ``subject_status`` refuses.
+        """
+        return self._credit.status(list(subjects), as_of=as_of, purposes=purposes, actor=actor, reason=reason)
+
+    @public
+    def integrity_archive(
+        self, id_number: str, *, as_of: dt.date | dt.datetime | str | None = None, actor: Actor, reason: str
+    ) -> IntegrityArchive:
+        """A civil servant's integrity archive (公务员诚信档案): records, sanctions, disciplinary
+        impact periods, commitments and the 优秀 rating of the appraisal year; the ID number masked.
+        The read is written to the query log.
+
+        Raises:
+            ArgumentInvalid: not a resident ID number, a bad date, no reason.
+        """
+        return self._credit.archive(id_number, as_of=as_of, actor=actor, reason=reason)
 
     @public
     def history(self, record_id: str) -> list[HistoryEntry]:

@@ -1,0 +1,87 @@
+"""The credit check (信用核查) over HTTP: may this subject be honoured, rated 优秀, funded or
+awarded a contract on a date? Answered by ``Engine.subject_status`` from the definitions'
+``sanction_effects``; every check is written to the query log before the answer leaves.
+
+An organisation is asked for by its unified social credit code in the URL; a person by resident ID
+number only in a POST body, never in a URL (URLs end up in proxies' and servers' logs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from workflow import Engine
+from workflow.api.access import caller, requires
+
+router = APIRouter(tags=["credit 信用核查"], dependencies=[requires("credit:read")])
+
+DEFAULT_REASON = "接口信用核查 (credit check over the API)"
+Purposes = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]] | None,
+    Query(
+        alias="purpose",
+        max_length=16,
+        description="honours, annual_appraisal, funding, procurement … (repeatable; default: all)",
+    ),
+]
+AsOf = Annotated[dt.date | None, Query(description="核查日期 the day asked about (default: today, Asia/Shanghai)")]
+Reason = Annotated[str, Query(min_length=1, max_length=200, description="核查事由 why (query log)")]
+
+
+class StatusQuery(BaseModel):
+    """One subject by ID number (a person) or code (an organisation), in the body."""
+
+    model_config = ConfigDict(extra="forbid")
+    subject: str = Field(min_length=1, max_length=64, description="统一社会信用代码或身份证号码")
+    as_of: dt.date | None = None
+    purposes: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(None, max_length=16)
+    reason: str = Field(DEFAULT_REASON, min_length=1, max_length=200)
+
+
+class BatchQuery(BaseModel):
+    """Up to 1,000 subjects checked at once (an appraisal office checks a whole department)."""
+
+    model_config = ConfigDict(extra="forbid")
+    subjects: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=1000)
+    as_of: dt.date | None = None
+    purposes: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(None, max_length=16)
+    reason: str = Field(DEFAULT_REASON, min_length=1, max_length=200)
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+@router.get("/subjects/{code}/status", summary="信用核查（单位） credit check of an organisation")
+def organisation_status(
+    request: Request,
+    code: Annotated[str, Path(min_length=1, max_length=64)],
+    as_of: AsOf = None,
+    purposes: Purposes = None,
+    reason: Reason = DEFAULT_REASON,
+) -> dict[str, Any]:
+    status = _engine(request).subject_status(
+        code, as_of=as_of, purposes=purposes, actor=caller(request).actor, reason=reason
+    )
+    return status.as_dict()
+
+
+@router.post("/subjects/status", summary="信用核查（个人或单位，主体在请求体中） credit check, subject in the body")
+def subject_status(request: Request, query: Annotated[StatusQuery, Body()]) -> dict[str, Any]:
+    status = _engine(request).subject_status(
+        query.subject, as_of=query.as_of, purposes=query.purposes, actor=caller(request).actor, reason=query.reason
+    )
+    return status.as_dict()
+
+
+@router.post("/subjects/status/batch", summary="批量信用核查（至多1000个主体） batch credit check, up to 1,000")
+def batch_status(request: Request, query: Annotated[BatchQuery, Body()]) -> dict[str, Any]:
+    statuses = _engine(request).subject_statuses(
+        query.subjects, as_of=query.as_of, purposes=query.purposes, actor=caller(request).actor, reason=query.reason
+    )
+    return {"count": len(statuses), "subjects": [s.as_dict() for s in statuses]}
