@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from support.harness import ORGANISATION
 from workflow.cli import app
+from workflow.cli.common import out
 
 CHENGXIN = Path(sys.executable).with_name("chengxin")
 RECORDER = ("--actor", "li.lei", "--role", "recorder", "--unit", "court-3")
@@ -49,6 +50,9 @@ class Cli:
     env: dict[str, str] = field(default_factory=dict)
 
     def __call__(self, *args: str) -> Outcome:
+        # A real command is a fresh process whose console reads COLUMNS when it starts; in-process
+        # the console was made when the module was first imported, maybe by another test.
+        out.width = int(self.env.get("COLUMNS") or os.environ.get("COLUMNS") or 80)
         result = CliRunner().invoke(app, list(args), env=self.env, catch_exceptions=False)
         return Outcome(result.exit_code, result.stdout, result.stderr)
 
