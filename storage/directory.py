@@ -55,6 +55,8 @@ class Directory:
                         superior=unit.superior,
                         emails=list(unit.emails),
                         contact=unit.contact,
+                        jurisdiction=unit.jurisdiction,
+                        level=unit.level,
                         updated_at=at,
                     )
                 )

@@ -272,7 +272,8 @@ class Outbox(SQLModel, table=True):
 
 
 class Unit(SQLModel, table=True):
-    """A unit mails go to: its name, its superior, and the addresses of its contact people."""
+    """A unit mails go to: its name, its superior, the addresses of its contact people, and where it
+    stands: its jurisdiction and its level (which rounds reach it, where its reports roll up)."""
 
     __tablename__ = "unit"
 
@@ -281,6 +282,8 @@ class Unit(SQLModel, table=True):
     superior: str | None = Field(default=None, max_length=64)
     emails: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
     contact: str | None = Field(default=None, max_length=100)
+    jurisdiction: str | None = Field(default=None, max_length=32)  # a key of definitions/jurisdictions.yaml
+    level: str | None = Field(default=None, max_length=32)  # city | district | department | township
     updated_at: dt.datetime = Field(sa_column=_time())
 
 

@@ -193,6 +193,8 @@ class UnitRow:
     superior: str | None
     emails: Sequence[str]
     contact: str | None
+    jurisdiction: str | None = None
+    level: str | None = None
     updated_at: dt.datetime | None = None
 
 

@@ -36,12 +36,29 @@ def unit_add(
         str | None, typer.Option("--superior", help="上级单位代码 superior unit code")
     ] = None,
     contact: Annotated[str | None, typer.Option("--contact", help="联系人 contact person")] = None,
+    jurisdiction: Annotated[
+        str | None,
+        typer.Option("--jurisdiction", help="辖区 jurisdiction: tianjin, guangyuan, tongxin, taian"),
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option("--level", help="层级 level: city, district, department, township")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """添加或更新单位 (add or replace a unit)."""
     with user_errors(), opened(db, None) as engine:
         engine.units.save(
-            [{"code": code, "name": name, "emails": email or [], "superior": superior, "contact": contact}]
+            [
+                {
+                    "code": code,
+                    "name": name,
+                    "emails": email or [],
+                    "superior": superior,
+                    "contact": contact,
+                    "jurisdiction": jurisdiction,
+                    "level": level,
+                }
+            ]
         )
         typer.echo(f"已保存 saved {code} {name}")
 
@@ -58,19 +75,35 @@ def unit_set_email(code: str, emails: list[str], db: DbOption = None) -> None:
 
 
 @unit_app.command("list")
-def unit_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+def unit_list(
+    jurisdiction: Annotated[
+        str | None, typer.Option("--jurisdiction", help="只列此辖区 only this jurisdiction")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
     """列出单位目录 (list the unit directory)."""
     with user_errors(), opened(db, None) as engine:
-        units = engine.units.list()
+        units = engine.units.list(jurisdiction)
         if as_json:
             print_json([dataclasses.asdict(u) for u in units])
             return
-        table = new_table("代码 code", "名称 name", "上级 superior", "邮箱 emails", "联系人 contact")
+        table = new_table(
+            "代码 code",
+            "名称 name",
+            "辖区 jurisdiction",
+            "层级 level",
+            "上级 superior",
+            "邮箱 emails",
+            "联系人 contact",
+        )
         for unit in units:
             add_row(
                 table,
                 unit.code,
                 unit.name,
+                unit.jurisdiction or "",
+                unit.level or "",
                 unit.superior or "",
                 ", ".join(unit.emails),
                 unit.contact or "",
@@ -80,7 +113,7 @@ def unit_list(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 @unit_app.command("import")
 def unit_import(file: Path, db: DbOption = None) -> None:
-    """从 CSV 导入单位：code,name,superior,emails,contact (emails separated by ';')."""
+    """从 CSV 导入单位：code,name,superior,emails,contact,jurisdiction,level (emails separated by ';')."""
     import csv
 
     with user_errors(), opened(db, None) as engine:
@@ -89,7 +122,7 @@ def unit_import(file: Path, db: DbOption = None) -> None:
             missing = {"code", "name"} - set(reader.fieldnames or [])
             if missing:
                 fail(
-                    f"{file}: 缺少列 missing columns {', '.join(sorted(missing))}; expected code,name,superior,emails,contact",
+                    f"{file}: 缺少列 missing columns {', '.join(sorted(missing))}; expected code,name,superior,emails,contact,jurisdiction,level",
                     2,
                 )
             units = []
@@ -105,6 +138,8 @@ def unit_import(file: Path, db: DbOption = None) -> None:
                             e for e in (row.get("emails") or "").replace(",", ";").split(";") if e.strip()
                         ],
                         "contact": row.get("contact") or None,
+                        "jurisdiction": (row.get("jurisdiction") or "").strip() or None,
+                        "level": (row.get("level") or "").strip() or None,
                     }
                 )
         count = engine.units.save(units)

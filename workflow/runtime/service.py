@@ -33,12 +33,13 @@ log = get_logger("chengxin.serve")
 
 
 def run_once(engine: Engine, dispatcher: Dispatcher | None = None, *, limit: int = 1000) -> dict[str, Any]:
-    """One pass of everything the service does: follow the drill clock, open rounds, sweep, open
-    the ledger checks that fell due (after the sweep, so a check that expired meanwhile is marked
-    overdue before the next one takes its place), send mail."""
+    """One pass of everything the service does: follow the drill clock, sweep, open rounds, open
+    the ledger checks that fell due, send mail. The sweep goes first: after downtime, the
+    explanations and checks that fell overdue meanwhile are marked overdue before a round counts
+    them and before the next check takes an expired one's place."""
     engine.follow_clock()
-    rounds = open_due_rounds(engine)
     swept = engine.sweep(limit=limit)
+    rounds = open_due_rounds(engine)
     checks = open_due_checks(engine)
     result: dict[str, Any] = {
         "rounds_opened": len(rounds.opened),
@@ -92,6 +93,7 @@ def serve(
 
     def rounds() -> dict[str, Any]:
         engine.follow_clock()
+        engine.sweep()  # what fell overdue is marked before a round counts it
         opened = len(open_due_rounds(engine).opened)
         return {"opened": opened, "checks_opened": len(open_due_checks(engine).opened)}
 
@@ -108,8 +110,8 @@ def serve(
         checkpoint_seconds=checkpoint_seconds if checkpoint is not None else None,
         simulated=engine.simulated,
     )
-    _guarded("rounds", rounds)()
     _guarded("sweep", sweep)()
+    _guarded("rounds", rounds)()
     if checkpoint is not None:
         _guarded("checkpoint", checkpoint)()
     if stopping.is_set():

@@ -1,0 +1,36 @@
+"""units carry a jurisdiction and a level
+
+A unit of the directory now says which jurisdiction it belongs to (a key of
+``definitions/jurisdictions.yaml``: tianjin, guangyuan, tongxin, taian) and its level (city,
+district, department, township), so supervision rounds reach only the units of the
+jurisdiction whose schedule fell due, escalation finds the level above, and reports roll a
+unit's figures up to its superior (逐级归集).
+
+- ``unit.jurisdiction`` and ``unit.level`` are added, nullable: units saved before keep NULL
+  and are treated as before (they get the rounds of the definitions they have cases under).
+
+Revision ID: 0016
+Revises: 0012
+Create Date: 2026-12-01 00:10:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("unit", sa.Column("jurisdiction", sa.String(length=32), nullable=True))
+    op.add_column("unit", sa.Column("level", sa.String(length=32), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("unit", schema=None) as batch_op:
+        batch_op.drop_column("level")
+        batch_op.drop_column("jurisdiction")
