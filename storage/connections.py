@@ -30,6 +30,7 @@ from storage.tables import (
     Record,
     RecordState,
     Reminder,
+    ReportInput,
     SubjectQuery,
     Unit,
     WorkflowDefinition,
@@ -47,6 +48,7 @@ query_log_t = SubjectQuery.__table__  # type: ignore[attr-defined]
 reminder_t = Reminder.__table__  # type: ignore[attr-defined]
 holiday_t = HolidayTableRow.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
+report_input_t = ReportInput.__table__  # type: ignore[attr-defined]
 
 
 def _driver_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:

@@ -310,4 +310,26 @@ class SubjectQuery(SQLModel, table=True):
     matches: int
 
 
+class ReportInput(SQLModel, table=True):
+    """A figure a report takes from outside the engine, as the body that keeps it reported it
+    (Tongxin: the administrative lawsuits a unit lost and the judgments it has not performed,
+    reported by the court or the legal office). One row per jurisdiction, period, unit and
+    measure; a new report of the same figure replaces the old one."""
+
+    __tablename__ = "report_input"
+    __table_args__ = (
+        sa.UniqueConstraint("jurisdiction", "period", "unit", "measure", name="uq_report_input"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    jurisdiction: str = Field(max_length=32)
+    period: str = Field(max_length=16)  # 2026, 2026H2, 2026Q3
+    unit: str = Field(max_length=64)
+    measure: str = Field(max_length=64)
+    value: int
+    source: str = Field(max_length=200)  # who reported it: 县人民法院, 县司法局
+    reported_by: str = Field(max_length=128)
+    reported_at: dt.datetime = Field(sa_column=_time())
+
+
 TABLES = SQLModel.metadata

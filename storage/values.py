@@ -199,6 +199,20 @@ class UnitRow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReportInputRow:
+    """A figure reported from outside the engine for one unit, period and measure."""
+
+    jurisdiction: str
+    period: str
+    unit: str
+    measure: str
+    value: int
+    source: str
+    reported_by: str
+    reported_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReminderRow:
     """One reminder rung fired (or recorded as superseded) for one due date of a deadline."""
 

@@ -10,7 +10,19 @@ from typing import Annotated
 import typer
 
 from workflow import Engine
-from workflow.cli import audit, calendar, clock, definitions, ledger, logs, outbox, record, service, unit
+from workflow.cli import (
+    audit,
+    calendar,
+    clock,
+    definitions,
+    ledger,
+    logs,
+    outbox,
+    record,
+    report,
+    service,
+    unit,
+)
 from workflow.cli.common import (
     DbOption,
     out,
@@ -36,6 +48,7 @@ app.add_typer(calendar.calendar_app, name="calendar")
 app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(unit.unit_app, name="unit")
 app.add_typer(ledger.ledger_app, name="ledger")
+app.add_typer(report.report_app, name="report")
 app.command()(service.tick)
 app.command()(service.serve)
 

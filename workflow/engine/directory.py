@@ -85,24 +85,23 @@ def _unit(unit: Mapping[str, Any]) -> UnitRow:
 
 
 def superior_by_level(unit: UnitRow, units: Sequence[UnitRow]) -> str | None:
-    """The one unit of ``unit``'s jurisdiction at the nearest level above it, or None when there
-    is none or more than one (the directory must then name the superior)."""
+    """The unit of ``unit``'s jurisdiction at the nearest level above it that has exactly one
+    unit: a department of a district with one district government goes to it; a department
+    among several districts is a city department and goes to the city. None when no level
+    above has exactly one unit (the directory must then name the superior)."""
     levels = load_jurisdictions().levels
-    if unit.jurisdiction is None or unit.level not in levels:
+    if unit.jurisdiction is None or unit.level is None or unit.level not in levels:
         return None
     rank = levels[unit.level].rank
-    above = sorted(
-        {levels[u.level].rank for u in units if u.jurisdiction == unit.jurisdiction and u.level in levels}
-        - set(range(rank, 10)),
-        reverse=True,
-    )
-    for wanted in above:
-        found = [
-            u.code
-            for u in units
-            if u.jurisdiction == unit.jurisdiction and u.level in levels and levels[u.level].rank == wanted
-        ]
-        return found[0] if len(found) == 1 else None
+    ranks = {
+        u.code: levels[u.level].rank
+        for u in units
+        if u.jurisdiction == unit.jurisdiction and u.level is not None and u.level in levels
+    }
+    for wanted in sorted({r for r in ranks.values() if r < rank}, reverse=True):
+        found = [code for code, r in ranks.items() if r == wanted]
+        if len(found) == 1:
+            return found[0]
     return None
 
 

@@ -5,7 +5,8 @@ the engine's own initiative, sweep what is due) go through ``workflow.engine.com
 decide → one transaction. Its reads (get, query, history, state as of a date, the events an
 actor may fire, a credit check) never write, except the log of who looked up a subject. The
 unit directory, the holiday tables, the mail queue and what the scheduler counts for a
-supervision round hang off it as ``units``, ``calendars``, ``outbox`` and ``supervision``; an auditor streams the histories from it. Every error it raises is a
+supervision round hang off it as ``units``, ``calendars``, ``outbox`` and ``supervision``, and the
+figures reported for assessments as ``report_inputs``; an auditor streams the histories from it. Every error it raises is a
 ``WorkflowError``.
 """
 
@@ -32,6 +33,7 @@ from workflow.engine.directory import Calendars, Units
 from workflow.engine.keys import MARK, HistoryKey, configured_key
 from workflow.engine.outbox import Outbox
 from workflow.engine.registry import Registry
+from workflow.engine.reported import ReportInputs
 from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
@@ -73,6 +75,7 @@ class Engine:
         self.outbox = Outbox(store, clock)
         self.calendars = Calendars(self._commands, registry)
         self.supervision = Supervision(store, registry)
+        self.report_inputs = ReportInputs(store, clock)
 
     # ------------------------------------------------------------------- opening
 

@@ -1,4 +1,4 @@
-"""units carry a jurisdiction and a level
+"""units carry a jurisdiction and a level; figures reported for assessments
 
 A unit of the directory now says which jurisdiction it belongs to (a key of
 ``definitions/jurisdictions.yaml``: tianjin, guangyuan, tongxin, taian) and its level (city,
@@ -8,6 +8,9 @@ unit's figures up to its superior (逐级归集).
 
 - ``unit.jurisdiction`` and ``unit.level`` are added, nullable: units saved before keep NULL
   and are treated as before (they get the rounds of the definitions they have cases under).
+- ``report_input`` holds the figures an assessment takes from outside the engine (Tongxin's lost
+  administrative lawsuits and unperformed judgments, reported by the court or the legal office),
+  one row per jurisdiction, period, unit and measure.
 
 Revision ID: 0016
 Revises: 0012
@@ -28,9 +31,24 @@ depends_on = None
 def upgrade() -> None:
     op.add_column("unit", sa.Column("jurisdiction", sa.String(length=32), nullable=True))
     op.add_column("unit", sa.Column("level", sa.String(length=32), nullable=True))
+    op.create_table(
+        "report_input",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("jurisdiction", sa.String(length=32), nullable=False),
+        sa.Column("period", sa.String(length=16), nullable=False),
+        sa.Column("unit", sa.String(length=64), nullable=False),
+        sa.Column("measure", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("reported_by", sa.String(length=128), nullable=False),
+        sa.Column("reported_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("jurisdiction", "period", "unit", "measure", name="uq_report_input"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("report_input")
     with op.batch_alter_table("unit", schema=None) as batch_op:
         batch_op.drop_column("level")
         batch_op.drop_column("jurisdiction")
