@@ -17,6 +17,8 @@ import pytest
 from support.harness import ORGANISATION, SH, Harness
 from support.smtp import SmtpServer
 
+from workflow import Actor
+
 from workflow.runtime.dispatch import Dispatcher, MailSettings
 from workflow.runtime.ledgers import import_ledger, open_due_checks
 from workflow.runtime.rounds import open_due_rounds
@@ -182,3 +184,56 @@ def test_a_round_counts_the_units_open_ledger_checks_by_kind(database_url: str) 
         assert data["ledger_checks_overdue"] == sum(state == "check_overdue" for state, _ in states)
     finally:
         h.engine.close()
+
+
+def test_taians_graded_supervision_checks_a_unit_as_often_as_its_grade_says(h: Harness) -> None:
+    """信用分级分类监管: an overdue record → every quarter; an open record → every half year; none → once a year."""
+    h.engine.units.save(
+        [
+            {"code": f"ta-{x}", "name": f"泰安市{x}局", "jurisdiction": "taian", "level": "department"}
+            for x in ("a", "b", "c")
+        ]
+    )
+    made = {}
+    for unit in ("ta-a", "ta-b"):
+        rid = h.engine.register(
+            "taian",
+            {**ORGANISATION, "responsible_unit": unit, "superior_unit": "ta-gov"},
+            actor=h.recorder,
+            submit=True,
+        ).id
+        h.fire(rid, "accept", h.verifier)
+        h.fire(rid, "confirm", h.verifier, comment="属实", rectification_days=365)
+        made[unit] = rid
+    assert h.engine.get(made["ta-a"]).definition == "taian@2"
+    h.fire(
+        made["ta-b"], "submit_explanation", Actor(id="x", role="subject", unit="ta-b"), explanation="已说明"
+    )
+    h.at(dt.datetime(2026, 6, 1, 9, 0, tzinfo=SH))
+    while h.engine.sweep().fired:
+        pass
+    h.at(dt.datetime(2027, 1, 12, 9, 0, tzinfo=SH))
+    open_due_rounds(h.engine)
+    rounds = [
+        v.data
+        for v in h.engine.query(definition="supervision", limit=200)
+        if v.data["jurisdiction"] == "taian"
+    ]
+    graded = {
+        unit: sorted(
+            r["period"]
+            for r in rounds
+            if r["responsible_unit"] == unit and r["schedule"] == "graded_inspection"
+        )
+        for unit in ("ta-a", "ta-b", "ta-c")
+    }
+    assert graded == {
+        "ta-a": ["2026-07-10", "2026-10-10", "2027-01-10"],
+        "ta-b": ["2026-07-10", "2027-01-10"],
+        "ta-c": ["2027-01-10"],
+    }
+    grades = {r["responsible_unit"]: r["grade"] for r in rounds if r["schedule"] == "graded_inspection"}
+    assert grades["ta-a"].startswith("风险较高") and grades["ta-c"].startswith("信用较好")
+    evaluated = sorted(r["responsible_unit"] for r in rounds if r["schedule"] == "annual_evaluation")
+    assert evaluated == ["ta-a", "ta-b", "ta-c"]
+    assert not any(r["responsible_unit"].startswith("hexi") for r in rounds)

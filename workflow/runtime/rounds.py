@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from definitions.jurisdictions import load_jurisdictions
-from definitions.model import Definition, Schedule
+from definitions.model import Definition, Grade, Schedule
 from workflow.core.periods import resolve_period
 from workflow.engine.facade import Engine
 from workflow.errors import DefinitionNotFound
@@ -121,6 +121,16 @@ def _ledger_counts(engine: Engine, unit: str) -> dict[str, int]:
     return counts
 
 
+def _grade(schedule: Schedule, report: dict[str, Any]) -> Grade | None:
+    """The unit's credit grade under graded supervision (信用分级分类监管): the first grade whose
+    conditions its open and overdue records meet; None when the schedule is not graded."""
+    if not schedule.grades:
+        return None
+    open_records = int(report.get("open_records", 0))
+    overdue = int(report.get("overdue_explanations", 0)) + int(report.get("overdue_rectifications", 0))
+    return next(g for g in schedule.grades if g.applies(open_records, overdue))
+
+
 def _units(engine: Engine, definition: Definition, schedule: Schedule) -> list[tuple[str, str | None]]:
     """(unit, superior) that get a round: the units with open cases of the definition, and with
     ``units: all`` also every unit of the directory in the definition's jurisdiction (a unit
@@ -147,7 +157,11 @@ def open_due_rounds(engine: Engine) -> RoundsResult:
     opened: list[str] = []
     periods = 0
     for name, (version, since) in engine.supervision.definitions_in_use().items():
-        definition = engine.registry.get(name, version)
+        # the schedules of the version in force now: a new version's rhythm (Tai'an's graded
+        # supervision in taian@2) applies to the jurisdiction even while older records run on v1
+        definition = max(
+            engine.registry.select(name), engine.registry.get(name, version), key=lambda d: d.version
+        )
         for schedule in definition.schedules.values():
             rounds = round_definition(engine, schedule)
             key = _meta_key(definition, schedule)
@@ -158,7 +172,12 @@ def open_due_rounds(engine: Engine) -> RoundsResult:
             for when in fire_times(definition, schedule, after, now):
                 periods += 1
                 label = when.astimezone(ZoneInfo(definition.timezone)).date().isoformat()
+                month = when.astimezone(ZoneInfo(definition.timezone)).month
                 for unit, superior in _units(engine, definition, schedule):
+                    report = _report(engine, definition, schedule, unit)
+                    grade = _grade(schedule, report)
+                    if grade is not None and month not in grade.months:
+                        continue  # graded supervision: this unit's grade is not checked this time
                     fields: dict[str, Any] = {
                         "responsible_unit": unit,
                         "jurisdiction": name,
@@ -166,8 +185,10 @@ def open_due_rounds(engine: Engine) -> RoundsResult:
                         "period": label,
                         "title": schedule.label,  # the period is a field of its own
                         "answer_working_days": days,
-                        **_report(engine, definition, schedule, unit),
+                        **report,
                     }
+                    if grade is not None:
+                        fields["grade"] = grade.label
                     if superior:
                         fields["superior_unit"] = superior
                     record_id, created = engine.open_case(
