@@ -18,7 +18,6 @@ from support.harness import ORGANISATION, SH, Harness
 from support.smtp import SmtpServer
 
 from workflow import Actor
-
 from workflow.runtime.dispatch import Dispatcher, MailSettings
 from workflow.runtime.ledgers import import_ledger, open_due_checks
 from workflow.runtime.rounds import open_due_rounds
