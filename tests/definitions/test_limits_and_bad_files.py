@@ -21,6 +21,7 @@ from definitions.model import Definition
 BUNDLED_SHA256 = {
     "guangyuan@1": "8b4da322f08cf27c74a467284419268afc72a0c46dd100fc4d8a8ff2a8e7084d",
     "guangyuan_ledger@1": "b7fb8aad52d29b5730a6554d039a1eb1578a000f4beaf265d8ac4aa31cfb9107",
+    "guangyuan_ledger@2": "0565d75ad6815811d82801eb9099a45778f8f70f25019c627932ae8315a02f0d",
     "ledger_task@1": "f33757fba91efff9cf7f97cd68a783cd5817d207592af7569aa75f14dc686502",
     "national@1": "acc329bd6a295b14a5783d412f335c56c6d11547be54c68c5a4b61d1279bbc10",
     "supervision@1": "482679ec92afc9e04d1925ac5b537fa2d4bc098396a5607a2509aa87d99d8b3a",
@@ -29,8 +30,10 @@ BUNDLED_SHA256 = {
     "taian@2": "ce37b421d8569f0a9c736993cd3be97bedd4f967330179851d967fa3372e2067",
     "tianjin@1": "4ae4ed02b7a88ff36806816e0651be0436f346791ee496a3be36829c7c93ba13",
     "tianjin_ledger@1": "68b4fa979308dc82d3ff6396b4d1cf3e6f941dac21ef2b02844b537fd728b70b",
+    "tianjin_ledger@2": "907f9fa1d64a23bc3615f99640c37651dd131bc9cdcc5a7d485bb0204d0a51b2",
     "tongxin@1": "794eaf9dfbbdc959b0aa217575e04183a4eb4f5f522cae57bca016731fdafdb5",
     "tongxin_ledger@1": "2162d3f26fe0c80b1e5aa4456a52df64067d0a0098b9e1b6c1adb92a1633517b",
+    "tongxin_ledger@2": "9d25d06a5af9d89cb670309ec96447f2bda9825811470d2c2dd9f714a986359a",
 }
 HEAD = """\
 extends: national@1

@@ -10,8 +10,11 @@ title does not repeat its period; a round counts the unit's open ledger checks b
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from support.harness import ORGANISATION, SH, Harness
@@ -236,3 +239,40 @@ def test_taians_graded_supervision_checks_a_unit_as_often_as_its_grade_says(h: H
     evaluated = sorted(r["responsible_unit"] for r in rounds if r["schedule"] == "annual_evaluation")
     assert evaluated == ["ta-a", "ta-b", "ta-c"]
     assert not any(r["responsible_unit"].startswith("hexi") for r in rounds)
+
+
+def test_an_opened_ledger_check_is_announced_to_the_lead_department(
+    database_url: str, tmp_path: Path
+) -> None:
+    h = Harness.create(database_url, start=dt.datetime(2018, 1, 2, 9, 0, tzinfo=SH))
+    try:
+        h.engine.units.save(
+            [
+                {"code": "shi-gov", "name": "天津市人民政府", "emails": ["gov@tj.example.gov.cn"]},
+                {
+                    "code": "shi-zzb",
+                    "name": "市委组织部",
+                    "superior": "shi-gov",
+                    "emails": ["zzb@tj.example.gov.cn"],
+                },
+            ]
+        )
+        import_ledger(h.engine, "tianjin")
+        h.at(dt.datetime(2018, 6, 5, 9, 0, tzinfo=SH))
+        opened = open_due_checks(h.engine).opened
+        task = next(h.engine.get(i) for i in opened if h.engine.get(i).data["lead_department"] == "shi-zzb")
+        Dispatcher(h.engine, MailSettings.from_env({}, folder=tmp_path / "mail")).run()
+        messages = [
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in (tmp_path / "mail").glob("*.eml")
+        ]
+        notices = [
+            m for m in messages if "检查考核通知" in str(m["Subject"]) and task.id in str(m["Subject"])
+        ]
+        assert len(notices) == 1 and "zzb@tj.example.gov.cn" in str(notices[0]["To"])
+        text = _text(notices[0])  # type: ignore[arg-type]
+        assert (
+            task.data["check_label"] in text and "工作进展报送期限" in text and "津政发〔2017〕29号" in text
+        )
+    finally:
+        h.engine.close()
