@@ -147,6 +147,7 @@ class RankGroup:
     name: str
     label: str
     levels: tuple[str, ...]
+    under: tuple[str, ...] = ()  # only units whose superior is at one of these levels (empty: any)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,6 +196,7 @@ class _InputModel(_Strict):
 class _GroupModel(_Strict):
     label: str = Field(min_length=1)
     levels: list[str] = Field(min_length=1)
+    under: list[str] = Field(default_factory=list)
 
 
 class _ReportModel(_Strict):
@@ -261,7 +263,7 @@ def parse_reports(text: str, levels: frozenset[str] | None = None) -> Reports:
             unknown = [i for i in item.indicators if i not in indicators]
             if unknown:
                 raise ReportsError(f"{where}: unknown indicators {', '.join(unknown)}")
-            named = [*item.roll_up, *(lv for g in item.rank_groups.values() for lv in g.levels)]
+            named = [*item.roll_up, *(lv for g in item.rank_groups.values() for lv in (*g.levels, *g.under))]
             if levels is not None and any(lv not in levels for lv in named):
                 raise ReportsError(
                     f"{where}: a level that does not exist; allowed: {', '.join(sorted(levels))}"
@@ -283,7 +285,7 @@ def parse_reports(text: str, levels: frozenset[str] | None = None) -> Reports:
                 roll_up=tuple(item.roll_up),
                 score=score,
                 rank_groups=tuple(
-                    RankGroup(name=k, label=g.label, levels=tuple(g.levels))
+                    RankGroup(name=k, label=g.label, levels=tuple(g.levels), under=tuple(g.under))
                     for k, g in item.rank_groups.items()
                 ),
             )

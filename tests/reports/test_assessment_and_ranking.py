@@ -260,3 +260,57 @@ def test_tongxins_lost_lawsuit_rate_comes_from_the_courts_figures(database_url: 
             )
     finally:
         h.engine.close()
+
+
+def test_guangyuans_quarterly_ranking_ranks_city_departments_and_counties_apart(database_url: str) -> None:
+    """苍溪县's department has an overdue record: it counts in the county's figures (逐级归集) and
+    is not ranked among the city's departments."""
+    h = Harness.create(database_url)
+    try:
+        h.engine.units.save(
+            [
+                {"code": "gy-gov", "name": "广元市人民政府", "jurisdiction": "guangyuan", "level": "city"},
+                {"code": "cx-gov", "name": "苍溪县人民政府", "jurisdiction": "guangyuan", "level": "district", "superior": "gy-gov"},
+                {"code": "lz-gov", "name": "利州区人民政府", "jurisdiction": "guangyuan", "level": "district", "superior": "gy-gov"},
+                {"code": "gy-fgw", "name": "市发展改革委", "jurisdiction": "guangyuan", "level": "department", "superior": "gy-gov"},
+                {"code": "gy-jtj", "name": "市交通运输局", "jurisdiction": "guangyuan", "level": "department", "superior": "gy-gov"},
+                {"code": "cx-zjj", "name": "苍溪县住建局", "jurisdiction": "guangyuan", "level": "department", "superior": "cx-gov"},
+            ]
+        )  # fmt: skip
+        made = {}
+        for unit in ("cx-zjj", "gy-fgw"):
+            rid = h.engine.register(
+                "guangyuan", {**ORGANISATION, "responsible_unit": unit}, actor=h.recorder, submit=True
+            ).id
+            h.fire(rid, "accept", h.verifier)
+            h.fire(rid, "confirm", h.verifier, comment="属实", rectification_days=365)
+            made[unit] = rid
+        h.later(days=1)
+        h.fire(made["gy-fgw"], "submit_explanation", subject("gy-fgw"), explanation="已说明")
+        h.at(dt.datetime(2026, 6, 1, 9, 0, tzinfo=SH))
+        while h.engine.sweep().fired:
+            pass
+        report = build_report(h.engine, "ranking", "guangyuan", "2026Q2")
+        # worked out by hand: 100 - 5 × overdue - 2 × open - 20 × (1 - explained on time)
+        scores = {
+            "cx-zjj": 100 - 5 - 2 - 20,
+            "cx-gov": 100 - 5 - 2 - 20,
+            "lz-gov": 100,
+            "gy-fgw": 100 - 2,
+            "gy-jtj": 100,
+        }
+        rows = {r.code: r for r in report.rows}
+        for code, score in scores.items():
+            assert rows[code].score == pytest.approx(score), code
+        assert [(r.code, r.rank) for r in report.rows if r.group == "counties"] == [
+            ("lz-gov", 1),
+            ("cx-gov", 2),
+        ]
+        assert [(r.code, r.rank) for r in report.rows if r.group == "departments"] == [
+            ("gy-jtj", 1),
+            ("gy-fgw", 2),
+        ]
+        assert rows["cx-zjj"].rank is None and rows["gy-gov"].values["overdue_records"] == 1
+        assert "每季度出具全市市级部门和县区政务诚信监测报告" in report.spec.legal_basis
+    finally:
+        h.engine.close()

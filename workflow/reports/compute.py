@@ -37,6 +37,7 @@ class UnitRowResult:
     group: str | None  # the rank group it is ranked in
     rank: int | None
     measures: Mapping[str, int]
+    superior_level: str | None = None  # the level of the unit its figures roll up to
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +114,11 @@ def _superiors(units: Sequence[UnitRow]) -> dict[str, str | None]:
     return {u.code: u.superior or superior_by_level(u, units) for u in units}
 
 
+def _level_of(code: str | None, directory: Mapping[str, UnitRow]) -> str | None:
+    unit = directory.get(code) if code else None
+    return unit.level if unit else None
+
+
 def _ancestors(code: str, superiors: Mapping[str, str | None]) -> list[str]:
     found: list[str] = []
     current = superiors.get(code)
@@ -159,7 +165,13 @@ def _rank(rows: list[UnitRowResult], spec: ReportSpec) -> list[UnitRowResult]:
     ranked: list[UnitRowResult] = []
     for group in spec.rank_groups:
         members = sorted(
-            (r for r in rows if r.level in group.levels and r.score is not None),
+            (
+                r
+                for r in rows
+                if r.level in group.levels
+                and r.score is not None
+                and (not group.under or r.superior_level in group.under)
+            ),
             key=lambda r: (-(r.score or 0.0), r.code),
         )
         for index, row in enumerate(members):
@@ -180,6 +192,7 @@ def _replace(row: UnitRowResult, *, group: str, rank: int | None) -> UnitRowResu
         group=group,
         rank=rank,
         measures=row.measures,
+        superior_level=row.superior_level,
     )
 
 
@@ -198,6 +211,7 @@ def build_report(engine: Engine, kind: str, jurisdiction: str, period_text: str)
     place = load_jurisdictions().by_key[jurisdiction]
     directory = {u.code: u for u in engine.units.list(jurisdiction)}
     cases = cases_in_scope(engine, place, directory)
+    superiors = _superiors(list(directory.values()))
     now = engine.clock.now()
     trend: list[TrendPoint] = []
     rows: list[UnitRowResult] = []
@@ -236,6 +250,7 @@ def build_report(engine: Engine, kind: str, jurisdiction: str, period_text: str)
                         group=None,
                         rank=None,
                         measures=dict(counted[code]),
+                        superior_level=_level_of(superiors.get(code), directory),
                     )
                 )
         average = round(sum(scores) / len(scores), 2) if scores else None
