@@ -314,3 +314,11 @@ def test_guangyuans_quarterly_ranking_ranks_city_departments_and_counties_apart(
         assert "每季度出具全市市级部门和县区政务诚信监测报告" in report.spec.legal_basis
     finally:
         h.engine.close()
+
+
+def test_the_trend_shows_no_data_for_periods_before_anything_happened(h: Harness) -> None:
+    report = build_report(h.engine, "assessment", "tianjin", "2026")
+    assert [p.period for p in report.trend] == ["2023", "2024", "2025", "2026"]
+    assert [p.average_score for p in report.trend[:3]] == [None, None, None]
+    scores = [r.score for r in report.rows if r.score is not None]
+    assert report.trend[3].average_score == pytest.approx(round(sum(scores) / len(scores), 2))

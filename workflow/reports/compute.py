@@ -253,11 +253,16 @@ def build_report(engine: Engine, kind: str, jurisdiction: str, period_text: str)
                         superior_level=_level_of(superiors.get(code), directory),
                     )
                 )
-        average = round(sum(scores) / len(scores), 2) if scores else None
-        trend.append(TrendPoint(period=each.key, label=each.label, values=values, average_score=average))
+        nothing = sum(total.values()) == 0  # no case, deadline, event or figure: no data, not full marks
+        average = round(sum(scores) / len(scores), 2) if scores and not nothing else None
+        trend.append(
+            TrendPoint(
+                period=each.key, label=each.label, values={} if nothing else values, average_score=average
+            )
+        )
         if last:
             totals = values
-            empty = sum(total.values()) == 0
+            empty = nothing
     if spec.rank_groups and spec.score is not None:
         rows = _rank(rows, spec)
     return Report(
