@@ -14,6 +14,7 @@ from definitions.reports import Indicator
 from workflow.reports.compute import Report, UnitRowResult
 
 NO_DATA = "无数据"
+FONTS = "'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',sans-serif"
 BAR = "#b22222"
 GREY = "#888"
 
@@ -166,8 +167,9 @@ def to_html(report: Report) -> str:
     title = f"{report.spec.title}（{report.period.label}）"
     head = (
         f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}th{background:#f3f3f3}</style></head><body>"
+        f"<style>body{{font-family:{FONTS};margin:2em}}svg text{{font-family:{FONTS}}}table{{border-collapse:collapse}}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}th{background:#f3f3f3}"
+        "td:nth-child(n+6){text-align:right}</style></head><body>"
     )
     parts = [head, f"<h1>{escape(title)}</h1>"]
     parts.append(f"<p>报送：{escape('、'.join(report.spec.addressed_to))}</p>")
