@@ -276,3 +276,21 @@ def test_an_opened_ledger_check_is_announced_to_the_lead_department(
         )
     finally:
         h.engine.close()
+
+
+def test_a_ledger_task_of_a_unit_without_a_named_superior_escalates_to_the_level_above(
+    database_url: str,
+) -> None:
+    h = Harness.create(database_url, start=dt.datetime(2018, 1, 2, 9, 0, tzinfo=SH))
+    try:
+        h.engine.units.save(
+            [
+                {"code": "tj-gov", "name": "天津市人民政府", "jurisdiction": "tianjin", "level": "city"},
+                {"code": "shi-zzb", "name": "市委组织部", "jurisdiction": "tianjin", "level": "department"},
+            ]
+        )
+        import_ledger(h.engine, "tianjin")
+        tasks = h.engine.query(kind="ledger_task", unit="shi-zzb", limit=200)
+        assert tasks and {v.data.get("superior_unit") for v in tasks} == {"tj-gov"}
+    finally:
+        h.engine.close()
