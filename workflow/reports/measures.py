@@ -60,10 +60,10 @@ def _unit_field(engine: Engine, view: RecordView) -> tuple[str | None, str | Non
     return (str(unit) if unit else None), (str(superior) if superior else None)
 
 
-def _all_cases(engine: Engine) -> Iterator[RecordView]:
+def _pages(engine: Engine, *, definition: str | None = None, unit: str | None = None) -> Iterator[RecordView]:
     offset = 0
     while True:
-        page = engine.query(limit=PAGE, offset=offset)
+        page = engine.query(limit=PAGE, offset=offset, definition=definition, unit=unit)
         yield from page
         if len(page) < PAGE:
             return
@@ -73,28 +73,25 @@ def _all_cases(engine: Engine) -> Iterator[RecordView]:
 def cases_in_scope(engine: Engine, place: Jurisdiction, units: Mapping[str, object]) -> list[CaseFacts]:
     """The cases of a jurisdiction: those run on its own definitions, and those of the units of
     its directory whatever definition they run on (supervision rounds, complaints, commitments)."""
-    own = {d.name for d in engine.registry.all() if d.jurisdiction in place.definitions}
-    found = []
-    for view in _all_cases(engine):
+    own = sorted({d.name for d in engine.registry.all() if d.jurisdiction in place.definitions})
+    views = [v for name in own for v in _pages(engine, definition=name)]
+    views += [v for code in sorted(units) for v in _pages(engine, unit=code)]
+    found: dict[str, CaseFacts] = {}
+    for view in views:
         unit, superior = _unit_field(engine, view)
-        if unit is None:
-            continue
-        name = view.definition.partition("@")[0]
-        if name not in own and unit not in units:
+        if unit is None or view.id in found:
             continue
         full = engine.get(view.id)
-        found.append(
-            CaseFacts(
-                id=view.id,
-                unit=unit,
-                superior=superior,
-                kind=view.kind,
-                created_at=view.created_at,
-                deadlines=full.deadlines,
-                history=engine.history(view.id),
-            )
+        found[view.id] = CaseFacts(
+            id=view.id,
+            unit=unit,
+            superior=superior,
+            kind=view.kind,
+            created_at=view.created_at,
+            deadlines=full.deadlines,
+            history=engine.history(view.id),
         )
-    return found
+    return list(found.values())
 
 
 def _as_of(engine: Engine, case: CaseFacts, when: dt.datetime) -> RecordView | None:
