@@ -32,6 +32,7 @@ from definitions.model import (
     EnumValue,
     EventSpec,
     FieldSpec,
+    Grade,
     Guard,
     IndexSpec,
     Ladder,
@@ -873,6 +874,17 @@ def _build(model: schema.DefinitionModel, digest: str, source: str) -> Definitio
                         definition=item.definition,
                     )
                     for key, item in s.report.items()
+                ),
+                grades=tuple(
+                    Grade(
+                        name=key,
+                        label=g.label,
+                        min_open_records=g.min_open_records,
+                        min_overdue_records=g.min_overdue_records,
+                        months=tuple(g.months),
+                        legal_basis=g.legal_basis,
+                    )
+                    for key, g in s.grades.items()
                 ),
                 legal_basis=s.legal_basis,
             )

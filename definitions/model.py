@@ -269,6 +269,23 @@ class ReportItem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Grade:
+    """A credit grade of graded supervision: which units it applies to and when they are checked."""
+
+    name: str
+    label: str
+    min_open_records: int | None
+    min_overdue_records: int | None
+    months: tuple[int, ...]
+    legal_basis: str
+
+    def applies(self, open_records: int, overdue_records: int) -> bool:
+        return (self.min_open_records is None or open_records >= self.min_open_records) and (
+            self.min_overdue_records is None or overdue_records >= self.min_overdue_records
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Schedule:
     """A recurring supervision round (cron fields in the definition's time zone)."""
 
@@ -279,6 +296,7 @@ class Schedule:
     units: str  # which units get a round: a unit field of the records, e.g. "responsible_unit"
     round: str | None = None  # the definition rounds run on; None: the one of kind supervision_round
     report: tuple[ReportItem, ...] = ()
+    grades: tuple[Grade, ...] = ()  # graded supervision (信用分级分类监管); empty: every unit each time
     legal_basis: str = ""
 
 

@@ -344,6 +344,23 @@ DEFAULT_REPORT: dict[str, dict[str, Any]] = {
 }
 
 
+class GradeModel(_Strict):
+    """A credit grade of graded supervision (信用分级分类监管): the units it applies to (by what they
+    have open under the definition; no condition: every unit) and the months they are checked in."""
+
+    label: str = Field(min_length=1)
+    min_open_records: int | None = Field(default=None, ge=1)
+    min_overdue_records: int | None = Field(default=None, ge=1)
+    months: list[int] = Field(min_length=1)
+    legal_basis: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _months(self) -> GradeModel:
+        if any(not 1 <= m <= 12 for m in self.months):
+            raise ValueError("months are 1–12")
+        return self
+
+
 class ScheduleModel(_Strict):
     label: str
     round: str | None = Field(
@@ -355,7 +372,18 @@ class ScheduleModel(_Strict):
     report: dict[str, ReportItemModel] = Field(
         default_factory=lambda: {k: ReportItemModel(**v) for k, v in DEFAULT_REPORT.items()}
     )
+    # graded supervision: the first grade whose conditions a unit meets sets the months it is
+    # checked in (the last grade must have no condition); empty: every unit at every firing
+    grades: dict[str, GradeModel] = Field(default_factory=dict)
     legal_basis: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _last_grade_catches_all(self) -> ScheduleModel:
+        if self.grades:
+            last = list(self.grades.values())[-1]
+            if last.min_open_records is not None or last.min_overdue_records is not None:
+                raise ValueError("the last grade must have no condition: every unit gets a grade")
+        return self
 
 
 class LedgerCheckModel(_Strict):

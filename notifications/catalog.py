@@ -264,6 +264,7 @@ NOTICES: Mapping[str, NoticeSpec] = MappingProxyType(
                 "rectification_deadline", "限期整改通知书", "Rectification deadline", deadline=DeadlineInfo
             ),
             _spec("reminder", "期限提醒", "Deadline reminder", deadline=DeadlineInfo, rung=Rung),
+            _spec("check_opened", "检查考核通知", "A check is open: report progress", deadline=DeadlineInfo),
             _spec("overdue", "逾期通知", "Deadline missed", deadline=DeadlineInfo),
             _spec(
                 "escalation",

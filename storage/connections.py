@@ -32,6 +32,7 @@ from storage.tables import (
     Record,
     RecordState,
     Reminder,
+    ReportInput,
     SubjectQuery,
     Unit,
     WebhookSubscription,
@@ -52,6 +53,7 @@ holiday_t = HolidayTableRow.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
 webhook_t = WebhookSubscription.__table__  # type: ignore[attr-defined]
 token_t = ApiToken.__table__  # type: ignore[attr-defined]
+report_input_t = ReportInput.__table__  # type: ignore[attr-defined]
 
 
 def _driver_errors(*, postgres: bool) -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:

@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from storage.connections import Database, definition_t, holiday_t, query_log_t, unit_t
-from storage.values import StoredDefinition, StoredHolidayTable, UnitRow
+from storage.connections import Database, definition_t, holiday_t, query_log_t, report_input_t, unit_t
+from storage.values import ReportInputRow, StoredDefinition, StoredHolidayTable, UnitRow
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -61,10 +61,52 @@ class Directory:
                         superior=unit.superior,
                         emails=list(unit.emails),
                         contact=unit.contact,
+                        jurisdiction=unit.jurisdiction,
+                        level=unit.level,
                         updated_at=at,
                     )
                 )
         return len(units)
+
+    # ------------------------------------------------------------ report inputs
+
+    def save_report_inputs(self, rows: Sequence[ReportInputRow], at: dt.datetime) -> int:
+        """Insert or replace reported figures in one transaction."""
+        t = report_input_t
+        with self.db.writing() as c:
+            for row in rows:
+                c.execute(
+                    sa.delete(t).where(
+                        t.c.jurisdiction == row.jurisdiction,
+                        t.c.period == row.period,
+                        t.c.unit == row.unit,
+                        t.c.measure == row.measure,
+                    )
+                )
+                c.execute(
+                    sa.insert(t).values(
+                        jurisdiction=row.jurisdiction,
+                        period=row.period,
+                        unit=row.unit,
+                        measure=row.measure,
+                        value=row.value,
+                        source=row.source,
+                        reported_by=row.reported_by,
+                        reported_at=at,
+                    )
+                )
+        return len(rows)
+
+    def report_inputs(self, jurisdiction: str) -> list[ReportInputRow]:
+        """Every figure reported for a jurisdiction, by period, unit and measure."""
+        t = report_input_t
+        with self.db.reading() as c:
+            rows = c.execute(
+                sa.select(t)
+                .where(t.c.jurisdiction == jurisdiction)
+                .order_by(t.c.period, t.c.unit, t.c.measure)
+            )
+            return [ReportInputRow(**{k: v for k, v in r._mapping.items() if k != "id"}) for r in rows]
 
     # ------------------------------------------------------------ holiday tables
 

@@ -293,7 +293,8 @@ class WebhookSubscription(SQLModel, table=True):
 
 
 class Unit(SQLModel, table=True):
-    """A unit mails go to: its name, its superior, and the addresses of its contact people."""
+    """A unit mails go to: its name, its superior, the addresses of its contact people, and where it
+    stands: its jurisdiction and its level (which rounds reach it, where its reports roll up)."""
 
     __tablename__ = "unit"
 
@@ -302,6 +303,8 @@ class Unit(SQLModel, table=True):
     superior: str | None = Field(default=None, max_length=64)
     emails: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
     contact: str | None = Field(default=None, max_length=100)
+    jurisdiction: str | None = Field(default=None, max_length=32)  # a key of definitions/jurisdictions.yaml
+    level: str | None = Field(default=None, max_length=32)  # city | district | department | township
     updated_at: dt.datetime = Field(sa_column=_time())
 
 
@@ -347,6 +350,28 @@ class ApiToken(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_column=_time())
     expires_at: dt.datetime = Field(sa_column=_time())
     revoked_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
+class ReportInput(SQLModel, table=True):
+    """A figure a report takes from outside the engine, as the body that keeps it reported it
+    (Tongxin: the administrative lawsuits a unit lost and the judgments it has not performed,
+    reported by the court or the legal office). One row per jurisdiction, period, unit and
+    measure; a new report of the same figure replaces the old one."""
+
+    __tablename__ = "report_input"
+    __table_args__ = (
+        sa.UniqueConstraint("jurisdiction", "period", "unit", "measure", name="uq_report_input"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    jurisdiction: str = Field(max_length=32)
+    period: str = Field(max_length=16)  # 2026, 2026H2, 2026Q3
+    unit: str = Field(max_length=64)
+    measure: str = Field(max_length=64)
+    value: int
+    source: str = Field(max_length=200)  # who reported it: 县人民法院, 县司法局
+    reported_by: str = Field(max_length=128)
+    reported_at: dt.datetime = Field(sa_column=_time())
 
 
 TABLES = SQLModel.metadata

@@ -217,7 +217,23 @@ class UnitRow:
     superior: str | None
     emails: Sequence[str]
     contact: str | None
+    jurisdiction: str | None = None
+    level: str | None = None
     updated_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportInputRow:
+    """A figure reported from outside the engine for one unit, period and measure."""
+
+    jurisdiction: str
+    period: str
+    unit: str
+    measure: str
+    value: int
+    source: str
+    reported_by: str
+    reported_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

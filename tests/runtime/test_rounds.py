@@ -61,6 +61,8 @@ def test_a_round_for_all_units_reaches_directory_units_without_records(h: Harnes
                 "name": "津南区发展改革委",
                 "superior": "jinnan-gov",
                 "emails": ["fgw@jn.example"],
+                "jurisdiction": "tianjin",
+                "level": "department",
             },
             {"code": "hexi-zjw", "name": "河西区住房建设委", "superior": None, "emails": []},
         ],

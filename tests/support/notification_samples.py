@@ -134,6 +134,29 @@ _SAMPLES: dict[str, dict[str, Any]] = {
         event=None,
     ),
     "overdue": _base(deadline=NATIONAL_DAY_DEADLINE, event=None),
+    "check_opened": _base(
+        legal_basis="政务诚信体系建设工作台账（津政发〔2017〕29号附件）检查考核栏",
+        record={
+            "id": "TZ20180102-4M8QZ1",
+            "kind": "ledger_task",
+            "title": "天津市政务诚信体系建设工作台账任务",
+            "responsible_unit_name": "市委组织部",
+            "summary": [
+                {"label": "序号", "value": "1"},
+                {"label": "工作任务", "value": "建立政务诚信考核管理机制"},
+                {"label": "本次检查", "value": "2018年年中检查"},
+            ],
+        },
+        deadline={
+            "label": "工作进展报送期限",
+            "due_at": datetime(2018, 6, 29, 9, 0, tzinfo=UTC),
+            "rule": "检查日前报送",
+            "explanation": ["检查日 2018-06-30 为星期六，报送截止提前至 2018-06-29（星期五）"],
+            "provisional": False,
+            "legal_basis": "政务诚信体系建设工作台账（津政发〔2017〕29号附件）检查考核栏",
+        },
+        event=EVENT | {"label": "开展检查考核", "actor_unit_name": "系统自动处理", "comment": ""},
+    ),
     "escalation": _base(
         recipient=SUPERIOR_UNIT, deadline=NATIONAL_DAY_DEADLINE, subordinate=RESPONSIBLE_UNIT, event=None
     ),

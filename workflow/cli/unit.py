@@ -43,12 +43,29 @@ def unit_add(
         str | None, typer.Option("--superior", help="上级单位代码 superior unit code")
     ] = None,
     contact: Annotated[str | None, typer.Option("--contact", help="联系人 contact person")] = None,
+    jurisdiction: Annotated[
+        str | None,
+        typer.Option("--jurisdiction", help="辖区 jurisdiction: tianjin, guangyuan, tongxin, taian"),
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option("--level", help="层级 level: city, district, department, township")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """添加或更新单位 (add or replace a unit)."""
     with user_errors(), opened(db, None) as engine:
         engine.units.save(
-            [{"code": code, "name": name, "emails": email or [], "superior": superior, "contact": contact}]
+            [
+                {
+                    "code": code,
+                    "name": name,
+                    "emails": email or [],
+                    "superior": superior,
+                    "contact": contact,
+                    "jurisdiction": jurisdiction,
+                    "level": level,
+                }
+            ]
         )
         typer.echo(f"已保存 saved {code} {name}")
 
@@ -66,6 +83,9 @@ def unit_set_email(code: str, emails: list[str], db: DbOption = None) -> None:
 
 @unit_app.command("list")
 def unit_list(
+    jurisdiction: Annotated[
+        str | None, typer.Option("--jurisdiction", help="只列此辖区 only this jurisdiction")
+    ] = None,
     limit: LimitOption = 100,
     offset: OffsetOption = 0,
     db: DbOption = None,
@@ -75,7 +95,7 @@ def unit_list(
     """列出单位目录，分页 (list the unit directory, one page with the total)."""
     chosen = output_format(fmt, as_json)
     with user_errors(), opened(db, None) as engine:
-        units = engine.units.list()
+        units = engine.units.list(jurisdiction)
     page = units[offset : offset + limit]
     if chosen == "json":
         print_json(
@@ -88,8 +108,27 @@ def unit_list(
             }
         )
         return
-    headers = ["代码 code", "名称 name", "上级 superior", "邮箱 emails", "联系人 contact"]
-    rows = [[u.code, u.name, u.superior or "", "; ".join(u.emails), u.contact or ""] for u in page]
+    headers = [
+        "代码 code",
+        "名称 name",
+        "辖区 jurisdiction",
+        "层级 level",
+        "上级 superior",
+        "邮箱 emails",
+        "联系人 contact",
+    ]
+    rows = [
+        [
+            u.code,
+            u.name,
+            u.jurisdiction or "",
+            u.level or "",
+            u.superior or "",
+            "; ".join(u.emails),
+            u.contact or "",
+        ]
+        for u in page
+    ]
     if chosen == "csv":
         write_csv(headers, rows)
         return
@@ -102,7 +141,7 @@ def unit_list(
 
 @unit_app.command("import")
 def unit_import(file: Path, db: DbOption = None) -> None:
-    """从 CSV 导入单位：code,name,superior,emails,contact (emails separated by ';'; UTF-8 or GBK/GB18030)."""
+    """从 CSV 导入单位：code,name,superior,emails,contact,jurisdiction,level (emails separated by ';'; UTF-8 or GBK/GB18030)."""
     import csv
     import io
 
@@ -113,7 +152,7 @@ def unit_import(file: Path, db: DbOption = None) -> None:
         missing = {"code", "name"} - set(reader.fieldnames or [])
         if missing:
             fail(
-                f"{file}: 缺少列 missing columns {', '.join(sorted(missing))}; expected code,name,superior,emails,contact",
+                f"{file}: 缺少列 missing columns {', '.join(sorted(missing))}; expected code,name,superior,emails,contact,jurisdiction,level",
                 2,
             )
         units = []
@@ -130,6 +169,8 @@ def unit_import(file: Path, db: DbOption = None) -> None:
                         e for e in (row.get("emails") or "").replace(",", ";").split(";") if e.strip()
                     ],
                     "contact": row.get("contact") or None,
+                    "jurisdiction": (row.get("jurisdiction") or "").strip() or None,
+                    "level": (row.get("level") or "").strip() or None,
                 }
                 try:
                     engine.units.check(unit)

@@ -283,19 +283,28 @@ def _text(value: Any) -> str:
 
 
 def round_context(data: Mapping[str, Any], records: Sequence[Mapping[str, str]]) -> dict[str, Any]:
-    """The ``round`` of a supervision_round_opened notice, from the round record's fields."""
+    """The ``round`` of a supervision_round_opened notice, from the round record's fields: the
+    five counts every round has, and the open ledger checks by kind where the round has them."""
+    items = {
+        key: int(data.get(key, 0))
+        for key in (
+            "open_records",
+            "overdue_explanations",
+            "overdue_rectifications",
+            "pending_objections",
+            "ledger_tasks",
+        )
+    }
+    items.update(
+        {
+            key: int(data[key])
+            for key in ("ledger_checks_open", "ledger_assessments_open", "ledger_checks_overdue")
+            if key in data
+        }
+    )
     return {
         "title": data.get("title", ""),
         "period_label": data.get("period", ""),
-        "items": {
-            key: int(data.get(key, 0))
-            for key in (
-                "open_records",
-                "overdue_explanations",
-                "overdue_rectifications",
-                "pending_objections",
-                "ledger_tasks",
-            )
-        },
+        "items": items,
         "records": list(records),
     }

@@ -12,6 +12,7 @@ from typing import Any
 
 from definitions.holidays import HolidayTable, load_holiday_table
 from definitions.model import Definition
+from definitions.jurisdictions import load_jurisdictions
 from storage.store import Store
 from storage.values import StoredHolidayTable, UnitRow
 from workflow.core.calendar import WorkingCalendar
@@ -30,10 +31,12 @@ NAME, CONTACT, EMAIL = 200, 100, 254  # the widths of a unit's name and contact,
 
 
 def _unit(unit: Mapping[str, Any]) -> UnitRow:
-    """A unit as given (code, name, superior, emails as a list or comma-separated, contact), checked.
+    """A unit as given (code, name, superior, emails as a list or comma-separated, contact,
+    jurisdiction and level), checked.
 
     Raises:
-        PayloadInvalid: a code, a superior's code, an address, a name or a contact is not valid.
+        PayloadInvalid: a code, a superior's code, an address, a name, a contact, a jurisdiction
+            or a level is not valid.
     """
     code = str(unit.get("code", "")).strip()
     if not UNIT_CODE.match(code):
@@ -54,8 +57,23 @@ def _unit(unit: Mapping[str, Any]) -> UnitRow:
         raise PayloadInvalid(
             "unit", "superior", f"{superior!r} is not a unit code (1–64 letters, digits, '.', '-', '_')"
         )
+    places = load_jurisdictions()
+    jurisdiction = str(unit["jurisdiction"]).strip() if unit.get("jurisdiction") else None
+    if jurisdiction is not None and jurisdiction not in places.by_key:
+        raise PayloadInvalid(
+            "unit",
+            "jurisdiction",
+            f"{jurisdiction!r} 不是辖区 (no such jurisdiction); allowed: {places.allowed()}",
+        )
+    level = str(unit["level"]).strip() if unit.get("level") else None
+    if level is not None and level not in places.levels:
+        raise PayloadInvalid(
+            "unit", "level", f"{level!r} 不是单位层级 (no such level); allowed: {', '.join(places.levels)}"
+        )
     row = UnitRow(
         code=code,
+        jurisdiction=jurisdiction,
+        level=level,
         name=str(unit.get("name") or code).strip(),
         superior=superior,
         emails=emails,
@@ -65,6 +83,27 @@ def _unit(unit: Mapping[str, Any]) -> UnitRow:
         if len(value) > limit:
             raise PayloadInvalid("unit", name, f"at most {limit} characters, got {len(value)}")
     return row
+
+
+def superior_by_level(unit: UnitRow, units: Sequence[UnitRow]) -> str | None:
+    """The unit of ``unit``'s jurisdiction at the nearest level above it that has exactly one
+    unit: a department of a district with one district government goes to it; a department
+    among several districts is a city department and goes to the city. None when no level
+    above has exactly one unit (the directory must then name the superior)."""
+    levels = load_jurisdictions().levels
+    if unit.jurisdiction is None or unit.level is None or unit.level not in levels:
+        return None
+    rank = levels[unit.level].rank
+    ranks = {
+        u.code: levels[u.level].rank
+        for u in units
+        if u.jurisdiction == unit.jurisdiction and u.level is not None and u.level in levels
+    }
+    for wanted in sorted({r for r in ranks.values() if r < rank}, reverse=True):
+        found = [code for code, r in ranks.items() if r == wanted]
+        if len(found) == 1:
+            return found[0]
+    return None
 
 
 class Units:
@@ -77,7 +116,8 @@ class Units:
     @public
     def save(self, units: Sequence[Mapping[str, Any]]) -> int:
         """Add or replace units, all or none. Each: ``code``, ``name``, optional ``superior``
-        (a unit code), ``emails`` (a list or a comma-separated text) and ``contact``.
+        (a unit code), ``emails`` (a list or a comma-separated text), ``contact``,
+        ``jurisdiction`` (a key of ``definitions/jurisdictions.yaml``) and ``level``.
 
         Raises:
             ArgumentInvalid: not a list of mappings of text.
@@ -136,8 +176,36 @@ class Units:
         return self._store.directory.unit(inputs.code("code", code))
 
     @public
-    def list(self) -> builtins.list[UnitRow]:
-        return self._store.directory.units()
+    def list(self, jurisdiction: str | None = None) -> builtins.list[UnitRow]:
+        """Every unit, or those of one jurisdiction.
+
+        Raises:
+            ArgumentInvalid: ``jurisdiction`` is not a code's text.
+        """
+        units = self._store.directory.units()
+        if jurisdiction is None:
+            return units
+        wanted = inputs.code("jurisdiction", jurisdiction)
+        return [u for u in units if u.jurisdiction == wanted]
+
+    @public
+    def superior_of(self, code: str, known: str | None = None) -> str | None:
+        """Where a unit's escalation and aggregation go: ``known`` (a superior the case names),
+        else the directory's superior, else the one unit of its jurisdiction at the level
+        above (a department or township of a district goes to the district; a district, or a
+        department of a city, to the city), else None.
+
+        Raises:
+            ArgumentInvalid: ``code`` is not a code's text.
+        """
+        if known:
+            return known
+        unit = self.get(code)
+        if unit is None:
+            return None
+        if unit.superior:
+            return unit.superior
+        return superior_by_level(unit, self._store.directory.units())
 
     @public
     def by_code(self, codes: Iterable[str]) -> dict[str, UnitRow]:

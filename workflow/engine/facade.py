@@ -5,7 +5,8 @@ the engine's own initiative, sweep what is due) go through ``workflow.engine.com
 decide → one transaction. Its reads (get, query, history, state as of a date, the events an
 actor may fire, a credit check) never write, except the log of who looked up a subject. The
 unit directory, the holiday tables, the mail queue and what the scheduler counts for a
-supervision round hang off it as ``units``, ``calendars``, ``outbox`` and ``supervision``; an auditor streams the histories from it. Every error it raises is a
+supervision round hang off it as ``units``, ``calendars``, ``outbox`` and ``supervision``, and the
+figures reported for assessments as ``report_inputs``; an auditor streams the histories from it. Every error it raises is a
 ``WorkflowError``.
 """
 
@@ -34,6 +35,7 @@ from workflow.engine.keys import MARK, HistoryKey, configured_key
 from workflow.engine.outbox import Outbox
 from workflow.engine.registry import Registry
 from workflow.engine.search import Search
+from workflow.engine.reported import ReportInputs
 from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
 from workflow.engine.tokens import Tokens
@@ -82,6 +84,7 @@ class Engine:
         self.search = Search(store, registry, clock, self.events_for)
         self.tokens = Tokens(store, clock)
         self._credit = Credit(store, registry, clock, self._commands.subject_key)
+        self.report_inputs = ReportInputs(store, clock)
 
     # ------------------------------------------------------------------- opening
 

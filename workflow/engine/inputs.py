@@ -343,7 +343,7 @@ def units(value: object) -> list[Mapping[str, Any]]:
     return list(value)
 
 
-UNIT_KEYS = ("code", "name", "superior", "emails", "contact")
+UNIT_KEYS = ("code", "name", "superior", "emails", "contact", "jurisdiction", "level")
 
 
 def codes(argument: str, value: object) -> list[str]:

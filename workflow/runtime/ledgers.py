@@ -28,6 +28,7 @@ from dateutil.relativedelta import relativedelta
 from definitions.ledgers import LEDGER_SOURCES, LedgerError, LedgerTask, load_ledger, parse_check_schedule
 from definitions.model import Definition
 from workflow.core.fields import UNIT_CODE
+from workflow.engine.directory import superior_by_level
 from workflow.engine.facade import Engine
 from workflow.engine.views import RecordView
 from workflow.errors import WorkflowError
@@ -224,7 +225,8 @@ def import_ledger(engine: Engine, jurisdiction: str, years: tuple[int, int] | No
         ) from exc
     units = engine.units.list()
     codes = {unit.name: unit.code for unit in units}
-    superiors = {unit.code: unit.superior for unit in units}
+    # the directory's superior, else the one unit at the level above (a city department: the city)
+    superiors = {unit.code: unit.superior or superior_by_level(unit, units) for unit in units}
     created: list[str] = []
     existing: list[str] = []
     for task in ledger.tasks:

@@ -6,6 +6,12 @@ periods missed while the engine was down — opens a round for every unit concer
 round is a record of the ``supervision`` definition, registered with an idempotency key made
 of definition, schedule, unit and period: however many engine processes run the check, each
 round exists exactly once.
+
+A schedule reaches the units of its own jurisdiction only (``definitions/jurisdictions.yaml``,
+the directory's ``jurisdiction`` of each unit): a Tianjin unit never gets Guangyuan's quarterly
+round. A unit the directory gives no jurisdiction is reached by the schedules of the definitions
+it has open cases under. The round names the unit's superior — the case's, the directory's, or
+the one unit at the level above — so that escalation goes somewhere.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from definitions.model import Definition, Schedule
+from definitions.jurisdictions import load_jurisdictions
+from definitions.model import Definition, Grade, Schedule
 from workflow.core.periods import resolve_period
 from workflow.engine.facade import Engine
 from workflow.errors import DefinitionNotFound
@@ -26,6 +33,8 @@ from workflow.log import get_logger
 
 log = get_logger("chengxin.rounds")
 ROUND_KIND = "supervision_round"
+LEDGER_KIND = "ledger_task"
+OPEN_CHECK_STATES = ("awaiting_report", "check_overdue", "reported")  # a check not yet rated
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,19 +88,67 @@ def _report(engine: Engine, definition: Definition, schedule: Schedule, unit: st
         )
         fields[item.name] = count
         ids.extend(found)
+    fields.update(_ledger_counts(engine, unit))
     fields["record_ids"] = list(dict.fromkeys(ids))[:200]
     return fields
 
 
+def _final(engine: Engine, key: str, state: str) -> bool:
+    name, _, version = key.partition("@")
+    spec = engine.registry.get(name, int(version)).main.states.get(state)
+    return spec is not None and spec.final
+
+
+def _ledger_counts(engine: Engine, unit: str) -> dict[str, int]:
+    """The unit's open ledger tasks, and its ledger checks not yet rated, by kind (检查 / 考核),
+    and how many of those are overdue."""
+    tasks = [
+        task
+        for task in engine.query(kind=LEDGER_KIND, unit=unit, limit=1000)
+        if not _final(engine, task.definition, task.state)
+    ]
+    counts = {"ledger_tasks": len(tasks), "ledger_checks_open": 0, "ledger_assessments_open": 0}
+    counts["ledger_checks_overdue"] = 0
+    for task in tasks:
+        checks = {t.track: t.state for t in task.tracks}.get("check")
+        if checks not in OPEN_CHECK_STATES:
+            continue
+        kind = (
+            "ledger_assessments_open" if task.data.get("check_kind") == "assessment" else "ledger_checks_open"
+        )
+        counts[kind] += 1
+        counts["ledger_checks_overdue"] += checks == "check_overdue"
+    return counts
+
+
+def _grade(schedule: Schedule, report: dict[str, Any]) -> Grade | None:
+    """The unit's credit grade under graded supervision (信用分级分类监管): the first grade whose
+    conditions its open and overdue records meet; None when the schedule is not graded."""
+    if not schedule.grades:
+        return None
+    open_records = int(report.get("open_records", 0))
+    overdue = int(report.get("overdue_explanations", 0)) + int(report.get("overdue_rectifications", 0))
+    return next(g for g in schedule.grades if g.applies(open_records, overdue))
+
+
 def _units(engine: Engine, definition: Definition, schedule: Schedule) -> list[tuple[str, str | None]]:
     """(unit, superior) that get a round: the units with open cases of the definition, and with
-    ``units: all`` also every unit of the unit directory (a unit with nothing open is still supervised)."""
+    ``units: all`` also every unit of the directory in the definition's jurisdiction (a unit
+    with nothing open is still supervised). A unit the directory places in another
+    jurisdiction gets none."""
     finals = [s for s, spec in definition.main.states.items() if spec.final]
-    found = dict(engine.supervision.units_with_open_cases(definition.name, exclude_states=finals))
-    if schedule.units == "all":
-        for unit in engine.units.list():
-            found[unit.code] = found.get(unit.code) or unit.superior
-    return sorted(found.items())
+    place = load_jurisdictions().of_definition(definition.jurisdiction)
+    directory = {u.code: u for u in engine.units.list()}
+    found = {
+        unit: superior
+        for unit, superior in engine.supervision.units_with_open_cases(definition.name, exclude_states=finals)
+        if unit not in directory or directory[unit].jurisdiction in (None, place)
+    }
+    if schedule.units == "all" and place is not None:
+        for unit in directory.values():
+            if unit.jurisdiction == place:
+                found.setdefault(unit.code, None)
+    return sorted((unit, engine.units.superior_of(unit, superior)) for unit, superior in found.items())
 
 
 def open_due_rounds(engine: Engine) -> RoundsResult:
@@ -100,7 +157,11 @@ def open_due_rounds(engine: Engine) -> RoundsResult:
     opened: list[str] = []
     periods = 0
     for name, (version, since) in engine.supervision.definitions_in_use().items():
-        definition = engine.registry.get(name, version)
+        # the schedules of the version in force now: a new version's rhythm (Tai'an's graded
+        # supervision in taian@3) applies to the jurisdiction even while older records run on v1 or v2
+        definition = max(
+            engine.registry.select(name), engine.registry.get(name, version), key=lambda d: d.version
+        )
         for schedule in definition.schedules.values():
             rounds = round_definition(engine, schedule)
             key = _meta_key(definition, schedule)
@@ -111,16 +172,23 @@ def open_due_rounds(engine: Engine) -> RoundsResult:
             for when in fire_times(definition, schedule, after, now):
                 periods += 1
                 label = when.astimezone(ZoneInfo(definition.timezone)).date().isoformat()
+                month = when.astimezone(ZoneInfo(definition.timezone)).month
                 for unit, superior in _units(engine, definition, schedule):
+                    report = _report(engine, definition, schedule, unit)
+                    grade = _grade(schedule, report)
+                    if grade is not None and month not in grade.months:
+                        continue  # graded supervision: this unit's grade is not checked this time
                     fields: dict[str, Any] = {
                         "responsible_unit": unit,
                         "jurisdiction": name,
                         "schedule": schedule.name,
                         "period": label,
-                        "title": f"{schedule.label}（{label}）",
+                        "title": schedule.label,  # the period is a field of its own
                         "answer_working_days": days,
-                        **_report(engine, definition, schedule, unit),
+                        **report,
                     }
+                    if grade is not None:
+                        fields["grade"] = grade.label
                     if superior:
                         fields["superior_unit"] = superior
                     record_id, created = engine.open_case(

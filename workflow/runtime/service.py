@@ -44,12 +44,13 @@ def run_once(
     limit: int = 1000,
     webhooks: WebhookDispatcher | None = None,
 ) -> dict[str, Any]:
-    """One pass of everything the service does: follow the drill clock, open rounds, sweep, open
-    the ledger checks that fell due (after the sweep, so a check that expired meanwhile is marked
-    overdue before the next one takes its place), send mail, deliver webhooks."""
+    """One pass of everything the service does: follow the drill clock, sweep, open rounds, open
+    the ledger checks that fell due, send mail, deliver webhooks. The sweep goes first: after
+    downtime, the explanations and checks that fell overdue meanwhile are marked overdue before a
+    round counts them and before the next check takes an expired one's place."""
     engine.follow_clock()
-    rounds = open_due_rounds(engine)
     swept = engine.sweep(limit=limit)
+    rounds = open_due_rounds(engine)
     checks = open_due_checks(engine)
     result: dict[str, Any] = {
         "rounds_opened": len(rounds.opened),
@@ -141,6 +142,7 @@ def start(
 
     def rounds() -> dict[str, Any]:
         engine.follow_clock()
+        engine.sweep()  # what fell overdue is marked before a round counts it
         opened = len(open_due_rounds(engine).opened)
         return {"opened": opened, "checks_opened": len(open_due_checks(engine).opened)}
 
@@ -151,8 +153,8 @@ def start(
         checkpoint_seconds=checkpoint_seconds if checkpoint is not None else None,
         simulated=engine.simulated,
     )
-    _guarded("rounds", rounds)()
     _guarded("sweep", sweep)()
+    _guarded("rounds", rounds)()
     if checkpoint is not None:
         _guarded("checkpoint", checkpoint)()
     options = {"max_instances": 1, "coalesce": True}
