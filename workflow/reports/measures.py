@@ -4,7 +4,8 @@ Every measure is counted from the engine's own cases, generically by kind, deadl
 name and main state, so a new kind of case (complaint, commitment) is counted the day its
 definition is loaded: ``open_<kind>`` and ``overdue_<kind>`` (as the case stood at the period's
 end, rebuilt from its history), ``cases_<kind>``, ``new_<kind>``, ``state_<kind>_<state>``,
-``due_``/``ontime_``/``late_<deadline>`` (deadlines falling due in the period), ``event_<event>``
+``due_``/``ontime_``/``late_<deadline>`` and ``…_<kind>_<deadline>`` (deadlines falling due in
+the period), ``event_<event>``
 and ``event_<event>_<field>_<value>`` (events fired in the period), and ``input_<measure>``
 (figures reported from outside). Reads only, through the engine's public methods.
 """
@@ -101,17 +102,20 @@ def _as_of(engine: Engine, case: CaseFacts, when: dt.datetime) -> RecordView | N
 
 
 def _deadline_measures(
-    deadlines: Sequence[DeadlineView], start: dt.datetime, end: dt.datetime
+    kind: str, deadlines: Sequence[DeadlineView], start: dt.datetime, end: dt.datetime
 ) -> Counter[str]:
+    """``due_/ontime_/late_<deadline>`` over every kind, and ``…_<kind>_<deadline>`` for one kind
+    (a complaint's ``verification`` is not a record's)."""
     counts: Counter[str] = Counter()
     for deadline in deadlines:
         if not start <= deadline.due_at < end or deadline.status == "cancelled":
             continue
-        counts[f"due_{deadline.name}"] += 1
+        names = (deadline.name, f"{kind}_{deadline.name}")
+        counts.update(f"due_{n}" for n in names)
         if deadline.status in ON_TIME and (deadline.closed_at is None or deadline.closed_at <= end):
-            counts[f"ontime_{deadline.name}"] += 1
+            counts.update(f"ontime_{n}" for n in names)
         elif deadline.status in LATE or deadline.status in RUNNING:
-            counts[f"late_{deadline.name}"] += 1
+            counts.update(f"late_{n}" for n in names)
     return counts
 
 
@@ -145,7 +149,7 @@ def case_measures(engine: Engine, case: CaseFacts, start: dt.datetime, end: dt.d
         counts[f"open_{kind}"] += int(is_open)
         counts[f"overdue_{kind}"] += int(view.overdue and is_open)
         counts[f"state_{kind}_{view.state}"] += 1
-    counts.update(_deadline_measures(case.deadlines, start, end))
+    counts.update(_deadline_measures(kind, case.deadlines, start, end))
     counts.update(_event_measures(case.history, start, end))
     return counts
 
