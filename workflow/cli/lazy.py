@@ -43,10 +43,11 @@ def load(name: str) -> _click.Command:
     """The Click command of the lazily registered ``name``, importing its module now."""
     module_name, _, attribute = LAZY[name].target.partition(":")
     found: Any = getattr(importlib.import_module(module_name), attribute)
+    command: _click.Command
     if isinstance(found, typer.Typer):
         if found.info.name is None:
             found.info.name = name
-        command = typer.main.get_command(found)
+        command = typer.main.get_group(found)  # a group even with one command (``config show``)
     else:  # a single command's function, as ``@app.command()`` would take it
         holder = typer.Typer()
         holder.command(name)(found)
