@@ -83,7 +83,7 @@ def test_version_prints_the_installed_version() -> None:
         (("unit", "add"), "Missing argument 'CODE'"),
         (("record", "list", "--limit", "many"), "'--limit'"),
         (("record", "lisst"), "No such command 'lisst'"),
-        (("recrod",), "No such command 'recrod'"),
+        (("recrod",), "Did you mean 'record'"),
         (("record", "list", "--no-such-option"), "--no-such-option"),
     ],
 )

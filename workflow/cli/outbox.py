@@ -9,16 +9,19 @@ import typer
 
 from workflow.cli.common import (
     DbOption,
+    FormatOption,
     JsonOption,
     fail,
     opened,
     out,
+    output_format,
     user_errors,
 )
 from workflow.cli.output import (
     add_row,
     new_table,
     print_json,
+    write_csv,
 )
 
 outbox_app = typer.Typer(help="邮件发件箱 the mail outbox", no_args_is_help=True)
@@ -31,6 +34,7 @@ def outbox_list(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
     db: DbOption = None,
     as_json: JsonOption = False,
+    fmt: FormatOption = None,
 ) -> None:
     """列出邮件 (list queued, sent, failed and dead mails)."""
     from workflow.engine.outbox import STATUSES
@@ -39,7 +43,25 @@ def outbox_list(
         fail(f"--status {status!r} 无效 (invalid); allowed: {', '.join(STATUSES)}", 2)
     with user_errors(), opened(db, None) as engine:
         rows = engine.outbox.list(record_id=record, status=status, limit=limit)
-        if as_json:
+        chosen = output_format(fmt, as_json)
+        if chosen == "csv":
+            write_csv(
+                ["#", "status", "template", "recipient_unit", "record_id", "attempts", "last_error"],
+                [
+                    [
+                        r.id,
+                        r.status,
+                        r.template,
+                        r.recipient_unit,
+                        r.record_id or "",
+                        r.attempts,
+                        r.last_error or "",
+                    ]
+                    for r in rows
+                ],
+            )
+            return
+        if chosen == "json":
             print_json([{k: v for k, v in dataclasses.asdict(row).items() if k != "context"} for row in rows])
             return
         table = new_table(
