@@ -9,6 +9,7 @@ import typer
 
 from workflow.cli.common import DbOption, DefsOption, JsonOption, opened, out, user_errors
 from workflow.cli.output import add_row, new_table, print_json
+from workflow.cli.progress import progress_of
 
 ledger_app = typer.Typer(help="工作台账 work ledgers: tasks, checks and progress", no_args_is_help=True)
 
@@ -28,8 +29,8 @@ def ledger_import(
 
     with user_errors():
         span = parse_years(years) if years is not None else None
-        with opened(db, definitions) as engine:
-            result = import_ledger(engine, jurisdiction.strip(), span)
+        with opened(db, definitions) as engine, progress_of("导入台账 importing ledger tasks") as advance:
+            result = import_ledger(engine, jurisdiction.strip(), span, progress=advance)
     total = len(result.created) + len(result.existing)
     if result.created:
         typer.echo(
