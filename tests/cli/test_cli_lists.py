@@ -153,7 +153,15 @@ def test_every_list_takes_csv(drill: Cli) -> None:
     from workflow.cli import app
 
     recorded(drill)
-    for args in (("definitions", "list"), ("outbox", "list"), ("record", "stats"), ("tasks", *VERIFIER)):
+    drill("ledger", "import", "tongxin").ok()
+    lists = (
+        ("definitions", "list"),
+        ("outbox", "list"),
+        ("record", "stats"),
+        ("tasks", *VERIFIER),
+        ("ledger", "status"),
+    )
+    for args in lists:
         result = CliRunner().invoke(app, [*args, "--format", "csv"], env=drill.env)
         assert result.exit_code == 0, (args, result.stderr)
         assert result.stdout_bytes.startswith(b"\xef\xbb\xbf"), args
