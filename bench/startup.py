@@ -1,13 +1,15 @@
 """Wall time of the ``chengxin`` command line: ``--help``, ``record show ID`` and ``record list``,
 beside ``python -c pass`` measured in the same run.
 
-    python -m bench.startup [--repeat 9] [--json results.json]
+    python -m bench.startup [--repeat 9] [--json results.json] [--baseline /path/to/other/checkout]
 
 Each command runs as a fresh process (as a caseworker runs it: ``python -m workflow.cli``, the
 same code as the installed ``chengxin`` script) against a SQLite database made for the run in a
 temporary folder, holding one submitted record. The commands run interleaved, ``repeat`` rounds,
 so a busy minute on a shared machine slows every one of them alike; the table gives the median and
-the fastest run of each, and the one-minute load average before and after. The targets (issue 14):
+the fastest run of each, and the one-minute load average before and after. ``--baseline`` times
+the same commands of another checkout (its ``PYTHONPATH``) in the same rounds, e.g. the commit
+before this work. The targets (issue 14):
 ``--help`` under 0.3 s, a read under 0.5 s.
 """
 
@@ -35,12 +37,16 @@ SUBMIT = [
 
 
 def cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "workflow.cli", *args]
+    """``chengxin ARGS`` as the installed script runs it (works for checkouts without ``__main__``)."""
+    return [sys.executable, "-c", "from workflow.cli import main; main()", *args]
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str], cwd: str) -> float:
+    """Seconds of one run (in ``cwd``, a folder with no code: ``-c`` would import from the current one)."""
     start = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        command, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     return time.perf_counter() - start
 
 
@@ -48,12 +54,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--baseline", type=Path, help="another checkout to time beside this one")
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "CHENGXIN_DATABASE_URL": f"sqlite:///{folder}/bench.db"}
         env["CHENGXIN_MAIL_DIR"] = f"{folder}/mail"
-        subprocess.run(cli("init"), env=env, check=True, capture_output=True)
-        done = subprocess.run(cli(*SUBMIT), env=env, check=True, capture_output=True, text=True)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(Path(__file__).resolve().parents[1]), env.get("PYTHONPATH", "")]
+        )
+        subprocess.run(cli("init"), env=env, cwd=folder, check=True, capture_output=True)
+        done = subprocess.run(cli(*SUBMIT), env=env, cwd=folder, check=True, capture_output=True, text=True)
         record_id = json.loads(done.stdout)["id"]
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
@@ -61,21 +71,27 @@ def main(argv: list[str] | None = None) -> int:
             "chengxin record show ID": cli("record", "show", record_id),
             "chengxin record list": cli("record", "list"),
         }
+        envs = dict.fromkeys(commands, env)
+        if options.baseline is not None:
+            other = {**env, "PYTHONPATH": str(options.baseline.resolve())}
+            for name in list(commands)[1:]:
+                commands[f"{name} (baseline)"] = commands[name]
+                envs[f"{name} (baseline)"] = other
         load_before = os.getloadavg()[0]
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(options.repeat):
             for name, command in commands.items():
-                times[name].append(timed(command, env))
+                times[name].append(timed(command, envs[name], folder))
         load_after = os.getloadavg()[0]
     print(f"{options.repeat} runs each, interleaved; load average {load_before:.2f} → {load_after:.2f}")
-    print(f"{'command':<26} {'median s':>9} {'best s':>8} {'target s':>9}")
+    print(f"{'command':<37} {'median s':>9} {'best s':>8} {'target s':>9}")
     results = {}
     for name, runs in times.items():
         target = TARGETS.get(name)
         median = statistics.median(runs)
         results[name] = {"median": median, "best": min(runs), "target": target, "runs": runs}
         shown = f"{target:.1f}" if target else ""
-        print(f"{name:<26} {median:>9.3f} {min(runs):>8.3f} {shown:>9}")
+        print(f"{name:<37} {median:>9.3f} {min(runs):>8.3f} {shown:>9}")
     if options.json:
         options.json.write_text(json.dumps({"load": [load_before, load_after], "results": results}, indent=2))
     return 0

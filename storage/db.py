@@ -7,7 +7,6 @@ queue instead of failing half-way. PostgreSQL uses psycopg 3. Nothing here knows
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,11 +29,12 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def resolve_url(url: str | None) -> str:
-    """The database URL to use: the given one, else ``CHENGXIN_DATABASE_URL``, else a local SQLite file.
+    """The database URL to use: the given one, else a local SQLite file (the engine passes the
+    ``CHENGXIN_DATABASE_URL`` of its settings).
 
     ``postgresql://`` URLs are pointed at the psycopg 3 driver.
     """
-    chosen = url or os.environ.get(ENV_URL) or DEFAULT_URL
+    chosen = url or DEFAULT_URL
     if chosen.startswith("postgresql://") or chosen.startswith("postgres://"):
         chosen = "postgresql+psycopg://" + chosen.split("://", 1)[1]
     return chosen

@@ -18,7 +18,7 @@ ROOT = "chengxin"
 
 _root = logging.getLogger(ROOT)
 _root.addHandler(logging.NullHandler())
-_level = os.environ.get("CHENGXIN_LOG_LEVEL", "").strip().upper()
+_level = os.environ.get("CHENGXIN_LOG_LEVEL", "").strip().upper()  # not workflow.settings: this loads first
 if _level in logging.getLevelNamesMapping():
     _root.setLevel(_level)
 

@@ -145,3 +145,25 @@ def test_tasks_lists_what_the_actor_may_do_now_due_soonest_first(drill: Cli) -> 
     assert "受理" in shown and "[verifier@credit-office]" in shown
     subject = ("--actor", "zhao.qiang", "--role", "subject", "--unit", "hexi-zjw")
     assert drill("tasks", *subject, "--json").json() == []
+
+
+def test_every_list_takes_csv(drill: Cli) -> None:
+    from typer.testing import CliRunner
+
+    from workflow.cli import app
+
+    recorded(drill)
+    drill("ledger", "import", "tongxin").ok()
+    lists = (
+        ("definitions", "list"),
+        ("outbox", "list"),
+        ("record", "stats"),
+        ("tasks", *VERIFIER),
+        ("ledger", "status"),
+    )
+    for args in lists:
+        result = CliRunner().invoke(app, [*args, "--format", "csv"], env=drill.env)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert result.stdout_bytes.startswith(b"\xef\xbb\xbf"), args
+        rows = list(csv.reader(io.StringIO(result.stdout_bytes.decode("utf-8-sig"))))
+        assert len(rows) >= 2, args

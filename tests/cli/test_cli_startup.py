@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from support.cli import Cli
@@ -83,7 +84,7 @@ def test_version_prints_the_installed_version() -> None:
         (("unit", "add"), "Missing argument 'CODE'"),
         (("record", "list", "--limit", "many"), "'--limit'"),
         (("record", "lisst"), "No such command 'lisst'"),
-        (("recrod",), "No such command 'recrod'"),
+        (("recrod",), "Did you mean 'record'"),
         (("record", "list", "--no-such-option"), "--no-such-option"),
     ],
 )
@@ -116,3 +117,29 @@ def test_shell_completion_lists_groups_without_loading_them() -> None:
     )
     assert "record" in done.stdout
     assert done.stderr.strip().endswith("LIGHT")
+
+
+def test_a_read_on_sqlite_loads_no_migrations_templates_or_postgres_driver(tmp_path: Path) -> None:
+    """``record list`` opens the database and the definitions, and nothing it does not use."""
+    import os
+
+    url = f"sqlite:///{tmp_path}/read.db"
+    env = {**os.environ, "CHENGXIN_DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, "-m", "workflow.cli", "init"], env=env, check=True, capture_output=True, timeout=120
+    )
+    script = (
+        "import sys, json\n"
+        "from workflow.cli.app import app\n"
+        "try:\n"
+        "    app(['record', 'list', '--json'], prog_name='chengxin')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert "storage.store" in loaded  # it did read
+    assert not {"alembic", "jinja2", "psycopg", "icalendar", "aiosmtplib", "apscheduler"} & loaded

@@ -36,7 +36,9 @@ def test_unit_import_reads_chinese_windows_and_utf8_csv(cli: Cli, tmp_path: Path
 def test_a_bad_address_names_its_row_and_nothing_is_imported(cli: Cli, tmp_path: Path) -> None:
     file = tmp_path / "units.csv"
     file.write_text(HEADER + ROWS + "hexi-jw,河西区教育局,,not-an-address,\n", encoding="utf-8")
-    line = one_line_error(cli("unit", "import", str(file)), "units.csv:4", "row 4", "hexi-jw", "not-an-address")
+    line = one_line_error(
+        cli("unit", "import", str(file)), "units.csv:4", "row 4", "hexi-jw", "not-an-address"
+    )
     assert line
     assert cli("unit", "list", "--json").json()["total"] == 0
 
@@ -53,7 +55,9 @@ def test_progress_shows_on_a_terminal_and_never_in_a_pipe(database_url: str, tmp
     env = {**os.environ, "CHENGXIN_DATABASE_URL": database_url, "PYTHONPATH": os.pathsep.join(sys.path)}
     command = [sys.executable, "-m", "workflow.cli"]
     subprocess.run([*command, "init"], env=env, check=True, capture_output=True)
-    piped = subprocess.run([*command, "unit", "import", str(file)], env=env, capture_output=True, text=True, check=True)
+    piped = subprocess.run(
+        [*command, "unit", "import", str(file)], env=env, capture_output=True, text=True, check=True
+    )
     assert "导入单位" not in piped.stderr
     main, secondary = pty.openpty()
     done = subprocess.run(

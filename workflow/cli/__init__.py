@@ -7,7 +7,10 @@ a traceback (``workflow.cli.errors`` gives each error its exit code). The databa
 ``--actor/--role/--unit`` or ``CHENGXIN_ACTOR/ROLE/UNIT``; extra definitions from
 ``--definitions`` (repeatable) or ``CHENGXIN_DEFINITIONS`` (paths joined with ``os.pathsep``).
 One module per command group (``record``, ``audit``, …) over shared options (``common``), input
-(``payload``) and output (``output``) helpers. The CLI only parses, calls the engine's public
+(``payload``) and output (``output``) helpers; ``app`` registers each group by name
+(``workflow.cli.lazy.register``) and its module is imported only when the group runs, so that
+``chengxin --help`` starts without the engine. Settings come from ``workflow.settings``
+(the environment over ``.env``). The CLI only parses, calls the engine's public
 API and prints: it decides nothing and never touches storage. It trusts whoever runs it with
 the database's credentials: it is the operator's tool on the server.
 """

@@ -41,6 +41,9 @@ register("audit", "workflow.cli.audit:audit_app", "审计 audit: verify hash cha
 register("clock", "workflow.cli.clock:clock_app", "演练库的模拟时钟 simulated clock of a drill database")
 register("calendar", "workflow.cli.calendar:calendar_app", "工作日历 working-day calendar and holiday tables")
 register("outbox", "workflow.cli.outbox:outbox_app", "邮件发件箱 the mail outbox")
+register(
+    "config", "workflow.cli.config:config_app", "配置 settings: CHENGXIN_* from the environment and .env"
+)
 register("unit", "workflow.cli.unit:unit_app", "单位目录 units and their mail addresses")
 register("ledger", "workflow.cli.ledger:ledger_app", "工作台账 work ledgers: tasks, checks and progress")
 register(
@@ -104,6 +107,10 @@ def _main(
     """诚信 chengxin — 政务失信记录全生命周期引擎 (workflow engine for government dishonesty records)."""
     from workflow.cli import logs
 
+    if Path(".env").is_file():  # every option that reads a CHENGXIN_* variable sees .env's too
+        from workflow.settings import export_env_file
+
+        export_env_file()
     settings.verbose = verbose
     logs.configure(verbose=verbose)
 

@@ -12,16 +12,19 @@ from rich.markup import escape
 from definitions.loader import load_paths
 from workflow.cli.common import (
     DefsOption,
+    FormatOption,
     JsonOption,
     definition_paths,
     fail,
     out,
+    output_format,
     user_errors,
 )
 from workflow.cli.output import (
     add_row,
     new_table,
     print_json,
+    write_csv,
     write_drawing,
 )
 
@@ -29,7 +32,9 @@ definitions_app = typer.Typer(help="流程定义 workflow definitions", no_args_
 
 
 @definitions_app.command("list")
-def definitions_list(definitions: DefsOption = None, as_json: JsonOption = False) -> None:
+def definitions_list(
+    definitions: DefsOption = None, as_json: JsonOption = False, fmt: FormatOption = None
+) -> None:
     """列出流程定义 (list the workflow definitions)."""
     from workflow.engine.registry import Registry
 
@@ -47,8 +52,12 @@ def definitions_list(definitions: DefsOption = None, as_json: JsonOption = False
             }
             for d in registry.all()
         ]
-        if as_json:
+        chosen = output_format(fmt, as_json)
+        if chosen == "json":
             print_json(items)
+            return
+        if chosen == "csv":
+            write_csv(list(items[0]) if items else [], [list(item.values()) for item in items])
             return
         table = new_table("名称 name", "版本 version", "标题 title", "地区 jurisdiction", "生效 from")
         for item in items:

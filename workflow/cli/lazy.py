@@ -11,6 +11,7 @@ This module must stay light: it imports Typer and nothing of the engine.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -43,10 +44,11 @@ def load(name: str) -> _click.Command:
     """The Click command of the lazily registered ``name``, importing its module now."""
     module_name, _, attribute = LAZY[name].target.partition(":")
     found: Any = getattr(importlib.import_module(module_name), attribute)
+    command: _click.Command
     if isinstance(found, typer.Typer):
         if found.info.name is None:
             found.info.name = name
-        command = typer.main.get_command(found)
+        command = typer.main.get_group(found)  # a group even with one command (``config show``)
     else:  # a single command's function, as ``@app.command()`` would take it
         holder = typer.Typer()
         holder.command(name)(found)
@@ -77,6 +79,17 @@ class LazyGroup(typer.core.TyperGroup):
         command = load(cmd_name)
         self.commands[cmd_name] = command
         return command
+
+    def resolve_command(
+        self, ctx: _click.Context, args: list[str]
+    ) -> tuple[str | None, _click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except _click.exceptions.UsageError as exc:
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if close and "Did you mean" not in exc.message:
+                exc.message = f"{exc.message.rstrip('.')}. 是否要 Did you mean {', '.join(map(repr, close))}?"
+            raise
 
     def format_help(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
         self._listing = True

@@ -7,8 +7,18 @@ from typing import Annotated
 
 import typer
 
-from workflow.cli.common import DbOption, DefsOption, JsonOption, opened, out, user_errors
-from workflow.cli.output import add_row, new_table, print_json
+from workflow.cli.common import (
+    DbOption,
+    DefsOption,
+    FormatOption,
+    JsonOption,
+    opened,
+    out,
+    output_format,
+    user_errors,
+)
+from workflow.cli.output import add_row, new_table, print_json, write_csv
+from workflow.cli.progress import progress_of
 
 ledger_app = typer.Typer(help="工作台账 work ledgers: tasks, checks and progress", no_args_is_help=True)
 
@@ -28,8 +38,8 @@ def ledger_import(
 
     with user_errors():
         span = parse_years(years) if years is not None else None
-        with opened(db, definitions) as engine:
-            result = import_ledger(engine, jurisdiction.strip(), span)
+        with opened(db, definitions) as engine, progress_of("导入台账 importing ledger tasks") as advance:
+            result = import_ledger(engine, jurisdiction.strip(), span, progress=advance)
     total = len(result.created) + len(result.existing)
     if result.created:
         typer.echo(
@@ -54,13 +64,19 @@ def ledger_status(
     db: DbOption = None,
     definitions: DefsOption = None,
     as_json: JsonOption = False,
+    fmt: FormatOption = None,
 ) -> None:
     """台账进度：逐项任务与各部门汇总，逾期在前 (progress per task and per department, overdue first)."""
     from workflow.runtime.ledgers import ledger_status as status
 
     with user_errors(), opened(db, definitions) as engine:
         tasks, departments = status(engine, jurisdiction=jurisdiction, department=department)
-    if as_json:
+    chosen = output_format(fmt, as_json)
+    if chosen == "csv":  # the tasks, one row each (the per-department counts are their sums)
+        fields = list(dataclasses.asdict(tasks[0])) if tasks else ["id"]
+        write_csv(fields, [list(dataclasses.asdict(t).values()) for t in tasks])
+        return
+    if chosen == "json":
         print_json(
             {
                 "tasks": [dataclasses.asdict(t) for t in tasks],

@@ -10,13 +10,13 @@ record id, event, actor, from and to. No secret is ever logged: settings keep pa
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from typing import Any, TextIO
 
 import orjson
 import structlog
 
+from workflow import settings
 from workflow.log import ROOT
 
 
@@ -40,7 +40,7 @@ def configure(*, verbose: bool = False, quiet: bool = False, stream: TextIO | No
     over ``quiet``."""
     tty = stream is None and sys.stderr.isatty()
     default = "INFO" if verbose or not (tty or quiet) else "WARNING"
-    wanted = os.environ.get("CHENGXIN_LOG_LEVEL", default).strip().upper()
+    wanted = (settings.load().log_level or default).strip().upper()
     level = wanted if wanted in logging.getLevelNamesMapping() else "INFO"
     renderer: structlog.typing.Processor = (
         structlog.dev.ConsoleRenderer(colors=False)

@@ -9,16 +9,19 @@ import typer
 
 from workflow.cli.common import (
     DbOption,
+    FormatOption,
     JsonOption,
     fail,
     opened,
     out,
+    output_format,
     user_errors,
 )
 from workflow.cli.output import (
     add_row,
     new_table,
     print_json,
+    write_csv,
 )
 
 outbox_app = typer.Typer(help="发件箱 the outbox: mail and webhook deliveries", no_args_is_help=True)
@@ -32,6 +35,7 @@ def outbox_list(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
     db: DbOption = None,
     as_json: JsonOption = False,
+    fmt: FormatOption = None,
 ) -> None:
     """列出邮件和 webhook 投递 (list queued, sent, failed and dead mails and webhook deliveries)."""
     from workflow.engine.outbox import STATUSES
@@ -40,7 +44,26 @@ def outbox_list(
         fail(f"--status {status!r} 无效 (invalid); allowed: {', '.join(STATUSES)}", 2)
     with user_errors(), opened(db, None) as engine:
         rows = engine.outbox.list(record_id=record, status=status, channel=channel, limit=limit)
-        if as_json:
+        chosen = output_format(fmt, as_json)
+        if chosen == "csv":
+            write_csv(
+                ["#", "status", "channel", "template", "recipient_unit", "record_id", "attempts", "last_error"],
+                [
+                    [
+                        r.id,
+                        r.status,
+                        r.channel,
+                        r.template,
+                        r.recipient_unit,
+                        r.record_id or "",
+                        r.attempts,
+                        r.last_error or "",
+                    ]
+                    for r in rows
+                ],
+            )
+            return
+        if chosen == "json":
             print_json([{k: v for k, v in dataclasses.asdict(row).items() if k != "context"} for row in rows])
             return
         table = new_table(

@@ -68,6 +68,12 @@ def record_submit(
     db: DbOption = None,
     definitions: DefsOption = None,
     as_json: JsonOption = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet", "-q", help="只输出记录编号 print only the id: ID=$(chengxin record submit -q …)"
+        ),
+    ] = False,
 ) -> None:
     """登记并提交失信记录 (register a record and submit it for verification)."""
     with user_errors():
@@ -85,6 +91,8 @@ def record_submit(
             )
         if as_json:
             print_json(view.to_json())
+        elif quiet:
+            typer.echo(view.id)
         else:
             typer.echo(summary(view))
 

@@ -21,6 +21,7 @@ from typing import Any
 from storage.errors import DuplicateIdempotencyKey
 from storage.store import Store
 from storage.values import CaseRows, RawEvent, StoredEvent, StoredRecord
+from workflow import settings
 from workflow.core.decide import decide
 from workflow.core.fold import fold
 from workflow.core.states import available_events
@@ -111,7 +112,7 @@ class Engine:
             StoredDefinitionAltered, DefinitionChanged: a stored definition does not hold.
             HistoryKeyError: the key cannot be read or is not the database's.
         """
-        url = inputs.url(url)
+        url = inputs.url(url) or settings.load().database_url
         if simulated_start is not None:
             simulated_start = inputs.simulated_time("simulated_start", simulated_start)
         definitions = [Path(p) for p in inputs.paths("definitions", definitions)]
@@ -154,7 +155,7 @@ class Engine:
             DatabaseUnavailable: the database cannot be reached.
             ArgumentInvalid: an argument of the wrong type.
         """
-        url = inputs.url(url)
+        url = inputs.url(url) or settings.load().database_url
         clock = inputs.clock(clock)
         definitions = [Path(p) for p in inputs.paths("definitions", definitions)]
         store = Store.open(url)

@@ -16,10 +16,10 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workflow import settings
 from workflow.core.history import row_mac
 from workflow.errors import HistoryKeyError, WorkflowError
 
@@ -107,7 +107,7 @@ def configured_key(path: Path | None = None) -> HistoryKey | None:
     Raises:
         HistoryKeyError: the file cannot be read or holds too short a key.
     """
-    chosen = path or (Path(os.environ[ENV_KEY_FILE]) if os.environ.get(ENV_KEY_FILE) else None)
+    chosen = path or settings.load().path("history_key_file")
     return read_key(chosen) if chosen is not None else None
 
 

@@ -19,20 +19,21 @@ from pathlib import Path
 from definitions.holidays import HolidayTable, bundled_tables
 from definitions.loader import DefinitionError, LoadedDefinition, from_resolved_json, load_bundled, load_paths
 from definitions.model import Definition
-from notifications import TemplateCatalog
+from notifications.names import notice_names
 from storage.values import StoredDefinition
 from workflow.core.calendar import WorkingCalendar
 from workflow.errors import DefinitionChanged, DefinitionNotFound, StoredDefinitionAltered, WorkflowError
 
 
 def template_exists(name: str, folder: Path | None) -> bool:
-    """Whether the notification catalogue (with a definition's override folder) has a template."""
-    return _catalog(folder).has(name)
+    """Whether the notification catalogue (with a definition's override folder) has a template
+    (read from the folders: loading a definition does not load the template engine)."""
+    return name in _names(folder)
 
 
 @cache
-def _catalog(folder: Path | None) -> TemplateCatalog:
-    return TemplateCatalog(override_dirs=[folder] if folder is not None else [])
+def _names(folder: Path | None) -> tuple[str, ...]:
+    return notice_names([folder] if folder is not None else [])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +37,7 @@ from notifications import (
 )
 from notifications.message import Prepared, prepare
 from storage.values import OutboxRow, UnitRow
+from workflow import settings
 from workflow.core import notices
 from workflow.engine.facade import Engine
 from workflow.errors import MailSettingsInvalid, WorkflowError
@@ -79,7 +79,7 @@ class MailSettings:
         Raises:
             MailSettingsInvalid: a variable is invalid (named in the message).
         """
-        env = os.environ if environ is None else environ
+        env = settings.load(environ).environ()
         try:
             smtp = SmtpSettings.from_env(env)
         except NotificationError as exc:

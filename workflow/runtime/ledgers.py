@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -194,8 +194,15 @@ def _fields(
     return fields
 
 
-def import_ledger(engine: Engine, jurisdiction: str, years: tuple[int, int] | None = None) -> ImportResult:
-    """Register one case per task of ``jurisdiction``'s ledger, each at most once.
+def import_ledger(
+    engine: Engine,
+    jurisdiction: str,
+    years: tuple[int, int] | None = None,
+    *,
+    progress: Callable[[], None] | None = None,
+) -> ImportResult:
+    """Register one case per task of ``jurisdiction``'s ledger, each at most once (``progress``
+    is called after each task, for a progress bar).
 
     Department names become unit codes through the unit directory (the unit whose name is the
     department's); a name the directory does not know is its own code.
@@ -233,6 +240,8 @@ def import_ledger(engine: Engine, jurisdiction: str, years: tuple[int, int] | No
         fields = _fields(definition, task, codes, superiors, (first, last))
         case_id, new = engine.open_case(definition.name, fields, key=f"ledger/{jurisdiction}/{task.number}")
         (created if new else existing).append(case_id)
+        if progress is not None:
+            progress()
     log.info("ledger imported", jurisdiction=jurisdiction, created=len(created), existing=len(existing))
     return ImportResult(
         definition=definition.name, jurisdiction=jurisdiction, created=created, existing=existing

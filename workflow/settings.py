@@ -1,0 +1,162 @@
+"""Every ``CHENGXIN_*`` setting in one place: read from the environment and, where present, a
+``.env`` file in the current folder (the environment wins), listed by ``chengxin config show``
+with secrets masked.
+
+The engine, the mail dispatcher, the logs and the command line read their settings here instead
+of ``os.environ``; ``storage`` and ``notifications`` never import ``workflow``, so they get the
+values passed in (a URL, a mapping of mail variables). Values are checked where they are used
+(``MailSettings``, ``SmtpSettings``, the history key), so that an invalid one is named as it was
+before; here they are plain text. Nothing in this module reads a file other than ``.env``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PREFIX = "CHENGXIN_"
+ENV_FILE = Path(".env")
+EXPORTED: set[str] = set()  # variables ``export_env_file`` took from ``.env`` into the environment
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One setting: its variable, what it is for, whether it is a secret."""
+
+    name: str
+    help: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", "数据库 database URL (default sqlite:///chengxin.db)"),
+    Setting("DEFINITIONS", "额外的流程定义目录 extra definition folders (joined with the path separator)"),
+    Setting("ACTOR", "操作人 who acts on the command line"),
+    Setting("ROLE", "角色 the actor's role"),
+    Setting("UNIT", "单位 the actor's unit"),
+    Setting("HISTORY_KEY_FILE", "历史密钥文件 the history key's file (HMAC of every row)"),
+    Setting("CHECKPOINT_DIR", "检查点目录 folder of scheduled checkpoints"),
+    Setting("LOG_LEVEL", "日志级别 log level of the chengxin loggers"),
+    Setting("MAIL_DIR", "邮件目录 folder for .eml files without SMTP (default ./mail)"),
+    Setting("MAIL_FROM", "发件地址 sender address"),
+    Setting("MAIL_FROM_NAME", "发件人名称 sender name"),
+    Setting("OFFICE_NAME", "发文机关 the office named in every mail's footer"),
+    Setting("MAIL_MAX_ATTEMPTS", "投递次数上限 delivery attempts before a mail is dead (default 8)"),
+    Setting("SMTP_HOST", "SMTP 服务器 server (unset: mail goes to MAIL_DIR)"),
+    Setting("SMTP_PORT", "SMTP 端口 port"),
+    Setting("SMTP_SECURITY", "starttls | tls | none"),
+    Setting("SMTP_USER", "SMTP 用户 user"),
+    Setting("SMTP_PASSWORD", "SMTP 密码 password", secret=True),
+    Setting("SMTP_TIMEOUT", "SMTP 超时秒数 timeout in seconds"),
+    Setting("SMTP_CA_FILE", "CA 证书 the server certificate's CA file"),
+)
+
+
+class Settings(BaseSettings):
+    """The settings in force: each ``CHENGXIN_<NAME>`` as the attribute ``<name>`` (text, unset:
+    None), from the environment over an optional ``.env`` file; the SMTP password a ``SecretStr``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    database_url: str | None = None
+    definitions: str | None = None
+    actor: str | None = None
+    role: str | None = None
+    unit: str | None = None
+    history_key_file: str | None = None
+    checkpoint_dir: str | None = None
+    log_level: str | None = None
+    mail_dir: str | None = None
+    mail_from: str | None = None
+    mail_from_name: str | None = None
+    office_name: str | None = None
+    mail_max_attempts: str | None = None
+    smtp_host: str | None = None
+    smtp_port: str | None = None
+    smtp_security: str | None = None
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout: str | None = None
+    smtp_ca_file: str | None = None
+
+    def value(self, name: str) -> str | None:
+        """The text of setting ``name`` (``smtp_host``), the secret revealed, or None when unset."""
+        raw = getattr(self, name)
+        return raw.get_secret_value() if isinstance(raw, SecretStr) else raw
+
+    def path(self, name: str) -> Path | None:
+        value = self.value(name)
+        return Path(value) if value else None
+
+    def environ(self) -> dict[str, str]:
+        """The settings as the ``CHENGXIN_*`` mapping that ``storage`` and ``notifications`` read."""
+        found = {}
+        for name in type(self).model_fields:
+            value = self.value(name)
+            if value is not None:
+                found[PREFIX + name.upper()] = value
+        return found
+
+    def shown(self, environ: Mapping[str, str] | None = None) -> list[tuple[str, str, str, str]]:
+        """(variable, value with secrets and passwords in URLs masked, source, help) of each setting."""
+        env = os.environ if environ is None else environ
+        rows = []
+        for setting in SETTINGS:
+            name = PREFIX + setting.name
+            value = self.value(setting.name.lower())
+            if value is None:
+                rows.append((name, "", "未设置 unset", setting.help))
+                continue
+            source = "环境变量 environment" if name in env and name not in EXPORTED else str(ENV_FILE)
+            rows.append((name, masked(setting, value), source, setting.help))
+        return rows
+
+
+def masked(setting: Setting, value: str) -> str:
+    """A secret as ``******``; a URL's password as ``***``."""
+    if setting.secret:
+        return "******" if value else ""
+    if "://" in value and "@" in value.split("://", 1)[1]:
+        scheme, rest = value.split("://", 1)
+        credentials, _, host = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}" if ":" in credentials else value
+    return value
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The ``CHENGXIN_*`` variables of a ``.env`` file (``python-dotenv``'s syntax), if it exists."""
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if k.startswith(PREFIX) and v is not None}
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings: ``environ`` alone when given (tests, embedding services), else the process
+    environment over ``.env`` in the current folder."""
+    if environ is None:
+        return Settings()
+    given = {k.removeprefix(PREFIX).lower(): v for k, v in environ.items() if k.startswith(PREFIX)}
+    known: dict[str, Any] = {k: v for k, v in given.items() if k in Settings.model_fields}
+    if isinstance(known.get("smtp_password"), str):
+        known["smtp_password"] = SecretStr(str(known["smtp_password"]))
+    return Settings.model_construct(**known)  # no other source: exactly what was given
+
+
+def export_env_file(path: Path = ENV_FILE) -> None:
+    """Put the ``.env`` file's settings into the environment where it has none, so that every
+    option that reads one (``--db``, ``--actor`` …) sees them too."""
+    for name, value in read_env_file(path).items():
+        if name not in os.environ:
+            os.environ[name] = value
+            EXPORTED.add(name)
