@@ -67,7 +67,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     try:
         yield pg_schema_url(schema)
     finally:
-        with psycopg.connect(PG_URL, autocommit=True) as connection:
+        _drop_schema(schema)
+
+
+def _drop_schema(schema: str) -> None:
+    """Drop a test's schema. A failed test's traceback can keep a suspended history stream (an
+    open read transaction) alive, whose locks would make the drop wait forever: after a few
+    seconds, the sessions holding locks in the schema are ended and the drop is tried again."""
+    with psycopg.connect(PG_URL, autocommit=True) as connection:
+        connection.execute("set lock_timeout = '5s'")
+        try:
+            connection.execute(f'drop schema "{schema}" cascade')
+        except psycopg.errors.LockNotAvailable:
+            connection.execute(
+                """select pg_terminate_backend(l.pid) from pg_locks l
+                   join pg_class c on c.oid = l.relation join pg_namespace n on n.oid = c.relnamespace
+                   where n.nspname = %s and l.pid <> pg_backend_pid()""",
+                (schema,),
+            )
+            connection.execute("set lock_timeout = 0")
             connection.execute(f'drop schema "{schema}" cascade')
 
 
