@@ -77,7 +77,7 @@ def test_a_dossier_holds_the_whole_case_and_verifies_on_a_machine_without_the_da
     assert [v["data"]["severity"] for v in document["facts"]] == ["general", "serious"]
     assert document["documents"][0]["sha256"] == JUDGMENT["sha256"]
     assert document["documents"][0]["seq"] == 1
-    assert document["definitions"] == {"national@1": h.engine.registry.get("national", 1).sha256}
+    assert document["definitions"] == {"national@2": h.engine.registry.get("national", 2).sha256}
     sent = [m for m in document["mails"] if m["status"] == "sent"]
     assert sent and all(m["message_id"].endswith("@xinyong.example.gov.cn>") for m in sent)
     mail_ids = {

@@ -129,7 +129,7 @@ def test_a_broken_commitment_may_open_a_linked_record(engine: Engine) -> None:
     assert broken.state == "broken"
     record = engine.get(broken.data["breach_record"])
     assert (record.definition, record.state, record.data["source_type"]) == (
-        "tongxin@1",
+        "tongxin@2",
         "submitted",
         "breach_of_contract",
     )

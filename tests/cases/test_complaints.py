@@ -109,13 +109,13 @@ def test_a_founded_complaint_refused_opens_a_linked_record_in_one_transaction(
     assert done.state == "breach_recorded"
     record_id = done.data["breach_record"]
     record = engine.get(record_id)
-    assert record.kind == "record" and record.definition == "tianjin@1" and record.state == "submitted"
+    assert record.kind == "record" and record.definition == "tianjin@2" and record.state == "submitted"
     assert record.data["facts"] == "经核查，货款至今未付，属实。"
     assert record.data["source_type"] == "founded_complaint"
     assert (record.data["responsible_unit"], record.data["finding_unit"]) == ("hexi-zjw", "hexi-czj")
     assert COMPLAINANT not in str(record.data) and CONTACT not in str(record.data)
     assert [dict(link) for link in done.links] == [
-        {"relation": "opened", "case": record_id, "definition": "tianjin@1", "event": "confirm_breach"}
+        {"relation": "opened", "case": record_id, "definition": "tianjin@2", "event": "confirm_breach"}
     ]
     assert [dict(link) for link in record.links] == [
         {

@@ -152,10 +152,13 @@ def _create(engine: Engine, definition: Definition) -> str:
     fields = _payload(definition, definition.fields, {})
     role = next((r for r in spec.roles if not definition.roles[r].system), None)
     if role is None:
-        case_id, created = engine.open_case(definition.name, fields, key=f"walk:{definition.key}")
+        case_id, created = engine.open_case(
+            definition.name, fields, key=f"walk:{definition.key}", version=definition.version
+        )
         assert created
         return case_id
-    return engine.register(definition.name, fields, actor=Actor(id="walker-0", role=role, unit=UNIT)).id
+    actor = Actor(id="walker-0", role=role, unit=UNIT)
+    return engine.register(definition.name, fields, actor=actor, version=definition.version).id
 
 
 def test_every_definition_has_final_states_and_a_walk() -> None:

@@ -15,7 +15,8 @@ from workflow.core.values import LINKS
 def links_of(case: CaseRows) -> set[tuple[str, str]]:
     """(relation, other case) of every link the case's row keeps (checked against its history by
     ``verify_case``)."""
-    stored = case.record.data.get(LINKS, ()) if case.record is not None else ()
+    data = case.record.data if case.record is not None else None
+    stored = data.get(LINKS, ()) if isinstance(data, dict) else ()  # a tampered row may hold anything
     found = set()
     for link in stored if isinstance(stored, list) else ():
         if isinstance(link, dict):

@@ -368,9 +368,12 @@ class Engine:
             return self.get(replay.record_id)
 
     @public
-    def open_case(self, definition: str, fields: Mapping[str, Any], *, key: str) -> tuple[str, bool]:
+    def open_case(
+        self, definition: str, fields: Mapping[str, Any], *, key: str, version: int | None = None
+    ) -> tuple[str, bool]:
         """Create a case on the engine's own initiative (a supervision round, say), at most once
-        per ``key``; returns its id and whether it was created now.
+        per ``key``; returns its id and whether it was created now. Without ``version`` the newest
+        version of the definition is used.
 
         Raises:
             DefinitionNotFound, PayloadInvalid: the definition or the fields are wrong.
@@ -379,12 +382,13 @@ class Engine:
         definition = inputs.code("definition", definition)
         fields = inputs.payload(fields, event="open", argument="fields")
         key = inputs.text("key", key, limit=inputs.KEY, empty=False)
+        version = inputs.optional_integer("version", version, low=1, high=inputs.INT64[1])
         commands = self._commands
         commands.check_definitions()
         existing = self.store.history.by_key(key)
         if existing is not None:
             return existing.record_id, False
-        chosen = self.registry.select(definition)
+        chosen = self.registry.get(definition, version) if version else self.registry.select(definition)
         command = Command(event=chosen.creation_event().name, actor=SYSTEM, payload=dict(fields))
         fingerprint = commands.fingerprint(None, "open", SYSTEM, fields, "")
         try:
