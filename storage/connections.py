@@ -22,6 +22,8 @@ from storage.errors import DatabaseUnavailable, StorageBusy
 from storage.fastpath import FastPath
 from storage.tables import (
     ApiToken,
+    ConsoleSession,
+    ConsoleUser,
     Deadline,
     HistoryEvent,
     HolidayTableRow,
@@ -49,6 +51,8 @@ reminder_t = Reminder.__table__  # type: ignore[attr-defined]
 holiday_t = HolidayTableRow.__table__  # type: ignore[attr-defined]
 unit_t = Unit.__table__  # type: ignore[attr-defined]
 token_t = ApiToken.__table__  # type: ignore[attr-defined]
+console_user_t = ConsoleUser.__table__  # type: ignore[attr-defined]
+console_session_t = ConsoleSession.__table__  # type: ignore[attr-defined]
 
 
 def _driver_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:

@@ -30,6 +30,7 @@ from storage.errors import (
 from storage.history import History
 from storage.outbox import OutboxQueue
 from storage.records import Records
+from storage.accounts import Accounts
 from storage.tokens import Tokens
 from storage.values import CommandWrite, Loaded, StoredDeadline
 
@@ -105,6 +106,7 @@ class Store:
         self.outbox = OutboxQueue(self.db)
         self.directory = Directory(self.db)
         self.tokens = Tokens(self.db)
+        self.accounts = Accounts(self.db)
 
     @classmethod
     def open(cls, url: str | None = None, *, require_schema: bool = True) -> Store:

@@ -22,6 +22,7 @@ from workflow.cli import (
     service,
     token,
     unit,
+    user,
 )
 from workflow.cli.common import (
     DbOption,
@@ -49,6 +50,7 @@ app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(unit.unit_app, name="unit")
 app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(token.token_app, name="token")
+app.add_typer(user.user_app, name="user")
 app.command()(service.tick)
 app.command()(service.serve)
 

@@ -16,6 +16,7 @@ EXIT_CODES: dict[type[errors.WorkflowError], int] = {
     errors.StorageFailure: 2,
     errors.RecordNotFound: 3,
     errors.TokenNotFound: 3,
+    errors.UserNotFound: 3,
     errors.TransitionNotAllowed: 4,
     errors.UnknownEvent: 4,
     errors.PermissionDenied: 5,
@@ -27,6 +28,7 @@ EXIT_CODES: dict[type[errors.WorkflowError], int] = {
     errors.CommentRequired: 7,
     errors.Conflict: 8,
     errors.IdempotencyKeyReused: 8,
+    errors.UserExists: 8,
     errors.ClockError: 9,
     errors.CheckpointError: 10,
 }

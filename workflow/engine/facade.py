@@ -34,6 +34,7 @@ from workflow.engine.outbox import Outbox
 from workflow.engine.registry import Registry
 from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
+from workflow.engine.accounts import Accounts
 from workflow.engine.tokens import Tokens
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
 from workflow.engine.wrapping import public, stream
@@ -76,6 +77,7 @@ class Engine:
         self.calendars = Calendars(self._commands, registry)
         self.supervision = Supervision(store, registry)
         self.tokens = Tokens(store, clock)
+        self.accounts = Accounts(store, clock)
 
     # ------------------------------------------------------------------- opening
 
