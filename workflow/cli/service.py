@@ -169,6 +169,7 @@ def run_with_api(engine: Any, dispatcher: Any, sock: socket.socket, jobs: dict[s
     import uvicorn
 
     from workflow.api import create_app
+    from workflow.console import mount
     from workflow.runtime.service import Heartbeat, start
 
     stopping: list[int] = []
@@ -187,7 +188,7 @@ def run_with_api(engine: Any, dispatcher: Any, sock: socket.socket, jobs: dict[s
         running = start(engine, dispatcher, heartbeat=heartbeat, **jobs)
     try:
         if not stopping:
-            app = create_app(engine, scheduler=heartbeat.alive if heartbeat else None)
+            app = mount(create_app(engine, scheduler=heartbeat.alive if heartbeat else None))
             config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
             uvicorn.Server(config).run(sockets=[sock])
     finally:
