@@ -99,7 +99,7 @@ def redirect(path: str) -> RedirectResponse:
 
 @router.get("/sign-in")
 def sign_in_form(request: Request, next: str = "") -> Response:
-    return page("signin.html", title="登录 sign in", next=_local(next), error="", name="")
+    return page("signin.html", title="登录 sign in", next=_local(next), error="", typed="")
 
 
 @router.post("/sign-in")
@@ -113,7 +113,7 @@ def sign_in(
     try:
         _session, secret = engine.accounts.sign_in(name, password)
     except WorkflowError as exc:
-        return page("signin.html", 401, title="登录 sign in", next=_local(next), error=str(exc), name=name)
+        return page("signin.html", 401, title="登录 sign in", next=_local(next), error=str(exc), typed=name)
     answer = redirect(_local(next) or f"{PREFIX}/")
     answer.set_cookie(
         COOKIE, secret, httponly=True, samesite="strict", secure=_secure(), path="/", max_age=8 * 3600

@@ -55,11 +55,11 @@ def _environment() -> Environment:
 ENV = _environment()
 
 
-def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-    """The template ``name`` rendered with ``context``, as an HTML answer that no cache keeps."""
+def page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """The template ``template`` rendered with ``context``, as an HTML answer that no cache keeps."""
     context.setdefault("session", None)
     context.setdefault("title", "诚信 chengxin")
-    html = ENV.get_template(name).render(**context)
+    html = ENV.get_template(template).render(**context)
     response = HTMLResponse(html, status_code=status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
