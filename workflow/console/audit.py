@@ -103,9 +103,9 @@ def dashboard(request: Request) -> Response:
     for case in engine.query(units=scope, limit=DASHBOARD_CASES):
         states[f"{case.state_label} ({case.state})"] += 1
         kinds[case.kind] += 1
-        if case.overdue:
-            unit = case_units(engine, case).responsible or "—"
-            overdue[f"{names.get(unit, unit)} ({unit})"] += 1
+    for case in engine.query(units=scope, overdue=True, limit=DASHBOARD_CASES):
+        unit = case_units(engine, case).responsible or "—"
+        overdue[f"{names.get(unit, unit)} ({unit})"] += 1
     return page(
         "dashboard.html",
         title="统计 dashboard",

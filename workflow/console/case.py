@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from definitions.model import Definition
 from workflow import Engine, PayloadInvalid, RecordView, WorkflowError
@@ -145,9 +146,13 @@ def diagram(request: Request, record_id: CaseId) -> Response:
 
 @router.post("/cases/{record_id}/events/{event}")
 async def fire(request: Request, record_id: CaseId, event: EventName) -> Response:
+    async with request.form() as form:  # closes the uploads' temporary files
+        return await _fire(request, record_id, event, form)
+
+
+async def _fire(request: Request, record_id: str, event: str, form: FormData) -> Response:
     person = who(request)
     engine = engine_of(request)
-    form = await request.form()
     check_csrf(person, str(form.get("csrf") or ""))
     view = visible(engine, person, record_id)
     definition = definition_of(engine, view)
@@ -216,9 +221,13 @@ def _newest(engine: Engine) -> list[Definition]:
 
 @router.post("/new")
 async def register(request: Request) -> Response:
+    async with request.form() as form:  # closes the uploads' temporary files
+        return await _register(request, form)
+
+
+async def _register(request: Request, form: FormData) -> Response:
     person = who(request)
     engine = engine_of(request)
-    form = await request.form()
     check_csrf(person, str(form.get("csrf") or ""))
     chosen = str(form.get("definition") or "")
     found = next((d for d in _newest(engine) if d.name == chosen), None)
