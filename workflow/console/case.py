@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from definitions.model import Definition
-from workflow import Engine, PayloadInvalid, RecordView, WorkflowError
+from workflow import Conflict, Engine, PayloadInvalid, PermissionDenied, RecordView, WorkflowError
 from workflow.api.access import check_owns, owns, sees
 from workflow.console import forms
 from workflow.console.identity import PREFIX, Who, check_csrf, engine_of, redirect, who
@@ -161,7 +161,7 @@ async def _fire(request: Request, record_id: str, event: str, form: FormData) ->
         if event not in definition.events or definition.events[event].creates:
             raise PayloadInvalid(event, "event", "不是本案件的事件 (not an event of this case)")
     except WorkflowError as exc:
-        return case_page(request, person, view, status=403 if "permission" in str(exc) else 422, error=str(exc))
+        return case_page(request, person, view, status=_status(exc), error=str(exc))
     filled = await forms.read(definition, event, form)
     if filled.errors:
         return case_page(request, person, view, status=422, open_event=event, filled=filled,
@@ -179,9 +179,16 @@ async def _fire(request: Request, record_id: str, event: str, form: FormData) ->
     except WorkflowError as exc:
         if isinstance(exc, PayloadInvalid) and exc.field in forms.specs(definition, event):
             filled.errors[exc.field] = exc.problem
-        status = 403 if "permission denied" in str(exc) else 409 if "conflict" in str(exc).lower() else 422
-        return case_page(request, person, view, status=status, open_event=event, filled=filled, error=str(exc))
+        return case_page(
+            request, person, view, status=_status(exc), open_event=event, filled=filled, error=str(exc)
+        )
     return redirect(f"{PREFIX}/cases/{after.id}?done={event}")
+
+
+def _status(error: WorkflowError) -> int:
+    if isinstance(error, PermissionDenied):
+        return 403
+    return 409 if isinstance(error, Conflict) else 422
 
 
 @router.get("/new")
