@@ -1,6 +1,7 @@
 """The "my work" page: every case the signed-in person may act on now, due soonest first.
 
-A case is on the list when it is active, in the person's units, and at least one event of its
+A case is on the list when it is in the person's units (the most recently changed
+``LOOKED_AT`` of them are looked at), and at least one event of its
 definition is open to the person's role now, passes the definition's guards, and is the
 person's to fire by the API's ownership rules (``workflow.api.access.owns``). Overdue cases come
 first and are marked; each row names what is owed and links to the deadline's explanation.
@@ -49,7 +50,12 @@ def items_of(engine: Engine, person: Who, *, kind: str | None, state: str | None
     scope = None if person.caller.scope is None else sorted(person.caller.scope)
     found = []
     for brief in engine.query(
-        active=True, kind=kind or None, state=state or None, unit=unit or None, units=scope, limit=LOOKED_AT
+        kind=kind or None,
+        state=state or None,
+        unit=unit or None,
+        units=scope,
+        sort=("-updated_at",),
+        limit=LOOKED_AT,
     ):
         actions = actionable(engine, person, brief)
         if not actions:
