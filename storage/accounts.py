@@ -80,9 +80,7 @@ class Accounts:
     def update_user(self, name: str, **values: object) -> bool:
         """Set columns of a user; False when there is no such user."""
         with self.db.writing() as c:
-            done = c.execute(
-                sa.update(console_user_t).where(console_user_t.c.name == name).values(**values)
-            )
+            done = c.execute(sa.update(console_user_t).where(console_user_t.c.name == name).values(**values))
             return bool(done.rowcount)
 
     def count_failure(self, name: str, *, limit: int, lock_until: dt.datetime) -> int:

@@ -66,7 +66,7 @@ def test_disable_ends_open_sessions_and_refuses_sign_in(database_url: str) -> No
         _session, cookie = engine.accounts.sign_in("li", PASSWORD)
     cli("user", "disable", "li").ok()
     with Engine.open(database_url) as engine:
-        with pytest.raises(Unauthenticated, match="重新登录|停用"):
+        with pytest.raises(Unauthenticated, match=r"重新登录|停用"):
             engine.accounts.session(cookie)
         with pytest.raises(Unauthenticated, match="停用"):
             engine.accounts.sign_in("li", PASSWORD)
@@ -76,12 +76,18 @@ def test_bad_input_is_one_line_with_its_exit_code(database_url: str) -> None:
     cli = Cli({"CHENGXIN_DATABASE_URL": database_url})
     cli("init").ok()
     _create(cli)
-    dup = cli("user", "create", "li", "--person", "x", "--role", "recorder", "--unit", "u", "--password", PASSWORD)
+    dup = cli(
+        "user", "create", "li", "--person", "x", "--role", "recorder", "--unit", "u", "--password", PASSWORD
+    )
     one_line_error(dup, "li", "已存在")
     assert dup.code == 8
-    short = cli("user", "create", "m", "--person", "x", "--role", "recorder", "--unit", "u", "--password", "short")
+    short = cli(
+        "user", "create", "m", "--person", "x", "--role", "recorder", "--unit", "u", "--password", "short"
+    )
     one_line_error(short, "password", "10")
-    role = cli("user", "create", "m", "--person", "x", "--role", "service", "--unit", "u", "--password", PASSWORD)
+    role = cli(
+        "user", "create", "m", "--person", "x", "--role", "service", "--unit", "u", "--password", PASSWORD
+    )
     one_line_error(role, "roles", "service")
     missing = cli("user", "disable", "ghost")
     one_line_error(missing, "ghost")

@@ -48,8 +48,9 @@ class Person:
 
     def __init__(self, browser: Any, base: str, name: str, shots: Path, *, width: int = 1366) -> None:
         self.name, self.base, self.shots = name, base, shots
-        self.context = browser.new_context(viewport={"width": width, "height": 768 if width > 800 else 800},
-                                           locale="zh-CN")
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 768 if width > 800 else 800}, locale="zh-CN"
+        )
         self.page = self.context.new_page()
         self.sign_in()
 
@@ -112,14 +113,22 @@ def test_a_record_walks_from_registration_to_repair_in_the_browser(
         recorder.page.goto(f"{base}/console/new?definition=national")
         page = recorder.page
         for name, value in {
-            "subject_name": "某区住房和建设委员会", "subject_code": "91110000600037341L",
-            "responsible_unit": "hexi-zjw", "superior_unit": "hexi-gov", "finding_unit": "court-3",
-            "document_number": "（2026）津0103民初1234号", "finding_date": "2026-05-08",
+            "subject_name": "某区住房和建设委员会",
+            "subject_code": "91110000600037341L",
+            "responsible_unit": "hexi-zjw",
+            "superior_unit": "hexi-gov",
+            "finding_unit": "court-3",
+            "document_number": "（2026）津0103民初1234号",
+            "finding_date": "2026-05-08",
             "facts": "拖欠工程款，拒不履行生效判决。<script>alert(1)</script>",
         }.items():
             page.fill(f"#new-{name}", value)
-        for name, value in {"subject_kind": "department", "source_type": "judgment",
-                            "domain": "procurement", "severity": "general"}.items():
+        for name, value in {
+            "subject_kind": "department",
+            "source_type": "judgment",
+            "domain": "procurement",
+            "severity": "general",
+        }.items():
             page.select_option(f"#new-{name}", value)
         recorder.shot("01-recorder-register-form")
         page.click("form.card button[type=submit]")
@@ -147,7 +156,9 @@ def test_a_record_walks_from_registration_to_repair_in_the_browser(
         subject.act("submit_explanation", explanation="已安排资金，近期付款。", documents=evidence)
         assert "已办理：提交书面说明原因" in subject.text()
         assert "SHA-256" in subject.text()
-        subject.act("file_objection", refused=True)  # nothing filled: refused beside the field, nothing written
+        subject.act(
+            "file_objection", refused=True
+        )  # nothing filled: refused beside the field, nothing written
         assert "必填 (required)" in subject.text()
         subject.act("file_objection", reasons="判决已部分履行，认定事实有误。")
         assert "异议处理中" in subject.text()

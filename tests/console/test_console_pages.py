@@ -43,8 +43,9 @@ def test_my_work_filters_by_kind_and_state(console: Console) -> None:
 
 def test_the_case_page_shows_labels_masked_ids_deadline_reasons_history_and_diagram(console: Console) -> None:
     h = console.h
-    rid = h.engine.register("national", {k: v for k, v in PERSON.items() if v is not None}, actor=h.recorder,
-                            submit=True).id
+    rid = h.engine.register(
+        "national", {k: v for k, v in PERSON.items() if v is not None}, actor=h.recorder, submit=True
+    ).id
     h.fire(rid, "accept", h.verifier)
     h.fire(rid, "confirm", h.verifier, comment="核查属实，予以记录")
     page = console.get("subject", f"/console/cases/{rid}").text
@@ -66,7 +67,9 @@ def test_a_form_with_a_missing_field_keeps_the_input_and_writes_nothing(console:
     assert "必填 (required)" in answer.text
     assert 'value="赵强"' in answer.text  # kept
     assert console.h.engine.get(rid).version == before
-    wrong_int = console.fire("reviewer", rid, "extend_objection", "延长", working_days="many", approved_by="x")
+    wrong_int = console.fire(
+        "reviewer", rid, "extend_objection", "延长", working_days="many", approved_by="x"
+    )
     assert wrong_int.status_code in {422, 200}
     assert console.h.engine.get(rid).version == before
 
@@ -75,7 +78,10 @@ def test_an_explanation_with_an_upload_records_its_sha256_and_is_acknowledged(co
     rid = console.h.recorded()
     content = "整改材料".encode()
     answer = console.fire(
-        "subject", rid, "submit_explanation", explanation="已安排付款",
+        "subject",
+        rid,
+        "submit_explanation",
+        explanation="已安排付款",
         files={"documents__files": ("说明.pdf", content, "application/pdf")},
     )
     assert answer.status_code == 303
@@ -104,11 +110,21 @@ def test_a_recorder_registers_a_case_from_the_generated_form(console: Console) -
     assert "主体名称" in page and 'abbr class="req"' in page
     client = console.signed_in("recorder")
     data = {
-        "csrf": console.csrf("recorder"), "definition": "national", "submit": "1",
-        "subject_kind": "department", "subject_name": "某区住房和建设委员会",
-        "subject_code": "91110000600037341L", "responsible_unit": "hexi-zjw", "superior_unit": "hexi-gov",
-        "finding_unit": "court-3", "source_type": "judgment", "document_number": "（2026）津0103民初1234号",
-        "finding_date": "2026-05-08", "facts": "拖欠工程款。", "domain": "procurement", "severity": "general",
+        "csrf": console.csrf("recorder"),
+        "definition": "national",
+        "submit": "1",
+        "subject_kind": "department",
+        "subject_name": "某区住房和建设委员会",
+        "subject_code": "91110000600037341L",
+        "responsible_unit": "hexi-zjw",
+        "superior_unit": "hexi-gov",
+        "finding_unit": "court-3",
+        "source_type": "judgment",
+        "document_number": "（2026）津0103民初1234号",
+        "finding_date": "2026-05-08",
+        "facts": "拖欠工程款。",
+        "domain": "procurement",
+        "severity": "general",
     }
     bad = client.post("/console/new", data={**data, "finding_date": "not a date"}, follow_redirects=False)
     assert bad.status_code == 422 and 'value="not a date"' in bad.text

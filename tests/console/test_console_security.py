@@ -24,8 +24,11 @@ def test_script_in_facts_comments_and_names_is_inert_on_every_page(console: Cons
         "subject": ["/console/", f"/console/cases/{rid}"],
         "reviewer": ["/console/", f"/console/cases/{rid}"],
         "verifier": ["/console/dashboard", f"/console/cases/{rid}"],
-        "auditor": ["/console/audit?verify=1", f"/console/audit?record_id={rid}&at=2026-06-01",
-                    f"/console/cases/{rid}"],
+        "auditor": [
+            "/console/audit?verify=1",
+            f"/console/audit?record_id={rid}&at=2026-06-01",
+            f"/console/cases/{rid}",
+        ],
     }
     for person, paths in pages.items():
         for path in paths:

@@ -67,8 +67,11 @@ def test_sign_out_ends_the_session_on_the_server(console: Console) -> None:
 
 
 def test_sign_in_returns_only_to_a_console_page(console: Console) -> None:
-    for target, expected in (("/console/audit", "/console/audit"), ("https://evil.example/", "/console/"),
-                             ("//evil.example/console/", "/console/")):
+    for target, expected in (
+        ("/console/audit", "/console/audit"),
+        ("https://evil.example/", "/console/"),
+        ("//evil.example/console/", "/console/"),
+    ):
         answer = console.client().post(
             "/console/sign-in",
             data={"name": "auditor", "password": PASSWORD, "next": target},

@@ -62,7 +62,9 @@ class Console:
         assert found, "no CSRF token on the page"
         return found.group(1)
 
-    def fire(self, name: str, record_id: str, event: str, comment: str = "", files: Any = None, **fields: Any) -> Any:
+    def fire(
+        self, name: str, record_id: str, event: str, comment: str = "", files: Any = None, **fields: Any
+    ) -> Any:
         data = {"csrf": self.csrf(name), "comment": comment, **fields}
         return self.signed_in(name).post(
             f"/console/cases/{record_id}/events/{event}", data=data, files=files, follow_redirects=False

@@ -25,7 +25,9 @@ def mount(app: FastAPI) -> FastAPI:
     """Add the console to ``app`` (an app of ``workflow.api.create_app``) under ``/console``."""
     for router in (identity.router, work.router, case.router, audit.router):
         app.include_router(router, prefix=PREFIX)
-    app.mount(f"{PREFIX}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static")
+    app.mount(
+        f"{PREFIX}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static"
+    )
 
     @app.exception_handler(identity.SignInNeeded)
     def _sign_in(request: Request, _exc: Exception) -> Response:
@@ -43,9 +45,7 @@ def mount(app: FastAPI) -> FastAPI:
 
     @app.exception_handler(case.CaseHidden)
     def _hidden(request: Request, _exc: Exception) -> Response:
-        return page(
-            "message.html", 404, title="未找到 not found", message="案件不存在 (no such case)"
-        )
+        return page("message.html", 404, title="未找到 not found", message="案件不存在 (no such case)")
 
     @app.get("/", include_in_schema=False)
     def _home() -> Response:

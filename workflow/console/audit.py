@@ -110,7 +110,9 @@ def dashboard(request: Request) -> Response:
         "dashboard.html",
         title="统计 dashboard",
         session=person.session,
-        overdue=bars("逾期案件（按责任单位） overdue cases by responsible unit", overdue.most_common(), tone="late"),
+        overdue=bars(
+            "逾期案件（按责任单位） overdue cases by responsible unit", overdue.most_common(), tone="late"
+        ),
         states=bars("案件状态 cases by state", states.most_common()),
         kinds=bars("案件种类 cases by kind", kinds.most_common()),
     )

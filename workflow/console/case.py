@@ -76,7 +76,9 @@ def case_page(
 ) -> Response:
     engine = engine_of(request)
     definition = definition_of(engine, view)
-    why_not = owns(engine, person.caller, view) if person.role != "auditor" else "审计只读 (auditors read only)"
+    why_not = (
+        owns(engine, person.caller, view) if person.role != "auditor" else "审计只读 (auditors read only)"
+    )
     actions = []
     if not why_not:
         for option in engine.events_for(view.id, person.caller.actor):
@@ -164,8 +166,15 @@ async def _fire(request: Request, record_id: str, event: str, form: FormData) ->
         return case_page(request, person, view, status=_status(exc), error=str(exc))
     filled = await forms.read(definition, event, form)
     if filled.errors:
-        return case_page(request, person, view, status=422, open_event=event, filled=filled,
-                         error="请更正标出的字段 (please correct the marked fields)")
+        return case_page(
+            request,
+            person,
+            view,
+            status=422,
+            open_event=event,
+            filled=filled,
+            error="请更正标出的字段 (please correct the marked fields)",
+        )
     version = str(form.get("version") or "")
     try:
         after = engine.fire(
@@ -199,12 +208,26 @@ def new_form(request: Request, definition: str = "") -> Response:
 
 
 def _new_page(
-    person: Who, engine: Engine, chosen: str, *, filled: forms.Filled | None = None, error: str = "", status: int = 200
+    person: Who,
+    engine: Engine,
+    chosen: str,
+    *,
+    filled: forms.Filled | None = None,
+    error: str = "",
+    status: int = 200,
 ) -> Response:
     options = [d for d in _newest(engine) if person.role in d.creation_event().roles]
     found = next((d for d in options if d.name == chosen), None)
-    inputs = forms.inputs(found, found.creation_event().name, kept=filled.kept if filled else None,
-                          errors=filled.errors if filled else None) if found else []
+    inputs = (
+        forms.inputs(
+            found,
+            found.creation_event().name,
+            kept=filled.kept if filled else None,
+            errors=filled.errors if filled else None,
+        )
+        if found
+        else []
+    )
     return page(
         "new.html",
         status,
@@ -239,7 +262,9 @@ async def _register(request: Request, form: FormData) -> Response:
     chosen = str(form.get("definition") or "")
     found = next((d for d in _newest(engine) if d.name == chosen), None)
     if found is None or person.role not in found.creation_event().roles:
-        return _new_page(person, engine, "", error="请选择可登记的案件种类 (choose a kind you may register)", status=422)
+        return _new_page(
+            person, engine, "", error="请选择可登记的案件种类 (choose a kind you may register)", status=422
+        )
     filled = await forms.read(found, found.creation_event().name, form)
     origin = filled.payload.get(found.index.originating_unit or "")
     if isinstance(origin, str) and not person.caller.sees_unit(origin):
@@ -247,11 +272,20 @@ async def _register(request: Request, form: FormData) -> Response:
             f"只能登记本单位（及下级）认定的案件 (the finding unit {origin} is outside your units)"
         )
     if filled.errors:
-        return _new_page(person, engine, chosen, filled=filled, status=422,
-                         error="请更正标出的字段 (please correct the marked fields)")
+        return _new_page(
+            person,
+            engine,
+            chosen,
+            filled=filled,
+            status=422,
+            error="请更正标出的字段 (please correct the marked fields)",
+        )
     try:
         view = engine.register(
-            chosen, filled.payload, actor=person.caller.actor, comment=filled.comment,
+            chosen,
+            filled.payload,
+            actor=person.caller.actor,
+            comment=filled.comment,
             submit=form.get("submit") == "1",
         )
     except WorkflowError as exc:

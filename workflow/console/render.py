@@ -33,9 +33,9 @@ def shown_time(value: Any) -> str:
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, dt.datetime):
-        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        return str(value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"))
     return "" if value is None else str(value)
 
 

@@ -24,7 +24,12 @@ from workflow.console.render import page
 
 router = APIRouter(include_in_schema=False)
 LOOKED_AT = 500  # cases read per page view; the filters narrow what is read
-WINDOWS = {"": "全部 any", "overdue": "已逾期 overdue", "7": "7日内 within 7 days", "30": "30日内 within 30 days"}
+WINDOWS = {
+    "": "全部 any",
+    "overdue": "已逾期 overdue",
+    "7": "7日内 within 7 days",
+    "30": "30日内 within 30 days",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,12 +45,12 @@ def actionable(engine: Engine, person: Who, case: RecordView) -> list[tuple[str,
     """The events ``person`` may fire on ``case`` now."""
     if person.caller.role == "auditor" or owns(engine, person.caller, case):
         return []
-    return [
-        (o.event, o.label) for o in engine.events_for(case.id, person.caller.actor) if o.available
-    ]
+    return [(o.event, o.label) for o in engine.events_for(case.id, person.caller.actor) if o.available]
 
 
-def items_of(engine: Engine, person: Who, *, kind: str | None, state: str | None, unit: str | None) -> list[Item]:
+def items_of(
+    engine: Engine, person: Who, *, kind: str | None, state: str | None, unit: str | None
+) -> list[Item]:
     now = engine.clock.now()
     scope = None if person.caller.scope is None else sorted(person.caller.scope)
     found = []

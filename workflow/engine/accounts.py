@@ -86,7 +86,9 @@ def _info(row: StoredUser) -> UserInfo:
 def _password(value: object) -> str:
     password = inputs.text("password", value, limit=inputs.NAME, empty=False)
     if len(password) < SHORTEST_PASSWORD:
-        raise ArgumentInvalid("password", f"至少 {SHORTEST_PASSWORD} 个字符 (at least {SHORTEST_PASSWORD} characters)")
+        raise ArgumentInvalid(
+            "password", f"至少 {SHORTEST_PASSWORD} 个字符 (at least {SHORTEST_PASSWORD} characters)"
+        )
     return password
 
 
@@ -114,7 +116,9 @@ class Accounts:
             raise ArgumentInvalid("unit", "不能为空 (must not be empty)")
         chosen = [r.strip() for r in inputs.codes("roles", roles) if r.strip()]
         if not chosen or any(r not in PEOPLE_ROLES for r in chosen):
-            raise ArgumentInvalid("roles", f"{', '.join(chosen) or '无 none'}; 可选 roles: {', '.join(PEOPLE_ROLES)}")
+            raise ArgumentInvalid(
+                "roles", f"{', '.join(chosen) or '无 none'}; 可选 roles: {', '.join(PEOPLE_ROLES)}"
+            )
         row = StoredUser(
             name=name,
             password_hash=_HASHER.hash(_password(password)),
@@ -248,7 +252,9 @@ class Accounts:
         """
         role = inputs.code("role", role)
         if role not in session.user.roles:
-            raise ArgumentInvalid("role", f"{role!r}; 本账户的角色 roles held: {', '.join(session.user.roles)}")
+            raise ArgumentInvalid(
+                "role", f"{role!r}; 本账户的角色 roles held: {', '.join(session.user.roles)}"
+            )
         self._store.accounts.set_session_role(session.key, role)
         return SessionInfo(
             key=session.key,
