@@ -321,3 +321,39 @@ def test_every_read_of_a_persons_case_is_in_the_query_log_by_masked_id(api: Api)
     ]
     assert {subject for _, _, subject in logged} == {"110105********002X"}
     assert all(PERSON_ID not in str(row) for row in logged)
+
+
+def test_the_same_routes_serve_a_supervision_round(api: Api) -> None:
+    """A case of another kind (a supervision round the scheduler opened) is queried, read and
+    answered through the routes a dishonesty record uses."""
+    from support.harness import SH
+
+    from workflow.runtime.rounds import open_due_rounds
+
+    rid = api.h.engine.register("tianjin", ORGANISATION, actor=api.h.recorder, submit=True).id
+    api.h.fire(rid, "accept", api.h.verifier)
+    api.h.fire(rid, "confirm", api.h.verifier, comment="属实")
+    api.h.at(dt.datetime(2026, 6, 2, 10, 0, tzinfo=SH))
+    assert open_due_rounds(api.h.engine).opened
+    rounds = api.get("/records", "subject", kind="supervision_round").json()
+    assert rounds["total"] == 1
+    round_id = rounds["items"][0]["id"]
+    assert round_id.startswith("DC")
+    answered = api.fire(round_id, "answer", "subject", report="已完成自查整改")
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["state"] == "answered"
+    assert api.fire(round_id, "answer", "other_subject", report="x").status_code == 403
+
+
+def test_cors_answers_only_the_configured_origins(api: Api) -> None:
+    from support.api import TestClient
+
+    from workflow.api import create_app
+
+    app = create_app(api.h.engine, cors=("https://portal.example",))
+    preflight = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "Authorization"}
+    with TestClient(app) as client:
+        allowed = client.options("/records", headers={"Origin": "https://portal.example", **preflight})
+        other = client.options("/records", headers={"Origin": "https://evil.example", **preflight})
+    assert allowed.headers["access-control-allow-origin"] == "https://portal.example"
+    assert "access-control-allow-origin" not in other.headers
