@@ -144,7 +144,8 @@ def serve(
         assert port is not None
         listening = listen(host, port)
         typer.echo(
-            f"chengxin serve: HTTP 接口 API on http://{host}:{port} (docs /docs); {said}; Ctrl-C 停止 to stop",
+            f"chengxin serve: HTTP 接口 API on http://{host}:{port} (docs /docs), "
+            f"网页控制台 console http://{host}:{port}/console/; {said}; Ctrl-C 停止 to stop",
             err=True,
         )
         run_with_api(engine, dispatcher, listening, jobs if scheduler else None)

@@ -26,7 +26,7 @@ Password = Annotated[
         "--password",
         prompt="密码 password",
         hide_input=True,
-        confirmation_prompt=True,
+        confirmation_prompt="再次输入密码 repeat the password",
         help="密码，至少10个字符；省略时提示输入 (at least 10 characters; asked for when omitted)",
     ),
 ]
