@@ -1,9 +1,10 @@
 """The "my work" page: every case the signed-in person may act on now, due soonest first.
 
-A case is on the list when it is in the person's units (the most recently changed
-``LOOKED_AT`` of them are looked at), and at least one event of its
-definition is open to the person's role now, passes the definition's guards, and is the
-person's to fire by the API's ownership rules (``workflow.api.access.owns``). Overdue cases come
+A case is on the list when it is in the person's units and at least one event of its definition
+is open to the person's role now, passes the definition's guards, and is the person's to fire by
+the API's ownership rules (``workflow.api.access.owns``). Only cases in a state out of which one
+of the role's events leads are read (the most recently changed ``LOOKED_AT`` per state), so a
+large database is not read whole. Overdue cases come
 first and are marked; each row names what is owed and links to the deadline's explanation.
 """
 
@@ -48,20 +49,41 @@ def actionable(engine: Engine, person: Who, case: RecordView) -> list[tuple[str,
     return [(o.event, o.label) for o in engine.events_for(case.id, person.caller.actor) if o.available]
 
 
+def waiting(engine: Engine, role: str, kind: str | None) -> list[tuple[str, str]]:
+    """(definition, ``track:state``) pairs in which an event of ``role`` may move a case: only
+    cases in those states are looked at, so a busy database is not read whole."""
+    found = set()
+    for definition in engine.registry.all():
+        if kind and definition.kind != kind:
+            continue
+        for spec in definition.events.values():
+            if spec.creates or role not in spec.roles:
+                continue
+            for transition in spec.transitions:
+                found.update((definition.name, f"{transition.track}:{s}") for s in transition.sources)
+    return sorted(found)
+
+
 def items_of(
     engine: Engine, person: Who, *, kind: str | None, state: str | None, unit: str | None
 ) -> list[Item]:
     now = engine.clock.now()
     scope = None if person.caller.scope is None else sorted(person.caller.scope)
+    asks = [(None, state)] if state else waiting(engine, person.role, kind)
+    seen: dict[str, RecordView] = {}
+    for definition, in_state in asks:
+        for brief in engine.query(
+            definition=definition,
+            kind=kind or None,
+            state=in_state,
+            unit=unit or None,
+            units=scope,
+            sort=("-updated_at",),
+            limit=LOOKED_AT,
+        ):
+            seen.setdefault(brief.id, brief)
     found = []
-    for brief in engine.query(
-        kind=kind or None,
-        state=state or None,
-        unit=unit or None,
-        units=scope,
-        sort=("-updated_at",),
-        limit=LOOKED_AT,
-    ):
+    for brief in seen.values():
         actions = actionable(engine, person, brief)
         if not actions:
             continue
