@@ -52,7 +52,7 @@ def actionable(engine: Engine, person: Who, case: RecordView) -> list[tuple[str,
 def waiting(engine: Engine, role: str, kind: str | None) -> list[tuple[str, str]]:
     """(definition, ``track:state``) pairs in which an event of ``role`` may move a case: only
     cases in those states are looked at, so a busy database is not read whole."""
-    found = set()
+    found: set[tuple[str, str]] = set()
     for definition in engine.registry.all():
         if kind and definition.kind != kind:
             continue
