@@ -161,3 +161,16 @@ def test_the_dashboard_draws_overdue_by_unit_and_cases_by_state_as_svg(console: 
     assert console.get("subject", "/console/dashboard").status_code == 403
     css = console.client().get("/console/static/console.css")
     assert css.status_code == 200 and "@media" in css.text
+
+
+def test_reading_a_persons_case_is_in_the_query_log_the_auditor_reads(console: Console) -> None:
+    h = console.h
+    fields = {k: v for k, v in PERSON.items() if v is not None}
+    rid = h.engine.register("national", fields, actor=h.recorder, submit=True).id
+    assert console.get("verifier", f"/console/cases/{rid}").status_code == 200
+    log = console.get("auditor", "/console/audit/query-log").text
+    assert "wang.fang/verifier/credit-office" in log and "控制台查阅" in log
+    assert PERSON_ID not in log and PERSON_ID[:6] in log
+    only = console.get("auditor", "/console/audit/query-log", requester="nobody/x/y").text
+    assert "wang.fang" not in only
+    assert console.get("verifier", "/console/audit/query-log").status_code == 403

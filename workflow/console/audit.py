@@ -1,5 +1,5 @@
 """Pages for auditors and the lead department: verify the histories (all cases or one), a
-case's state as of a date, its full history, and a dashboard of overdue cases by unit and cases
+case's state as of a date, its full history, the query log, and a dashboard of overdue cases by unit and cases
 by state, drawn on the server.
 
 Auditors read everything and change nothing (``workflow.api.access.SEES_ALL``); the dashboard
@@ -86,6 +86,21 @@ def audit_page(
         history=history or [],
         as_of=as_of,
         error=error,
+    )
+
+
+@router.get("/audit/query-log")
+def query_log(request: Request, requester: Annotated[str, Query(max_length=128)] = "") -> Response:
+    person = who(request)
+    if person.role not in SEES_ALL:
+        return _refused(person, "查询日志 query log")
+    entries = engine_of(request).query_log(limit=500, requester=requester.strip() or None)
+    return page(
+        "querylog.html",
+        title="查询日志 query log",
+        session=person.session,
+        entries=entries,
+        requester=requester,
     )
 
 

@@ -632,6 +632,18 @@ class Engine:
         return len(people)
 
     @public
+    def query_log(self, *, limit: int = 200, requester: str | None = None) -> list[dict[str, Any]]:
+        """The newest entries of the query log (who read or checked which subject, when, why; a
+        person by masked ID number only), newest first; ``requester`` keeps one requester's.
+
+        Raises:
+            ArgumentInvalid: ``limit`` or ``requester`` of the wrong type or size.
+        """
+        limit = inputs.integer("limit", limit, low=1, high=10_000)
+        requester = inputs.optional_text("requester", requester, limit=inputs.ACTOR_ID)
+        return self.store.directory.subject_queries(limit=limit, requester=requester or None)
+
+    @public
     def history(self, record_id: str) -> list[HistoryEntry]:
         """Every event of a case, oldest first, with its labels.
 
