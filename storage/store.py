@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage import db, records
+from storage.accounts import Accounts
 from storage.connections import DRIVER_OPERATIONAL, INTEGRITY_ERRORS, Database, meta_t
 from storage.directory import Directory
 from storage.errors import (
@@ -30,7 +31,6 @@ from storage.errors import (
 from storage.history import History
 from storage.outbox import OutboxQueue
 from storage.records import Records
-from storage.accounts import Accounts
 from storage.tokens import Tokens
 from storage.values import CommandWrite, Loaded, StoredDeadline
 

@@ -26,6 +26,7 @@ from workflow.core.states import available_events
 from workflow.core.values import Actor, Command
 from workflow.engine import inputs, opening, writeset
 from workflow.engine import sweep as sweeping
+from workflow.engine.accounts import Accounts
 from workflow.engine.clock import Clock, ManualClock, parse_when, shanghai
 from workflow.engine.commands import SYSTEM, Commands, FollowUp
 from workflow.engine.directory import Calendars, Units
@@ -34,7 +35,6 @@ from workflow.engine.outbox import Outbox
 from workflow.engine.registry import Registry
 from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
-from workflow.engine.accounts import Accounts
 from workflow.engine.tokens import Tokens
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
 from workflow.engine.wrapping import public, stream
