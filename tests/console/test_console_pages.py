@@ -174,3 +174,36 @@ def test_reading_a_persons_case_is_in_the_query_log_the_auditor_reads(console: C
     only = console.get("auditor", "/console/audit/query-log", requester="nobody/x/y").text
     assert "wang.fang" not in only
     assert console.get("verifier", "/console/audit/query-log").status_code == 403
+
+
+def test_a_form_sent_from_a_stale_page_is_a_conflict_and_writes_nothing(console: Console) -> None:
+    rid = console.h.recorded()
+    seen = console.h.engine.get(rid).version
+    console.h.fire(rid, "publish", console.h.verifier)  # the case moves on meanwhile
+    answer = console.fire("subject", rid, "submit_explanation", explanation="说明", version=str(seen))
+    assert answer.status_code == 409
+    assert console.h.engine.get(rid).version == seen + 1
+
+
+def test_every_input_on_every_page_has_a_label(console: Console) -> None:
+    rid = console.h.recorded()
+    console.h.fire(rid, "file_objection", console.h.subject, reasons="认定有误")
+    pages = [
+        ("subject", "/console/"),
+        ("subject", f"/console/cases/{rid}"),
+        ("reviewer", f"/console/cases/{rid}"),
+        ("recorder", "/console/new?definition=national"),
+        ("auditor", f"/console/audit?record_id={rid}"),
+        ("auditor", "/console/audit/query-log"),
+    ]
+    for person, path in pages:
+        html = console.signed_in(person).get(path).text
+        labelled = set(re.findall(r'<label for="([^"]+)"', html))
+        fields = re.findall(r"<(?:input|select|textarea)\b([^>]*)>", html)
+        for attributes in fields:
+            if 'type="hidden"' in attributes or 'type="checkbox"' in attributes:
+                continue  # checkboxes sit inside their label
+            found = re.search(r'id="([^"]+)"', attributes)
+            assert found and found.group(1) in labelled, f"{path}: an input without a label: {attributes}"
+    signin = console.client().get("/console/sign-in").text
+    assert '<label for="name">' in signin and '<label for="password">' in signin
