@@ -3,8 +3,9 @@
 A case is on the list when it is in the person's units and at least one event of its definition
 is open to the person's role now, passes the definition's guards, and is the person's to fire by
 the API's ownership rules (``workflow.api.access.owns``). Only cases in a state out of which one
-of the role's events leads are read (the most recently changed ``LOOKED_AT`` per state), so a
-large database is not read whole. Overdue cases come
+of the role's events leads are read, the ``LOOKED_AT`` longest waiting per state (a deadline
+starts when a case enters the state, so these are due first), so a large database is not read
+whole; the filters reach the others. Overdue cases come
 first and are marked; each row names what is owed and links to the deadline's explanation.
 """
 
@@ -24,7 +25,7 @@ from workflow.console.identity import Who, engine_of, who
 from workflow.console.render import page
 
 router = APIRouter(include_in_schema=False)
-LOOKED_AT = 500  # cases read per page view; the filters narrow what is read
+LOOKED_AT = 200  # cases read per waiting state and page view; the filters narrow what is read
 WINDOWS = {
     "": "全部 any",
     "overdue": "已逾期 overdue",
@@ -78,7 +79,7 @@ def items_of(
             state=in_state,
             unit=unit or None,
             units=scope,
-            sort=("-updated_at",),
+            sort=("updated_at",),  # the longest waiting first: their deadlines started first
             limit=LOOKED_AT,
         ):
             seen.setdefault(brief.id, brief)
