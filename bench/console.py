@@ -45,7 +45,11 @@ def main(argv: list[str] | None = None) -> int:
             seeded = time.perf_counter() - started
             clock.advance(dt.timedelta(hours=1))
             engine.accounts.create(
-                name="unit", password="bench password", person=SUBJECT.id, roles=["subject"], unit=SUBJECT.unit
+                name="unit",
+                password="bench password",
+                person=SUBJECT.id,
+                roles=["subject"],
+                unit=SUBJECT.unit,
             )
             client = TestClient(mount(create_app(engine, cors=())), base_url="https://bench")
             client.post("/console/sign-in", data={"name": "unit", "password": "bench password"})

@@ -143,6 +143,8 @@ def test_the_auditor_verifies_reads_history_and_state_as_of_a_date(console: Cons
     assert "完好 intact" in verified and "1 条记录" in verified
     one = console.get("auditor", "/console/audit", verify="1", record_id=rid).text
     assert "完好 intact" in one
+    replayed = console.get("auditor", "/console/audit", verify="replay").text
+    assert "一致 identical" in replayed and "已重放 replayed 1 条记录" in replayed
     history = console.get("auditor", "/console/audit", record_id=rid, at="2026-05-11").text
     assert "确认记录" in history and "as of 2026-05-11" in history
     assert "YYYY-MM-DD" in console.get("auditor", "/console/audit", record_id=rid, at="soon").text
@@ -207,3 +209,17 @@ def test_every_input_on_every_page_has_a_label(console: Console) -> None:
             assert found and found.group(1) in labelled, f"{path}: an input without a label: {attributes}"
     signin = console.client().get("/console/sign-in").text
     assert '<label for="name">' in signin and '<label for="password">' in signin
+
+
+def test_a_history_row_changed_in_the_database_is_caught_on_the_audit_page(console: Console) -> None:
+    import sqlalchemy as sa
+
+    from storage.connections import event_t
+
+    rid = console.h.recorded()
+    with console.h.engine.store.engine.begin() as connection:
+        connection.execute(
+            sa.update(event_t).where(event_t.c.record_id == rid, event_t.c.seq == 4).values(comment="改过")
+        )
+    page = console.get("auditor", "/console/audit", verify="1", record_id=rid).text
+    assert "个问题 problems" in page and rid in page and "完好" not in page
