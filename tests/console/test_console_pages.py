@@ -158,7 +158,12 @@ def test_the_dashboard_draws_overdue_by_unit_and_cases_by_state_as_svg(console: 
     console.h.later(days=20)
     page = console.get("verifier", "/console/dashboard")
     assert page.status_code == 200
-    assert page.text.count("<svg") == 3 and "hexi-zjw" in page.text and "已记录" in page.text
+    assert (
+        page.text.count("<svg") == 4
+        and "(national)" in page.text
+        and "hexi-zjw" in page.text
+        and "已记录" in page.text
+    )
     assert "http://" not in page.text.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert console.get("subject", "/console/dashboard").status_code == 403
     css = console.client().get("/console/static/console.css")

@@ -92,6 +92,11 @@ def audit_page(
     )
 
 
+def _jurisdiction(engine: Engine, definition: str) -> str:
+    found = engine.registry.select(definition)
+    return found.jurisdiction or found.title
+
+
 @dataclass(frozen=True, slots=True)
 class Replayed:
     """What a replay found, shaped like ``audit.Report`` for the page."""
@@ -144,9 +149,11 @@ def dashboard(request: Request) -> Response:
     overdue: Counter[str] = Counter()
     states: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
+    places: Counter[str] = Counter()
     for case in engine.query(units=scope, limit=DASHBOARD_CASES):
         states[f"{case.state_label} ({case.state})"] += 1
         kinds[case.kind] += 1
+        places[case.definition.rpartition("@")[0]] += 1
     for case in engine.query(units=scope, overdue=True, limit=DASHBOARD_CASES):
         unit = case_units(engine, case).responsible or "—"
         overdue[f"{names.get(unit, unit)} ({unit})"] += 1
@@ -159,4 +166,8 @@ def dashboard(request: Request) -> Response:
         ),
         states=bars("案件状态 cases by state", states.most_common()),
         kinds=bars("案件种类 cases by kind", kinds.most_common()),
+        places=bars(
+            "辖区（规则） cases by jurisdiction",
+            [(f"{_jurisdiction(engine, name)} ({name})", n) for name, n in places.most_common()],
+        ),
     )
