@@ -228,3 +228,15 @@ def test_a_history_row_changed_in_the_database_is_caught_on_the_audit_page(conso
         )
     page = console.get("auditor", "/console/audit", verify="1", record_id=rid).text
     assert "个问题 problems" in page and rid in page and "完好" not in page
+
+
+def test_verifying_every_case_streams_its_progress_and_result(console: Console) -> None:
+    console.h.recorded()
+    console.h.recorded()
+    with console.signed_in("auditor").stream("GET", "/console/audit/verify-all") as answer:
+        assert answer.status_code == 200
+        chunks = list(answer.iter_text())
+    text = "".join(chunks)
+    assert len(chunks) >= 2 and text.index("校验全部") < text.index("已校验 checked 2 条记录")
+    assert "完好 intact" in text and text.rstrip().endswith("</html>")
+    assert console.get("subject", "/console/audit/verify-all").status_code == 403
