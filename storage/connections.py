@@ -23,6 +23,8 @@ from storage.errors import DatabaseUnavailable, StorageBusy
 from storage.fastpath import FastPath
 from storage.tables import (
     ApiToken,
+    ConsoleSession,
+    ConsoleUser,
     Deadline,
     HistoryEvent,
     HolidayTableRow,
@@ -54,6 +56,8 @@ unit_t = Unit.__table__  # type: ignore[attr-defined]
 webhook_t = WebhookSubscription.__table__  # type: ignore[attr-defined]
 token_t = ApiToken.__table__  # type: ignore[attr-defined]
 report_input_t = ReportInput.__table__  # type: ignore[attr-defined]
+console_user_t = ConsoleUser.__table__  # type: ignore[attr-defined]
+console_session_t = ConsoleSession.__table__  # type: ignore[attr-defined]
 
 
 def _driver_errors(*, postgres: bool) -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:

@@ -243,3 +243,15 @@ class Directory:
         )
         with self.db.reading() as c:
             return [{**row._mapping, "at": _aware(row.at)} for row in c.execute(q)]
+
+    def query_log(self, *, limit: int, requester: str | None = None) -> list[dict[str, object]]:
+        """The newest entries of the query log (optionally of one requester), newest first."""
+        q = query_log_t.c
+        query = sa.select(q.at, q.requester, q.purpose, q.subject, q.matches, q.reason, q.kind).order_by(
+            q.at.desc(), q.id.desc()
+        )
+        if requester:
+            query = query.where(q.requester == requester)
+        with self.db.reading() as c:
+            rows = c.execute(query.limit(limit)).all()
+        return [{**row._mapping, "at": _aware(row.at)} for row in rows]

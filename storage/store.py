@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage import connections, db, records
+from storage.accounts import Accounts
 from storage.connections import Database, meta_t
 from storage.directory import Directory
 from storage.errors import (
@@ -107,6 +108,7 @@ class Store:
         self.directory = Directory(self.db)
         self.webhooks = Subscriptions(self.db)
         self.tokens = Tokens(self.db)
+        self.accounts = Accounts(self.db)
 
     @classmethod
     def open(cls, url: str | None = None, *, require_schema: bool = True) -> Store:

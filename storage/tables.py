@@ -374,4 +374,37 @@ class ReportInput(SQLModel, table=True):
     reported_at: dt.datetime = Field(sa_column=_time())
 
 
+class ConsoleUser(SQLModel, table=True):
+    """A local account of the web console: a login name, the argon2 hash of its password, the
+    person, roles and unit it acts as (like an API token), whether it is disabled, and its
+    recent failed sign-ins (for the lock-out)."""
+
+    __tablename__ = "console_user"
+
+    name: str = Field(primary_key=True, max_length=64)
+    password_hash: str = Field(max_length=255)
+    person: str = Field(max_length=128)
+    roles: str = Field(max_length=255)
+    unit: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_column=_time())
+    disabled_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    failed_sign_ins: int = Field(default=0)
+    locked_until: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in console session. Only the SHA-256 of the cookie's random value is kept; the
+    CSRF token of its forms, the role it acts in, until when it lives, when it ended."""
+
+    __tablename__ = "console_session"
+
+    id_sha256: str = Field(primary_key=True, max_length=64)
+    user_name: str = Field(max_length=64, index=True)
+    role: str = Field(max_length=64)
+    csrf: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_column=_time())
+    expires_at: dt.datetime = Field(sa_column=_time())
+    ended_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
+
+
 TABLES = SQLModel.metadata

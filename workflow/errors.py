@@ -212,3 +212,15 @@ class TokenNotFound(WorkflowError, LookupError):
     def __init__(self, token_id: str) -> None:
         super().__init__(f"令牌 {token_id} 不存在或已吊销 (no such token, or revoked already)")
         self.token_id = token_id
+
+
+class UserNotFound(WorkflowError, LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"控制台用户 {name} 不存在 (no such console user)")
+        self.name = name
+
+
+class UserExists(WorkflowError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"控制台用户 {name} 已存在 (a console user of that name exists already)")
+        self.name = name

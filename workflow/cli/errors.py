@@ -18,6 +18,7 @@ EXIT_CODES: dict[type[errors.WorkflowError], int] = {
     errors.WebhookNotFound: 3,
     errors.ExportInvalid: 7,
     errors.TokenNotFound: 3,
+    errors.UserNotFound: 3,
     errors.TransitionNotAllowed: 4,
     errors.UnknownEvent: 4,
     errors.PermissionDenied: 5,
@@ -29,6 +30,7 @@ EXIT_CODES: dict[type[errors.WorkflowError], int] = {
     errors.CommentRequired: 7,
     errors.Conflict: 8,
     errors.IdempotencyKeyReused: 8,
+    errors.UserExists: 8,
     errors.ClockError: 9,
     errors.CheckpointError: 10,
 }

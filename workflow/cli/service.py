@@ -154,7 +154,8 @@ def serve(
         assert port is not None
         listening = listen(host, port)
         typer.echo(
-            f"chengxin serve: HTTP 接口 API on http://{host}:{port} (docs /docs); {said}; Ctrl-C 停止 to stop",
+            f"chengxin serve: HTTP 接口 API on http://{host}:{port} (docs /docs), "
+            f"网页控制台 console http://{host}:{port}/console/; {said}; Ctrl-C 停止 to stop",
             err=True,
         )
         run_with_api(engine, dispatcher, listening, jobs if scheduler else None)
@@ -179,6 +180,7 @@ def run_with_api(engine: Any, dispatcher: Any, sock: socket.socket, jobs: dict[s
     import uvicorn
 
     from workflow.api import create_app
+    from workflow.console import mount
     from workflow.runtime.service import Heartbeat, start
 
     stopping: list[int] = []
@@ -197,7 +199,7 @@ def run_with_api(engine: Any, dispatcher: Any, sock: socket.socket, jobs: dict[s
         running = start(engine, dispatcher, heartbeat=heartbeat, **jobs)
     try:
         if not stopping:
-            app = create_app(engine, scheduler=heartbeat.alive if heartbeat else None)
+            app = mount(create_app(engine, scheduler=heartbeat.alive if heartbeat else None))
             config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
             uvicorn.Server(config).run(sockets=[sock])
     finally:

@@ -28,6 +28,7 @@ from workflow.core.states import available_events
 from workflow.core.values import Actor, Command
 from workflow.engine import inputs, opening, writeset
 from workflow.engine import sweep as sweeping
+from workflow.engine.accounts import Accounts
 from workflow.engine.clock import Clock, ManualClock, parse_when, shanghai
 from workflow.engine.commands import SYSTEM, Commands, FollowUp
 from workflow.engine.credit import Credit, IntegrityArchive, SubjectStatus
@@ -86,6 +87,7 @@ class Engine:
         self.tokens = Tokens(store, clock)
         self._credit = Credit(store, registry, clock, self._commands.subject_key)
         self.report_inputs = ReportInputs(store, clock)
+        self.accounts = Accounts(store, clock)
 
     # ------------------------------------------------------------------- opening
 
@@ -708,6 +710,18 @@ class Engine:
             ArgumentInvalid: not a resident ID number, a bad date, no reason.
         """
         return self._credit.archive(id_number, as_of=as_of, actor=actor, reason=reason)
+
+    @public
+    def query_log(self, *, limit: int = 200, requester: str | None = None) -> list[dict[str, Any]]:
+        """The newest entries of the query log (who read or checked which subject, when, why; a
+        person by masked ID number only), newest first; ``requester`` keeps one requester's.
+
+        Raises:
+            ArgumentInvalid: ``limit`` or ``requester`` of the wrong type or size.
+        """
+        limit = inputs.integer("limit", limit, low=1, high=10_000)
+        requester = inputs.optional_text("requester", requester, limit=inputs.ACTOR_ID)
+        return self.store.directory.query_log(limit=limit, requester=requester or None)
 
     @public
     def history(self, record_id: str) -> list[HistoryEntry]:
