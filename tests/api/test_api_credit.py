@@ -16,7 +16,12 @@ OTHER_CODE = "91350100M000100Y43"  # a valid code no record is about
 def _sanctioned(api: Api) -> str:
     rid = api.h.recorded()  # 一般, found 2026-05-08: the maximum publication period is one year
     api.h.fire(
-        rid, "apply_sanctions", api.h.verifier, comment="实施惩戒", measures=["honour_ban"], decided_on="2026-05-11"
+        rid,
+        "apply_sanctions",
+        api.h.verifier,
+        comment="实施惩戒",
+        measures=["honour_ban"],
+        decided_on="2026-05-11",
     )
     return rid
 
@@ -33,7 +38,11 @@ def test_an_honour_ban_is_answered_barred_until_its_end_date(api: Api) -> None:
     assert got.status_code == 200, got.text
     body = got.json()
     (honours,) = body["purposes"]
-    assert (honours["purpose"], honours["allowed"], honours["barred_until"]) == ("honours", False, "2027-05-08")
+    assert (honours["purpose"], honours["allowed"], honours["barred_until"]) == (
+        "honours",
+        False,
+        "2027-05-08",
+    )
     assert [r["record_id"] for r in body["active_records"]] == [rid]
     later = api.get(f"/subjects/{CODE}/status", "service", purpose="honours", as_of="2027-05-09").json()
     assert later["purposes"][0]["allowed"] is True
@@ -53,7 +62,9 @@ def test_a_person_is_asked_for_in_the_body_and_logged_masked(api: Api) -> None:
 
 def test_a_batch_answers_every_subject_in_order(api: Api) -> None:
     _sanctioned(api)
-    got = api.post("/subjects/status/batch", "service", {"subjects": [CODE, OTHER_CODE], "purposes": ["honours"]})
+    got = api.post(
+        "/subjects/status/batch", "service", {"subjects": [CODE, OTHER_CODE], "purposes": ["honours"]}
+    )
     assert got.status_code == 200, got.text
     answers = [(s["subject"], s["purposes"][0]["allowed"]) for s in got.json()["subjects"]]
     assert answers == [(CODE, False), (OTHER_CODE, True)]

@@ -80,7 +80,10 @@ def test_serve_answers_over_http_and_runs_the_scheduler_until_stopped(
     engine, _before, _after = Engine.init(database_url)
     with engine:
         engine.units.save(
-            [{"code": "court-3", "name": "第三中级人民法院"}, {"code": "hexi-zjw", "name": "河西区住房和建设委员会"}]
+            [
+                {"code": "court-3", "name": "第三中级人民法院"},
+                {"code": "hexi-zjw", "name": "河西区住房和建设委员会"},
+            ]
         )
         _info, token = engine.tokens.create(
             person="li.lei", role="recorder", unit="court-3", valid_for=dt.timedelta(days=1)

@@ -100,7 +100,6 @@ def test_taian_example_turns_a_refused_hotline_complaint_into_a_record(
     assert "评定：按承诺履行" in text and "确认守诺践诺 kept" in text
 
 
-
 def test_http_api_example_takes_a_record_to_verifying_over_http(database_url: str) -> None:
     assert _load("http_api").main(database_url) == "verifying"
 

@@ -67,7 +67,12 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 def test_kept_and_broken_commitments_give_the_units_commitment_rate(engine: Engine) -> None:
     kept = engine.register("tongxin_commitment", commitment("空气质量优良天数比例不低于85%。"), actor=UNIT)
-    engine.fire(kept.id, "report_fulfilment", actor=UNIT, payload={"result": "87%", "evidence": [{"name": "空气质量监测报告", "number": "同环监〔2026〕12号"}]})
+    engine.fire(
+        kept.id,
+        "report_fulfilment",
+        actor=UNIT,
+        payload={"result": "87%", "evidence": [{"name": "空气质量监测报告", "number": "同环监〔2026〕12号"}]},
+    )
     engine.fire(kept.id, "confirm_kept", actor=VERIFIER, comment="经核实，承诺已兑现")
     broken = engine.register("tongxin_commitment", commitment("黑臭水体整治完成率100%。"), actor=UNIT)
     engine.fire(broken.id, "find_broken", actor=VERIFIER, comment="整治未完成")

@@ -28,7 +28,9 @@ Purposes = Annotated[
         description="honours, annual_appraisal, funding, procurement … (repeatable; default: all)",
     ),
 ]
-AsOf = Annotated[dt.date | None, Query(description="核查日期 the day asked about (default: today, Asia/Shanghai)")]
+AsOf = Annotated[
+    dt.date | None, Query(description="核查日期 the day asked about (default: today, Asia/Shanghai)")
+]
 Reason = Annotated[str, Query(min_length=1, max_length=200, description="核查事由 why (query log)")]
 
 
@@ -71,17 +73,29 @@ def organisation_status(
     return status.as_dict()
 
 
-@router.post("/subjects/status", summary="信用核查（个人或单位，主体在请求体中） credit check, subject in the body")
+@router.post(
+    "/subjects/status", summary="信用核查（个人或单位，主体在请求体中） credit check, subject in the body"
+)
 def subject_status(request: Request, query: Annotated[StatusQuery, Body()]) -> dict[str, Any]:
     status = _engine(request).subject_status(
-        query.subject, as_of=query.as_of, purposes=query.purposes, actor=caller(request).actor, reason=query.reason
+        query.subject,
+        as_of=query.as_of,
+        purposes=query.purposes,
+        actor=caller(request).actor,
+        reason=query.reason,
     )
     return status.as_dict()
 
 
-@router.post("/subjects/status/batch", summary="批量信用核查（至多1000个主体） batch credit check, up to 1,000")
+@router.post(
+    "/subjects/status/batch", summary="批量信用核查（至多1000个主体） batch credit check, up to 1,000"
+)
 def batch_status(request: Request, query: Annotated[BatchQuery, Body()]) -> dict[str, Any]:
     statuses = _engine(request).subject_statuses(
-        query.subjects, as_of=query.as_of, purposes=query.purposes, actor=caller(request).actor, reason=query.reason
+        query.subjects,
+        as_of=query.as_of,
+        purposes=query.purposes,
+        actor=caller(request).actor,
+        reason=query.reason,
     )
     return {"count": len(statuses), "subjects": [s.as_dict() for s in statuses]}

@@ -56,9 +56,13 @@ register(
     "workflow.cli.check:archive",
     "公务员诚信档案 (a civil servant's integrity archive, ID numbers masked)",
 )
-register("report", "workflow.cli.report:report_app", "督查与考核报告 supervision, assessment and ranking reports")
+register(
+    "report", "workflow.cli.report:report_app", "督查与考核报告 supervision, assessment and ranking reports"
+)
 register("token", "workflow.cli.token:token_app", "接口令牌 API tokens: create, list, revoke")
-register("user", "workflow.cli.user:user_app", "控制台账户 console accounts: create, list, disable, reset-password")
+register(
+    "user", "workflow.cli.user:user_app", "控制台账户 console accounts: create, list, disable, reset-password"
+)
 register("webhook", "workflow.cli.webhook:webhook_app", "Webhook 订阅 webhook subscriptions")
 register(
     "tasks",

@@ -47,7 +47,16 @@ def outbox_list(
         chosen = output_format(fmt, as_json)
         if chosen == "csv":
             write_csv(
-                ["#", "status", "channel", "template", "recipient_unit", "record_id", "attempts", "last_error"],
+                [
+                    "#",
+                    "status",
+                    "channel",
+                    "template",
+                    "recipient_unit",
+                    "record_id",
+                    "attempts",
+                    "last_error",
+                ],
                 [
                     [
                         r.id,

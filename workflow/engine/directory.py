@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from definitions.holidays import HolidayTable, load_holiday_table
-from definitions.model import Definition
 from definitions.jurisdictions import load_jurisdictions
+from definitions.model import Definition
 from storage.store import Store
 from storage.values import StoredHolidayTable, UnitRow
 from workflow.core.calendar import WorkingCalendar

@@ -36,8 +36,8 @@ from workflow.engine.directory import Calendars, Units
 from workflow.engine.keys import MARK, HistoryKey, configured_key
 from workflow.engine.outbox import Outbox
 from workflow.engine.registry import Registry
-from workflow.engine.search import Search
 from workflow.engine.reported import ReportInputs
+from workflow.engine.search import Search
 from workflow.engine.supervision import Supervision
 from workflow.engine.sweep import SweepResult
 from workflow.engine.tokens import Tokens
@@ -656,6 +656,7 @@ class Engine:
             subjects=[(person, 1) for person in people],
         )
         return len(people)
+
     def subject_status(
         self,
         code_or_id_number: str,
