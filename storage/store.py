@@ -34,6 +34,7 @@ from storage.records import Records
 from storage.tokens import Tokens
 from storage.values import CommandWrite, Loaded, StoredDeadline
 from storage.webhooks import Subscriptions
+from storage.worklist import WorkList
 
 
 class UnitOfWork:
@@ -109,6 +110,7 @@ class Store:
         self.webhooks = Subscriptions(self.db)
         self.tokens = Tokens(self.db)
         self.accounts = Accounts(self.db)
+        self.worklist = WorkList(self.db)
 
     @classmethod
     def open(cls, url: str | None = None, *, require_schema: bool = True) -> Store:

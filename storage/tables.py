@@ -187,6 +187,15 @@ class Deadline(SQLModel, table=True):
             sqlite_where=sa.text("next_at IS NOT NULL"),
             postgresql_where=sa.text("next_at IS NOT NULL"),
         ),
+        # The console's "my work" walks open deadlines soonest first and stops after a page
+        # (migration 0019); partial, so closed deadlines, most of them, stay out of it.
+        sa.Index(
+            "ix_deadline_open_due",
+            "due_at",
+            "record_id",
+            sqlite_where=sa.text("closed_at IS NULL"),
+            postgresql_where=sa.text("closed_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

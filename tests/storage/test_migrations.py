@@ -200,3 +200,21 @@ def test_a_refused_init_leaves_an_old_schema_and_the_database_facts_as_they_were
         engine.dispose()
     assert revision == "0010"
     assert facts == {"clock_mode": "real", "pepper": "ab"}
+
+
+def test_the_work_list_walks_open_deadlines_through_their_index_without_sorting(database_url: str) -> None:
+    """The console's "my work" walks open deadlines soonest first and stops after a page; a
+    sort of every open deadline would cost it the whole table at 100,000 cases (see 0019)."""
+    from storage.worklist import open_deadlines_by_due
+
+    engine = db.create_engine(database_url)
+    db.upgrade(engine)
+    plans = []
+    for due_by in (None, dt.datetime(2026, 5, 11, tzinfo=dt.UTC)):
+        query = open_deadlines_by_due(due_by).limit(200)
+        sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+        plans.append(_plan(engine, sql, SORT_AVOIDABLE))
+    engine.dispose()
+    for plan in plans:
+        assert "ix_deadline_open_due" in plan, plan
+        assert "sort" not in plan.lower() and "temp b-tree" not in plan.lower(), plan

@@ -43,6 +43,7 @@ from workflow.engine.sweep import SweepResult
 from workflow.engine.tokens import Tokens
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
 from workflow.engine.webhooks import Webhooks
+from workflow.engine.worklist import Worklist
 from workflow.engine.wrapping import public, stream
 from workflow.engine.writeset import Sealer
 from workflow.errors import (
@@ -84,6 +85,7 @@ class Engine:
         self.calendars = Calendars(self._commands, registry)
         self.supervision = Supervision(store, registry)
         self.search = Search(store, registry, clock, self.events_for)
+        self.worklist = Worklist(store, registry, clock)
         self.tokens = Tokens(store, clock)
         self._credit = Credit(store, registry, clock, self._commands.subject_key)
         self.report_inputs = ReportInputs(store, clock)
