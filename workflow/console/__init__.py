@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from workflow.console import audit, case, identity, progress, work
+from workflow.console import audit, case, dossier, identity, progress, work
 from workflow.console.render import page
 
 PREFIX = identity.PREFIX
@@ -23,7 +23,14 @@ PREFIX = identity.PREFIX
 
 def mount(app: FastAPI) -> FastAPI:
     """Add the console to ``app`` (an app of ``workflow.api.create_app``) under ``/console``."""
-    for router in (identity.router, work.router, case.router, audit.router, progress.router):
+    for router in (
+        identity.router,
+        work.router,
+        case.router,
+        dossier.router,
+        audit.router,
+        progress.router,
+    ):
         app.include_router(router, prefix=PREFIX)
     app.mount(
         f"{PREFIX}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="console-static"
