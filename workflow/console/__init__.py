@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from workflow.console import audit, case, dossier, identity, progress, work
+from workflow.console import audit, case, dossier, identity, lead, progress, work
 from workflow.console.render import page
 
 PREFIX = identity.PREFIX
@@ -29,6 +29,7 @@ def mount(app: FastAPI) -> FastAPI:
         case.router,
         dossier.router,
         audit.router,
+        lead.router,
         progress.router,
     ):
         app.include_router(router, prefix=PREFIX)

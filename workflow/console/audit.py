@@ -28,7 +28,7 @@ DASHBOARD_ROLES = frozenset({"verifier", *SEES_ALL})
 DASHBOARD_CASES = 20_000  # cases counted per view
 
 
-def _refused(person: Who, title: str) -> Response:
+def refused(person: Who, title: str) -> Response:
     return page(
         "message.html",
         403,
@@ -47,7 +47,7 @@ def audit_page(
 ) -> Response:
     person = who(request)
     if person.role not in SEES_ALL:
-        return _refused(person, "审计 audit")
+        return refused(person, "审计 audit")
     engine = engine_of(request)
     record_id = record_id.strip()
     report: audit.Report | Replayed | None = None
@@ -127,7 +127,7 @@ def _replayed(engine: Engine, record_id: str) -> Replayed:
 def query_log(request: Request, requester: Annotated[str, Query(max_length=128)] = "") -> Response:
     person = who(request)
     if person.role not in SEES_ALL:
-        return _refused(person, "查询日志 query log")
+        return refused(person, "查询日志 query log")
     entries = engine_of(request).query_log(limit=500, requester=requester.strip() or None)
     return page(
         "querylog.html",
@@ -142,7 +142,7 @@ def query_log(request: Request, requester: Annotated[str, Query(max_length=128)]
 def dashboard(request: Request) -> Response:
     person = who(request)
     if person.role not in DASHBOARD_ROLES:
-        return _refused(person, "统计 dashboard")
+        return refused(person, "统计 dashboard")
     engine = engine_of(request)
     scope = None if person.caller.scope is None else sorted(person.caller.scope)
     names = {u.code: u.name for u in engine.units.list()}

@@ -162,6 +162,21 @@ def _ranking_charts(report: Report) -> list[str]:
     return charts
 
 
+def charts(report: Report) -> list[str]:
+    """The report's charts as SVG (each with its heading): the rankings, overdue records per
+    unit, and the trend over earlier periods. Every label is escaped."""
+    parts = []
+    if report.spec.score is not None and report.spec.rank_groups:
+        parts.extend(_ranking_charts(report))
+    overdue = next((i for i in report.spec.indicators if i.name == "overdue_records"), None)
+    if overdue is not None:
+        items = [(r.name, float(r.values.get(overdue.name) or 0.0)) for r in report.rows]
+        parts.append(_bars("各单位逾期未办结的失信记录 overdue records per unit", items, "条", BAR))
+    counts = next((i for i in report.spec.indicators if i.format == "count"), None)
+    parts.append(_trend(report, counts))
+    return parts
+
+
 def to_html(report: Report) -> str:
     """The report as a page: title, addressees and basis, the table, and the charts."""
     title = f"{report.spec.title}（{report.period.label}）"
@@ -182,14 +197,7 @@ def to_html(report: Report) -> str:
     for line in table_rows(report):
         parts.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in line) + "</tr>")
     parts.append("</table>")
-    if report.spec.score is not None and report.spec.rank_groups:
-        parts.extend(_ranking_charts(report))
-    overdue = next((i for i in report.spec.indicators if i.name == "overdue_records"), None)
-    if overdue is not None:
-        items = [(r.name, float(r.values.get(overdue.name) or 0.0)) for r in report.rows]
-        parts.append(_bars("各单位逾期未办结的失信记录 overdue records per unit", items, "条", BAR))
-    counts = next((i for i in report.spec.indicators if i.format == "count"), None)
-    parts.append(_trend(report, counts))
+    parts.extend(charts(report))
     parts.append("<h3>指标与依据 indicators and their basis</h3><ul>")
     for indicator in report.spec.indicators:
         parts.append(
