@@ -200,11 +200,27 @@ def test_a_record_walks_from_registration_to_repair_in_the_browser(
         assert "审计只读" in auditor.text()
         auditor.page.goto(f"{base}/console/dashboard")
         auditor.shot("08-auditor-dashboard")
+        # the dossier from the case page's link; the lead department's ledger and report pages
+        auditor.open_case(rid)
+        auditor.page.click("text=卷宗（可打印） printable dossier")
+        printable = auditor.page.inner_text("body")  # the dossier is a page of its own, without <main>
+        assert "审计卷宗" in printable and rid in printable
+        auditor.shot("10-auditor-dossier")
+        auditor.page.goto(f"{base}/console/dashboard")
+        auditor.page.click("text=台账进度（按部门） ledger progress by department")
+        assert "按牵头部门 by lead department" in auditor.text()
+        auditor.shot("11-auditor-ledger-progress")
+        auditor.page.goto(f"{base}/console/reports")
+        auditor.page.select_option("#r-jurisdiction", "tianjin")
+        auditor.page.fill("#r-period", "2026H1")
+        auditor.page.click("text=生成 show")
+        assert "2026" in auditor.text() and "报送 to" in auditor.text()
+        auditor.shot("12-auditor-supervision-report")
         phone = Person(browser, base, "subject", shots, width=390)
         phone.open_case(rid)
         assert phone.page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
         phone.shot("09-subject-case-narrow")
         for person in (recorder, verifier, subject, reviewer, auditor, phone):
             person.close()
-    assert len(list(shots.glob("*.png"))) == 9
+    assert len(list(shots.glob("*.png"))) == 12
     assert console.h.engine.get(rid).state == "repaired"
