@@ -94,7 +94,7 @@ def my_work(
     state: Annotated[str, Query(max_length=129)] = "",
     unit: Annotated[str, Query(max_length=64)] = "",
     due: Annotated[str, Query(max_length=16)] = "",
-    after: Annotated[str, Query(max_length=24, pattern=r"^([du]:\d{1,12})?$")] = "",
+    after: Annotated[str, Query(max_length=24, pattern=r"^([cdu]:\d{1,12})?$")] = "",
 ) -> Response:
     person = who(request)
     engine = engine_of(request)

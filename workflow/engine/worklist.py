@@ -20,6 +20,8 @@ from workflow.engine.registry import Registry
 from workflow.engine.search import ListedCase
 from workflow.engine.views import record_view
 
+FEW = 5_000  # cases in scope up to which the list is read from the cases' side
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WorkPage:
@@ -84,10 +86,22 @@ class Worklist:
         cursor: str | None = None,
     ) -> WorkPage:
         """Up to ``limit`` cases of ``waiting``, soonest due first, then those without a running
-        deadline; ``cursor`` is a previous page's ``next``."""
-        part, _, at = (cursor or "d:0").partition(":")
+        deadline; ``cursor`` is a previous page's ``next``.
+
+        A scope of at most ``FEW`` cases is read from the cases' side (sorted by their soonest
+        due time, all of them at once); a larger one, or the whole database, by walking the open
+        deadlines in due order until the page is full, so neither reads what it does not show
+        by more than a bounded amount."""
+        if cursor is None:
+            size = self._store.worklist.scope_size(waiting)
+            cursor = "c:0" if size is not None and size <= FEW else "d:0"
+        part, _, at = cursor.partition(":")
         offset = int(at) if at.isdigit() else 0
         items: list[ListedCase] = []
+        if part == "c":
+            rows = self._store.worklist.by_case(waiting, due_by=due_by, limit=limit, offset=offset)
+            items = [self._listed(r.record, r.due_at, r.deadline) for r in rows]
+            return WorkPage(items=items, next=f"c:{offset + limit}" if len(rows) == limit else None)
         if part == "d":
             rows, after = self._store.worklist.by_due(waiting, due_by=due_by, limit=limit, offset=offset)
             items += [self._listed(r.record, r.due_at, r.deadline) for r in rows]
