@@ -42,6 +42,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("UNIT", "单位 the actor's unit"),
     Setting("HISTORY_KEY_FILE", "历史密钥文件 the history key's file (HMAC of every row)"),
     Setting("CHECKPOINT_DIR", "检查点目录 folder of scheduled checkpoints"),
+    Setting(
+        "CACHE_DIR",
+        "缓存目录 cache of the checked bundled definitions (default: the user's cache folder; off)",
+    ),
     Setting("LOG_LEVEL", "日志级别 log level of the chengxin loggers"),
     Setting("MAIL_DIR", "邮件目录 folder for .eml files without SMTP (default ./mail)"),
     Setting("MAIL_FROM", "发件地址 sender address"),
@@ -74,6 +78,7 @@ class Settings(BaseSettings):
     history_key_file: str | None = None
     checkpoint_dir: str | None = None
     log_level: str | None = None
+    cache_dir: str | None = None
     mail_dir: str | None = None
     mail_from: str | None = None
     mail_from_name: str | None = None
