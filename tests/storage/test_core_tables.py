@@ -15,7 +15,10 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from storage import coretables
 from storage.tables import TABLES
 
-DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
+DIALECTS: dict[str, sa.Dialect] = {
+    "sqlite": sqlite.dialect(),
+    "postgresql": postgresql.dialect(),  # type: ignore[no-untyped-call]
+}
 
 
 def _ddl(metadata: sa.MetaData, dialect: sa.Dialect) -> dict[str, list[str]]:
