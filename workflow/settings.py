@@ -146,11 +146,35 @@ def read_env_file(path: Path) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if k.startswith(PREFIX) and v is not None}
 
 
+_LOADED: dict[tuple[object, ...], Settings] = {}
+
+
+def _sources() -> tuple[object, ...]:
+    """What the settings are read from: the ``CHENGXIN_*`` variables (any case, as pydantic-settings
+    matches them), the current folder and its ``.env`` file's size and time. The same sources give
+    the same settings, so a command reads them once, not once per caller."""
+    try:
+        stat = ENV_FILE.stat()
+        env_file: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        env_file = None
+    variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(PREFIX)))
+    try:
+        folder = os.getcwd()
+    except OSError:  # the current folder was deleted
+        folder = ""
+    return (folder, env_file, variables)
+
+
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     """The settings: ``environ`` alone when given (tests, embedding services), else the process
     environment over ``.env`` in the current folder."""
     if environ is None:
-        return Settings()
+        key = _sources()
+        found = _LOADED.get(key)
+        if found is None:
+            found = _LOADED[key] = Settings()  # frozen: one object serves every caller
+        return found
     given = {k.removeprefix(PREFIX).lower(): v for k, v in environ.items() if k.startswith(PREFIX)}
     known: dict[str, Any] = {k: v for k, v in given.items() if k in Settings.model_fields}
     if isinstance(known.get("smtp_password"), str):
