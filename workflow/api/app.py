@@ -1,10 +1,10 @@
 """The HTTP API's application factory: ``create_app(engine)`` → a FastAPI app over that engine.
 
 The app holds no state of its own beyond the engine it is given (and, under ``chengxin serve``,
-a probe of the scheduler running beside it). Routes live by concern in ``records``, ``catalog``,
-``service``, ``credit`` and ``dossier``; identity and access in ``access``; error bodies in ``problems``. The docs page
-(``/docs``) serves Swagger UI from the installed ``swagger-ui-py`` package, not from a CDN, so it
-works on a server without internet access. CORS is off unless origins are configured
+a probe of the scheduler running beside it). Routes live by concern in ``records``,
+``catalog``, ``service``, ``credit`` and ``dossier``; identity and access in ``access``; error
+bodies in ``problems``. The docs page (``/docs``) serves Swagger UI from the installed
+``swagger-ui-py`` package, not from a CDN, so it works on a server without internet access. CORS is off unless origins are configured
 (``CHENGXIN_API_CORS_ORIGINS``, comma-separated).
 """
 
