@@ -2,13 +2,15 @@
 ``chengxin serve`` process, with 1 and with 8 concurrent clients, beside the same query
 in-process in the same run.
 
-    python -m bench.credit_http [--records N] [--subjects S] [--checks C] [--db FILE [--reuse]]
+    python -m bench.credit_http [--records N] [--subjects S] [--checks C]
+                                [--backend sqlite|postgresql] [--db FILE|SCHEMA [--reuse]]
 
-1. A SQLite database is seeded as ``bench.credit_check`` seeds it: ``S`` subjects driven through
-   the engine (register → submit → accept → confirm; an honour ban on every other one), then the
-   ``record`` table filled to ``N`` rows in bulk transactions. With ``--db FILE`` the database is
-   kept (beside it ``FILE.subjects.json``, the subjects asked about); ``--reuse`` skips seeding
-   when that file exists, so a 1,000,000-record database is built once and measured many times.
+1. A database is seeded as ``bench.credit_check`` seeds it: ``S`` subjects driven through the
+   engine (register → submit → accept → confirm; an honour ban on every other one), then the
+   ``record`` table filled to ``N`` rows in bulk transactions. With ``--db`` the database is kept
+   (a SQLite file, or a PostgreSQL schema on the test server), with a list of the subjects asked
+   about beside it; ``--reuse`` skips seeding when both exist, so a 1,000,000-record database is
+   built once and measured many times.
 2. A ``service`` token is created through the engine (``Engine.tokens.create``, as
    ``chengxin token create`` does) and ``python -m workflow.cli serve --port P --no-scheduler``
    started on a free loopback port, as its own process.
@@ -35,10 +37,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from bench.credit_check import _fill, _machine, _percentiles, _seed
+from bench.scratch import PG_URL
 
 START = dt.datetime(2026, 5, 11, 1, 0, tzinfo=dt.UTC)
 SERVICE = {"person": "bench.appraisal", "role": "service", "unit": "hr-office"}
@@ -51,17 +56,62 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def prepare(path: Path, *, records: int, subjects: int, reuse: bool, seed: int = 20261201) -> dict[str, Any]:
-    """The database at ``path`` seeded (or reused) and the organisations to ask about."""
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A benchmark database that outlives the run: a SQLite file, or a PostgreSQL schema."""
+
+    backend: str
+    name: str  # the file's path, or the schema's name
+
+    @property
+    def url(self) -> str:
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.name}"
+        base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+        sep = "&" if "?" in base else "?"
+        return f"{base}{sep}options={quote(f'-csearch_path={self.name}', safe='')}"
+
+    @property
+    def listing(self) -> Path:
+        if self.backend == "sqlite":
+            return Path(self.name + ".subjects.json")
+        return Path(tempfile.gettempdir()) / f"chengxin-bench-{self.name}.subjects.json"
+
+    def exists(self) -> bool:
+        if self.backend == "sqlite":
+            return Path(self.name).exists()
+        import psycopg
+
+        with psycopg.connect(PG_URL) as connection:
+            found = connection.execute(
+                "select 1 from information_schema.schemata where schema_name = %s", (self.name,)
+            ).fetchone()
+        return found is not None
+
+    def reset(self) -> None:
+        """Remove what an earlier run left, and (PostgreSQL) create the schema empty."""
+        self.listing.unlink(missing_ok=True)
+        if self.backend == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(self.name + suffix).unlink(missing_ok=True)
+            return
+        import psycopg
+
+        with psycopg.connect(PG_URL, autocommit=True) as connection:
+            connection.execute(f'drop schema if exists "{self.name}" cascade')
+            connection.execute(f'create schema "{self.name}"')
+
+
+def prepare(where: Kept, *, records: int, subjects: int, reuse: bool, seed: int = 20261201) -> dict[str, Any]:
+    """The database seeded (or reused) and the organisations to ask about."""
     from workflow import Engine, ManualClock
 
-    listing = path.with_name(path.name + ".subjects.json")
-    if reuse and path.exists() and listing.exists():
+    listing = where.listing
+    if reuse and listing.exists() and where.exists():
         kept = json.loads(listing.read_text(encoding="utf-8"))
         return {**kept, "reused": True}
-    for stale in (path, listing, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        stale.unlink(missing_ok=True)
-    url = f"sqlite:///{path}"
+    where.reset()
+    url = where.url
     rng = random.Random(seed)
     Engine.init(url, simulated_start=START)[0].close()
     clock = ManualClock(START)
@@ -183,9 +233,9 @@ def _over_http(
     return [s for part in samples for s in part], sum(barred), wall
 
 
-def run(path: Path, *, records: int, subjects: int, checks: int, reuse: bool) -> dict[str, Any]:
-    seed = prepare(path, records=records, subjects=subjects, reuse=reuse)
-    url = f"sqlite:///{path}"
+def run(where: Kept, *, records: int, subjects: int, checks: int, reuse: bool) -> dict[str, Any]:
+    seed = prepare(where, records=records, subjects=subjects, reuse=reuse)
+    url = where.url
     codes: list[str] = seed["codes"]
     rng = random.Random(7)
     token = _token(url)
@@ -230,22 +280,27 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--subjects", type=int, default=1_000)
     parser.add_argument("--checks", type=int, default=2_000)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument(
-        "--db", type=Path, help="keep the SQLite database in this file (default: a temporary one)"
+        "--db",
+        help="keep the database: SQLite, this file; PostgreSQL, this schema (default: a scratch one, removed)",
     )
     parser.add_argument("--reuse", action="store_true", help="with --db: reuse the database if it was seeded")
     args = parser.parse_args(argv)
     if args.reuse and args.db is None:
-        parser.error("--reuse needs --db FILE")
+        parser.error("--reuse needs --db")
     load_before = os.getloadavg()
-    measure: Callable[[Path], dict[str, Any]] = lambda p: run(  # noqa: E731
-        p, records=args.records, subjects=args.subjects, checks=args.checks, reuse=args.reuse
+    measure: Callable[[Kept], dict[str, Any]] = lambda where: run(  # noqa: E731
+        where, records=args.records, subjects=args.subjects, checks=args.checks, reuse=args.reuse
     )
     if args.db is not None:
-        result = measure(args.db.resolve())
+        name = str(Path(args.db).resolve()) if args.backend == "sqlite" else args.db
+        result = measure(Kept(args.backend, name))
     else:
-        with tempfile.TemporaryDirectory(prefix="chengxin-bench-credit-http-") as folder:
-            result = measure(Path(folder) / "bench.db")
+        from bench.scratch import scratch
+
+        with scratch(args.backend, "credithttp") as made:
+            result = measure(Kept(args.backend, made.schema or made.dsn))
     load_after = os.getloadavg()
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
@@ -254,7 +309,8 @@ def main(argv: list[str]) -> int:
     print(
         f"- date: `{time.strftime('%a %b %d %H:%M:%S UTC %Y', time.gmtime())}`, git {commit.stdout.strip()}"
     )
-    print(f"- machine: {_machine()}; backend sqlite (WAL, synchronous=FULL)")
+    durable = "WAL, synchronous=FULL" if args.backend == "sqlite" else "synchronous_commit=on"
+    print(f"- machine: {_machine()}; backend {args.backend} ({durable})")
     print(
         f"- load average (1, 5, 15 min) at start {'/'.join(f'{x:.1f}' for x in load_before)}, "
         f"at end {'/'.join(f'{x:.1f}' for x in load_after)}"
