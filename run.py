@@ -3,6 +3,7 @@
 
     python3 run.py demo     create .venv, install chengxin, run the lifecycle demo on a SQLite file
     python3 run.py test     create .venv, install chengxin with its test tools, run the whole suite
+                            (one worker per CPU; ``python3 run.py coverage`` runs it with coverage)
     python3 run.py check    lint (ruff), types (mypy --strict) and import boundaries (import-linter)
     python3 run.py bench    the benchmarks of bench/, results printed for BENCHMARKS.md
 
@@ -55,12 +56,16 @@ def main() -> int:
     if verb == "demo":
         _ensure_venv("")
         return _run(str(BIN / "chengxin"), "demo", *rest)
-    if verb == "test":
+    if verb in {"test", "coverage"}:
         _ensure_venv("test")
         if Path("/dev/shm").is_dir() and "TMPDIR" not in os.environ:
             # Test databases on tmpfs: the same WAL and synchronous=FULL settings, cheap fsyncs.
             os.environ["TMPDIR"] = "/dev/shm"
-        return _run(str(BIN / "python"), "-m", "pytest", "--cov", "--cov-report=term:skip-covered", *rest)
+        # One worker process per CPU (pytest-xdist): every test has its own database (a SQLite file
+        # or a PostgreSQL schema), free port and temporary folder, so they run side by side.
+        workers = ["-n", "auto"] if not any(a == "-n" or a.startswith("-n") for a in rest) else []
+        measured = ["--cov", "--cov-report=term:skip-covered"] if verb == "coverage" else []
+        return _run(str(BIN / "python"), "-m", "pytest", *workers, *measured, *rest)
     if verb == "check":
         _ensure_venv("test")
         status = _run(str(BIN / "ruff"), "check", ".")

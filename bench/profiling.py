@@ -58,7 +58,7 @@ VERIFY_PHASES: list[Phase] = [
     ("│ └ registry.get", "workflow/registry.py", "get", ("workflow/audit.py", "verify_record")),
     ("JSON encoding (json.dumps, orjson.dumps)", "json/__init__.py|<built-in>", "dumps", None),
     ("JSON decoding (json.loads, orjson.loads)", "json/__init__.py|<built-in>", "loads", None),
-    ("datetime column decoding", "storage/tables.py", "process_result_value", None),
+    ("datetime column decoding", "storage/coretables.py", "process_result_value", None),
 ]
 
 

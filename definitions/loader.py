@@ -186,8 +186,11 @@ def _merge(parent: _Raw, child: _Raw) -> _Raw:
                 else:
                     result[key] = value
             return result
-        for stale in [p for p in lines if p[: len(path)] == path]:
-            del lines[stale]
+        if isinstance(base, dict | list):  # the lines of everything under ``path`` are stale
+            for stale in [p for p in lines if p[: len(path)] == path]:
+                del lines[stale]
+        else:  # a plain value has no lines under it: only its own
+            lines.pop(path, None)
         return over
 
     data = {key: value for key, value in parent.data.items() if key not in UNINHERITED}
@@ -1026,10 +1029,63 @@ def resolved_json(definition_source: Mapping[str, Any]) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=default)
 
 
-@dataclass(frozen=True, slots=True)
 class LoadedDefinition:
-    definition: Definition
-    resolved: str  # the resolved document as ordered JSON; its sha256 is taken over the canonical form
+    """A loaded definition: ``resolved``, its resolved document as ordered JSON (its ``sha256`` is
+    taken over the canonical form), and the checked ``definition``.
+
+    One read from the cache of bundled definitions (``definitions.cache``) is ``deferred``: its
+    ``definition`` is validated and checked from ``resolved`` when first asked for, so a command
+    builds only the definitions it uses.
+    """
+
+    __slots__ = ("_definition", "_source", "_templates", "name", "resolved", "sha256", "version")
+
+    def __init__(self, definition: Definition, resolved: str) -> None:
+        self._definition: Definition | None = definition
+        self.resolved = resolved
+        self.name, self.version, self.sha256 = definition.name, definition.version, definition.sha256
+        self._source = definition.source
+        self._templates: TemplateCheck | None = None
+
+    @classmethod
+    def deferred(
+        cls,
+        *,
+        name: str,
+        version: int,
+        sha256: str,
+        resolved: str,
+        source: str,
+        templates: TemplateCheck | None,
+    ) -> LoadedDefinition:
+        """A definition whose ``resolved`` text was checked before and hashes to ``sha256``."""
+        item = cls.__new__(cls)
+        item._definition, item.resolved, item._source, item._templates = None, resolved, source, templates
+        item.name, item.version, item.sha256 = name, version, sha256
+        return item
+
+    @property
+    def definition(self) -> Definition:
+        """The checked definition (built now if it was deferred).
+
+        Raises:
+            DefinitionError: the deferred text is no longer a valid definition, or does not hash
+                to its recorded SHA-256.
+        """
+        if self._definition is None:
+            raw = _Raw(data=json.loads(self.resolved), lines={}, origin=self._source)
+            built = _finish(raw, self._source, self._templates)
+            if built.sha256 != self.sha256 or (built.name, built.version) != (self.name, self.version):
+                raise DefinitionError(
+                    [
+                        f"{self._source}:1: the cached text does not hash to its recorded SHA-256 (delete the cache)"
+                    ]
+                )
+            self._definition = built
+        return self._definition
+
+    def __repr__(self) -> str:
+        return f"LoadedDefinition({self.name}@{self.version}, sha256={self.sha256[:12]})"
 
 
 def _files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -1142,6 +1198,26 @@ def load_bundled(templates: TemplateCheck | None = None) -> list[LoadedDefinitio
     if key not in _BUNDLED:
         _BUNDLED[key] = load_paths([BUNDLED_DIR], templates=templates)
     return list(_BUNDLED[key])
+
+
+def bundled_files() -> list[Path]:
+    """The bundled definition files, in the order they are loaded."""
+    return list(_files([BUNDLED_DIR]))
+
+
+def resolved_sha256(text: str) -> str:
+    """The SHA-256 of a definition's resolved JSON, as ``_finish`` takes it (over the canonical
+    form), without validating the definition.
+
+    Raises:
+        ValueError: the text is not JSON.
+        TypeError: not a JSON object.
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise TypeError("a definition is a JSON object")
+    body = {key: value for key, value in data.items() if key != "extends"}
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
 def from_resolved_json(text: str, source: str) -> LoadedDefinition:

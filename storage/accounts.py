@@ -117,7 +117,7 @@ class Accounts:
     def end_sessions(self, at: dt.datetime, *, id_sha256: str | None = None, user: str | None = None) -> int:
         """End one session, or every open session of a user; returns how many ended."""
         s = console_session_t.c
-        where = [s.ended_at.is_(None)]
+        where: list[sa.ColumnElement[bool]] = [s.ended_at.is_(None)]
         if id_sha256 is not None:
             where.append(s.id_sha256 == id_sha256)
         if user is not None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,45 +20,52 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage import db
+from storage.coretables import (
+    console_session_t,
+    console_user_t,
+    deadline_t,
+    definition_t,
+    event_t,
+    holiday_t,
+    meta_t,
+    outbox_t,
+    personal_t,
+    query_log_t,
+    record_state_t,
+    record_t,
+    reminder_t,
+    report_input_t,
+    token_t,
+    unit_t,
+    webhook_t,
+)
 from storage.errors import DatabaseUnavailable, StorageBusy
 from storage.fastpath import FastPath
-from storage.tables import (
-    ApiToken,
-    ConsoleSession,
-    ConsoleUser,
-    Deadline,
-    HistoryEvent,
-    HolidayTableRow,
-    Meta,
-    Outbox,
-    PersonalData,
-    Record,
-    RecordState,
-    Reminder,
-    ReportInput,
-    SubjectQuery,
-    Unit,
-    WebhookSubscription,
-    WorkflowDefinition,
-)
 
-record_t = Record.__table__  # type: ignore[attr-defined]
-state_t = RecordState.__table__  # type: ignore[attr-defined]
-event_t = HistoryEvent.__table__  # type: ignore[attr-defined]
-deadline_t = Deadline.__table__  # type: ignore[attr-defined]
-outbox_t = Outbox.__table__  # type: ignore[attr-defined]
-meta_t = Meta.__table__  # type: ignore[attr-defined]
-definition_t = WorkflowDefinition.__table__  # type: ignore[attr-defined]
-personal_t = PersonalData.__table__  # type: ignore[attr-defined]
-query_log_t = SubjectQuery.__table__  # type: ignore[attr-defined]
-reminder_t = Reminder.__table__  # type: ignore[attr-defined]
-holiday_t = HolidayTableRow.__table__  # type: ignore[attr-defined]
-unit_t = Unit.__table__  # type: ignore[attr-defined]
-webhook_t = WebhookSubscription.__table__  # type: ignore[attr-defined]
-token_t = ApiToken.__table__  # type: ignore[attr-defined]
-report_input_t = ReportInput.__table__  # type: ignore[attr-defined]
-console_user_t = ConsoleUser.__table__  # type: ignore[attr-defined]
-console_session_t = ConsoleSession.__table__  # type: ignore[attr-defined]
+state_t = record_state_t
+
+__all__ = [  # the parts of the store take the tables from here
+    "INTEGRITY_ERRORS",
+    "Database",
+    "console_session_t",
+    "console_user_t",
+    "deadline_t",
+    "definition_t",
+    "event_t",
+    "holiday_t",
+    "meta_t",
+    "outbox_t",
+    "personal_t",
+    "query_log_t",
+    "record_state_t",
+    "record_t",
+    "reminder_t",
+    "report_input_t",
+    "state_t",
+    "token_t",
+    "unit_t",
+    "webhook_t",
+]
 
 
 def _driver_errors(*, postgres: bool) -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
@@ -103,6 +111,10 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.backend = engine.dialect.name
+        # SQLite has one writer at a time: threads of this process queue for it here, woken as
+        # soon as it is free, instead of sleeping in SQLite's busy handler (which backs off up to
+        # 100 ms a try). Other processes still wait through busy_timeout.
+        self._writer: Any = threading.RLock() if self.backend == "sqlite" else nullcontext()
         if self.backend == "postgresql" and len(DRIVER_INTEGRITY) == 1:
             _errors_of(postgres=True)
         self.fast = FastPath(
@@ -147,7 +159,7 @@ class Database:
     def writing(self) -> Iterator[Connection]:
         """A write transaction; on SQLite it holds the write lock from its first statement."""
         try:
-            with self.engine.connect() as plain:
+            with self._writer, self.engine.connect() as plain:
                 connection = (
                     plain.execution_options(sqlite_begin="IMMEDIATE") if self.backend == "sqlite" else plain
                 )
@@ -191,6 +203,10 @@ class Database:
     @contextmanager
     def transaction(self, raw: Any) -> Iterator[Any]:
         """A write transaction on a checked-out driver connection; committed when the block ends."""
+        with self._writer:
+            yield from self._transaction(raw)
+
+    def _transaction(self, raw: Any) -> Iterator[Any]:
         try:
             if self.backend == "sqlite":
                 cursor = raw.cursor()

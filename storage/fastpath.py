@@ -2,7 +2,7 @@
 
 A command reads one record and writes a handful of rows. Building, hashing and processing a
 SQLAlchemy statement costs several times what SQLite takes to run it, so the statements of
-that path are compiled once per database (by SQLAlchemy, from the SQLModel tables, so the SQL
+that path are compiled once per database (by SQLAlchemy, from the Core tables, so the SQL
 stays the one the schema defines) and executed on the DBAPI cursor, with the column types'
 conversions done here. Everything else in ``storage`` uses SQLAlchemy as usual.
 """
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from storage.tables import UTCDateTime
+from storage.coretables import UTCDateTime
 
 UTC = dt.UTC
 

@@ -12,8 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.connections import Database, deadline_t, event_t, personal_t, record_t, reminder_t, state_t
+from storage.coretables import UTCDateTime
 from storage.records import record_of
-from storage.tables import UTCDateTime
 from storage.values import (
     CaseRows,
     RawDeadline,

@@ -129,7 +129,7 @@ class OutboxQueue:
 
     def retry(self, *, ids: Sequence[int] = (), dead: bool = False, now: dt.datetime) -> int:
         """Put dead (or failed) mails back in the queue; returns how many."""
-        where = []
+        where: list[sa.ColumnElement[bool]] = []
         if ids:
             where.append(outbox_t.c.id.in_(list(ids)))
         if dead:

@@ -1,6 +1,8 @@
-"""The SQLModel tables of chengxin.
+"""The SQLModel tables of chengxin: the schema as Alembic and the migration tests see it.
 
-These classes stay inside ``storage``: what the store hands to the engine are frozen values
+The store itself runs on the same tables as Core ``Table`` objects (``storage.coretables``,
+which a test keeps in step with these), so a command does not build these classes. These classes
+stay inside ``storage``: what the store hands to the engine are frozen values
 (``storage.values``), never live ORM rows. Every datetime column is timezone-aware and
 stored in UTC. Schema changes go through Alembic migrations (``storage/migrations``); a test
 checks that the migrations and these tables agree.
@@ -12,37 +14,11 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-UTC = dt.UTC
+from storage.coretables import RECORD_ID, UTCDateTime
 
-
-# Record ids are codes: they sort by code point (as Python compares them) on every backend, so an
-# index on them serves the auditor's ordered scans. PostgreSQL's default collation follows the
-# database locale; "C" is bytewise there. SQLite's default (BINARY) is bytewise already.
-RECORD_ID = sa.String(40).with_variant(sa.String(40, collation="C"), "postgresql")
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """A timezone-aware datetime stored in UTC on every backend (SQLite keeps no offset)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; every time must be timezone-aware")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+__all__ = ["RECORD_ID", "TABLES", "UTCDateTime"]
 
 
 def _json() -> Any:

@@ -10,6 +10,7 @@ such a database, its clock at Monday 2026-05-11 09:00 (Asia/Shanghai).
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from functools import cache
@@ -19,6 +20,9 @@ import pytest
 from support.harness import Harness
 
 PG_URL = os.environ.get("CHENGXIN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# The parsed-definitions cache of every engine and command the suite opens goes to a folder of
+# this run, not the user's ~/.cache (the tests of the cache itself choose their own folders).
+os.environ.setdefault("CHENGXIN_CACHE_DIR", tempfile.mkdtemp(prefix="chengxin-cache-"))
 BACKENDS = ("sqlite", "postgresql")
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING, Any, cast
 
-import structlog
+if TYPE_CHECKING:
+    import structlog
 
 ROOT = "chengxin"
 
@@ -22,21 +24,42 @@ _level = os.environ.get("CHENGXIN_LOG_LEVEL", "").strip().upper()  # not workflo
 if _level in logging.getLevelNamesMapping():
     _root.setLevel(_level)
 
-_PROCESSORS: list[structlog.typing.Processor] = [
-    structlog.stdlib.filter_by_level,  # first: an event below the logger's level costs next to nothing
-    structlog.stdlib.add_logger_name,
-    structlog.stdlib.add_log_level,
-    structlog.processors.TimeStamper(fmt="iso", utc=True),
-    structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-]
 
+def _wrap(name: str) -> structlog.stdlib.BoundLogger:
+    import structlog
 
-def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    """A structlog logger over the standard library's logger ``name`` (under ``chengxin``)."""
     logger: structlog.stdlib.BoundLogger = structlog.wrap_logger(
         logging.getLogger(name),
-        processors=_PROCESSORS,
+        processors=[
+            structlog.stdlib.filter_by_level,  # first: an event below the level costs next to nothing
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
     return logger
+
+
+class _Deferred:
+    """A logger that imports structlog when it first logs: a command that logs nothing (every
+    read) does not pay for loading it."""
+
+    __slots__ = ("_logger", "_name")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._logger: structlog.stdlib.BoundLogger | None = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if self._logger is None:
+            self._logger = _wrap(self._name)
+        return getattr(self._logger, attribute)
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    """A structlog logger over the standard library's logger ``name`` (under ``chengxin``),
+    built on its first call."""
+    return cast("structlog.stdlib.BoundLogger", _Deferred(name))

@@ -42,6 +42,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("UNIT", "单位 the actor's unit"),
     Setting("HISTORY_KEY_FILE", "历史密钥文件 the history key's file (HMAC of every row)"),
     Setting("CHECKPOINT_DIR", "检查点目录 folder of scheduled checkpoints"),
+    Setting(
+        "CACHE_DIR",
+        "缓存目录 cache of the checked bundled definitions (default: the user's cache folder; off)",
+    ),
     Setting("LOG_LEVEL", "日志级别 log level of the chengxin loggers"),
     Setting("MAIL_DIR", "邮件目录 folder for .eml files without SMTP (default ./mail)"),
     Setting("MAIL_FROM", "发件地址 sender address"),
@@ -74,6 +78,7 @@ class Settings(BaseSettings):
     history_key_file: str | None = None
     checkpoint_dir: str | None = None
     log_level: str | None = None
+    cache_dir: str | None = None
     mail_dir: str | None = None
     mail_from: str | None = None
     mail_from_name: str | None = None
@@ -141,11 +146,35 @@ def read_env_file(path: Path) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if k.startswith(PREFIX) and v is not None}
 
 
+_LOADED: dict[tuple[object, ...], Settings] = {}
+
+
+def _sources() -> tuple[object, ...]:
+    """What the settings are read from: the ``CHENGXIN_*`` variables (any case, as pydantic-settings
+    matches them), the current folder and its ``.env`` file's size and time. The same sources give
+    the same settings, so a command reads them once, not once per caller."""
+    try:
+        stat = ENV_FILE.stat()
+        env_file: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        env_file = None
+    variables = tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(PREFIX)))
+    try:
+        folder = os.getcwd()
+    except OSError:  # the current folder was deleted
+        folder = ""
+    return (folder, env_file, variables)
+
+
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     """The settings: ``environ`` alone when given (tests, embedding services), else the process
     environment over ``.env`` in the current folder."""
     if environ is None:
-        return Settings()
+        key = _sources()
+        found = _LOADED.get(key)
+        if found is None:
+            found = _LOADED[key] = Settings()  # frozen: one object serves every caller
+        return found
     given = {k.removeprefix(PREFIX).lower(): v for k, v in environ.items() if k.startswith(PREFIX)}
     known: dict[str, Any] = {k: v for k, v in given.items() if k in Settings.model_fields}
     if isinstance(known.get("smtp_password"), str):

@@ -72,6 +72,12 @@ def history(api: Api, caller: str) -> tuple[int, bool]:
     return answer.status_code, answer.status_code == 200 and len(answer.json()) == 4
 
 
+def dossier(api: Api, caller: str) -> tuple[int, bool]:
+    rid = recorded(api)
+    answer = api.get(f"/records/{rid}/dossier", caller)
+    return answer.status_code, answer.status_code == 200 and answer.json()["record"]["id"] == rid
+
+
 def listing(api: Api, caller: str) -> tuple[int, bool]:
     recorded(api)
     answer = api.get("/records", caller)
@@ -96,6 +102,7 @@ def route(path: str) -> Callable[[Api, str], tuple[int, bool]]:
 ACTIONS: dict[str, Callable[[Api, str], tuple[int, bool]]] = {
     "read": read,
     "history": history,
+    "dossier": dossier,
     "list": listing,
     "register": register,
     "edit": EDIT,
@@ -111,13 +118,14 @@ ACTIONS: dict[str, Callable[[Api, str], tuple[int, bool]]] = {
 
 ALLOWED: dict[str, set[str]] = {
     # what each caller may do on the sample case (hexi-zjw, found by court-3); all else is 403
-    "recorder": {"read", "history", "list", "register", "edit", "definitions", "units", "me"},
+    "recorder": {"read", "history", "dossier", "list", "register", "edit", "definitions", "units", "me"},
     "other_recorder": {"list", "definitions", "units", "me"},
-    "verifier": {"read", "history", "list", "accept", "outbox", "definitions", "units", "me"},
+    "verifier": {"read", "history", "dossier", "list", "accept", "outbox", "definitions", "units", "me"},
     "district_verifier": {"list", "outbox", "definitions", "units", "me"},
     "subject": {
         "read",
         "history",
+        "dossier",
         "list",
         "submit_explanation",
         "file_objection",
@@ -126,10 +134,10 @@ ALLOWED: dict[str, set[str]] = {
         "me",
     },
     "other_subject": {"list", "definitions", "units", "me"},
-    "reviewer": {"read", "history", "list", "maintain", "definitions", "units", "me"},
+    "reviewer": {"read", "history", "dossier", "list", "maintain", "definitions", "units", "me"},
     "other_reviewer": {"list", "definitions", "units", "me"},
-    "superior": {"read", "history", "list", "definitions", "units", "me"},
-    "auditor": {"read", "history", "list", "outbox", "definitions", "units", "me"},
+    "superior": {"read", "history", "dossier", "list", "definitions", "units", "me"},
+    "auditor": {"read", "history", "dossier", "list", "outbox", "definitions", "units", "me"},
     "service": {"me"},
 }
 # a foreign caller's list answers 200 but without the sample case

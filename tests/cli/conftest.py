@@ -15,7 +15,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Itera
     """No ambient CHENGXIN_* setting leaks in, and no mail leaks out into the checkout's ``mail/``;
     wide tables; structlog restored after in-process runs."""
     for name in list(os.environ):
-        if name.startswith("CHENGXIN_") and name != "CHENGXIN_TEST_PG_URL":
+        if name.startswith("CHENGXIN_") and name not in {"CHENGXIN_TEST_PG_URL", "CHENGXIN_CACHE_DIR"}:
             monkeypatch.delenv(name)
     monkeypatch.setenv("CHENGXIN_MAIL_DIR", str(tmp_path / "mail"))
     monkeypatch.setenv("COLUMNS", "200")

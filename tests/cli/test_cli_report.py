@@ -29,7 +29,7 @@ def cli(tmp_path: Path) -> Cli:
 
 
 def test_unit_list_shows_the_jurisdiction_and_level(cli: Cli) -> None:
-    listed = cli("unit", "list", "--jurisdiction", "tongxin", "--json").json()
+    listed = cli("unit", "list", "--jurisdiction", "tongxin", "--json").json()["units"]
     assert {(u["code"], u["jurisdiction"], u["level"]) for u in listed} == {
         ("tx-gov", "tongxin", "district"),
         ("tx-zjj", "tongxin", "department"),

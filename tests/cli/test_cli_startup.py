@@ -143,3 +143,66 @@ def test_a_read_on_sqlite_loads_no_migrations_templates_or_postgres_driver(tmp_p
     loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
     assert "storage.store" in loaded  # it did read
     assert not {"alembic", "jinja2", "psycopg", "icalendar", "aiosmtplib", "apscheduler"} & loaded
+
+
+READ_MUST_NOT_LOAD = {
+    "alembic",  # migrations: only ``init`` and upgrades
+    "sqlmodel",  # the ORM classes describe the schema for Alembic; the store runs on Core tables
+    "sqlalchemy.orm",
+    "storage.tables",
+    "structlog",  # loads with the first log line; a read logs none
+    "jinja2",  # mail templates
+    "icalendar",
+    "psycopg",  # a SQLite database needs no PostgreSQL driver
+    "aiosmtplib",
+    "apscheduler",
+    "definitions.reports",  # report rules: only for reports
+}
+
+
+def _modules_of(args: list[str], env: dict[str, str]) -> set[str]:
+    script = (
+        "import sys, json\n"
+        "from workflow.cli.app import app\n"
+        "try:\n"
+        f"    app({args!r}, prog_name='chengxin')\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def test_record_show_and_list_build_only_what_a_read_needs(tmp_path: Path) -> None:
+    """``record show ID`` and ``record list`` read through the Core tables and the cached
+    definitions: no ORM, no migrations, no logging library, no templates; the second run takes
+    the definitions from the cache and builds only the one the record runs on."""
+    import os
+
+    env = {
+        **os.environ,
+        "CHENGXIN_DATABASE_URL": f"sqlite:///{tmp_path}/read.db",
+        "CHENGXIN_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "workflow.cli", "init"], env=env, check=True, capture_output=True, timeout=120
+    )
+    submitted = subprocess.run(
+        [sys.executable, "-m", "workflow.cli", "record", "submit", "-d", "national", "--actor", "li.lei",
+         "--role", "recorder", "--unit", "court-3", "-s", "subject_kind=department",
+         "-s", "subject_name=某区住房和建设委员会", "-s", "subject_code=91110000600037341L",
+         "-s", "responsible_unit=hexi-zjw", "-s", "superior_unit=hexi-gov", "-s", "finding_unit=court-3",
+         "-s", "source_type=judgment", "-s", "document_number=（2026）津0103民初1234号",
+         "-s", "finding_date=2026-05-08", "-s", "facts=拖欠工程款", "-s", "domain=procurement",
+         "-s", "severity=一般", "-q"],
+        env=env, check=True, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    record_id = submitted.stdout.strip()
+    assert list((tmp_path / "cache").glob("definitions-*.json"))  # the write filled the cache
+    for args in (["record", "show", record_id], ["record", "list"], ["record", "show", record_id, "--json"]):
+        loaded = _modules_of(args, env)
+        assert "storage.store" in loaded  # it did read
+        assert sorted(READ_MUST_NOT_LOAD & loaded) == [], args

@@ -127,6 +127,9 @@ EFFECTS = [
     ("taian@2", "honour_ban"),
     ("taian@2", "disciplinary_impact"),
     ("taian@2", "civil_servant_restriction"),
+    ("taian@3", "honour_ban"),  # taian@3 adds the supervision schedule and keeps taian@2's rules
+    ("taian@3", "disciplinary_impact"),
+    ("taian@3", "civil_servant_restriction"),
     ("tianjin@2", "honour_ban"),
     ("tianjin@2", "disciplinary_impact"),
     ("tianjin@2", "civil_servant_no_excellent"),

@@ -1,10 +1,10 @@
 """The HTTP API's application factory: ``create_app(engine)`` → a FastAPI app over that engine.
 
 The app holds no state of its own beyond the engine it is given (and, under ``chengxin serve``,
-a probe of the scheduler running beside it). Routes live by concern in ``records``, ``catalog``
-and ``service``; identity and access in ``access``; error bodies in ``problems``. The docs page
-(``/docs``) serves Swagger UI from the installed ``swagger-ui-py`` package, not from a CDN, so it
-works on a server without internet access. CORS is off unless origins are configured
+a probe of the scheduler running beside it). Routes live by concern in ``records``,
+``catalog``, ``service``, ``credit`` and ``dossier``; identity and access in ``access``; error
+bodies in ``problems``. The docs page (``/docs``) serves Swagger UI from the installed
+``swagger-ui-py`` package, not from a CDN, so it works on a server without internet access. CORS is off unless origins are configured
 (``CHENGXIN_API_CORS_ORIGINS``, comma-separated).
 """
 
@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from workflow import Engine
-from workflow.api import catalog, credit, problems, records, schemas, service
+from workflow.api import catalog, credit, dossier, problems, records, schemas, service
 from workflow.api.service import SchedulerProbe
 
 TITLE = "诚信 chengxin API"
@@ -62,6 +62,7 @@ def create_app(
     app.include_router(catalog.router)
     app.include_router(service.router)
     app.include_router(credit.router)
+    app.include_router(dossier.router)
     origins = list(cors_origins() if cors is None else cors)
     if origins:
         from fastapi.middleware.cors import CORSMiddleware

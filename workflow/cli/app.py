@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated
 
@@ -40,7 +39,7 @@ register(
 register("audit", "workflow.cli.audit:audit_app", "审计 audit: verify hash chains, replay, checkpoints")
 register("clock", "workflow.cli.clock:clock_app", "演练库的模拟时钟 simulated clock of a drill database")
 register("calendar", "workflow.cli.calendar:calendar_app", "工作日历 working-day calendar and holiday tables")
-register("outbox", "workflow.cli.outbox:outbox_app", "邮件发件箱 the mail outbox")
+register("outbox", "workflow.cli.outbox:outbox_app", "发件箱 the outbox: mail and webhook deliveries")
 register(
     "config", "workflow.cli.config:config_app", "配置 settings: CHENGXIN_* from the environment and .env"
 )
@@ -49,19 +48,21 @@ register("ledger", "workflow.cli.ledger:ledger_app", "工作台账 work ledgers:
 register(
     "check",
     "workflow.cli.check:check",
-    "信用核查：主体能否评优、表彰、获得资金或参与采购 (credit check: eligibility per purpose)",
+    "信用核查：主体能否评优、评先、获得资金、参与采购 (credit check: may a subject be honoured, rated 优秀, funded, contracted)",
 )
 register(
     "archive",
     "workflow.cli.check:archive",
-    "公务员诚信档案 (a civil servant's integrity archive, ID numbers masked)",
+    "公务员诚信档案：记录、惩戒、处分影响期、承诺、年度考核 (a civil servant's integrity archive)",
 )
 register(
-    "report", "workflow.cli.report:report_app", "督查与考核报告 supervision, assessment and ranking reports"
+    "report", "workflow.cli.report:report_app", "考核评价与排名 supervision reports, assessments and rankings"
 )
-register("token", "workflow.cli.token:token_app", "接口令牌 API tokens: create, list, revoke")
+register("token", "workflow.cli.token:token_app", "HTTP 接口令牌 API tokens (create, list, revoke)")
 register(
-    "user", "workflow.cli.user:user_app", "控制台账户 console accounts: create, list, disable, reset-password"
+    "user",
+    "workflow.cli.user:user_app",
+    "控制台用户 web console accounts (create, list, disable, reset-password)",
 )
 register("webhook", "workflow.cli.webhook:webhook_app", "Webhook 订阅 webhook subscriptions")
 register(
@@ -77,11 +78,13 @@ register(
 register(
     "serve",
     "workflow.cli.service:serve",
-    "运行引擎服务：定时巡检期限、提醒、督查、邮件和检查点 (run the scheduler until stopped)",
+    "运行引擎服务：调度（期限、提醒、督查、邮件、检查点）和 HTTP 接口 (run the scheduler and, with --port, the HTTP API)",
 )
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # ~20 ms: only for --version
+
     try:
         return version("chengxin")
     except PackageNotFoundError:  # pragma: no cover - run from a checkout that was never installed

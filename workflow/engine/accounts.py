@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -38,8 +39,16 @@ LOCKED_FOR = dt.timedelta(minutes=15)
 SESSION_LIFETIME = dt.timedelta(hours=8)  # one working day
 SHORTEST_PASSWORD = 10
 _HASHER = PasswordHasher()
-# a hash to verify against when the name is unknown, so the time taken does not tell
-_DUMMY = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _dummy() -> str:
+    """A hash to verify against when the name is unknown, so the time taken does not tell.
+
+    Made on the first sign-in, not on import: hashing takes a quarter of a second, which every
+    command that opens the engine would otherwise pay.
+    """
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -194,7 +203,7 @@ class Accounts:
         now = self._clock.now()
         row = self._store.accounts.user(name) if name else None
         try:
-            _HASHER.verify(row.password_hash if row is not None else _DUMMY, password)
+            _HASHER.verify(row.password_hash if row is not None else _dummy(), password)
             good = row is not None
         except (VerificationError, InvalidHashError):
             good = False

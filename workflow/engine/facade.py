@@ -181,7 +181,7 @@ class Engine:
         audit: bool = False,
     ) -> Engine:
         chosen = opening.clock_for(meta, clock)
-        registry = opening.registry_for(store, definitions)
+        registry = opening.registry_for(store, definitions, meta)
         if not audit:
             registry.check()
         key = configured_key(key_file)

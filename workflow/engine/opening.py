@@ -11,6 +11,8 @@ first process that writes with a history key marks the database as sealed by it
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -88,15 +90,24 @@ def clock_for(meta: Mapping[str, str], clock: Clock | None) -> Clock:
     return clock
 
 
-def registry_for(store: Store, definitions: Sequence[Path]) -> Registry:
+def registry_for(
+    store: Store, definitions: Sequence[Path], meta: Mapping[str, str] | None = None
+) -> Registry:
     """The bundled definitions, those under ``definitions``, the versions stored with cases, and
     the holiday tables loaded into the database.
+
+    With the database's ``meta``, the bundled definitions come through the cache, its HMAC keyed
+    by the database's pepper (a secret of the database, never written elsewhere).
 
     Raises:
         DefinitionError: a definition file is invalid.
         HolidayTableError: a stored holiday table no longer parses.
     """
-    registry = Registry.load(definitions)
+    pepper = (meta or {}).get("pepper")
+    secret = (
+        hmac.new(bytes.fromhex(pepper), b"definitions-cache", hashlib.sha256).digest() if pepper else None
+    )
+    registry = Registry.load(definitions, cache_secret=secret)
     registry.merge_stored(store.directory.definitions())
     registry.add_tables(
         parse_holiday_table(table.body, f"database:holiday_table:{table.year}")

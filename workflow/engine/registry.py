@@ -16,11 +16,21 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from definitions.cache import load_bundled_cached
 from definitions.holidays import HolidayTable, bundled_tables
-from definitions.loader import DefinitionError, LoadedDefinition, from_resolved_json, load_bundled, load_paths
+from definitions.loader import (
+    DefinitionError,
+    LoadedDefinition,
+    bundled_files,
+    from_resolved_json,
+    load_bundled,
+    load_paths,
+    resolved_sha256,
+)
 from definitions.model import Definition
 from notifications.names import notice_names
 from storage.values import StoredDefinition
+from workflow import settings
 from workflow.core.calendar import WorkingCalendar
 from workflow.errors import DefinitionChanged, DefinitionNotFound, StoredDefinitionAltered, WorkflowError
 
@@ -34,6 +44,38 @@ def template_exists(name: str, folder: Path | None) -> bool:
 @cache
 def _names(folder: Path | None) -> tuple[str, ...]:
     return notice_names([folder] if folder is not None else [])
+
+
+_BUNDLED: dict[tuple[object, ...], list[LoadedDefinition]] = {}
+OFF = ("off", "none", "0", "false", "no")
+
+
+def cache_folder() -> Path | None:
+    """Where the checked bundled definitions are cached: ``CHENGXIN_CACHE_DIR``, else the user's
+    cache folder; None when the setting says ``off``."""
+    chosen = (settings.load().cache_dir or "").strip()
+    if chosen.lower() in OFF:
+        return None
+    if chosen:
+        return Path(chosen)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("chengxin", appauthor=False))
+
+
+def bundled(folder: Path | None = None, secret: bytes | None = None) -> list[LoadedDefinition]:
+    """The bundled definitions, through the cache in ``folder`` keyed by ``secret`` (either None:
+    parsed from the files), kept for the process for as long as the files stay unchanged."""
+    if folder is None or secret is None:
+        return load_bundled(template_exists)
+    # not keyed by the secret: definitions read from a valid cache or the files serve any database
+    stamp = (
+        str(folder),
+        *((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in bundled_files()),
+    )
+    if stamp not in _BUNDLED:
+        _BUNDLED[stamp] = load_bundled_cached(folder, secret, template_exists, salt="\n".join(_names(None)))
+    return list(_BUNDLED[stamp])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,16 +106,19 @@ class Registry:
     _calendars: dict[tuple[str, int], WorkingCalendar] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, extra: Sequence[Path] = ()) -> Registry:
+    def load(cls, extra: Sequence[Path] = (), *, cache_secret: bytes | None = None) -> Registry:
         """Bundled definitions plus those under ``extra`` (files or folders).
+
+        With ``cache_secret`` the bundled ones come through the cache (``definitions.cache``,
+        in ``CHENGXIN_CACHE_DIR`` or the user's cache folder) whose HMAC it keys.
 
         Raises:
             DefinitionError: a file is invalid (every problem as ``file:line: message``).
         """
-        bundled = load_bundled(template_exists)
-        found = {(d.definition.name, d.definition.version): d for d in bundled}
+        base = bundled(cache_folder() if cache_secret is not None else None, cache_secret)
+        found = {(d.name, d.version): d for d in base}
         if extra:
-            for item in load_paths(extra, base=bundled, templates=template_exists):
+            for item in load_paths(extra, base=base, templates=template_exists):
                 found[(item.definition.name, item.definition.version)] = item
         return cls(loaded=found, tables=bundled_tables())
 
@@ -91,6 +136,8 @@ class Registry:
             key = (item.name, item.version)
             label = f"{item.name}@{item.version}"
             present = self.loaded.get(key)
+            if present is not None and present.sha256 == item.sha256 == _digest(item.body):
+                continue  # the file holds the stored text: nothing to rebuild
             try:
                 rebuilt: LoadedDefinition | None = from_resolved_json(item.body, f"database:{label}")
             except DefinitionError as exc:
@@ -110,7 +157,7 @@ class Registry:
                 if present is None:
                     self.loaded[key] = rebuilt  # only an auditor opens such a database: to report it
                 continue
-            if rebuilt is None or (present is not None and present.definition.sha256 == item.sha256):
+            if rebuilt is None or (present is not None and present.sha256 == item.sha256):
                 continue
             if present is not None:
                 self.mismatches.append(
@@ -198,3 +245,11 @@ class Registry:
             found = WorkingCalendar(self.tables, local_days_off=definition.local_days_off or None)
             self._calendars[key] = found
         return found
+
+
+def _digest(body: str) -> str | None:
+    """The SHA-256 of a stored definition's text, or None when it is not a JSON object."""
+    try:
+        return resolved_sha256(body)
+    except (TypeError, ValueError):
+        return None

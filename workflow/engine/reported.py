@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from definitions.jurisdictions import load_jurisdictions
-from definitions.reports import load_reports
 from storage.store import Store
 from storage.values import ReportInputRow
 from workflow.core.report_periods import GRAINS, parse_period
@@ -42,6 +41,8 @@ def _row(item: Mapping[str, Any], reported_by: str) -> ReportInputRow:
             "jurisdiction",
             f"{jurisdiction!r} 不是辖区 (no such jurisdiction); allowed: {places.allowed()}",
         )
+    from definitions.reports import load_reports  # its pydantic models load when a figure is reported
+
     measures = load_reports().inputs_of(jurisdiction)
     measure = str(item.get("measure", "")).strip()
     if measure not in measures:

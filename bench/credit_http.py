@@ -1,0 +1,352 @@
+"""The credit-check benchmark over HTTP (信用核查): ``GET /subjects/{code}/status`` against a real
+``chengxin serve`` process, with 1 and with 8 concurrent clients, beside the same query
+in-process in the same run.
+
+    python -m bench.credit_http [--records N] [--subjects S] [--checks C]
+                                [--backend sqlite|postgresql] [--db FILE|SCHEMA [--reuse]]
+
+1. A database is seeded as ``bench.credit_check`` seeds it: ``S`` subjects driven through the
+   engine (register → submit → accept → confirm; an honour ban on every other one), then the
+   ``record`` table filled to ``N`` rows in bulk transactions. With ``--db`` the database is kept
+   (a SQLite file, or a PostgreSQL schema on the test server), with a list of the subjects asked
+   about beside it; ``--reuse`` skips seeding when both exist, so a 1,000,000-record database is
+   built once and measured many times.
+2. A ``service`` token is created through the engine (``Engine.tokens.create``, as
+   ``chengxin token create`` does) and ``python -m workflow.cli serve --port P --no-scheduler``
+   started on a free loopback port, as its own process.
+3. The same checks, timed one by one: ``C`` in-process calls of ``Engine.subject_status`` (every
+   purpose), ``C`` HTTP requests from one client, and ``C`` requests shared by 8 client threads
+   (each its own ``httpx.Client`` with a kept-alive connection). Every check — in-process and over
+   HTTP — commits its query-log row before it answers. Only organisations are asked (a person is
+   asked by ID number in a POST body, never in a URL).
+
+Every figure is measured by this run; the output is Markdown for ``BENCHMARKS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from bench.credit_check import _fill, _machine, _percentiles, _seed
+from bench.scratch import PG_URL
+
+START = dt.datetime(2026, 5, 11, 1, 0, tzinfo=dt.UTC)
+SERVICE = {"person": "bench.appraisal", "role": "service", "unit": "hr-office"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """A benchmark database that outlives the run: a SQLite file, or a PostgreSQL schema."""
+
+    backend: str
+    name: str  # the file's path, or the schema's name
+
+    @property
+    def url(self) -> str:
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.name}"
+        base = PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+        sep = "&" if "?" in base else "?"
+        return f"{base}{sep}options={quote(f'-csearch_path={self.name}', safe='')}"
+
+    @property
+    def listing(self) -> Path:
+        if self.backend == "sqlite":
+            return Path(self.name + ".subjects.json")
+        return Path(tempfile.gettempdir()) / f"chengxin-bench-{self.name}.subjects.json"
+
+    def exists(self) -> bool:
+        if self.backend == "sqlite":
+            return Path(self.name).exists()
+        import psycopg
+
+        with psycopg.connect(PG_URL) as connection:
+            found = connection.execute(
+                "select 1 from information_schema.schemata where schema_name = %s", (self.name,)
+            ).fetchone()
+        return found is not None
+
+    def reset(self) -> None:
+        """Remove what an earlier run left, and (PostgreSQL) create the schema empty."""
+        self.listing.unlink(missing_ok=True)
+        if self.backend == "sqlite":
+            for suffix in ("", "-wal", "-shm"):
+                Path(self.name + suffix).unlink(missing_ok=True)
+            return
+        import psycopg
+
+        with psycopg.connect(PG_URL, autocommit=True) as connection:
+            connection.execute(f'drop schema if exists "{self.name}" cascade')
+            connection.execute(f'create schema "{self.name}"')
+
+
+def prepare(where: Kept, *, records: int, subjects: int, reuse: bool, seed: int = 20261201) -> dict[str, Any]:
+    """The database seeded (or reused) and the organisations to ask about."""
+    from workflow import Engine, ManualClock
+
+    listing = where.listing
+    if reuse and listing.exists() and where.exists():
+        kept = json.loads(listing.read_text(encoding="utf-8"))
+        return {**kept, "reused": True}
+    where.reset()
+    url = where.url
+    rng = random.Random(seed)
+    Engine.init(url, simulated_start=START)[0].close()
+    clock = ManualClock(START)
+    engine = Engine.open(url, clock=clock)
+    try:
+        began = time.perf_counter()
+        asked = _seed(engine, clock, subjects, rng)
+        seeded = time.perf_counter() - began
+        began = time.perf_counter()
+        total = _fill(engine, records, rng)
+        filled = time.perf_counter() - began
+    finally:
+        engine.close()
+    kept = {
+        "records": total,
+        "subjects": subjects,
+        # organisations only: a unified social credit code starts with its registering authority (91…)
+        "codes": [s for s in asked if s.startswith("91")],
+        "seed_seconds": seeded,
+        "fill_seconds": filled,
+    }
+    listing.write_text(json.dumps(kept), encoding="utf-8")
+    return {**kept, "reused": False}
+
+
+def _token(url: str) -> str:
+    from workflow import Engine
+
+    engine = Engine.open(url)
+    try:
+        return engine.tokens.create(valid_for=dt.timedelta(days=1), label="bench", **SERVICE)[1]
+    finally:
+        engine.close()
+
+
+def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "CHENGXIN_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "workflow.cli", "serve", "--port", str(port), "--no-scheduler"]
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _wait_ready(base: str, process: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            said = process.stderr.read().decode("utf-8", "replace") if process.stderr else ""
+            raise RuntimeError(f"chengxin serve ended with {process.returncode}: {said[-2000:]}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("chengxin serve did not answer /health within a minute")
+
+
+def _in_process(url: str, codes: list[str], checks: int, rng: random.Random) -> tuple[list[float], int]:
+    from workflow import Actor, Engine
+
+    engine = Engine.open(url)
+    actor = Actor(id=SERVICE["person"], role=SERVICE["role"], unit=SERVICE["unit"])
+    try:
+        for code in codes[:20]:  # warm the connection pool and the caches
+            engine.subject_status(code, actor=actor, reason="预热 warm-up")
+        samples: list[float] = []
+        barred = 0
+        for index in range(checks):
+            code = codes[rng.randrange(len(codes))]
+            began = time.perf_counter()
+            status = engine.subject_status(code, actor=actor, reason=f"年度考核前信用核查 {index}")
+            samples.append(time.perf_counter() - began)
+            barred += not status.answer("honours").allowed
+    finally:
+        engine.close()
+    return samples, barred
+
+
+def _over_http(
+    base: str, token: str, codes: list[str], checks: int, clients: int, rng: random.Random
+) -> tuple[list[float], int, float]:
+    """``checks`` GETs shared by ``clients`` threads; the latencies, the honours-barred count and
+    the wall time."""
+    import httpx
+
+    chosen = [codes[rng.randrange(len(codes))] for _ in range(checks)]
+    shares = [chosen[i::clients] for i in range(clients)]
+    samples: list[list[float]] = [[] for _ in range(clients)]
+    barred = [0] * clients
+    failures: list[str] = []
+    gate = threading.Barrier(clients)
+
+    def client(n: int) -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, headers=headers, timeout=30.0) as http:
+            for code in codes[:5]:  # open the connection, warm the server's path
+                http.get(f"/subjects/{code}/status", params={"reason": "预热 warm-up"})
+            gate.wait()
+            for index, code in enumerate(shares[n]):
+                began = time.perf_counter()
+                answer = http.get(f"/subjects/{code}/status", params={"reason": f"接口核查 {n}-{index}"})
+                samples[n].append(time.perf_counter() - began)
+                if answer.status_code != 200:
+                    failures.append(f"{answer.status_code} {answer.text[:200]}")
+                    return
+                honours = next(a for a in answer.json()["purposes"] if a["purpose"] == "honours")
+                barred[n] += not honours["allowed"]
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    if failures:
+        raise RuntimeError(f"{len(failures)} failed checks, first: {failures[0]}")
+    return [s for part in samples for s in part], sum(barred), wall
+
+
+def run(where: Kept, *, records: int, subjects: int, checks: int, reuse: bool) -> dict[str, Any]:
+    seed = prepare(where, records=records, subjects=subjects, reuse=reuse)
+    url = where.url
+    codes: list[str] = seed["codes"]
+    rng = random.Random(7)
+    token = _token(url)
+    inproc, barred_in = _in_process(url, codes, checks, rng)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _serve(url, port)
+    try:
+        _wait_ready(base, server)
+        one, barred_one, wall_one = _over_http(base, token, codes, checks, 1, rng)
+        eight, barred_eight, wall_eight = _over_http(base, token, codes, checks, 8, rng)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return {
+        **seed,
+        "checks": checks,
+        "barred": {"in-process": barred_in / checks, "1": barred_one / checks, "8": barred_eight / checks},
+        "in_process_ms": _percentiles(inproc),
+        "http1_ms": _percentiles(one),
+        "http8_ms": _percentiles(eight),
+        "http1_rate": checks / wall_one,
+        "http8_rate": checks / wall_eight,
+    }
+
+
+def _row(label: str, runs: int, p: dict[str, float], rate: str, base: dict[str, float] | None) -> str:
+    ratio = "1"
+    if base is not None:
+        ratio = f"{p['p50'] / base['p50']:.1f} / {p['p95'] / base['p95']:.1f} / {p['p99'] / base['p99']:.1f}"
+    return (
+        f"| {label} | {runs:,} | {p['p50']:.2f} | {p['p95']:.2f} | {p['p99']:.2f} | {p['max']:.2f} | {rate} "
+        f"| {ratio} |"
+    )
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.credit_http", description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--subjects", type=int, default=1_000)
+    parser.add_argument("--checks", type=int, default=2_000)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--db",
+        help="keep the database: SQLite, this file; PostgreSQL, this schema (default: a scratch one, removed)",
+    )
+    parser.add_argument("--reuse", action="store_true", help="with --db: reuse the database if it was seeded")
+    args = parser.parse_args(argv)
+    if args.reuse and args.db is None:
+        parser.error("--reuse needs --db")
+    load_before = os.getloadavg()
+    measure: Callable[[Kept], dict[str, Any]] = lambda where: run(  # noqa: E731
+        where, records=args.records, subjects=args.subjects, checks=args.checks, reuse=args.reuse
+    )
+    if args.db is not None:
+        name = str(Path(args.db).resolve()) if args.backend == "sqlite" else args.db
+        result = measure(Kept(args.backend, name))
+    else:
+        from bench.scratch import scratch
+
+        with scratch(args.backend, "credithttp") as made:
+            result = measure(Kept(args.backend, made.schema or made.dsn))
+    load_after = os.getloadavg()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    print(f"Command: `python -m bench.credit_http {' '.join(argv)}`\n")
+    print(
+        f"- date: `{time.strftime('%a %b %d %H:%M:%S UTC %Y', time.gmtime())}`, git {commit.stdout.strip()}"
+    )
+    durable = "WAL, synchronous=FULL" if args.backend == "sqlite" else "synchronous_commit=on"
+    print(f"- machine: {_machine()}; backend {args.backend} ({durable})")
+    print(
+        f"- load average (1, 5, 15 min) at start {'/'.join(f'{x:.1f}' for x in load_before)}, "
+        f"at end {'/'.join(f'{x:.1f}' for x in load_after)}"
+    )
+    how = "reused from an earlier run, which seeded it" if result["reused"] else "seeded in this run"
+    print(
+        f"- {result['records']:,} records, {how}: {result['subjects']:,} driven through the engine in "
+        f"{result['seed_seconds']:.1f} s, the rest copied in {result['fill_seconds']:.1f} s; "
+        f"{len(result['codes']):,} organisations asked; barred from honours: "
+        + ", ".join(f"{k} {v:.0%}" for k, v in result["barred"].items())
+        + "\n"
+    )
+    base = result["in_process_ms"]
+    print("| call | runs | p50 ms | p95 ms | p99 ms | max ms | checks/s | ÷ in-process p50 / p95 / p99 |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(_row("in-process `Engine.subject_status`", result["checks"], base, "—", None))
+    print(
+        _row(
+            "HTTP `GET /subjects/{code}/status`, 1 client",
+            result["checks"],
+            result["http1_ms"],
+            f"{result['http1_rate']:.0f}",
+            base,
+        )
+    )
+    print(
+        _row(
+            "HTTP `GET /subjects/{code}/status`, 8 clients",
+            result["checks"],
+            result["http8_ms"],
+            f"{result['http8_rate']:.0f}",
+            base,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

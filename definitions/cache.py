@@ -1,0 +1,163 @@
+"""A cache of the checked bundled definitions, so that a command does not parse and check every
+bundled YAML file to read one record.
+
+What is cached is data, never code: one JSON file holding, for each bundled definition, its
+resolved document (the same text the records store), its SHA-256 and its file. Nothing is
+unpickled or evaluated. The file's name comes from a key over the bytes of every bundled
+definition file, the loader's own source files (this package) and what the caller's template
+check depends on: an edited definition, another checkout or an upgraded chengxin reads and
+writes a cache of its own.
+
+Reading it trusts nothing that is not checked. The body carries an HMAC-SHA256 under a key the
+caller holds (the engine derives it from its database's secret pepper, so whoever can write the
+cache folder but not the database cannot forge one), and the SHA-256 of every definition is
+computed again from its text (the hash the stored versions of issue 10 are compared with); a
+cache that fails either, or does not parse, is ignored and written anew. A definition from the
+cache is validated and checked in full when a command first uses it
+(``LoadedDefinition.deferred``), which checks its hash once more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from definitions.loader import (
+    BUNDLED_DIR,
+    DefinitionError,
+    LoadedDefinition,
+    TemplateCheck,
+    bundled_files,
+    load_paths,
+    resolved_sha256,
+)
+
+FORMAT = "chengxin-definitions-cache/1"
+PACKAGE = Path(__file__).resolve().parent
+KEEP = 3  # caches kept in one folder
+
+
+def cache_key(files: Sequence[Path], salt: str) -> str:
+    """SHA-256 over the cache's format, the bundled folder, ``salt``, this package's source files
+    and every bundled definition file (names and bytes)."""
+    digest = hashlib.sha256()
+    for part in (FORMAT, str(BUNDLED_DIR), salt):
+        digest.update(part.encode() + b"\0")
+    for file in (*sorted(PACKAGE.glob("*.py")), *files):
+        digest.update(str(file).encode() + b"\0")
+        digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def load_bundled_cached(
+    folder: Path, secret: bytes, templates: TemplateCheck | None = None, salt: str = ""
+) -> list[LoadedDefinition]:
+    """The bundled definitions, from the cache in ``folder`` when it is valid for the files as
+    they are now, else loaded (and checked) from the files and written to the cache.
+
+    ``secret`` keys the cache's HMAC; ``salt`` names what ``templates`` answers (e.g. the
+    template names), so a different catalogue does not read a cache checked against another one.
+
+    Raises:
+        DefinitionError: a bundled file is invalid (never cached).
+    """
+    files = bundled_files()
+    key = cache_key(files, salt)
+    path = folder / f"definitions-{key[:40]}.json"
+    found = read_cache(path, key, secret, templates)
+    if found is not None:
+        return found
+    loaded = load_paths([BUNDLED_DIR], templates=templates)
+    write_cache(path, key, secret, loaded)
+    return loaded
+
+
+def mac(secret: bytes, body: str) -> str:
+    """The HMAC-SHA256 of a cache body."""
+    return hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
+
+
+def read_cache(
+    path: Path, key: str, secret: bytes, templates: TemplateCheck | None
+) -> list[LoadedDefinition] | None:
+    """The definitions of the cache at ``path``, or None when it is missing, for another key,
+    altered or unreadable."""
+    try:
+        outer = json.loads(path.read_bytes())
+        if not isinstance(outer, dict) or outer.get("format") != FORMAT or outer.get("key") != key:
+            return None
+        body = outer["body"]
+        if not hmac.compare_digest(mac(secret, body), outer["body_mac"]):
+            return None
+        loaded = [_entry(item, templates) for item in json.loads(body)]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, DefinitionError):
+        return None
+    if any(item is None for item in loaded):
+        return None
+    return [item for item in loaded if item is not None]
+
+
+def _entry(item: Any, templates: TemplateCheck | None) -> LoadedDefinition | None:
+    """One cached definition, if its text hashes to its recorded SHA-256."""
+    name, version, sha256, resolved, source = (
+        item["name"],
+        item["version"],
+        item["sha256"],
+        item["resolved"],
+        item["source"],
+    )
+    if not (isinstance(name, str) and isinstance(version, int) and isinstance(source, str)):
+        return None
+    if not isinstance(resolved, str) or resolved_sha256(resolved) != sha256:
+        return None
+    return LoadedDefinition.deferred(
+        name=name, version=version, sha256=sha256, resolved=resolved, source=source, templates=templates
+    )
+
+
+def write_cache(path: Path, key: str, secret: bytes, loaded: Sequence[LoadedDefinition]) -> None:
+    """Write the cache at ``path`` (whole or not at all); a folder that cannot be written is
+    no error: the next command loads the files again."""
+    entries = [
+        {
+            "name": item.name,
+            "version": item.version,
+            "sha256": item.sha256,
+            "source": item.definition.source,
+            "resolved": item.resolved,
+        }
+        for item in loaded
+    ]
+    body = json.dumps(entries, ensure_ascii=False, separators=(",", ":"))
+    outer = {
+        "format": FORMAT,
+        "key": key,
+        "body_mac": mac(secret, body),
+        "body": body,
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".definitions-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(outer, out, ensure_ascii=False)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        _prune(path.parent)
+    except OSError:
+        return
+
+
+def _prune(folder: Path) -> None:
+    """Keep the newest few caches (other checkouts or versions may share the folder), delete the rest."""
+    caches = sorted(folder.glob("definitions-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for stale in caches[KEEP:]:
+        stale.unlink(missing_ok=True)
