@@ -164,6 +164,13 @@ deadline_t = sa.Table(
         sqlite_where=sa.text("next_at IS NOT NULL"),
         postgresql_where=sa.text("next_at IS NOT NULL"),
     ),
+    sa.Index(
+        "ix_deadline_open_due",
+        "due_at",
+        "record_id",
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
+    ),
 )
 
 reminder_t = sa.Table(
