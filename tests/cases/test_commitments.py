@@ -169,3 +169,42 @@ def test_a_check_due_outside_the_period_is_refused_naming_it(engine: Engine) -> 
             payload={"check_label": "年度检查", "check_due": "2027-01-10"},
         )
     assert refused.value.field == "check_due"
+
+
+def test_the_service_opens_a_standing_commitments_check_when_its_rhythm_period_ends(engine: Engine) -> None:
+    """Issue 11: commitment@2's recurring check is opened by the scheduler, once per period."""
+    from workflow.runtime.service import run_once
+
+    case = engine.register(
+        "taian_commitment",
+        commitment(
+            category="time_limit", check_rhythm="quarterly", due_date="", content="企业开办1个工作日内办结。"
+        ),
+        actor=UNIT,
+    )
+    assert case.definition == "taian_commitment@2"
+    assert run_once(engine)["commitment_checks_opened"] == 0  # the first quarter has not ended
+    assert {t.track: t.state for t in engine.get(case.id).tracks}["check"] == "idle"
+    assert isinstance(engine.clock, ManualClock)
+    engine.clock.set(dt.datetime(2026, 4, 1, 9, 0, tzinfo=SH))
+    assert run_once(engine)["commitment_checks_opened"] == 1
+    assert run_once(engine)["commitment_checks_opened"] == 0
+    opened = engine.get(case.id)
+    assert {t.track: t.state for t in opened.tracks}["check"] == "awaiting_report"
+    assert opened.data["check_due"] == "2026-04-16" and "第1次践诺检查" in opened.data["check_label"]
+    events = [e.event for e in engine.history(case.id)]
+    assert events.count("open_scheduled_check") == 1
+    engine.fire(
+        case.id, "report_check", actor=UNIT, payload={"progress": "一季度全部1日办结", "evidence": EVIDENCE}
+    )
+    engine.fire(case.id, "rate_check", actor=VERIFIER, payload={"result": "met"}, comment="按承诺履行")
+    run_once(engine)  # the rated quarter does not open again
+    assert [e.event for e in engine.history(case.id)].count("open_scheduled_check") == 1
+    engine.clock.set(dt.datetime(2026, 7, 2, 9, 0, tzinfo=SH))
+    run_once(engine)
+    run_once(engine)
+    second = engine.get(case.id)
+    assert [e.event for e in engine.history(case.id)].count("open_scheduled_check") == 2
+    assert "第2次践诺检查" in second.data["check_label"]
+    report = audit.verify(engine.registry, engine.histories(), real_time=False)
+    assert report.intact, report.problems

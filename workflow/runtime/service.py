@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from workflow.engine.facade import Engine
 from workflow.errors import WorkflowError
 from workflow.log import get_logger
+from workflow.runtime.commitments import open_due_commitment_checks
 from workflow.runtime.dispatch import Dispatcher
 from workflow.runtime.ledgers import open_due_checks
 from workflow.runtime.rounds import open_due_rounds
@@ -45,16 +46,18 @@ def run_once(
     webhooks: WebhookDispatcher | None = None,
 ) -> dict[str, Any]:
     """One pass of everything the service does: follow the drill clock, sweep, open rounds, open
-    the ledger checks that fell due, send mail, deliver webhooks. The sweep goes first: after
+    the ledger and commitment checks that fell due, send mail, deliver webhooks. The sweep goes first: after
     downtime, the explanations and checks that fell overdue meanwhile are marked overdue before a
     round counts them and before the next check takes an expired one's place."""
     engine.follow_clock()
     swept = engine.sweep(limit=limit)
     rounds = open_due_rounds(engine)
     checks = open_due_checks(engine)
+    commitment_checks = open_due_commitment_checks(engine)
     result: dict[str, Any] = {
         "rounds_opened": len(rounds.opened),
         "checks_opened": len(checks.opened),
+        "commitment_checks_opened": len(commitment_checks.opened),
         "fired": swept.fired,
         "skipped": swept.skipped,
         "errors": list(swept.errors),
@@ -144,7 +147,11 @@ def start(
         engine.follow_clock()
         engine.sweep()  # what fell overdue is marked before a round counts it
         opened = len(open_due_rounds(engine).opened)
-        return {"opened": opened, "checks_opened": len(open_due_checks(engine).opened)}
+        return {
+            "opened": opened,
+            "checks_opened": len(open_due_checks(engine).opened),
+            "commitment_checks_opened": len(open_due_commitment_checks(engine).opened),
+        }
 
     log.info(
         "serving",
