@@ -121,7 +121,7 @@ def test_a_founded_complaint_refused_opens_a_linked_record_in_one_transaction(
         {
             "relation": "opened_by",
             "case": case.id,
-            "definition": "tianjin_complaint@1",
+            "definition": "tianjin_complaint@2",
             "event": "confirm_breach",
         }
     ]
@@ -253,3 +253,24 @@ def test_verify_reports_a_link_the_other_case_does_not_return(engine: Engine) ->
     report = audit.verify(engine.registry, altered, real_time=False)
     assert any(p.record_id == case.id and "does not link back" in p.detail for p in report.problems)
     assert any(p.record_id == record_id and p.kind == "projection" for p in report.problems)
+
+
+def test_a_forwarding_and_a_verification_left_overdue_escalate_to_the_superior_unit(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """complaint@2: the intake unit's and the department's overdue deadlines reach the superior too."""
+    late_forward = engine.register("tianjin_complaint", _fields(), actor=INTAKE)
+    assert late_forward.definition == "tianjin_complaint@2"
+    late_verify = engine.register("tianjin_complaint", _fields(), actor=INTAKE)
+    engine.fire(late_verify.id, "forward", actor=INTAKE)
+    assert isinstance(engine.clock, ManualClock)
+    engine.clock.set(dt.datetime(2026, 6, 3, 17, 1, tzinfo=SH))  # 16 working days on: both deadlines passed
+    engine.sweep()
+    mails = _mails(engine, tmp_path / "mail")
+    to_superior = [text for to, text in mails if "gov@hexi" in to]
+    assert any(late_forward.id in text and "转办期限" in text for text in to_superior), to_superior
+    assert any(late_verify.id in text and "核查答复期限" in text for text in to_superior), to_superior
+    for text in to_superior:
+        assert COMPLAINANT not in text and CONTACT not in text
+    report = audit.verify(engine.registry, engine.histories(), real_time=False)
+    assert report.intact, report.problems
