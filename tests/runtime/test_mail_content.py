@@ -116,3 +116,34 @@ def test_an_objection_notice_names_the_objecting_unit_by_its_name(database_url: 
     for message in received:
         text = _text(message)
         assert "已收到河西区住房和建设委员会对下列失信记录提出的异议申请" in text and "hexi-zjw对" not in text
+
+
+def test_a_record_registered_without_a_superior_escalates_to_the_directorys_superior(
+    database_url: str,
+) -> None:
+    """Issue 11: superior_unit is filled in from the unit directory at registration, into the
+    stored creation event, so the overdue escalation reaches the superior and the history verifies."""
+    from workflow import audit
+
+    h = Harness.create(database_url)
+    h.engine.units.save(UNITS)
+    server = SmtpServer()
+    server.start()
+    try:
+        record_id = h.recorded(superior_unit=None)
+        assert h.engine.get(record_id).data["superior_unit"] == "hexi-gov"
+        created = h.engine.history(record_id)[0]
+        assert created.payload["superior_unit"] == "hexi-gov"
+        h.at(dt.datetime(2026, 6, 2, 9, 30, tzinfo=SH))
+        h.engine.sweep()
+        h.later(days=8)
+        h.engine.sweep()
+        Dispatcher(h.engine, MailSettings.from_env(server.env())).run()
+        escalations = [m for m in server.handler.messages() if "【逾期情况通报】" in str(m["Subject"])]
+        assert escalations and all("duban@hexi.example.gov.cn" in str(m["To"]) for m in escalations)
+        assert any(record_id in _text(m) for m in escalations)
+        report = audit.verify(h.engine.registry, h.engine.histories(), real_time=False)
+        assert report.intact, report.problems
+    finally:
+        server.stop()
+        h.engine.close()

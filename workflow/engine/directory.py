@@ -27,6 +27,7 @@ from workflow.engine.wrapping import public
 from workflow.engine.writeset import open_deadline
 from workflow.errors import PayloadInvalid
 
+SUPERIOR_FIELD = "superior_unit"  # the field an overdue case escalates to
 NAME, CONTACT, EMAIL = 200, 100, 254  # the widths of a unit's name and contact, an address's length
 
 
@@ -125,6 +126,22 @@ class Units:
         """
         checked = inputs.units(units)
         return self._store.directory.save_units([_unit(u) for u in checked], self._clock.now())
+
+    def with_superior(self, definition: Definition, fields: Mapping[str, Any]) -> Mapping[str, Any]:
+        """``fields`` with ``superior_unit`` filled in when the case names none and its responsible
+        unit (the field the definition indexes as such) has a superior: the directory's, else the
+        one at the level above (``superior_of``), so an overdue case escalates to it.
+
+        The engine calls it before the decision, so the filled-in unit is in the creation event's
+        payload: the stored history holds it and replay and verification see what was decided."""
+        responsible = definition.index.responsible_unit
+        if SUPERIOR_FIELD not in definition.fields or fields.get(SUPERIOR_FIELD) or responsible is None:
+            return fields
+        unit = fields.get(responsible)
+        if not isinstance(unit, str) or not UNIT_CODE.match(unit) or self.get(unit) is None:
+            return fields
+        superior = self.superior_of(unit)
+        return fields if superior is None else {**fields, SUPERIOR_FIELD: superior}
 
     def check_recipients(self, definition: Definition, fields: Mapping[str, Any]) -> None:
         """Refuse a case whose responsible unit the unit directory does not know.

@@ -281,6 +281,7 @@ class Engine:
         else:
             date_field = self.registry.select(definition).index.case_date
             chosen = self.registry.select(definition, writeset.as_date(fields.get(date_field or "")))
+        fields = self.units.with_superior(chosen, fields)  # after the fingerprint: a retry still matches
         command = Command(
             event=chosen.creation_event().name, actor=actor, payload=dict(fields), comment=comment
         )
