@@ -63,7 +63,10 @@ def main() -> int:
             os.environ["TMPDIR"] = "/dev/shm"
         # One worker process per CPU (pytest-xdist): every test has its own database (a SQLite file
         # or a PostgreSQL schema), free port and temporary folder, so they run side by side.
-        workers = ["-n", "auto"] if not any(a == "-n" or a.startswith("-n") for a in rest) else []
+        # ``worksteal``: an idle worker takes queued tests from a busy one, so the few long tests
+        # (the README walk-through, the browser walk, the served API) do not leave a worker idle.
+        parallel = not any(a == "-n" or a.startswith("-n") for a in rest)
+        workers = ["-n", "auto", "--dist", "worksteal"] if parallel else []
         measured = ["--cov", "--cov-report=term:skip-covered"] if verb == "coverage" else []
         return _run(str(BIN / "python"), "-m", "pytest", *workers, *measured, *rest)
     if verb == "check":
