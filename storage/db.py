@@ -18,13 +18,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from storage.errors import DatabaseUnavailable, InvalidDatabaseUrl
+from storage.revision import MIGRATIONS, head_revision
 
 if TYPE_CHECKING:  # Alembic loads only to migrate: opening a database reads its version by hand
     from alembic.config import Config
 
 DEFAULT_URL = "sqlite:///chengxin.db"
 ENV_URL = "CHENGXIN_DATABASE_URL"
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -114,28 +114,6 @@ def _alembic_config(engine: Engine | None = None) -> Config:
     if engine is not None:
         config.attributes["engine"] = engine
     return config
-
-
-_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:\"([^\"]*)\"|None)", re.MULTILINE)
-
-
-def head_revision() -> str:
-    """The newest schema revision this version of chengxin knows: the one no migration follows.
-
-    Read from the migration files' ``revision``/``down_revision`` lines rather than through
-    Alembic's script directory, which costs every command a quarter of a second of imports
-    (a test checks that both agree).
-    """
-    revisions: set[str] = set()
-    followed: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        for key, value in _REVISION.findall(path.read_text(encoding="utf-8")):
-            if value:
-                (revisions if key == "revision" else followed).add(value)
-    heads = sorted(revisions - followed)
-    if len(heads) != 1:
-        raise RuntimeError(f"the migrations folder has {len(heads)} heads: {heads}")
-    return heads[0]
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -53,3 +53,9 @@ class DuplicateRecordId(StorageError):
 class StorageBusy(StorageError):
     def __init__(self, detail: str) -> None:
         super().__init__(f"数据库繁忙，请稍后重试 (database busy, try again): {detail}")
+
+
+class DuplicateSubscription(StorageError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"webhook 订阅 {name!r} 已存在 (a subscription of that name exists)")
+        self.name = name

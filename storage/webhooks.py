@@ -15,19 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.connections import INTEGRITY_ERRORS, Database, outbox_t, webhook_t
-from storage.errors import StorageError
+from storage.errors import DuplicateSubscription
 from storage.values import WebhookEvent, WebhookSubscriptionRow
 
 WEBHOOK = "webhook"  # ``outbox.channel`` of a webhook delivery
 ANY = "*"  # the event type that matches every transition
 REMOVED = "webhook 订阅已删除 (the subscription was removed)"
 SELECT_SUBSCRIPTIONS = sa.select(webhook_t.c.id, webhook_t.c.events).order_by(webhook_t.c.id)
-
-
-class DuplicateSubscription(StorageError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"webhook 订阅 {name!r} 已存在 (a subscription of that name exists)")
-        self.name = name
 
 
 def matches(events: Sequence[str], event: WebhookEvent) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +23,7 @@ from workflow.cli.common import (
     SetOption,
     UnitOption,
     actor_of,
+    definition_paths,
     fail,
     opened,
     out,
@@ -43,6 +44,10 @@ from workflow.cli.output import (
     write_drawing,
 )
 from workflow.cli.payload import payload_of
+from workflow.engine import reading
+
+if TYPE_CHECKING:
+    from workflow.engine.search import CasePage
 
 record_app = typer.Typer(
     help="失信记录 records: submit, fire events, show, list, history", no_args_is_help=True
@@ -149,6 +154,16 @@ def record_show(
     as_json: JsonOption = False,
 ) -> None:
     """显示记录 (show a record, now or as of a past time)."""
+    if at is None:
+        with user_errors(), reading.opened(db, definition_paths(definitions)) as quick:
+            if quick is not None:  # a SQLite database: read on the driver alone, no SQLAlchemy
+                view = quick.get(record_id)
+                if as_json:
+                    print_json(view.to_json())
+                else:
+                    name, _, version = view.definition.partition("@")
+                    show_record(view, quick.registry.get(name, int(version)))
+                return
     with user_errors(), opened(db, definitions) as engine:
         view = state_at(engine, record_id, at) if at else engine.get(record_id)
         if as_json:
@@ -205,6 +220,12 @@ def record_list(
 ) -> None:
     """查询记录 (list records by state, unit, subject, due date; one page with the total)."""
     chosen = output_format(fmt, as_json)
+    filtered = (state, unit, subject, active, definition, due_before, due_within) != (None,) * 7 or overdue
+    if not filtered and reading.Reading.pages(sort):
+        with user_errors(), reading.opened(db, definition_paths(definitions)) as quick:
+            if quick is not None:  # every case of a SQLite database: on the driver alone
+                show_list(quick.page(sort=sort, limit=limit, offset=offset), chosen)
+                return
     with user_errors(), opened(db, definitions) as engine:
         page = engine.search.page(
             state=state,
@@ -218,12 +239,16 @@ def record_list(
             limit=limit,
             offset=offset,
         )
-        if chosen == "json":
-            print_json(page.to_json())
-        elif chosen == "csv":
-            write_csv(*page_rows(page))
-        else:
-            show_page(page)
+        show_list(page, chosen)
+
+
+def show_list(page: CasePage, chosen: str) -> None:
+    if chosen == "json":
+        print_json(page.to_json())
+    elif chosen == "csv":
+        write_csv(*page_rows(page))
+    else:
+        show_page(page)
 
 
 @record_app.command("stats")

@@ -14,17 +14,20 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from definitions.holidays import parse_holiday_table
-from storage import db as storage_db
-from storage.store import Store
+from storage.values import StoredDefinition, StoredHolidayTable
 from workflow.engine import keys
 from workflow.engine.clock import Clock, ManualClock, SystemClock, parse_when
 from workflow.engine.registry import Registry
-from workflow.engine.writeset import Sealer
 from workflow.errors import ClockError, HistoryKeyError
+
+if TYPE_CHECKING:  # a read on the driver alone (workflow.engine.reading) opens no Store
+    from storage.store import Store
+    from workflow.engine.writeset import Sealer
 
 REAL_TIME_ONLY = (
     "该数据库使用真实时间，拒绝模拟时钟 (this database runs on real time; simulated time is refused "
@@ -43,6 +46,9 @@ def initialise(
         ClockError: the database exists with real time and a simulated start was given.
         DatabaseUnavailable: the database cannot be reached.
     """
+    from storage import db as storage_db
+    from storage.store import Store
+
     store = Store(storage_db.create_engine(url))
 
     def real_time_stays(present: Mapping[str, str]) -> None:
@@ -103,15 +109,29 @@ def registry_for(
         DefinitionError: a definition file is invalid.
         HolidayTableError: a stored holiday table no longer parses.
     """
+    return registry_from(definitions, store.directory.definitions(), store.directory.holiday_tables(), meta)
+
+
+def registry_from(
+    definitions: Sequence[Path],
+    stored: Iterable[StoredDefinition],
+    tables: Iterable[StoredHolidayTable],
+    meta: Mapping[str, str] | None = None,
+) -> Registry:
+    """``registry_for`` on the stored definitions and holiday tables already read.
+
+    Raises:
+        DefinitionError: a definition file is invalid.
+        HolidayTableError: a stored holiday table no longer parses.
+    """
     pepper = (meta or {}).get("pepper")
     secret = (
         hmac.new(bytes.fromhex(pepper), b"definitions-cache", hashlib.sha256).digest() if pepper else None
     )
     registry = Registry.load(definitions, cache_secret=secret)
-    registry.merge_stored(store.directory.definitions())
+    registry.merge_stored(stored)
     registry.add_tables(
-        parse_holiday_table(table.body, f"database:holiday_table:{table.year}")
-        for table in store.directory.holiday_tables()
+        parse_holiday_table(table.body, f"database:holiday_table:{table.year}") for table in tables
     )
     return registry
 

@@ -11,9 +11,8 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from storage.store import Store
 from storage.values import StoredRecord
 from workflow.core.values import Actor
 from workflow.engine import inputs
@@ -21,6 +20,9 @@ from workflow.engine.clock import SHANGHAI, Clock, parse_when
 from workflow.engine.registry import Registry
 from workflow.engine.views import EventOption, RecordView, record_view
 from workflow.errors import ArgumentInvalid
+
+if TYPE_CHECKING:  # a read on the driver alone (workflow.engine.reading) lists without a Store
+    from storage.store import Store
 
 SORTS = ("created", "updated", "due", "id")
 COUNT_BY = {"unit": "responsible_unit", "state": "state", "definition": "definition_name", "kind": "kind"}
@@ -179,10 +181,7 @@ class Search:
             ArgumentInvalid: a filter of the wrong type or size, an unknown state or sort.
             DefinitionNotFound: ``definition`` names no definition.
         """
-        if sort.removeprefix("-") not in SORTS:
-            raise ArgumentInvalid("sort", f"{sort!r}; allowed: {', '.join(SORTS)} (a leading '-' reverses)")
-        limit = inputs.integer("limit", limit, low=1, high=inputs.UNITS * 10)
-        offset = inputs.integer("offset", offset, low=0, high=inputs.INT64[1])
+        sort, limit, offset = page_arguments(sort, limit, offset)
         where = self._filters(filters)
         rows = self._store.records.query(**where, sort=sort, limit=limit, offset=offset)
         total = self._store.records.count(**where)
@@ -223,23 +222,47 @@ class Search:
 
     def _listed(self, rows: Sequence[StoredRecord]) -> list[ListedCase]:
         due = self._store.records.next_due([r.id for r in rows])
-        today = self._clock.now().astimezone(SHANGHAI).date()
-        listed: list[ListedCase] = []
-        for row in rows:
-            definition = self._registry.get(row.definition_name, row.definition_version)
-            when, name = due.get(row.id, (None, None))
-            late = (today - when.astimezone(SHANGHAI).date()).days if when is not None else 0
-            spec = definition.deadlines.get(name) if name else None
-            listed.append(
-                ListedCase(
-                    view=record_view(definition, row),
-                    next_due=when,
-                    next_deadline=spec.label if spec else name,
-                    days_overdue=max(late, 0) if when is not None and when < self._clock.now() else 0,
-                    responsible_unit=row.responsible_unit,
-                )
+        return listed(rows, due, self._registry, self._clock.now())
+
+
+def page_arguments(sort: str, limit: int, offset: int) -> tuple[str, int, int]:
+    """A page's order, size and start, checked.
+
+    Raises:
+        ArgumentInvalid: an unknown sort, a size or start out of range.
+    """
+    if sort.removeprefix("-") not in SORTS:
+        raise ArgumentInvalid("sort", f"{sort!r}; allowed: {', '.join(SORTS)} (a leading '-' reverses)")
+    limit = inputs.integer("limit", limit, low=1, high=inputs.UNITS * 10)
+    offset = inputs.integer("offset", offset, low=0, high=inputs.INT64[1])
+    return sort, limit, offset
+
+
+def listed(
+    rows: Sequence[StoredRecord],
+    due: Mapping[str, tuple[dt.datetime, str]],
+    registry: Registry,
+    now: dt.datetime,
+) -> list[ListedCase]:
+    """The cases of a page with their next due date (``due``: the earliest open deadline of each,
+    by id), days overdue at ``now`` and responsible unit."""
+    today = now.astimezone(SHANGHAI).date()
+    found: list[ListedCase] = []
+    for row in rows:
+        definition = registry.get(row.definition_name, row.definition_version)
+        when, name = due.get(row.id, (None, None))
+        late = (today - when.astimezone(SHANGHAI).date()).days if when is not None else 0
+        spec = definition.deadlines.get(name) if name else None
+        found.append(
+            ListedCase(
+                view=record_view(definition, row),
+                next_due=when,
+                next_deadline=spec.label if spec else name,
+                days_overdue=max(late, 0) if when is not None and when < now else 0,
+                responsible_unit=row.responsible_unit,
             )
-        return listed
+        )
+    return found
 
 
 def _key(definition: str) -> tuple[str, int]:

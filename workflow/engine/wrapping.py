@@ -17,7 +17,6 @@ from definitions.holidays import HolidayTableError
 from definitions.loader import DefinitionError
 from notifications import ConfigurationError
 from storage import errors as storage
-from storage.webhooks import DuplicateSubscription
 from workflow import errors
 
 P = ParamSpec("P")
@@ -39,7 +38,7 @@ def translate(exc: Exception) -> errors.WorkflowError:
         return errors.HolidayTableInvalid(str(exc))
     if isinstance(exc, ConfigurationError):
         return errors.MailSettingsInvalid(str(exc))
-    if isinstance(exc, DuplicateSubscription):
+    if isinstance(exc, storage.DuplicateSubscription):
         return errors.ArgumentInvalid("name", str(exc))
     if isinstance(exc, storage.VersionConflict):
         return errors.Conflict(exc.record_id, exc.expected, exc.found)
