@@ -31,6 +31,7 @@ from storage.errors import (
 from storage.history import History
 from storage.outbox import OutboxQueue
 from storage.records import Records
+from storage.revision import head_revision
 from storage.tokens import Tokens
 from storage.values import CommandWrite, Loaded, StoredDeadline
 from storage.webhooks import Subscriptions
@@ -124,7 +125,7 @@ class Store:
         store = cls(db.create_engine(url, create=False))
         try:
             if require_schema:
-                current, head = db.current_revision(store.engine), db.head_revision()
+                current, head = db.current_revision(store.engine), head_revision()
                 if current != head:
                     raise SchemaOutdated(current, head)
         except BaseException:
