@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from pydantic import SecretStr
 from support.cli import Cli
 
 from workflow import settings
@@ -74,3 +76,45 @@ def test_config_show_lists_every_setting(tmp_path: Path) -> None:
     shown = Cli()("config", "show").ok().stdout
     for setting in settings.SETTINGS:
         assert f"CHENGXIN_{setting.name}" in shown
+
+
+ENV_FILES = [
+    "",
+    "CHENGXIN_MAIL_DIR=from-file\nCHENGXIN_OFFICE_NAME='河西区 发展改革委'\n",
+    '# a comment\nexport CHENGXIN_ACTOR="li lei"  # trailing\nchengxin_role=verifier\nCHENGXIN_UNIT=\n'
+    "CHENGXIN_SMTP_HOST\nCHENGXIN_NOT_A_SETTING=x\nOTHER=y\nCHENGXIN_SMTP_PASSWORD=geheim\n",
+    "CHENGXIN_MAIL_FROM=a@b.cn\nCHENGXIN_MAIL_DIR=${HOME}/mail\nCHENGXIN_LOG_LEVEL=debug\n",
+]
+ENVIRONMENTS = [
+    {},
+    {"CHENGXIN_MAIL_DIR": "from-env", "CHENGXIN_DATABASE_URL": "postgresql://u:pw@db/x"},
+    {"chengxin_actor": "wang", "CHENGXIN_UNIT": "", "Chengxin_Smtp_Port": "2525", "CHENGXIN_OTHER": "z"},
+    {"CHENGXIN_SMTP_PASSWORD": "from-env", "CHENGXIN_LOG_LEVEL": "warning"},
+]
+
+
+@pytest.mark.parametrize("env_file", ENV_FILES)
+@pytest.mark.parametrize("environ", ENVIRONMENTS)
+def test_settings_read_by_hand_agree_with_pydantic_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env_file: str, environ: dict[str, str]
+) -> None:
+    """A command reads its settings without pydantic-settings (``settings.read``): the same
+    values as the pydantic-settings model, from the environment over ``.env``, names in any case."""
+    for name in list(os.environ):
+        if name.upper().startswith("CHENGXIN_"):
+            monkeypatch.delenv(name)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    if env_file:
+        (tmp_path / ".env").write_text(env_file, encoding="utf-8")
+    by_hand, reference = settings.read(), settings.model()
+    assert set(type(reference).model_fields) == set(settings.FIELDS)
+    for name in settings.FIELDS:
+        expected = getattr(reference, name)
+        if isinstance(expected, SecretStr):
+            expected = expected.get_secret_value()
+        assert by_hand.value(name) == expected, name
+    assert isinstance(by_hand.smtp_password, SecretStr | None)
+    assert "geheim" not in repr(by_hand) and "from-env" not in repr(by_hand.smtp_password)
+    assert settings.load() == by_hand  # what every caller gets
