@@ -141,7 +141,7 @@ def test_a_read_on_sqlite_loads_no_migrations_templates_or_postgres_driver(tmp_p
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
     )
     loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
-    assert "storage.store" in loaded  # it did read
+    assert "storage.lite" in loaded  # it did read (on the driver alone: storage.store is SQLAlchemy's)
     assert not {"alembic", "jinja2", "psycopg", "icalendar", "aiosmtplib", "apscheduler"} & loaded
 
 
@@ -157,6 +157,12 @@ READ_MUST_NOT_LOAD = {
     "aiosmtplib",
     "apscheduler",
     "definitions.reports",  # report rules: only for reports
+    "sqlalchemy",  # a SQLite read runs on the sqlite3 module (storage.lite)
+    "storage.store",
+    "storage.connections",
+    "pydantic_settings",  # the settings are read by hand by its rules (workflow.settings.read)
+    "workflow.engine.facade",  # the engine's commands: a read needs none of them
+    "workflow.core.decide",
 }
 
 
@@ -177,9 +183,11 @@ def _modules_of(args: list[str], env: dict[str, str]) -> set[str]:
 
 
 def test_record_show_and_list_build_only_what_a_read_needs(tmp_path: Path) -> None:
-    """``record show ID`` and ``record list`` read through the Core tables and the cached
-    definitions: no ORM, no migrations, no logging library, no templates; the second run takes
-    the definitions from the cache and builds only the one the record runs on."""
+    """``record show ID`` and ``record list`` on SQLite read on the sqlite3 driver and the cached
+    definitions: no SQLAlchemy, no ORM, no migrations, no pydantic-settings, no engine commands,
+    no logging library, no templates; the second run takes the definitions from the cache and
+    builds only the one the record runs on. A filtered list, or one by due date, goes through
+    the engine's store as before."""
     import os
 
     env = {
@@ -202,7 +210,16 @@ def test_record_show_and_list_build_only_what_a_read_needs(tmp_path: Path) -> No
     )  # fmt: skip
     record_id = submitted.stdout.strip()
     assert list((tmp_path / "cache").glob("definitions-*.json"))  # the write filled the cache
-    for args in (["record", "show", record_id], ["record", "list"], ["record", "show", record_id, "--json"]):
+    reads = (
+        ["record", "show", record_id],
+        ["record", "list"],
+        ["record", "show", record_id, "--json"],
+        ["record", "list", "--json", "--sort", "-updated", "--limit", "5"],
+        ["record", "list", "--format", "csv"],
+    )
+    for args in reads:
         loaded = _modules_of(args, env)
-        assert "storage.store" in loaded  # it did read
+        assert "storage.lite" in loaded  # it did read
         assert sorted(READ_MUST_NOT_LOAD & loaded) == [], args
+    filtered = _modules_of(["record", "list", "--state", "submitted", "--json"], env)
+    assert "storage.store" in filtered  # the engine, as before
