@@ -18,6 +18,7 @@ from typing import Any
 from definitions.model import Definition, EventSpec
 from notifications.privacy import mask_id_numbers_in
 from workflow.core.periods import local_date, period_end
+from workflow.core.values import INTERNAL_LABELS
 
 # Which decision an event's notice reports, for templates that name an outcome.
 OUTCOMES: Mapping[str, tuple[str, str]] = {
@@ -40,11 +41,6 @@ CHANGES: Mapping[str, tuple[str, str]] = {
     "met": ("met", "已办结"),
     "met_late": ("met", "已办结（逾期）"),
     "cancelled": ("cancelled", "已取消"),
-}
-INTERNAL_LABELS: Mapping[str, str] = {  # the engine's own events, as a notice names them
-    "@reminder": "期限提醒",
-    "@deadline_expired": "期限届满",
-    "@deadline_recomputed": "期限重新计算",
 }
 RUNG_KINDS = {"before": "before", "due": "due", "overdue": "overdue", "escalate": "overdue"}
 

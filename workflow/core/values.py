@@ -36,6 +36,11 @@ class Command:
     links: tuple[Link, ...] = ()  # the cases this command links the case to (``Link``)
 
 
+INTERNAL_LABELS: Mapping[str, str] = {  # the engine's own events, as a notice names them
+    "@reminder": "期限提醒",
+    "@deadline_expired": "期限届满",
+    "@deadline_recomputed": "期限重新计算",
+}
 LINKS = "_links"  # the key of a case's data that lists its links (no definition field starts with _)
 
 

@@ -14,8 +14,7 @@ from typing import Any
 
 from definitions.model import Definition
 from storage.values import CommandWrite, StoredDeadline, StoredEvent, StoredRecord
-from workflow.core.notices import INTERNAL_LABELS
-from workflow.core.values import LINKS
+from workflow.core.values import INTERNAL_LABELS, LINKS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
