@@ -123,9 +123,8 @@ class LiteReader:
 
     def __init__(self, path: Path, url: str) -> None:
         self.url = url
-        self.backend = "sqlite"
         try:
-            self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._connection = sqlite3.connect(path, isolation_level=None)
             self._connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         except sqlite3.Error as exc:
             raise self._translate(exc) from exc
@@ -148,10 +147,15 @@ class LiteReader:
                 raise SchemaOutdated(current, head)
             yield reader
         finally:
-            try:
-                reader._connection.execute("ROLLBACK") if reader._connection.in_transaction else None
-            finally:
-                reader._connection.close()
+            reader.close()
+
+    def close(self) -> None:
+        """End the read transaction and close the connection."""
+        try:
+            if self._connection.in_transaction:
+                self._connection.execute("ROLLBACK")
+        finally:
+            self._connection.close()
 
     def _translate(self, exc: Exception) -> Exception:
         detail = (str(exc).splitlines() or [""])[0]

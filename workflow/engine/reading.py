@@ -89,7 +89,7 @@ def opened(url: str | None, definitions: Sequence[Path] = ()) -> Iterator[Readin
     url = inputs.url(url) or settings.load().database_url
     extra = [Path(p) for p in inputs.paths("definitions", definitions)]
     path = sqlite_path(url)
-    if path is None or settings.load().history_key_file:
+    if path is None or settings.load().path("history_key_file") is not None:
         yield None
         return
     try:
