@@ -23,7 +23,6 @@ import yaml
 from pydantic import ValidationError
 
 from definitions import effects, schema
-from definitions.ledgers import LEDGER_SOURCES
 from definitions.model import (
     SYSTEM_ROLE,
     DeadlineSpec,
@@ -362,6 +361,8 @@ class _Checker:
         ledger = self.model.ledger
         if ledger is None:
             return
+        from definitions.ledgers import LEDGER_SOURCES  # the parsers of the work ledgers: only here
+
         path: Path_ = ("ledger",)
         if self.model.kind != "ledger_task":
             self.fail(path, f"'ledger' is for definitions of kind ledger_task, not {self.model.kind}")
