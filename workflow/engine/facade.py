@@ -660,6 +660,7 @@ class Engine:
         )
         return len(people)
 
+    @public
     def subject_status(
         self,
         code_or_id_number: str,
@@ -679,6 +680,8 @@ class Engine:
         Raises:
             ArgumentInvalid: not a unified social credit code or resident ID number, an unknown
                 purpose, a bad date, no reason.
+            StorageFailure: the database failed, before the answer (no answer without its
+                query-log row).
         """
         (found,) = self._credit.status(
             [code_or_id_number], as_of=as_of, purposes=purposes, actor=actor, reason=reason

@@ -1,0 +1,115 @@
+"""Group commit of query-log rows (``storage.groupcommit``): concurrent callers share one
+transaction, each returns only once its own rows are committed, and a failed commit fails every
+caller whose rows it held — never a success without the row."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from storage.groupcommit import GroupCommit, Row
+
+
+class Gate:
+    """A ``write`` whose first call waits until ``expect`` callers queue behind it, so the next
+    call deterministically holds all of them."""
+
+    def __init__(self, commits: Callable[[], GroupCommit], expect: int, fail: set[int] | None = None) -> None:
+        self.commits, self.expect, self.fail = commits, expect, fail or set()
+        self.calls: list[list[Row]] = []
+        self.committed: list[Row] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, rows: list[Row]) -> None:
+        call = len(self.calls)
+        self.calls.append(list(rows))
+        if call == 0:
+            _wait_for(lambda: len(self.commits()._queue) >= self.expect)
+        if call in self.fail:
+            raise OSError(f"disk full (batch {call})")
+        with self.lock:
+            self.committed.extend(rows)
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.001)
+
+
+def _concurrently(n: int, submit: Callable[[int], Any]) -> list[Any]:
+    results: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            results[i] = submit(i)
+        except Exception as exc:  # noqa: BLE001 - the test looks at what each caller got
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    threads[0].start()
+    time.sleep(0.02)  # the first caller is the first writer
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def test_concurrent_callers_share_one_commit_and_each_returns_after_its_row() -> None:
+    commits: GroupCommit
+    gate = Gate(lambda: commits, expect=7)
+    commits = GroupCommit(gate)
+
+    def submit(i: int) -> bool:
+        commits.submit([{"n": i}])
+        return {"n": i} in gate.committed  # seen committed by the caller when it returns
+
+    results = _concurrently(8, submit)
+    assert results == [True] * 8
+    assert sorted(r["n"] for r in gate.committed) == list(range(8))
+    assert [len(c) for c in gate.calls] == [1, 7]  # 8 rows, 2 commits
+    assert (commits.batches, commits.rows) == (2, 8)
+
+
+def test_a_failed_commit_fails_every_caller_it_held_and_no_other() -> None:
+    commits: GroupCommit
+    gate = Gate(lambda: commits, expect=7, fail={1})
+    commits = GroupCommit(gate)
+    results = _concurrently(8, lambda i: commits.submit([{"n": i}]))
+    assert results[0] is None  # the first batch (its own row only) committed
+    failed = results[1:]
+    assert all(isinstance(r, OSError) and "disk full" in str(r) for r in failed), results
+    assert len({id(r) for r in failed}) == 7  # each caller raises its own exception object
+    assert gate.committed == [{"n": 0}]
+    # the next caller commits normally: a failure does not wedge the queue
+    commits.submit([{"n": 99}])
+    assert gate.committed == [{"n": 0}, {"n": 99}]
+
+
+def test_a_lone_caller_commits_at_once_and_an_empty_submit_writes_nothing() -> None:
+    written: list[list[Row]] = []
+    commits = GroupCommit(written.append)
+    commits.submit([])
+    assert written == []
+    commits.submit([{"a": 1}, {"a": 2}])
+    assert written == [[{"a": 1}, {"a": 2}]]
+
+
+def test_a_lone_writer_gets_the_error_itself() -> None:
+    boom = RuntimeError("connection lost")
+
+    def write(rows: list[Row]) -> None:
+        raise boom
+
+    commits = GroupCommit(write)
+    with pytest.raises(RuntimeError) as caught:
+        commits.submit([{"a": 1}])
+    assert caught.value is boom
+    assert (commits.batches, commits.rows) == (0, 0)
