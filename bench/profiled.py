@@ -1,7 +1,7 @@
 """Run a module under cProfile in every thread: ``python -m bench.profiled OUT MODULE ARGS…``.
 
 ``cProfile`` sees only the thread that enabled it; a server answers in its worker threads too.
-Each thread started after this point gets a profiler of its own; when the process ends, all of
+Each thread started after this point gets a profiler of its own (``threading.setprofile``); when the process ends, all of
 them are merged into ``OUT`` (``pstats`` format: ``python -m pstats OUT``). For benchmarks only
 (``CHENGXIN_BENCH_PROFILE`` in ``bench.credit_http``): profiling slows the program down.
 """
@@ -19,22 +19,17 @@ from typing import Any
 _profiles: list[cProfile.Profile] = []
 
 
-def _profiled_run(original: Any) -> Any:
-    def run(self: threading.Thread) -> None:
-        profile = cProfile.Profile()
-        _profiles.append(profile)
-        profile.enable()
-        try:
-            original(self)
-        finally:
-            profile.disable()
-
-    return run
+def _start_profile(*_args: Any) -> None:
+    """The first profile event of a new thread (``threading.setprofile``) starts its profiler,
+    which replaces this function for that thread."""
+    profile = cProfile.Profile()
+    _profiles.append(profile)
+    profile.enable()
 
 
 def main(argv: list[str]) -> None:
     out, module, *rest = argv
-    threading.Thread.run = _profiled_run(threading.Thread.run)  # type: ignore[method-assign]
+    threading.setprofile(_start_profile)
     main_profile = cProfile.Profile()
     _profiles.append(main_profile)
 

@@ -165,8 +165,13 @@ def listen(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port``, or one line saying why not."""
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP named, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose proto
+        # says TCP. Without it uvicorn's two writes of a response (head, then body) meet Nagle's
+        # algorithm and the client's delayed ACK: ~40 ms added to every answer on a kept-alive
+        # connection. TCP_NODELAY on the listener too (Linux hands it to accepted sockets).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
     except OSError as exc:
         fail(f"无法监听 {host}:{port} (cannot listen): {exc.strerror or exc}", 2)
