@@ -129,6 +129,7 @@ class Database:
                 "record_personal": personal_t,
                 "webhook_subscription": webhook_t,
                 "query_log": query_log_t,
+                "api_token": token_t,
             },
         )
 

@@ -107,6 +107,7 @@ class Credit:
 
     def __init__(self, store: Store, registry: Registry, clock: Clock, subject_key: Any) -> None:
         self.store, self.registry, self.clock, self._key = store, registry, clock, subject_key
+        self._known: tuple[tuple[int, ...], dict[str, str]] | None = None
 
     # ------------------------------------------------------------------ arguments
 
@@ -149,10 +150,18 @@ class Credit:
                 pass
         raise ArgumentInvalid("as_of", f"需要日期 YYYY-MM-DD (expected a date), got {str(value)[:40]!r}")
 
+    def known(self) -> dict[str, str]:
+        """Every purpose the record definitions declare, worked out again only when the loaded
+        definitions change (a credit check asks for them every time)."""
+        key = tuple(map(id, self.registry.loaded.values()))
+        if self._known is None or self._known[0] != key:
+            self._known = (key, known_purposes(self.registry.of_kind("record")))
+        return self._known[1]
+
     def purposes(self, value: object) -> dict[str, str]:
-        known = known_purposes(self.registry.of_kind("record"))
+        known = self.known()
         if value is None:
-            return known
+            return dict(known)
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list | tuple) or not items:
             raise ArgumentInvalid("purposes", "需要用途列表 (expected a list of purposes)")
