@@ -3,10 +3,10 @@
 Every credit check writes one query-log row and may answer only once that row is durable. With
 eight checks in flight, eight commits (eight fsyncs, eight turns of SQLite's one writer) queue
 behind one another. ``GroupCommit`` lets them share a commit: a caller queues its rows and
-waits for the commit lock; whoever gets the lock takes *every* row queued so far (its own and
-those of the callers that arrived while the previous commit ran), writes them in one transaction
-and marks each of their callers done (or failed) before it lets the lock go. A caller that finds
-its rows already committed when it gets the lock returns at once.
+waits while another batch is being written; when none is, it takes *every* row queued so far (its
+own and those of the callers that arrived while the previous commit ran), writes them in one
+transaction, then marks each of their callers done (or failed) and wakes them: they return at
+once, without waiting for the next batch.
 
 The promise is the one of a plain commit: ``submit`` returns only after the transaction holding
 the caller's rows has committed, and raises if that transaction failed — every caller of a
@@ -44,8 +44,8 @@ class GroupCommit:
     def __init__(self, write: Callable[[list[Row]], None]) -> None:
         self._write = write
         self._queue: list[_Pending] = []
-        self._queued = threading.Lock()  # guards _queue (held for microseconds)
-        self._committing = threading.Lock()  # one batch at a time
+        self._state = threading.Condition()  # guards _queue and _writing (held for microseconds)
+        self._writing = False  # a batch is being written
         self.batches = 0  # transactions written (for tests and benchmarks)
         self.rows = 0  # rows written
 
@@ -60,29 +60,37 @@ class GroupCommit:
         if not rows:
             return
         mine = _Pending(rows)
-        with self._queued:
+        with self._state:
             self._queue.append(mine)
-        with self._committing:
-            if not mine.done:
-                with self._queued:
-                    batch, self._queue = self._queue, []
-                self._commit(batch)  # raises the batch's error to the caller who wrote it
-        if mine.error is not None:
-            raise _copy(mine.error) from mine.error
+            while self._writing and not mine.done:
+                self._state.wait()  # woken when the batch being written ends
+            if not mine.done:  # nobody writing, and my rows still queued: I write the batch
+                self._writing = True
+                batch, self._queue = self._queue, []
+        if mine.done:
+            if mine.error is not None:
+                raise _copy(mine.error) from mine.error
+            return
+        self._commit(batch)  # raises the batch's error to the caller who wrote it
 
     def _commit(self, batch: list[_Pending]) -> None:
         rows = [row for pending in batch for row in pending.rows]
+        error: BaseException | None = None
         try:
             self._write(rows)
         except BaseException as exc:
-            for pending in batch:
-                pending.error = exc
-                pending.done = True
+            error = exc
             raise
-        for pending in batch:
-            pending.done = True
-        self.batches += 1
-        self.rows += len(rows)
+        finally:
+            with self._state:
+                for pending in batch:
+                    pending.error = error
+                    pending.done = True
+                if error is None:
+                    self.batches += 1
+                    self.rows += len(rows)
+                self._writing = False
+                self._state.notify_all()  # the batch's callers return; one of the rest writes next
 
 
 def _copy(error: BaseException) -> BaseException:

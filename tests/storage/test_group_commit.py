@@ -113,3 +113,37 @@ def test_a_lone_writer_gets_the_error_itself() -> None:
         commits.submit([{"a": 1}])
     assert caught.value is boom
     assert (commits.batches, commits.rows) == (0, 0)
+
+
+def test_callers_of_a_committed_batch_do_not_wait_for_the_next_one() -> None:
+    commits: GroupCommit
+    release = threading.Event()
+    late: list[threading.Thread] = []
+    calls: list[int] = []
+
+    def write(rows: list[Row]) -> None:
+        calls.append(len(rows))
+        if len(calls) == 1:
+            _wait_for(lambda: len(commits._queue) >= 7)
+        elif len(calls) == 2:  # a caller arrives while this batch commits; its batch then hangs
+            late.append(threading.Thread(target=commits.submit, args=([{"late": True}],)))
+            late[0].start()
+            _wait_for(lambda: len(commits._queue) >= 1)
+        else:
+            assert release.wait(20)
+
+    commits = GroupCommit(write)
+    threads = [threading.Thread(target=commits.submit, args=([{"n": i}],)) for i in range(8)]
+    threads[0].start()
+    time.sleep(0.02)
+    for thread in threads[1:]:
+        thread.start()
+    try:
+        _wait_for(lambda: len(calls) == 3)  # the late batch is being written, and hangs
+        for thread in threads:
+            thread.join(timeout=5)
+        assert not any(t.is_alive() for t in threads), "a committed caller waited for the next batch"
+    finally:
+        release.set()
+        late[0].join(timeout=10)
+    assert calls == [1, 7, 1]
