@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 import sqlalchemy as sa
@@ -217,11 +218,13 @@ class Directory:
         reason: str | None,
         kind: str,
         subjects: Sequence[tuple[str, int]],
-    ) -> None:
+        later: bool = False,
+    ) -> Future[None] | None:
         """One row per (subject, matches), committed before the caller sees an answer — in one
-        transaction with the rows of concurrent callers (``storage.groupcommit``)."""
+        transaction with the rows of concurrent callers (``storage.groupcommit``). ``later``:
+        return at once with a future that completes when the rows are committed."""
         if not subjects:
-            return
+            return None
         rows = [
             {
                 "at": at,
@@ -234,7 +237,10 @@ class Directory:
             }
             for subject, matches in subjects
         ]
+        if later:
+            return self.query_log_commits.submit_later(rows)
         self.query_log_commits.submit(rows)
+        return None
 
     def _write_query_log(self, rows: list[Row]) -> None:
         """One transaction, on the driver's cursor (``storage.fastpath``): a credit check's

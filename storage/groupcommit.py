@@ -8,6 +8,9 @@ own and those of the callers that arrived while the previous commit ran), writes
 transaction, then marks each of their callers done (or failed) and wakes them: they return at
 once, without waiting for the next batch.
 
+``submit_later`` is the same for a caller that must not block (an event loop): it queues the rows
+and gets a future; a writer thread commits queued rows batch after batch.
+
 The promise is the one of a plain commit: ``submit`` returns only after the transaction holding
 the caller's rows has committed, and raises if that transaction failed — every caller of a
 failed batch gets the error, none of them a silent success. There is no timer and no background
@@ -20,18 +23,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 Row = dict[str, Any]
 
 
 class _Pending:
-    __slots__ = ("done", "error", "rows")
+    __slots__ = ("done", "error", "future", "rows")
 
-    def __init__(self, rows: Sequence[Row]) -> None:
+    def __init__(self, rows: Sequence[Row], future: Future[None] | None = None) -> None:
         self.rows = rows
         self.done = False
         self.error: BaseException | None = None
+        self.future = future  # submit_later's: resolved when the batch ends
 
 
 class GroupCommit:
@@ -46,6 +51,7 @@ class GroupCommit:
         self._queue: list[_Pending] = []
         self._state = threading.Condition()  # guards _queue and _writing (held for microseconds)
         self._writing = False  # a batch is being written
+        self._writer: threading.Thread | None = None  # submit_later's writer, started on first use
         self.batches = 0  # transactions written (for tests and benchmarks)
         self.rows = 0  # rows written
 
@@ -73,6 +79,37 @@ class GroupCommit:
             return
         self._commit(batch)  # raises the batch's error to the caller who wrote it
 
+    def submit_later(self, rows: Sequence[Row]) -> Future[None]:
+        """Queue ``rows`` without waiting: the future completes once they are committed (or
+        fails with the batch's error). For an event loop, which must not block on a commit: a
+        writer thread of this object commits what is queued, batch after batch, together with
+        the rows of ``submit`` callers. The caller must not act as if the rows were written
+        before the future is done."""
+        future: Future[None] = Future()
+        if not rows:
+            future.set_result(None)
+            return future
+        with self._state:
+            self._queue.append(_Pending(rows, future))
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_queued, name="group-commit", daemon=True)
+                self._writer.start()
+            self._state.notify_all()
+        return future
+
+    def _write_queued(self) -> None:
+        """The writer thread: while rows are queued and nobody is writing, write them."""
+        while True:
+            with self._state:
+                while self._writing or not any(p.future is not None for p in self._queue):
+                    self._state.wait()
+                self._writing = True
+                batch, self._queue = self._queue, []
+            try:
+                self._commit(batch)
+            except BaseException:  # noqa: BLE001, S110 - handed to every caller of the batch
+                pass
+
     def _commit(self, batch: list[_Pending]) -> None:
         rows = [row for pending in batch for row in pending.rows]
         error: BaseException | None = None
@@ -86,6 +123,11 @@ class GroupCommit:
                 for pending in batch:
                     pending.error = error
                     pending.done = True
+                    if pending.future is not None:
+                        if error is None:
+                            pending.future.set_result(None)
+                        else:
+                            pending.future.set_exception(_copy(error))
                 if error is None:
                     self.batches += 1
                     self.rows += len(rows)

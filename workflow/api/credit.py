@@ -5,15 +5,18 @@ awarded a contract on a date? Answered by ``Engine.subject_status`` from the def
 An organisation is asked for by its unified social credit code in the URL; a person by resident ID
 number only in a POST body, never in a URL (URLs end up in proxies' and servers' logs).
 
-The routes are ``async`` and hand one function to a worker thread: the token check
-(``credit:read``), the check with its query-log commit, and the JSON encoding, in one hop. A
-``def`` route behind a ``Depends`` would take two (the dependency, then the route), each a wake-up
-of a thread and a return to the event loop, which on a loaded machine cost more than the check.
-Concurrent checks' query-log rows are committed together (``storage.groupcommit``).
+A single check runs on the event loop: the token check (``credit:read``), the indexed reads and
+the JSON encoding take a fraction of a millisecond, and the query-log commit is awaited, not
+blocked on — a writer thread commits the rows of concurrent checks together
+(``storage.groupcommit``), so eight checks in flight share one fsync and no thread is woken per
+request. A ``def`` route behind a ``Depends`` took two trips to a worker thread per request (the
+dependency, then the route), which on a loaded machine cost more than the check itself. The batch
+check (up to 1,000 subjects) runs in one worker thread, off the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Annotated, Any
 
@@ -95,6 +98,23 @@ async def _answer(request: Request, work: Callable[[Engine, Caller], dict[str, A
     return await run_in_threadpool(run)
 
 
+async def _check(
+    request: Request, subject: str, *, as_of: dt.date | None, purposes: list[str] | None, reason: str
+) -> Response:
+    """One subject checked on the event loop itself: the token and the indexed reads take a
+    fraction of a millisecond; only the query-log commit waits, and it is awaited, not blocked
+    on — concurrent checks' rows are committed together by the log's writer thread
+    (``Engine.subject_status_logged_later``). The answer leaves only after its row is committed;
+    a failed commit is a 503 for every check it held."""
+    engine = _engine(request)
+    who = _may_check(request)
+    status, logged = engine.subject_status_logged_later(
+        subject, as_of=as_of, purposes=purposes, actor=who.actor, reason=reason
+    )
+    await asyncio.wrap_future(logged)
+    return _json(status.as_dict())
+
+
 @router.get(
     "/subjects/{code}/status",
     summary="信用核查（单位） credit check of an organisation",
@@ -107,12 +127,7 @@ async def organisation_status(
     purposes: Purposes = None,
     reason: Reason = DEFAULT_REASON,
 ) -> Response:
-    return await _answer(
-        request,
-        lambda engine, who: engine.subject_status(
-            code, as_of=as_of, purposes=purposes, actor=who.actor, reason=reason
-        ).as_dict(),
-    )
+    return await _check(request, code, as_of=as_of, purposes=purposes, reason=reason)
 
 
 @router.post(
@@ -121,11 +136,8 @@ async def organisation_status(
     response_model=dict[str, Any],
 )
 async def subject_status(request: Request, query: Annotated[StatusQuery, Body()]) -> Response:
-    return await _answer(
-        request,
-        lambda engine, who: engine.subject_status(
-            query.subject, as_of=query.as_of, purposes=query.purposes, actor=who.actor, reason=query.reason
-        ).as_dict(),
+    return await _check(
+        request, query.subject, as_of=query.as_of, purposes=query.purposes, reason=query.reason
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -180,6 +181,23 @@ class Credit:
     def status(
         self, subjects: Sequence[object], *, as_of: object, purposes: object, actor: Actor, reason: object
     ) -> list[SubjectStatus]:
+        answers, _logged = self.status_logged_later(
+            subjects, as_of=as_of, purposes=purposes, actor=actor, reason=reason, later=False
+        )
+        return answers
+
+    def status_logged_later(
+        self,
+        subjects: Sequence[object],
+        *,
+        as_of: object,
+        purposes: object,
+        actor: Actor,
+        reason: object,
+        later: bool = True,
+    ) -> tuple[list[SubjectStatus], Future[None] | None]:
+        """``status``; with ``later`` its query-log rows are queued, not awaited: the future
+        completes when they are committed (the answers must not leave before)."""
         actor = inputs.actor(actor)
         why = inputs.text("reason", reason, limit=REASON, empty=False).strip()
         if not why:
@@ -210,15 +228,16 @@ class Credit:
         for s in asked:
             mine = by_key.get(s.key or "", []) if s.person else by_code.get(s.code or "", [])
             answers.append(self._status(s, mine, day, wanted))
-        self.store.directory.log_subject_queries(
+        logged = self.store.directory.log_subject_queries(
             at=self.clock.now(),
             requester=_who(actor),
             purpose=",".join(wanted)[: inputs.NAME],
             reason=why,
             kind="check",
             subjects=[(a.subject, len(a.active_records)) for a in answers],
+            later=later,
         )
-        return answers
+        return answers, logged
 
     def _facts(self, row: StoredRecord) -> CaseFacts:
         definition = self.registry.get(row.definition_name, row.definition_version)
