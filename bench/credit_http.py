@@ -34,7 +34,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -291,9 +290,7 @@ def _over_http(
     async def load() -> tuple[list[tuple[list[float], int]], float, float, float | None]:
         gate, ready = asyncio.Event(), asyncio.Semaphore(0)
         tasks = [
-            asyncio.create_task(
-                _client("127.0.0.1", port, token, shares[n], codes[:5], ready, gate, str(n))
-            )
+            asyncio.create_task(_client("127.0.0.1", port, token, shares[n], codes[:5], ready, gate, str(n)))
             for n in range(clients)
         ]
         for _ in tasks:  # every connection open and warm

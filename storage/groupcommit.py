@@ -21,6 +21,7 @@ would have kept: a row is acknowledged only after its commit.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -105,10 +106,9 @@ class GroupCommit:
                     self._state.wait()
                 self._writing = True
                 batch, self._queue = self._queue, []
-            try:
+            # the batch's error is handed to each of its callers' futures by _commit
+            with contextlib.suppress(BaseException):
                 self._commit(batch)
-            except BaseException:  # noqa: BLE001, S110 - handed to every caller of the batch
-                pass
 
     def _commit(self, batch: list[_Pending]) -> None:
         rows = [row for pending in batch for row in pending.rows]

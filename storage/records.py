@@ -418,7 +418,9 @@ class Records:
                     found.setdefault(record.id, record)
         return sorted(found.values(), key=lambda r: (r.created_at, r.id))[:limit]
 
-    def _of_subject(self, code: str | None, key: str | None, kind: str | None, limit: int) -> list[StoredRecord]:
+    def _of_subject(
+        self, code: str | None, key: str | None, kind: str | None, limit: int
+    ) -> list[StoredRecord]:
         """``of_subjects`` for one code or one key, on the driver's cursor (``storage.fastpath``):
         the same indexed query, without building a SQLAlchemy statement per check."""
         fast = self.db.fast

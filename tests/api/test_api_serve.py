@@ -182,7 +182,9 @@ def test_serve_with_two_workers_answers_credit_checks_and_stops_its_worker(
         answers = []
         for n in range(40):
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=10) as one:
-                answers.append(one.get(f"/subjects/{code}/status", headers=auth, params={"reason": f"核查 {n}"}))
+                answers.append(
+                    one.get(f"/subjects/{code}/status", headers=auth, params={"reason": f"核查 {n}"})
+                )
         assert [a.status_code for a in answers] == [200] * 40
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=40) == 0

@@ -58,7 +58,7 @@ class Caller:
         self,
         *,
         token: TokenInfo,
-        scope: frozenset[str] | None | object = _UNKNOWN,
+        scope: frozenset[str] | object | None = _UNKNOWN,
         load: Callable[[], frozenset[str] | None] | None = None,
     ) -> None:
         if scope is _UNKNOWN and load is None:

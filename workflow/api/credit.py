@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
-from collections.abc import Callable
-
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field

@@ -253,7 +253,7 @@ def _fork_worker(engine: Any, api: Callable[[Any], None]) -> int:
     try:
         engine.store.db.engine.dispose(close=False)  # the parent's pooled connections stay its own
         api(None)
-    except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
+    except BaseException:
         code = 1
     finally:
         os._exit(code)

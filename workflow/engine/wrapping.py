@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from concurrent.futures import Future
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from typing import Any, ParamSpec, TypeVar
 
 from definitions.holidays import HolidayTableError
