@@ -2,7 +2,7 @@
 ``chengxin serve`` process, with 1 and with 8 concurrent clients, beside the same query
 in-process in the same run.
 
-    python -m bench.credit_http [--records N] [--subjects S] [--checks C]
+    python -m bench.credit_http [--records N] [--subjects S] [--checks C] [--workers W]
                                 [--backend sqlite|postgresql] [--db FILE|SCHEMA [--reuse]]
 
 1. A database is seeded as ``bench.credit_check`` seeds it: ``S`` subjects driven through the
@@ -12,13 +12,20 @@ in-process in the same run.
    about beside it; ``--reuse`` skips seeding when both exist, so a 1,000,000-record database is
    built once and measured many times.
 2. A ``service`` token is created through the engine (``Engine.tokens.create``, as
-   ``chengxin token create`` does) and ``python -m workflow.cli serve --port P --no-scheduler``
-   started on a free loopback port, as its own process.
+   ``chengxin token create`` does) and ``python -m workflow.cli serve --port P --no-scheduler
+   [--workers W]`` started on a free loopback port, as its own process(es).
 3. The same checks, timed one by one: ``C`` in-process calls of ``Engine.subject_status`` (every
-   purpose), ``C`` HTTP requests from one client, and ``C`` requests shared by 8 client threads
-   (each its own ``httpx.Client`` with a kept-alive connection). Every check — in-process and over
-   HTTP — commits its query-log row before it answers. Only organisations are asked (a person is
-   asked by ID number in a POST body, never in a URL).
+   purpose), ``C`` HTTP requests from one client, and ``C`` requests shared by 8 clients. The
+   clients are kept-alive connections driven by one asyncio loop in this process, writing each
+   request by hand and reading its response by its ``Content-Length`` — a load generator cheap
+   enough not to take the CPU the server needs (its CPU is measured and printed). Every check —
+   in-process and over HTTP — commits its query-log row before it answers. Only organisations
+   are asked (a person is asked by ID number in a POST body, never in a URL).
+4. CPU: this process's ``time.process_time`` over each part, and the server's (all its processes,
+   from ``/proc``), each divided by the checks: CPU per check, beside wall-clock latency.
+
+``CHENGXIN_BENCH_PROFILE=FILE`` runs the server under cProfile in every thread
+(``bench.profiled``) and saves the merged statistics to FILE (``python -m pstats FILE``).
 
 Every figure is measured by this run; the output is Markdown for ``BENCHMARKS.md``.
 """
