@@ -13,9 +13,10 @@ and gets a future; a writer thread commits queued rows batch after batch.
 
 The promise is the one of a plain commit: ``submit`` returns only after the transaction holding
 the caller's rows has committed, and raises if that transaction failed — every caller of a
-failed batch gets the error, none of them a silent success. There is no timer and no background
-thread: a lone caller commits at once (no added latency), and batches form only from callers that
-would otherwise have waited for the writer anyway. Nothing is lost on a crash that a plain commit
+failed batch gets the error, none of them a silent success. There is no timer: a lone caller
+commits at once (no added latency), and batches form only from callers that would otherwise have
+waited for the writer anyway (``submit`` callers lead batches themselves; the writer thread
+exists only once ``submit_later`` is used). Nothing is lost on a crash that a plain commit
 would have kept: a row is acknowledged only after its commit.
 """
 
@@ -123,16 +124,17 @@ class GroupCommit:
                 for pending in batch:
                     pending.error = error
                     pending.done = True
-                    if pending.future is not None:
-                        if error is None:
-                            pending.future.set_result(None)
-                        else:
-                            pending.future.set_exception(_copy(error))
                 if error is None:
                     self.batches += 1
                     self.rows += len(rows)
                 self._writing = False
                 self._state.notify_all()  # the batch's callers return; one of the rest writes next
+            for pending in batch:  # outside the lock: a future's callbacks run here
+                if pending.future is not None:
+                    if error is None:
+                        pending.future.set_result(None)
+                    else:
+                        pending.future.set_exception(_copy(error))
 
 
 def _copy(error: BaseException) -> BaseException:

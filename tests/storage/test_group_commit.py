@@ -147,3 +147,29 @@ def test_callers_of_a_committed_batch_do_not_wait_for_the_next_one() -> None:
         release.set()
         late[0].join(timeout=10)
     assert calls == [1, 7, 1]
+
+
+def test_submit_later_resolves_after_the_commit_and_fails_with_it() -> None:
+    written: list[Row] = []
+    release = threading.Event()
+    fail = [False]
+
+    def write(rows: list[Row]) -> None:
+        assert release.wait(10)
+        if fail[0]:
+            raise OSError("disk full")
+        written.extend(rows)
+
+    commits = GroupCommit(write)
+    first, second = commits.submit_later([{"n": 1}]), commits.submit_later([{"n": 2}])
+    time.sleep(0.05)
+    assert not first.done() and not second.done() and written == []  # not before the commit
+    release.set()
+    first.result(timeout=10)
+    second.result(timeout=10)
+    assert sorted(r["n"] for r in written) == [1, 2]
+    fail[0] = True
+    failed = commits.submit_later([{"n": 3}])
+    with pytest.raises(OSError, match="disk full"):
+        failed.result(timeout=10)
+    assert sorted(r["n"] for r in written) == [1, 2]
