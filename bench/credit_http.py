@@ -2,7 +2,7 @@
 ``chengxin serve`` process, with 1 and with 8 concurrent clients, beside the same query
 in-process in the same run.
 
-    python -m bench.credit_http [--records N] [--subjects S] [--checks C]
+    python -m bench.credit_http [--records N] [--subjects S] [--checks C] [--workers W]
                                 [--backend sqlite|postgresql] [--db FILE|SCHEMA [--reuse]]
 
 1. A database is seeded as ``bench.credit_check`` seeds it: ``S`` subjects driven through the
@@ -12,13 +12,20 @@ in-process in the same run.
    about beside it; ``--reuse`` skips seeding when both exist, so a 1,000,000-record database is
    built once and measured many times.
 2. A ``service`` token is created through the engine (``Engine.tokens.create``, as
-   ``chengxin token create`` does) and ``python -m workflow.cli serve --port P --no-scheduler``
-   started on a free loopback port, as its own process.
+   ``chengxin token create`` does) and ``python -m workflow.cli serve --port P --no-scheduler
+   [--workers W]`` started on a free loopback port, as its own process(es).
 3. The same checks, timed one by one: ``C`` in-process calls of ``Engine.subject_status`` (every
-   purpose), ``C`` HTTP requests from one client, and ``C`` requests shared by 8 client threads
-   (each its own ``httpx.Client`` with a kept-alive connection). Every check — in-process and over
-   HTTP — commits its query-log row before it answers. Only organisations are asked (a person is
-   asked by ID number in a POST body, never in a URL).
+   purpose), ``C`` HTTP requests from one client, and ``C`` requests shared by 8 clients. The
+   clients are kept-alive connections driven by one asyncio loop in this process, writing each
+   request by hand and reading its response by its ``Content-Length`` — a load generator cheap
+   enough not to take the CPU the server needs (its CPU is measured and printed). Every check —
+   in-process and over HTTP — commits its query-log row before it answers. Only organisations
+   are asked (a person is asked by ID number in a POST body, never in a URL).
+4. CPU: this process's ``time.process_time`` over each part, and the server's (all its processes,
+   from ``/proc``), each divided by the checks: CPU per check, beside wall-clock latency.
+
+``CHENGXIN_BENCH_PROFILE=FILE`` runs the server under cProfile in every thread
+(``bench.profiled``) and saves the merged statistics to FILE (``python -m pstats FILE``).
 
 Every figure is measured by this run; the output is Markdown for ``BENCHMARKS.md``.
 """
@@ -34,7 +41,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -147,9 +153,16 @@ def _token(url: str) -> str:
         engine.close()
 
 
-def _serve(url: str, port: int) -> subprocess.Popen[bytes]:
+PROFILE = "CHENGXIN_BENCH_PROFILE"  # set to a file: the server runs under cProfile, stats saved there
+
+
+def _serve(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CHENGXIN_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "workflow.cli", "serve", "--port", str(port), "--no-scheduler"]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    if os.environ.get(PROFILE):
+        command[1:3] = ["-m", "bench.profiled", os.environ[PROFILE], "workflow.cli"]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -170,7 +183,9 @@ def _wait_ready(base: str, process: subprocess.Popen[bytes], seconds: float = 60
     raise RuntimeError("chengxin serve did not answer /health within a minute")
 
 
-def _in_process(url: str, codes: list[str], checks: int, rng: random.Random) -> tuple[list[float], int]:
+def _in_process(
+    url: str, codes: list[str], checks: int, rng: random.Random
+) -> tuple[list[float], int, float]:
     from workflow import Actor, Engine
 
     engine = Engine.open(url)
@@ -180,73 +195,147 @@ def _in_process(url: str, codes: list[str], checks: int, rng: random.Random) -> 
             engine.subject_status(code, actor=actor, reason="预热 warm-up")
         samples: list[float] = []
         barred = 0
+        cpu = time.process_time()
         for index in range(checks):
             code = codes[rng.randrange(len(codes))]
             began = time.perf_counter()
             status = engine.subject_status(code, actor=actor, reason=f"年度考核前信用核查 {index}")
             samples.append(time.perf_counter() - began)
             barred += not status.answer("honours").allowed
+        cpu = time.process_time() - cpu
     finally:
         engine.close()
-    return samples, barred
+    return samples, barred, cpu
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds so far of process ``pid`` and its children (the workers of a
+    ``serve --workers N``); Linux ``/proc``, None elsewhere."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, found = 0.0, False
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+            found = True
+    return total if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """One closed-loop load: the latencies, the honours-barred count, wall and CPU seconds."""
+
+    samples: list[float]
+    barred: int
+    wall: float
+    client_cpu: float  # this process (the load generator) during the load
+    server_cpu: float | None  # the server process during the load
+
+
+async def _client(
+    host: str,
+    port: int,
+    token: str,
+    codes: list[str],
+    warm: list[str],
+    ready: Any,
+    gate: Any,
+    label: str,
+) -> tuple[list[float], int]:
+    """One kept-alive connection asking ``codes`` one after the other (HTTP/1.1 by hand: a
+    request is one write, a response one read of its headers and one of its body)."""
+    import asyncio
+
+    import orjson
+
+    reader, writer = await asyncio.open_connection(host, port)
+    head = f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\nAccept: application/json\r\n\r\n"
+
+    async def ask(code: str, reason: str) -> tuple[int, bytes]:
+        writer.write(f"GET /subjects/{code}/status?reason={quote(reason)} HTTP/1.1\r\n{head}".encode())
+        header = await reader.readuntil(b"\r\n\r\n")
+        status = int(header[9:12])
+        length = 0
+        for line in header.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        return status, await reader.readexactly(length)
+
+    try:
+        for code in warm:  # open the connection, warm the server's path
+            await ask(code, "预热 warm-up")
+        ready.release()
+        await gate.wait()
+        samples: list[float] = []
+        barred = 0
+        for index, code in enumerate(codes):
+            began = time.perf_counter()
+            status, body = await ask(code, f"接口核查 {label}-{index}")
+            samples.append(time.perf_counter() - began)
+            if status != 200:
+                raise RuntimeError(f"{status} {body[:200]!r}")
+            answers = orjson.loads(body)["purposes"]
+            barred += not next(a for a in answers if a["purpose"] == "honours")["allowed"]
+        return samples, barred
+    finally:
+        writer.close()
 
 
 def _over_http(
-    base: str, token: str, codes: list[str], checks: int, clients: int, rng: random.Random
-) -> tuple[list[float], int, float]:
-    """``checks`` GETs shared by ``clients`` threads; the latencies, the honours-barred count and
-    the wall time."""
-    import httpx
+    port: int, token: str, codes: list[str], checks: int, clients: int, rng: random.Random, server: int
+) -> Load:
+    """``checks`` GETs shared by ``clients`` kept-alive connections of one asyncio loop in this
+    process (a cheap load generator: its CPU is measured, and it does not take the server's)."""
+    import asyncio
 
     chosen = [codes[rng.randrange(len(codes))] for _ in range(checks)]
     shares = [chosen[i::clients] for i in range(clients)]
-    samples: list[list[float]] = [[] for _ in range(clients)]
-    barred = [0] * clients
-    failures: list[str] = []
-    gate = threading.Barrier(clients)
 
-    def client(n: int) -> None:
-        headers = {"Authorization": f"Bearer {token}"}
-        with httpx.Client(base_url=base, headers=headers, timeout=30.0) as http:
-            for code in codes[:5]:  # open the connection, warm the server's path
-                http.get(f"/subjects/{code}/status", params={"reason": "预热 warm-up"})
-            gate.wait()
-            for index, code in enumerate(shares[n]):
-                began = time.perf_counter()
-                answer = http.get(f"/subjects/{code}/status", params={"reason": f"接口核查 {n}-{index}"})
-                samples[n].append(time.perf_counter() - began)
-                if answer.status_code != 200:
-                    failures.append(f"{answer.status_code} {answer.text[:200]}")
-                    return
-                honours = next(a for a in answer.json()["purposes"] if a["purpose"] == "honours")
-                barred[n] += not honours["allowed"]
+    async def load() -> tuple[list[tuple[list[float], int]], float, float, float | None]:
+        gate, ready = asyncio.Event(), asyncio.Semaphore(0)
+        tasks = [
+            asyncio.create_task(_client("127.0.0.1", port, token, shares[n], codes[:5], ready, gate, str(n)))
+            for n in range(clients)
+        ]
+        for _ in tasks:  # every connection open and warm
+            await ready.acquire()
+        cpu, server_cpu, began = time.process_time(), _cpu_seconds(server), time.perf_counter()
+        gate.set()
+        done = await asyncio.gather(*tasks)
+        wall = time.perf_counter() - began
+        server_after = _cpu_seconds(server)
+        used = None if server_cpu is None or server_after is None else server_after - server_cpu
+        return done, wall, time.process_time() - cpu, used
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - began
-    if failures:
-        raise RuntimeError(f"{len(failures)} failed checks, first: {failures[0]}")
-    return [s for part in samples for s in part], sum(barred), wall
+    done, wall, client_cpu, server_cpu = asyncio.run(load())
+    return Load(
+        samples=[s for part, _ in done for s in part],
+        barred=sum(b for _, b in done),
+        wall=wall,
+        client_cpu=client_cpu,
+        server_cpu=server_cpu,
+    )
 
 
-def run(where: Kept, *, records: int, subjects: int, checks: int, reuse: bool) -> dict[str, Any]:
+def run(
+    where: Kept, *, records: int, subjects: int, checks: int, reuse: bool, workers: int = 1
+) -> dict[str, Any]:
     seed = prepare(where, records=records, subjects=subjects, reuse=reuse)
     url = where.url
     codes: list[str] = seed["codes"]
     rng = random.Random(7)
     token = _token(url)
-    inproc, barred_in = _in_process(url, codes, checks, rng)
+    inproc, barred_in, inproc_cpu = _in_process(url, codes, checks, rng)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _serve(url, port)
+    server = _serve(url, port, workers)
     try:
         _wait_ready(base, server)
-        one, barred_one, wall_one = _over_http(base, token, codes, checks, 1, rng)
-        eight, barred_eight, wall_eight = _over_http(base, token, codes, checks, 8, rng)
+        one = _over_http(port, token, codes, checks, 1, rng, server.pid)
+        eight = _over_http(port, token, codes, checks, 8, rng, server.pid)
     finally:
         server.terminate()
         try:
@@ -256,23 +345,29 @@ def run(where: Kept, *, records: int, subjects: int, checks: int, reuse: bool) -
     return {
         **seed,
         "checks": checks,
-        "barred": {"in-process": barred_in / checks, "1": barred_one / checks, "8": barred_eight / checks},
+        "workers": workers,
+        "barred": {"in-process": barred_in / checks, "1": one.barred / checks, "8": eight.barred / checks},
         "in_process_ms": _percentiles(inproc),
-        "http1_ms": _percentiles(one),
-        "http8_ms": _percentiles(eight),
-        "http1_rate": checks / wall_one,
-        "http8_rate": checks / wall_eight,
+        "in_process_cpu_ms": inproc_cpu / checks * 1000,
+        "http": {"1": one, "8": eight},
     }
 
 
-def _row(label: str, runs: int, p: dict[str, float], rate: str, base: dict[str, float] | None) -> str:
+def _row(
+    label: str, runs: int, p: dict[str, float], rate: str, cpu: str, base: dict[str, float] | None
+) -> str:
     ratio = "1"
     if base is not None:
         ratio = f"{p['p50'] / base['p50']:.1f} / {p['p95'] / base['p95']:.1f} / {p['p99'] / base['p99']:.1f}"
     return (
         f"| {label} | {runs:,} | {p['p50']:.2f} | {p['p95']:.2f} | {p['p99']:.2f} | {p['max']:.2f} | {rate} "
-        f"| {ratio} |"
+        f"| {cpu} | {ratio} |"
     )
+
+
+def _cpu(load: Load, checks: int) -> str:
+    server = "—" if load.server_cpu is None else f"{load.server_cpu / checks * 1000:.2f}"
+    return f"{server} / {load.client_cpu / checks * 1000:.2f}"
 
 
 def main(argv: list[str]) -> int:
@@ -286,12 +381,18 @@ def main(argv: list[str]) -> int:
         help="keep the database: SQLite, this file; PostgreSQL, this schema (default: a scratch one, removed)",
     )
     parser.add_argument("--reuse", action="store_true", help="with --db: reuse the database if it was seeded")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (chengxin serve --workers)")
     args = parser.parse_args(argv)
     if args.reuse and args.db is None:
         parser.error("--reuse needs --db")
     load_before = os.getloadavg()
     measure: Callable[[Kept], dict[str, Any]] = lambda where: run(  # noqa: E731
-        where, records=args.records, subjects=args.subjects, checks=args.checks, reuse=args.reuse
+        where,
+        records=args.records,
+        subjects=args.subjects,
+        checks=args.checks,
+        reuse=args.reuse,
+        workers=args.workers,
     )
     if args.db is not None:
         name = str(Path(args.db).resolve()) if args.backend == "sqlite" else args.db
@@ -323,28 +424,20 @@ def main(argv: list[str]) -> int:
         + ", ".join(f"{k} {v:.0%}" for k, v in result["barred"].items())
         + "\n"
     )
-    base = result["in_process_ms"]
-    print("| call | runs | p50 ms | p95 ms | p99 ms | max ms | checks/s | ÷ in-process p50 / p95 / p99 |")
-    print("|---|---|---|---|---|---|---|---|")
-    print(_row("in-process `Engine.subject_status`", result["checks"], base, "—", None))
+    base, checks = result["in_process_ms"], result["checks"]
+    served = f"{result['workers']} server process{'es' if result['workers'] > 1 else ''}"
+    print(f"HTTP: {served}; load generator: one asyncio loop in the benchmark's process.\n")
     print(
-        _row(
-            "HTTP `GET /subjects/{code}/status`, 1 client",
-            result["checks"],
-            result["http1_ms"],
-            f"{result['http1_rate']:.0f}",
-            base,
-        )
+        "| call | runs | p50 ms | p95 ms | p99 ms | max ms | checks/s | CPU ms per check, server / client "
+        "| ÷ in-process p50 / p95 / p99 |"
     )
-    print(
-        _row(
-            "HTTP `GET /subjects/{code}/status`, 8 clients",
-            result["checks"],
-            result["http8_ms"],
-            f"{result['http8_rate']:.0f}",
-            base,
-        )
-    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    inproc_cpu = f"{result['in_process_cpu_ms']:.2f} (in-process)"
+    print(_row("in-process `Engine.subject_status`", checks, base, "—", inproc_cpu, None))
+    for clients, load in result["http"].items():
+        label = f"HTTP `GET /subjects/{{code}}/status`, {clients} client{'s' if clients != '1' else ''}"
+        rate = f"{checks / load.wall:.0f}"
+        print(_row(label, checks, _percentiles(load.samples), rate, _cpu(load, checks), base))
     return 0
 
 

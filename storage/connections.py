@@ -128,6 +128,8 @@ class Database:
                 "deadline_reminder": reminder_t,
                 "record_personal": personal_t,
                 "webhook_subscription": webhook_t,
+                "query_log": query_log_t,
+                "api_token": token_t,
             },
         )
 

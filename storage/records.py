@@ -54,6 +54,13 @@ CLAIM = (
 CLAIM_LOCKED = CLAIM.with_for_update(skip_locked=True)
 
 
+def _subject_select(column: str, with_kind: bool) -> sa.Select[Any]:
+    q = sa.select(record_t).where(record_t.c[column] == sa.bindparam("w_value"))
+    if with_kind:
+        q = q.where(record_t.c.kind == sa.bindparam("w_kind"))
+    return q.order_by(record_t.c.created_at, record_t.c.id).limit(sa.bindparam("w_limit", type_=sa.Integer))
+
+
 def record_of(values: Mapping[Any, Any]) -> StoredRecord:
     return StoredRecord(**{name: values[name] for name in RECORD_COLUMNS})
 
@@ -396,6 +403,8 @@ class Records:
         found through the indexed ``subject_code`` and ``subject_key`` columns: one query per
         column (an ``OR`` of the two would let PostgreSQL's planner scan the table)."""
         found: dict[str, StoredRecord] = {}
+        if len(set(codes)) + len(set(keys)) == 1:  # one subject (a single credit check): the fast path
+            return self._of_subject(codes[0] if codes else None, keys[0] if keys else None, kind, limit)
         with self.db.reading() as c:
             for column, values in ((record_t.c.subject_code, codes), (record_t.c.subject_key, keys)):
                 if not values:
@@ -408,6 +417,21 @@ class Records:
                     record = record_of(row._mapping)
                     found.setdefault(record.id, record)
         return sorted(found.values(), key=lambda r: (r.created_at, r.id))[:limit]
+
+    def _of_subject(
+        self, code: str | None, key: str | None, kind: str | None, limit: int
+    ) -> list[StoredRecord]:
+        """``of_subjects`` for one code or one key, on the driver's cursor (``storage.fastpath``):
+        the same indexed query, without building a SQLAlchemy statement per check."""
+        fast = self.db.fast
+        column = "subject_code" if code is not None else "subject_key"
+        name = f"of_subject:{column}:{kind is not None}"
+        select = fast.select(name, lambda: _subject_select(column, kind is not None))
+        values = {"w_value": code if code is not None else key, "w_limit": limit}
+        if kind is not None:
+            values["w_kind"] = kind
+        with self.db.pooled() as raw:
+            return [record_of(row) for row in fast.rows(raw, select, values, "record")]
 
     def units_with_open_cases(
         self, definition_name: str, *, exclude_states: Sequence[str] = ()

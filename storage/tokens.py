@@ -54,9 +54,13 @@ class Tokens:
             raise DuplicateTokenId(token.id) from exc
 
     def get(self, token_id: str) -> StoredToken | None:
-        with self.db.reading() as c:
-            row = c.execute(sa.select(token_t).where(token_t.c.id == token_id)).first()
-        return StoredToken(**row._mapping) if row else None
+        """The token of that id (its primary key): one indexed read on the driver's cursor
+        (``storage.fastpath``), since every API request checks its token."""
+        fast = self.db.fast
+        select = fast.select("token", lambda: SELECT_TOKEN)
+        with self.db.pooled() as raw:
+            rows = fast.rows(raw, select, {"w_id": token_id}, "api_token")
+        return StoredToken(**rows[0]) if rows else None
 
     def list(self) -> list[StoredToken]:
         with self.db.reading() as c:
@@ -72,6 +76,9 @@ class Tokens:
                 .values(revoked_at=at)
             )
             return bool(done.rowcount)
+
+
+SELECT_TOKEN = sa.select(token_t).where(token_t.c.id == sa.bindparam("w_id"))
 
 
 def _values(token: StoredToken) -> dict[str, object]:

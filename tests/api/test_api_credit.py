@@ -4,6 +4,10 @@ the query log before the answer leaves."""
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
 import sqlalchemy as sa
 from support.api import Api
 
@@ -81,3 +85,76 @@ def test_only_the_credit_roles_may_check_and_a_bad_input_is_a_problem(api: Api) 
     assert "honours" in unknown.json()["detail"]
     assert api.get("/subjects/not-a-code/status", "service").status_code == 422
     assert _logged(api) == [("sun.shen (auditor, city)", CODE, "check")]
+
+
+# ------------------------------------------------------------------ group commit of the query log
+
+
+def _gated(api: Api, *, expect: int, fail_batch: int | None = None) -> list[list[str]]:
+    """Hold the first query-log commit until ``expect`` more checks queue behind it (so the next
+    commit holds all of them); fail batch ``fail_batch`` as a lost database would. Returns the
+    reasons of each committed batch."""
+    from storage.errors import DatabaseUnavailable
+
+    commits = api.h.engine.store.directory.query_log_commits
+    real = commits._write
+    batches: list[list[str]] = []
+
+    def write(rows: list[dict[str, Any]]) -> None:
+        call = len(batches)
+        batches.append([])
+        if call == 0:
+            deadline = time.monotonic() + 20
+            while len(commits._queue) < expect and time.monotonic() < deadline:
+                time.sleep(0.002)
+        if call == fail_batch:
+            raise DatabaseUnavailable("sqlite:///gone.db", "disk I/O error")
+        real(rows)
+        batches[call] = [r["reason"] for r in rows]
+
+    commits._write = write  # type: ignore[method-assign]
+    return batches
+
+
+def _reasons(api: Api) -> set[str]:
+    with api.h.engine.store.db.reading() as c:
+        return set(c.execute(sa.text("SELECT reason FROM subject_query_log")).scalars())
+
+
+def _eight_checks(api: Api) -> list[tuple[int, str, bool]]:
+    """Eight concurrent checks; each: (status, reason, its log row committed when it answered)."""
+    out: list[tuple[int, str, bool]] = [(0, "", False)] * 8
+
+    def check(n: int) -> None:
+        reason = f"并发核查 {n}"
+        got = api.get(f"/subjects/{CODE}/status", "service", purpose="honours", reason=reason)
+        out[n] = (got.status_code, reason, reason in _reasons(api))
+
+    threads = [threading.Thread(target=check, args=(n,)) for n in range(8)]
+    threads[0].start()
+    time.sleep(0.05)
+    for thread in threads[1:]:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return out
+
+
+def test_concurrent_checks_share_a_query_log_commit_and_none_is_lost(api: Api) -> None:
+    _sanctioned(api)
+    batches = _gated(api, expect=7)
+    answered = _eight_checks(api)
+    assert [(status, logged) for status, _reason, logged in answered] == [(200, True)] * 8
+    assert _reasons(api) == {reason for _s, reason, _l in answered}
+    assert sorted(len(b) for b in batches) == [1, 7]  # 8 rows in 2 commits
+
+
+def test_a_failed_query_log_commit_fails_every_check_it_held_with_503(api: Api) -> None:
+    _sanctioned(api)
+    _gated(api, expect=7, fail_batch=1)
+    answered = _eight_checks(api)
+    statuses = sorted(status for status, _r, _l in answered)
+    assert statuses == [200] + [503] * 7
+    # only the answered check is in the log; no 200 went out without its row
+    assert _reasons(api) == {reason for status, reason, _l in answered if status == 200}
+    assert all(logged for status, _r, logged in answered if status == 200)

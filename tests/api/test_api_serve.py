@@ -153,3 +153,43 @@ def test_serve_on_a_port_in_use_is_one_line_error(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "无法监听" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(p) for p in text.split()]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads child processes from /proc")
+def test_serve_with_two_workers_answers_credit_checks_and_stops_its_worker(
+    database_url: str, tmp_path: Path
+) -> None:
+    engine, _before, _after = Engine.init(database_url)
+    with engine:
+        _info, token = engine.tokens.create(
+            person="hr-appraisal", role="service", unit="city", valid_for=dt.timedelta(days=1)
+        )
+    port, log = free_port(), tmp_path / "serve.log"
+    env = environment(database_url, tmp_path)
+    auth = {"Authorization": f"Bearer {token}"}
+    code = ORGANISATION["subject_code"]
+    with serving(env, log, "--port", str(port), "--no-scheduler", "--workers", "2") as proc:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=10) as client:
+            wait_ready(client, proc, log)
+        (worker,) = _children(proc.pid)
+        # new connections are spread by the kernel; each is one check, all logged
+        answers = []
+        for n in range(40):
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=10) as one:
+                answers.append(
+                    one.get(f"/subjects/{code}/status", headers=auth, params={"reason": f"核查 {n}"})
+                )
+        assert [a.status_code for a in answers] == [200] * 40
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=40) == 0
+    assert not Path(f"/proc/{worker}").exists() or "zombie" in Path(f"/proc/{worker}/status").read_text()
+    with Engine.open(database_url) as again:
+        logged = again.query_log(limit=100)
+    assert sorted(r["reason"] for r in logged) == sorted(f"核查 {n}" for n in range(40))
+    assert "Traceback" not in log.read_text()

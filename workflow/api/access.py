@@ -42,14 +42,37 @@ GROUPS: Mapping[str, frozenset[str]] = {
 """Route group → the token roles that may call its routes."""
 
 SEES_ALL = frozenset({"auditor"})
+_UNKNOWN = object()  # a caller's scope not worked out yet
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Caller:
-    """The holder of a checked token, and the units it sees (None: every unit)."""
+    """The holder of a checked token, and the units it sees (None: every unit).
 
-    token: TokenInfo
-    scope: frozenset[str] | None
+    The scope is worked out from the unit directory when a route first asks for it (``load``):
+    a credit check, which sees no case, does not read the directory on every request.
+    """
+
+    __slots__ = ("_load", "_scope", "token")
+
+    def __init__(
+        self,
+        *,
+        token: TokenInfo,
+        scope: frozenset[str] | object | None = _UNKNOWN,
+        load: Callable[[], frozenset[str] | None] | None = None,
+    ) -> None:
+        if scope is _UNKNOWN and load is None:
+            raise TypeError("Caller needs its scope or a way to load it")
+        self.token = token
+        self._scope = scope
+        self._load = load
+
+    @property
+    def scope(self) -> frozenset[str] | None:
+        if self._scope is _UNKNOWN:
+            assert self._load is not None
+            self._scope = self._load()
+        return self._scope  # type: ignore[return-value]
 
     @property
     def actor(self) -> Actor:
@@ -111,7 +134,7 @@ def caller(request: Request) -> Caller:
         return found
     engine: Engine = request.app.state.engine
     token = engine.tokens.authenticate(bearer(request))
-    found = Caller(token=token, scope=scope_of(engine, token))
+    found = Caller(token=token, load=lambda: scope_of(engine, token))
     request.state.caller = found
     return found
 

@@ -58,10 +58,10 @@ def create_app(
     app.state.engine = engine
     app.state.scheduler = scheduler
     problems.install(app)
+    app.include_router(credit.router)  # first: the busiest routes are matched first
     app.include_router(records.router)
     app.include_router(catalog.router)
     app.include_router(service.router)
-    app.include_router(credit.router)
     app.include_router(dossier.router)
     origins = list(cors_origins() if cors is None else cors)
     if origins:

@@ -4,20 +4,41 @@ awarded a contract on a date? Answered by ``Engine.subject_status`` from the def
 
 An organisation is asked for by its unified social credit code in the URL; a person by resident ID
 number only in a POST body, never in a URL (URLs end up in proxies' and servers' logs).
+
+A single check runs on the event loop: the token check (``credit:read``), the indexed reads and
+the JSON encoding take a fraction of a millisecond, and the query-log commit is awaited, not
+blocked on — a writer thread commits the rows of concurrent checks together
+(``storage.groupcommit``), so eight checks in flight share one fsync and no thread is woken per
+request. A ``def`` route behind a ``Depends`` took two trips to a worker thread per request (the
+dependency, then the route), which on a loaded machine cost more than the check itself. The batch
+check (up to 1,000 subjects) runs in one worker thread, off the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request
+import orjson
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from workflow import Engine
-from workflow.api.access import caller, requires
+from workflow.api.access import Caller, allowed, bearer
 
-router = APIRouter(tags=["credit 信用核查"], dependencies=[requires("credit:read")])
+
+async def _bearer(request: Request) -> None:
+    """No token at all is refused (401) before the input is validated, without a thread: the
+    token itself is checked with the work (``_answer``)."""
+    bearer(request)
+
+
+router = APIRouter(tags=["credit 信用核查"], dependencies=[Depends(_bearer)])
+_may_check = allowed("credit:read")
 
 DEFAULT_REASON = "接口信用核查 (credit check over the API)"
 Purposes = Annotated[
@@ -54,48 +75,81 @@ class BatchQuery(BaseModel):
     reason: str = Field(DEFAULT_REASON, min_length=1, max_length=200)
 
 
+def _json(value: dict[str, Any]) -> Response:
+    """The answer encoded once, by orjson: returned as a ``Response``, FastAPI neither validates
+    it against the route's response model nor walks it with ``jsonable_encoder`` (a check's
+    answer is built by the engine, not from user input). The OpenAPI document still names the
+    route's response model."""
+    return Response(orjson.dumps(value, default=jsonable_encoder), media_type="application/json")
+
+
 def _engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-@router.get("/subjects/{code}/status", summary="信用核查（单位） credit check of an organisation")
-def organisation_status(
+async def _answer(request: Request, work: Callable[[Engine, Caller], dict[str, Any]]) -> Response:
+    """``work`` with the checked caller (401/403 first), in one worker thread, as JSON."""
+
+    def run() -> Response:
+        return _json(work(_engine(request), _may_check(request)))
+
+    return await run_in_threadpool(run)
+
+
+async def _check(
+    request: Request, subject: str, *, as_of: dt.date | None, purposes: list[str] | None, reason: str
+) -> Response:
+    """One subject checked on the event loop itself: the token and the indexed reads take a
+    fraction of a millisecond; only the query-log commit waits, and it is awaited, not blocked
+    on — concurrent checks' rows are committed together by the log's writer thread
+    (``Engine.subject_status_logged_later``). The answer leaves only after its row is committed;
+    a failed commit is a 503 for every check it held."""
+    engine = _engine(request)
+    who = _may_check(request)
+    status, logged = engine.subject_status_logged_later(
+        subject, as_of=as_of, purposes=purposes, actor=who.actor, reason=reason
+    )
+    await asyncio.wrap_future(logged)
+    return _json(status.as_dict())
+
+
+@router.get(
+    "/subjects/{code}/status",
+    summary="信用核查（单位） credit check of an organisation",
+    response_model=dict[str, Any],
+)
+async def organisation_status(
     request: Request,
     code: Annotated[str, Path(min_length=1, max_length=64)],
     as_of: AsOf = None,
     purposes: Purposes = None,
     reason: Reason = DEFAULT_REASON,
-) -> dict[str, Any]:
-    status = _engine(request).subject_status(
-        code, as_of=as_of, purposes=purposes, actor=caller(request).actor, reason=reason
-    )
-    return status.as_dict()
+) -> Response:
+    return await _check(request, code, as_of=as_of, purposes=purposes, reason=reason)
 
 
 @router.post(
-    "/subjects/status", summary="信用核查（个人或单位，主体在请求体中） credit check, subject in the body"
+    "/subjects/status",
+    summary="信用核查（个人或单位，主体在请求体中） credit check, subject in the body",
+    response_model=dict[str, Any],
 )
-def subject_status(request: Request, query: Annotated[StatusQuery, Body()]) -> dict[str, Any]:
-    status = _engine(request).subject_status(
-        query.subject,
-        as_of=query.as_of,
-        purposes=query.purposes,
-        actor=caller(request).actor,
-        reason=query.reason,
+async def subject_status(request: Request, query: Annotated[StatusQuery, Body()]) -> Response:
+    return await _check(
+        request, query.subject, as_of=query.as_of, purposes=query.purposes, reason=query.reason
     )
-    return status.as_dict()
 
 
 @router.post(
-    "/subjects/status/batch", summary="批量信用核查（至多1000个主体） batch credit check, up to 1,000"
+    "/subjects/status/batch",
+    summary="批量信用核查（至多1000个主体） batch credit check, up to 1,000",
+    response_model=dict[str, Any],
 )
-def batch_status(request: Request, query: Annotated[BatchQuery, Body()]) -> dict[str, Any]:
-    statuses = _engine(request).subject_statuses(
-        query.subjects,
-        as_of=query.as_of,
-        purposes=query.purposes,
-        actor=caller(request).actor,
-        reason=query.reason,
-    )
-    return {"count": len(statuses), "subjects": [s.as_dict() for s in statuses]}
+async def batch_status(request: Request, query: Annotated[BatchQuery, Body()]) -> Response:
+    def work(engine: Engine, who: Caller) -> dict[str, Any]:
+        statuses = engine.subject_statuses(
+            query.subjects, as_of=query.as_of, purposes=query.purposes, actor=who.actor, reason=query.reason
+        )
+        return {"count": len(statuses), "subjects": [s.as_dict() for s in statuses]}
+
+    return await _answer(request, work)

@@ -3,8 +3,11 @@ once or for as long as it runs; ``serve --port N`` runs the HTTP API in the same
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -107,6 +110,16 @@ def serve(
             help="保留最新检查点数（另保留近90天每天一份） newest checkpoints kept (and one a day for 90 days)",
         ),
     ] = 48,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=32,
+            help="HTTP 接口进程数（调度只在第一个进程中运行） API processes sharing the port "
+            "(the scheduler runs in the first only)",
+        ),
+    ] = 1,
     db: DbOption = None,
     definitions: DefsOption = None,
 ) -> None:
@@ -119,6 +132,10 @@ def serve(
     with_api = api and port is not None
     if not with_api and not scheduler:
         fail("没有可运行的内容 (nothing to run): give --port for the API, or drop --no-scheduler", 2)
+    if workers > 1 and not with_api:
+        fail("--workers 需要 HTTP 接口 (needs the API): give --port", 2)
+    if workers > 1 and not hasattr(os, "fork"):
+        fail("--workers 需要 fork (needs a POSIX system); use --workers 1", 2)
     with user_errors(), opened(db, definitions) as engine:
         settings_ = MailSettings.from_env()
         dispatcher = Dispatcher(engine, settings_) if mail else None
@@ -158,15 +175,20 @@ def serve(
             f"网页控制台 console http://{host}:{port}/console/; {said}; Ctrl-C 停止 to stop",
             err=True,
         )
-        run_with_api(engine, dispatcher, listening, jobs if scheduler else None)
+        run_with_api(engine, dispatcher, listening, jobs if scheduler else None, workers=workers)
 
 
 def listen(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port``, or one line saying why not."""
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP named, not 0: asyncio sets TCP_NODELAY only on accepted sockets whose proto
+        # says TCP. Without it uvicorn's two writes of a response (head, then body) meet Nagle's
+        # algorithm and the client's delayed ACK: ~40 ms added to every answer on a kept-alive
+        # connection. TCP_NODELAY on the listener too (Linux hands it to accepted sockets).
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
     except OSError as exc:
         fail(f"无法监听 {host}:{port} (cannot listen): {exc.strerror or exc}", 2)
@@ -174,9 +196,18 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_with_api(engine: Any, dispatcher: Any, sock: socket.socket, jobs: dict[str, Any] | None) -> None:
+def run_with_api(
+    engine: Any, dispatcher: Any, sock: socket.socket, jobs: dict[str, Any] | None, *, workers: int = 1
+) -> None:
     """The HTTP API on ``sock`` (uvicorn, in this thread, stopped by SIGINT/SIGTERM), with the
-    scheduler's jobs in a background thread when ``jobs`` are given."""
+    scheduler's jobs in a background thread when ``jobs`` are given.
+
+    ``workers`` > 1: that many processes answer on the one listening socket (the kernel hands
+    each connection to one of them). The others are forked before any thread or connection is
+    started, serve the API only and open connections of their own; the scheduler runs in this
+    process alone. When this process stops it stops them (SIGTERM, then SIGKILL after 30 s).
+    A worker that dies is not restarted: run ``chengxin serve`` under a supervisor.
+    """
     import uvicorn
 
     from workflow.api import create_app
@@ -192,16 +223,58 @@ def run_with_api(engine: Any, dispatcher: Any, sock: socket.socket, jobs: dict[s
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+
+    def api(scheduler: Any) -> None:
+        if not stopping:
+            app = mount(create_app(engine, scheduler=scheduler))
+            config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
+            uvicorn.Server(config).run(sockets=[sock])
+
+    children = [_fork_worker(engine, api) for _ in range(workers - 1)]
     heartbeat = None
     running = None
     if jobs is not None:
         heartbeat = Heartbeat(jobs["sweep_seconds"])
         running = start(engine, dispatcher, heartbeat=heartbeat, **jobs)
     try:
-        if not stopping:
-            app = mount(create_app(engine, scheduler=heartbeat.alive if heartbeat else None))
-            config = uvicorn.Config(app, log_config=None, lifespan="off", server_header=False)
-            uvicorn.Server(config).run(sockets=[sock])
+        api(heartbeat.alive if heartbeat else None)
     finally:
         if running is not None:
             running.shutdown(wait=True)
+        _stop_workers(children)
+
+
+def _fork_worker(engine: Any, api: Callable[[Any], None]) -> int:
+    """A child process serving ``api`` (no scheduler) on connections of its own; its pid."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        engine.store.db.engine.dispose(close=False)  # the parent's pooled connections stay its own
+        api(None)
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _stop_workers(children: list[int], seconds: float = 30.0) -> None:
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + seconds
+    for pid in children:
+        while time.monotonic() < deadline:
+            try:
+                done, _status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -107,6 +108,7 @@ class Credit:
 
     def __init__(self, store: Store, registry: Registry, clock: Clock, subject_key: Any) -> None:
         self.store, self.registry, self.clock, self._key = store, registry, clock, subject_key
+        self._known: tuple[tuple[int, ...], dict[str, str]] | None = None
 
     # ------------------------------------------------------------------ arguments
 
@@ -149,10 +151,18 @@ class Credit:
                 pass
         raise ArgumentInvalid("as_of", f"需要日期 YYYY-MM-DD (expected a date), got {str(value)[:40]!r}")
 
+    def known(self) -> dict[str, str]:
+        """Every purpose the record definitions declare, worked out again only when the loaded
+        definitions change (a credit check asks for them every time)."""
+        key = tuple(map(id, self.registry.loaded.values()))
+        if self._known is None or self._known[0] != key:
+            self._known = (key, known_purposes(self.registry.of_kind("record")))
+        return self._known[1]
+
     def purposes(self, value: object) -> dict[str, str]:
-        known = known_purposes(self.registry.of_kind("record"))
+        known = self.known()
         if value is None:
-            return known
+            return dict(known)
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list | tuple) or not items:
             raise ArgumentInvalid("purposes", "需要用途列表 (expected a list of purposes)")
@@ -171,6 +181,23 @@ class Credit:
     def status(
         self, subjects: Sequence[object], *, as_of: object, purposes: object, actor: Actor, reason: object
     ) -> list[SubjectStatus]:
+        answers, _logged = self.status_logged_later(
+            subjects, as_of=as_of, purposes=purposes, actor=actor, reason=reason, later=False
+        )
+        return answers
+
+    def status_logged_later(
+        self,
+        subjects: Sequence[object],
+        *,
+        as_of: object,
+        purposes: object,
+        actor: Actor,
+        reason: object,
+        later: bool = True,
+    ) -> tuple[list[SubjectStatus], Future[None] | None]:
+        """``status``; with ``later`` its query-log rows are queued, not awaited: the future
+        completes when they are committed (the answers must not leave before)."""
         actor = inputs.actor(actor)
         why = inputs.text("reason", reason, limit=REASON, empty=False).strip()
         if not why:
@@ -201,15 +228,16 @@ class Credit:
         for s in asked:
             mine = by_key.get(s.key or "", []) if s.person else by_code.get(s.code or "", [])
             answers.append(self._status(s, mine, day, wanted))
-        self.store.directory.log_subject_queries(
+        logged = self.store.directory.log_subject_queries(
             at=self.clock.now(),
             requester=_who(actor),
             purpose=",".join(wanted)[: inputs.NAME],
             reason=why,
             kind="check",
             subjects=[(a.subject, len(a.active_records)) for a in answers],
+            later=later,
         )
-        return answers
+        return answers, logged
 
     def _facts(self, row: StoredRecord) -> CaseFacts:
         definition = self.registry.get(row.definition_name, row.definition_version)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -44,7 +45,7 @@ from workflow.engine.tokens import Tokens
 from workflow.engine.views import EventOption, HistoryEntry, RecordView, history_entry, record_view
 from workflow.engine.webhooks import Webhooks
 from workflow.engine.worklist import Worklist
-from workflow.engine.wrapping import public, stream
+from workflow.engine.wrapping import public, stream, translated
 from workflow.engine.writeset import Sealer
 from workflow.errors import (
     ArgumentInvalid,
@@ -660,6 +661,7 @@ class Engine:
         )
         return len(people)
 
+    @public
     def subject_status(
         self,
         code_or_id_number: str,
@@ -679,11 +681,38 @@ class Engine:
         Raises:
             ArgumentInvalid: not a unified social credit code or resident ID number, an unknown
                 purpose, a bad date, no reason.
+            StorageFailure: the database failed, before the answer (no answer without its
+                query-log row).
         """
         (found,) = self._credit.status(
             [code_or_id_number], as_of=as_of, purposes=purposes, actor=actor, reason=reason
         )
         return found
+
+    @public
+    def subject_status_logged_later(
+        self,
+        code_or_id_number: str,
+        *,
+        as_of: dt.date | dt.datetime | str | None = None,
+        purposes: Sequence[str] | str | None = None,
+        actor: Actor,
+        reason: str,
+    ) -> tuple[SubjectStatus, Future[None]]:
+        """``subject_status`` for a caller that must not block on the query-log commit (the HTTP
+        API's event loop): the answer, and a future that completes once the check's query-log
+        row is committed — together with those of concurrent checks, by a writer thread — or
+        fails with a ``StorageFailure``. The answer must not be handed out before the future
+        completes without error: a check is logged before it answers.
+
+        Raises:
+            ArgumentInvalid: as ``subject_status``.
+        """
+        (found,), logged = self._credit.status_logged_later(
+            [code_or_id_number], as_of=as_of, purposes=purposes, actor=actor, reason=reason
+        )
+        assert logged is not None
+        return found, translated(logged)
 
     @public
     def subject_statuses(

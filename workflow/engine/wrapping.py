@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from typing import Any, ParamSpec, TypeVar
 
 from definitions.holidays import HolidayTableError
@@ -72,6 +73,24 @@ def public(method: Callable[P, R]) -> Callable[P, R]:
             raise translate(exc) from exc
 
     return wrapped
+
+
+def translated(future: Future[R]) -> Future[R]:
+    """A future with ``future``'s outcome, its errors from below translated (for futures handed
+    out by the engine)."""
+    out: Future[R] = Future()
+
+    def settle(done: Future[R]) -> None:
+        error = done.exception()
+        if error is None:
+            out.set_result(done.result())
+        elif isinstance(error, UNDERNEATH):
+            out.set_exception(translate(error))
+        else:
+            out.set_exception(error)
+
+    future.add_done_callback(settle)
+    return out
 
 
 def stream(rows: Iterator[R]) -> Iterator[R]:
