@@ -120,7 +120,7 @@ class History:
             events = run("raw_events", event_t, event_t.c.record_id, (event_t.c.seq,), _raw_columns(sqlite))
             streams: dict[str, Iterator[tuple[str, Any]]] = {
                 "record": _records(fast, records, max(1, batch // 10)),
-                "events": _raw_events(events, batch, sqlite),
+                "events": _raw_events(events, batch),
             }
             if complete:
                 by_record: tuple[tuple[str, sa.Table, tuple[Any, ...], list[Any], Any], ...] = (
@@ -205,6 +205,7 @@ READ_ERRORS = (
     AttributeError,
     OverflowError,
 )  # what a malformed value raises
+_NONE = object()  # no case id yet
 CANONICAL_SQLITE_TIME = 26  # 'YYYY-MM-DD HH:MM:SS.ffffff', as SQLAlchemy and the fast path write it
 
 
@@ -214,7 +215,7 @@ def _raw_columns(sqlite: bool) -> list[Any]:
     # The time as the hash writes it. PostgreSQL formats it in the server, which costs far less
     # than building an aware datetime per row and formatting it again in Python.
     occurred_at = (
-        event_t.c.occurred_at
+        _sqlite_event_time()
         if sqlite
         else sa.literal_column(
             "to_char(record_event.occurred_at AT TIME ZONE 'UTC', "
@@ -242,25 +243,42 @@ def _raw_columns(sqlite: bool) -> list[Any]:
     ]
 
 
-def _raw_events(cursor: Any, batch: int, sqlite: bool) -> Iterator[tuple[str, RawEvent]]:
-    """(case id, row) of every history row, as ``RawEvent``."""
-    from_row = RawEvent.from_row
+def _sqlite_event_time() -> Any:
+    """A history row's time on SQLite, turned into the text the hash was taken over in the query
+    (cheaper than in Python, row by row). SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); any other
+    value was not written by the engine and is handed on as stored, for verification to report."""
+    column = "record_event.occurred_at"
+    return sa.literal_column(
+        f"CASE WHEN typeof({column}) = 'text' AND length({column}) = {CANONICAL_SQLITE_TIME} "
+        f"AND substr({column}, 11, 1) = ' ' THEN substr({column}, 1, 10) || 'T' || "
+        f"substr({column}, 12) || '+00:00' ELSE {column} END"
+    ).label("occurred_at")
+
+
+_AT = 12  # where a history row's time is in ``_raw_columns``
+
+
+def _raw_events(cursor: Any, batch: int) -> Iterator[tuple[str, list[RawEvent]]]:
+    """(case id, rows) of every case's history rows, as ``RawEvent``, grouped by case as the
+    query orders them (one item per run of rows of a case, not per row)."""
+    make = tuple.__new__
+    width = len(RawEvent.ORDER)
+    current: Any = _NONE
+    items: list[RawEvent] = []
     while fetched := cursor.fetchmany(batch):
         for row in fetched:
-            if sqlite:
-                values = list(row)
-                at = values[12]
-                # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC). Any other text was not written by
-                # the engine: it is handed on as stored, for verification to report.
-                if type(at) is str and len(at) == CANONICAL_SQLITE_TIME and at[10] == " ":
-                    values[12] = at.replace(" ", "T", 1) + "+00:00"
-                elif type(at) is not str:
-                    values[12] = repr(at)
-                event = from_row(values)
-            else:  # formatted by the server already
-                event = from_row(row)
-            record_id = event.record_id
-            yield (record_id if type(record_id) is str else str(record_id)), event
+            if type(row[_AT]) is not str:  # not written by the engine: its value shown as text
+                row = (*row[:_AT], repr(row[_AT]), *row[_AT + 1 :])
+            if len(row) != width:
+                row = RawEvent.from_row(row)
+            found = row[0]
+            if found != current or type(found) is not type(current):
+                if items:
+                    yield (current if type(current) is str else str(current)), items
+                current, items = found, []
+            items.append(make(RawEvent, row))
+    if items:
+        yield (current if type(current) is str else str(current)), items
 
 
 def _text_time(table: sa.Table, name: str, sqlite: bool) -> Any:
@@ -292,20 +310,27 @@ def _texts(table: sa.Table, names: Sequence[str], sqlite: bool) -> list[Any]:
     return columns
 
 
-def _tuples(cursor: Any, batch: int, shape: Any) -> Iterator[tuple[str, Any]]:
-    """(case id, row) of every row, as ``shape`` (a NamedTuple with ``record_id``) or as the
-    tuple after the case id."""
+def _tuples(cursor: Any, batch: int, shape: Any) -> Iterator[tuple[str, list[Any]]]:
+    """(case id, rows) of every case's rows, as ``shape`` (a NamedTuple with ``record_id``) or as
+    the tuple after the case id, grouped by case as the query orders them."""
     make = tuple.__new__
     at = 0 if shape is None else shape._fields.index("record_id")
+    current: Any = _NONE
+    items: list[Any] = []
     while fetched := cursor.fetchmany(batch):
         for row in fetched:
             found = row[at]
-            item = tuple(row[1:]) if shape is None else make(shape, row)
-            yield (found if type(found) is str else str(found)), item
+            if found != current or type(found) is not type(current):
+                if items:
+                    yield (current if type(current) is str else str(current)), items
+                current, items = found, []
+            items.append(row[1:] if shape is None else make(shape, row))
+    if items:
+        yield (current if type(current) is str else str(current)), items
 
 
-def _records(fast: Any, cursor: Any, batch: int) -> Iterator[tuple[str, Any]]:
-    """(case id, record) of every case row of an executed ``SELECT *``; a row that cannot be
+def _records(fast: Any, cursor: Any, batch: int) -> Iterator[tuple[str, list[Any]]]:
+    """(case id, [record]) of every case row of an executed ``SELECT *``; a row that cannot be
     converted comes as a list of ``Unreadable``, one per column that cannot be read."""
     names = [d[0] for d in cursor.description]
     read = fast.reader("record", cursor.description)
@@ -319,7 +344,7 @@ def _records(fast: Any, cursor: Any, batch: int) -> Iterator[tuple[str, Any]]:
                 item: Any = record_of(read(row))
             except READ_ERRORS as exc:
                 item = _unreadable(record_id, names, row, kinds, intos, exc)
-            yield record_id, item
+            yield record_id, [item]
 
 
 def _unreadable(
@@ -359,13 +384,15 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _merge(streams: Mapping[str, Iterator[tuple[str, Any]]]) -> Iterator[tuple[str, dict[str, list[Any]]]]:
-    """Group several streams of (case id, item), each ordered by case id, by case id.
+def _merge(
+    streams: Mapping[str, Iterator[tuple[str, list[Any]]]],
+) -> Iterator[tuple[str, dict[str, list[Any]]]]:
+    """Group several streams of (case id, items), each ordered by case id, by case id.
 
     A stream out of order (ids of mixed types written into SQLite by hand) only splits a case in
     two; every item is still handed on once.
     """
-    heads: dict[str, tuple[str, Any]] = {}
+    heads: dict[str, tuple[str, list[Any]]] = {}
     for name, stream in streams.items():
         first = next(stream, None)
         if first is not None:
@@ -374,20 +401,21 @@ def _merge(streams: Mapping[str, Iterator[tuple[str, Any]]]) -> Iterator[tuple[s
         key = min(head[0] for head in heads.values())
         group: dict[str, list[Any]] = {}
         for name in list(heads):
-            found, item = heads[name]
+            found, items = heads[name]
             if found != key:
                 continue
-            items = group[name] = []
+            group[name] = items
             stream = streams[name]
-            while found == key:
-                items.append(item)
+            while True:
                 following = next(stream, None)
                 if following is None:
                     del heads[name]
                     break
-                found, item = following
-            else:
-                heads[name] = (found, item)
+                if following[0] != key:
+                    heads[name] = following
+                    break
+                items = [*items, *following[1]]  # the same id again (one of mixed types)
+                group[name] = items
         yield key, group
 
 

@@ -249,16 +249,22 @@ def _end_shown(
         if type(ended_at) is not int or not row.started_seq < ended_at <= len(events):
             return None
         end = events[ended_at - 1]
-        closing = orjson.dumps({"action": "close", "name": row.name, "outcome": status}, option=SORTED)
-        if (
-            not isinstance(end, RawEvent)
-            or row.closed_at != end.at_iso
-            or closing.decode() not in end.effects_json
-        ):
+        name = row.name
+        if not isinstance(end, RawEvent) or row.closed_at != end.at_iso:
             return None
-    due = dt.datetime.fromisoformat(row.due_at)
-    looks = _next_at(definition, calendar, row.name, status, due, ()) if status in LOOKED_AT else None
-    if row.next_at != looks:
+        if _plain(name) and _plain(status):  # what canonical JSON writes for them, without orjson
+            closing = f'{{"action":"close","name":"{name}","outcome":"{status}"}}'
+        else:
+            closing = orjson.dumps(
+                {"action": "close", "name": name, "outcome": status}, option=SORTED
+            ).decode()
+        if closing not in end.effects_json:
+            return None
+    due = dt.datetime.fromisoformat(row.due_at)  # raises for a due time that is not one
+    if status in LOOKED_AT:
+        if row.next_at != _next_at(definition, calendar, row.name, status, due, ()):
+            return None
+    elif row.next_at is not None:
         return None
     return "open" if ended_at is None else "closed"
 
@@ -464,6 +470,8 @@ def expected_record(
 
 
 def compare_record(record: StoredRecord, expected: StoredRecord) -> list[Problem]:
+    if record == expected:  # every column at once; the columns one by one only to word a finding
+        return []
     problems = []
     for name in RECORD_COLUMNS:
         stored = getattr(record, name)

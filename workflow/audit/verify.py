@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.values import CaseRows, RawEvent, StoredRecord
-from workflow.audit import behaviour
+from workflow.audit import behaviour, shapes
 from workflow.audit.links import links_of, unmatched_links
 from workflow.audit.rows import (
     READ_ERRORS,
@@ -29,7 +29,7 @@ from workflow.audit.rows import (
     stored_non_canonically,
     unreadable_problems,
 )
-from workflow.core.fold import Problem, fold
+from workflow.core.fold import Problem
 from workflow.core.history import GENESIS, hash_of, raw_event_hash
 from workflow.engine.keys import HistoryKey, KeyMark
 from workflow.engine.registry import Registry
@@ -246,7 +246,7 @@ def _against_history(
     except WorkflowError as exc:
         return [*problems, Problem(record_id, "unknown_definition", str(exc))]
     illegal: list[Problem] = []
-    projection = fold(definition, events, illegal, deadlines=False)
+    projection = shapes.fold_rows(definition, events, illegal)
     problems.extend(illegal[:3])
     if record is not None:
         expected = behaviour.expected_record(definition, record, projection, events)
