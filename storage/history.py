@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -205,7 +208,6 @@ READ_ERRORS = (
     AttributeError,
     OverflowError,
 )  # what a malformed value raises
-_NONE = object()  # no case id yet
 CANONICAL_SQLITE_TIME = 26  # 'YYYY-MM-DD HH:MM:SS.ffffff', as SQLAlchemy and the fast path write it
 
 
@@ -256,29 +258,26 @@ def _sqlite_event_time() -> Any:
 
 
 _AT = 12  # where a history row's time is in ``_raw_columns``
+_FIRST = itemgetter(0)
 
 
 def _raw_events(cursor: Any, batch: int) -> Iterator[tuple[str, list[RawEvent]]]:
     """(case id, rows) of every case's history rows, as ``RawEvent``, grouped by case as the
-    query orders them (one item per run of rows of a case, not per row)."""
-    make = tuple.__new__
-    width = len(RawEvent.ORDER)
-    current: Any = _NONE
-    items: list[RawEvent] = []
+    query orders them (one item per run of rows of a case in a batch: ``_merge`` joins the runs
+    of a case that a batch boundary splits). Built in C (``map``, ``groupby``), not row by row."""
+    make = partial(tuple.__new__, RawEvent)
+    time_of = itemgetter(_AT)
     while fetched := cursor.fetchmany(batch):
-        for row in fetched:
-            if type(row[_AT]) is not str:  # not written by the engine: its value shown as text
-                row = (*row[:_AT], repr(row[_AT]), *row[_AT + 1 :])
-            if len(row) != width:
-                row = RawEvent.from_row(row)
-            found = row[0]
-            if found != current or type(found) is not type(current):
-                if items:
-                    yield (current if type(current) is str else str(current)), items
-                current, items = found, []
-            items.append(make(RawEvent, row))
-    if items:
-        yield (current if type(current) is str else str(current)), items
+        if set(map(type, map(time_of, fetched))) != {str}:
+            fetched = [_time_shown(row) for row in fetched]
+        for found, rows in groupby(map(make, fetched), _FIRST):
+            yield (found if type(found) is str else str(found)), list(rows)
+
+
+def _time_shown(row: Sequence[Any]) -> Sequence[Any]:
+    """A history row whose time is not text (not written by the engine), its value shown as text."""
+    at = row[_AT]
+    return row if type(at) is str else (*row[:_AT], repr(at), *row[_AT + 1 :])
 
 
 def _text_time(table: sa.Table, name: str, sqlite: bool) -> Any:
@@ -312,21 +311,12 @@ def _texts(table: sa.Table, names: Sequence[str], sqlite: bool) -> list[Any]:
 
 def _tuples(cursor: Any, batch: int, shape: Any) -> Iterator[tuple[str, list[Any]]]:
     """(case id, rows) of every case's rows, as ``shape`` (a NamedTuple with ``record_id``) or as
-    the tuple after the case id, grouped by case as the query orders them."""
-    make = tuple.__new__
-    at = 0 if shape is None else shape._fields.index("record_id")
-    current: Any = _NONE
-    items: list[Any] = []
+    the tuple after the case id, grouped by case as ``_raw_events`` groups them."""
+    make = itemgetter(slice(1, None)) if shape is None else partial(tuple.__new__, shape)
+    key = itemgetter(0 if shape is None else shape._fields.index("record_id"))
     while fetched := cursor.fetchmany(batch):
-        for row in fetched:
-            found = row[at]
-            if found != current or type(found) is not type(current):
-                if items:
-                    yield (current if type(current) is str else str(current)), items
-                current, items = found, []
-            items.append(row[1:] if shape is None else make(shape, row))
-    if items:
-        yield (current if type(current) is str else str(current)), items
+        for found, rows in groupby(fetched, key):
+            yield (found if type(found) is str else str(found)), list(map(make, rows))
 
 
 def _records(fast: Any, cursor: Any, batch: int) -> Iterator[tuple[str, list[Any]]]:
@@ -414,8 +404,7 @@ def _merge(
                 if following[0] != key:
                     heads[name] = following
                     break
-                items = [*items, *following[1]]  # the same id again (one of mixed types)
-                group[name] = items
+                items.extend(following[1])  # the same id again: a batch boundary, or ids of mixed types
         yield key, group
 
 

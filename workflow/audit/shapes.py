@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from definitions.model import Definition
@@ -23,6 +24,8 @@ from workflow.audit.rows import EventRow
 from workflow.core.fold import Problem, Projection, fold
 from workflow.core.values import LINKS
 
+_SHAPE_COLUMNS = itemgetter(*(RawEvent.ORDER.index(c) for c in ("event", "role", "changes_json")))
+_EFFECTS = RawEvent.ORDER.index("effects_json")
 LIMIT = 4096  # shapes remembered (the cache is emptied when it is full: memory stays flat)
 
 
@@ -57,14 +60,10 @@ def _shape_of(definition: Definition, events: Sequence[EventRow], projection: Pr
 def fold_rows(definition: Definition, events: Sequence[EventRow], problems: list[Problem]) -> Projection:
     """``fold(definition, events, problems, deadlines=False)``, the same projection and findings,
     with what depends only on the history's shape worked out once per shape."""
-    key: list[Any] = [definition.name, definition.version, definition.sha256]
-    for event in events:
-        if type(event) is not RawEvent:
-            return fold(definition, events, problems, deadlines=False)
-        key.append(event[2])  # event
-        key.append(event[5])  # role
-        key.append(event[3])  # changes, as stored
-    shape_key = tuple(key)
+    if any(type(event) is not RawEvent for event in events):
+        return fold(definition, events, problems, deadlines=False)
+    # the event, its role and its state changes as stored, row by row
+    shape_key = (definition.name, definition.version, definition.sha256, *map(_SHAPE_COLUMNS, events))
     try:
         shape = _SHAPES.get(shape_key, _NEW)
     except TypeError:  # a column of a type that cannot be a key (written by hand)
@@ -85,7 +84,7 @@ def fold_rows(definition: Definition, events: Sequence[EventRow], problems: list
     for index, event in enumerate(events):
         if index in creates:
             data = dict(event.payload)
-        text = event[9]  # effects, as stored
+        text = event[_EFFECTS]  # as stored
         if '"data":' in text:
             for name, old, new in event.effects.get("data", ()):
                 if data.get(name) != old:  # a finding: ``fold`` words it
