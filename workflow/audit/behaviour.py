@@ -41,7 +41,6 @@ DEADLINE_COLUMNS = RawDeadline._fields[4:]
 LONG = frozenset({"data", "actors", "tracks"})
 LOOKED_AT = frozenset({"active", "expired"})  # the statuses ``ladders.next_at`` looks at; others: None
 SORTED = orjson.OPT_SORT_KEYS
-_AT, _EFFECTS = RawEvent.ORDER.index("at_iso"), RawEvent.ORDER.index("effects_json")
 
 
 def utc_text(value: dt.datetime) -> str:
@@ -227,7 +226,7 @@ def _shown(
     start = events[seq - 1]
     if (
         type(start) is not RawEvent
-        or started_at != start[_AT]
+        or started_at != start.at_iso
         or extended != 0
         or paused_at is not None
         or remaining is not None
@@ -250,7 +249,7 @@ def _shown(
         + (',"provisional":true' if provisional else "")
         + f',"unit":"{unit}"}}'
     )
-    if effect not in start[_EFFECTS]:
+    if effect not in start.effects_json:
         return None
     if ended_at is None:
         if status != "active" or closed_at is not None:
@@ -259,13 +258,15 @@ def _shown(
         if type(ended_at) is not int or not seq < ended_at <= len(events):
             return None
         end = events[ended_at - 1]
-        if type(end) is not RawEvent or closed_at != end[_AT]:
+        if type(end) is not RawEvent or closed_at != end.at_iso:
             return None
         if type(status) is str and status.isidentifier():  # as canonical JSON writes it, without orjson
             closing = f'{{"action":"close","name":"{name}","outcome":"{status}"}}'
         else:
-            closing = orjson.dumps({"action": "close", "name": name, "outcome": status}, option=SORTED).decode()
-        if closing not in end[_EFFECTS]:
+            closing = orjson.dumps(
+                {"action": "close", "name": name, "outcome": status}, option=SORTED
+            ).decode()
+        if closing not in end.effects_json:
             return None
     parsed = dt.datetime.fromisoformat(due)  # raises for a due time that is not one
     if status in LOOKED_AT:

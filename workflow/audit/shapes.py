@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from definitions.model import Definition
 from storage.values import RawEvent
@@ -25,7 +25,6 @@ from workflow.core.fold import Problem, Projection, fold
 from workflow.core.values import LINKS
 
 _SHAPE_COLUMNS = itemgetter(*(RawEvent.ORDER.index(c) for c in ("event", "role", "changes_json")))
-_EFFECTS = RawEvent.ORDER.index("effects_json")
 LIMIT = 4096  # shapes remembered (the cache is emptied when it is full: memory stays flat)
 
 
@@ -62,8 +61,9 @@ def fold_rows(definition: Definition, events: Sequence[EventRow], problems: list
     with what depends only on the history's shape worked out once per shape."""
     if any(type(event) is not RawEvent for event in events):
         return fold(definition, events, problems, deadlines=False)
+    rows = cast(Sequence[RawEvent], events)
     # the event, its role and its state changes as stored, row by row
-    shape_key = (definition.name, definition.version, definition.sha256, *map(_SHAPE_COLUMNS, events))
+    shape_key = (definition.name, definition.version, definition.sha256, *map(_SHAPE_COLUMNS, rows))
     try:
         shape = _SHAPES.get(shape_key, _NEW)
     except TypeError:  # a column of a type that cannot be a key (written by hand)
@@ -81,10 +81,10 @@ def fold_rows(definition: Definition, events: Sequence[EventRow], problems: list
     assert isinstance(shape, _Shape)
     data: dict[str, Any] = {}
     creates = shape.creates
-    for index, event in enumerate(events):
+    for index, event in enumerate(rows):
         if index in creates:
             data = dict(event.payload)
-        text = event[_EFFECTS]  # as stored
+        text = event.effects_json  # as stored
         if '"data":' in text:
             for name, old, new in event.effects.get("data", ()):
                 if data.get(name) != old:  # a finding: ``fold`` words it
@@ -96,7 +96,7 @@ def fold_rows(definition: Definition, events: Sequence[EventRow], problems: list
                 data[LINKS] = [*data.get(LINKS, ()), *(dict(link) for link in links)]
     actors: dict[str, Any] = {}
     for index in shape.actors:
-        event = events[index]
+        event = rows[index]
         actors.setdefault(event.event, []).append([event.actor, event.unit])
     return Projection(tracks=dict(shape.tracks), data=data, actors=actors, overdue=shape.overdue)
 

@@ -136,7 +136,8 @@ def _chain(record_id: str, events: Sequence[EventRow], seals: _Seals | None) -> 
             )
             break
         try:
-            holds = _hash_holds(event)
+            # the stored text is what was hashed (every row the engine wrote), else ``_hash_holds``
+            holds = (type(event) is RawEvent and raw_event_hash(event) == event.hash) or _hash_holds(event)
         except READ_ERRORS as exc:
             return [*problems, *unreadable_problems(record_id, [event], exc)], False
         if holds is not True:  # the stored text is not what was hashed: is it readable at all?
