@@ -150,12 +150,12 @@ class History:
                         None,
                     ),
                 )
-                for name, table, order, columns, shape in by_record:
+                for name, table, order, columns, row_shape in by_record:
                     case_id = table.c.record_id
                     cursor = run(
-                        name, table, case_id, order, [case_id, *columns] if shape is None else columns
+                        name, table, case_id, order, [case_id, *columns] if row_shape is None else columns
                     )
-                    streams[name] = _tuples(cursor, batch, shape)
+                    streams[name] = _tuples(cursor, batch, row_shape)
             for found, group in _merge(streams):
                 yield _case(found, group, complete)
 
