@@ -14,6 +14,7 @@ the same in several processes, one run of case ids each.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,9 @@ __all__ = [
     "verify_parallel",
     "verify_record",
 ]
+
+
+_NO_LINKS: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +338,7 @@ def verify(
     seals = _Seals(key, mark if mark is not None and mark.sealed_by(key) else None) if key else None
     problems: list[Problem] = []
     records = events = 0
-    links: dict[str, set[tuple[str, str]]] = {}
+    links: dict[str, AbstractSet[tuple[str, str]]] = {}
     for item in cases:
         case = item if isinstance(item, CaseRows) else _as_case(*item)
         records += 1
@@ -342,7 +346,7 @@ def verify(
         problems.extend(
             verify_case(registry, case, real_time=real_time, subject_key=subject_key, seals=seals)
         )
-        links[case.id] = links_of(case)
+        links[case.id] = links_of(case) or _NO_LINKS  # most cases: one shared empty set each
     problems.extend(unmatched_links(links))
     sealed = seals.sealed if seals else 0
     if whole:
