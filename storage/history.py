@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
+from functools import partial
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -120,7 +123,7 @@ class History:
             events = run("raw_events", event_t, event_t.c.record_id, (event_t.c.seq,), _raw_columns(sqlite))
             streams: dict[str, Iterator[tuple[str, Any]]] = {
                 "record": _records(fast, records, max(1, batch // 10)),
-                "events": _raw_events(events, batch, sqlite),
+                "events": _raw_events(events, batch),
             }
             if complete:
                 by_record: tuple[tuple[str, sa.Table, tuple[Any, ...], list[Any], Any], ...] = (
@@ -147,12 +150,12 @@ class History:
                         None,
                     ),
                 )
-                for name, table, order, columns, shape in by_record:
+                for name, table, order, columns, row_shape in by_record:
                     case_id = table.c.record_id
                     cursor = run(
-                        name, table, case_id, order, [case_id, *columns] if shape is None else columns
+                        name, table, case_id, order, [case_id, *columns] if row_shape is None else columns
                     )
-                    streams[name] = _tuples(cursor, batch, shape)
+                    streams[name] = _tuples(cursor, batch, row_shape)
             for found, group in _merge(streams):
                 yield _case(found, group, complete)
 
@@ -214,7 +217,7 @@ def _raw_columns(sqlite: bool) -> list[Any]:
     # The time as the hash writes it. PostgreSQL formats it in the server, which costs far less
     # than building an aware datetime per row and formatting it again in Python.
     occurred_at = (
-        event_t.c.occurred_at
+        _sqlite_event_time()
         if sqlite
         else sa.literal_column(
             "to_char(record_event.occurred_at AT TIME ZONE 'UTC', "
@@ -242,25 +245,39 @@ def _raw_columns(sqlite: bool) -> list[Any]:
     ]
 
 
-def _raw_events(cursor: Any, batch: int, sqlite: bool) -> Iterator[tuple[str, RawEvent]]:
-    """(case id, row) of every history row, as ``RawEvent``."""
-    from_row = RawEvent.from_row
+def _sqlite_event_time() -> Any:
+    """A history row's time on SQLite, turned into the text the hash was taken over in the query
+    (cheaper than in Python, row by row). SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); any other
+    value was not written by the engine and is handed on as stored, for verification to report."""
+    column = "record_event.occurred_at"
+    return sa.literal_column(
+        f"CASE WHEN typeof({column}) = 'text' AND length({column}) = {CANONICAL_SQLITE_TIME} "
+        f"AND substr({column}, 11, 1) = ' ' THEN substr({column}, 1, 10) || 'T' || "
+        f"substr({column}, 12) || '+00:00' ELSE {column} END"
+    ).label("occurred_at")
+
+
+_AT = 12  # where a history row's time is in ``_raw_columns``
+_FIRST = itemgetter(0)
+
+
+def _raw_events(cursor: Any, batch: int) -> Iterator[tuple[str, list[RawEvent]]]:
+    """(case id, rows) of every case's history rows, as ``RawEvent``, grouped by case as the
+    query orders them (one item per run of rows of a case in a batch: ``_merge`` joins the runs
+    of a case that a batch boundary splits). Built in C (``map``, ``groupby``), not row by row."""
+    make = partial(tuple.__new__, RawEvent)
+    time_of = itemgetter(_AT)
     while fetched := cursor.fetchmany(batch):
-        for row in fetched:
-            if sqlite:
-                values = list(row)
-                at = values[12]
-                # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC). Any other text was not written by
-                # the engine: it is handed on as stored, for verification to report.
-                if type(at) is str and len(at) == CANONICAL_SQLITE_TIME and at[10] == " ":
-                    values[12] = at.replace(" ", "T", 1) + "+00:00"
-                elif type(at) is not str:
-                    values[12] = repr(at)
-                event = from_row(values)
-            else:  # formatted by the server already
-                event = from_row(row)
-            record_id = event.record_id
-            yield (record_id if type(record_id) is str else str(record_id)), event
+        if set(map(type, map(time_of, fetched))) != {str}:
+            fetched = [_time_shown(row) for row in fetched]
+        for found, rows in groupby(map(make, fetched), _FIRST):
+            yield (found if type(found) is str else str(found)), list(rows)
+
+
+def _time_shown(row: Sequence[Any]) -> Sequence[Any]:
+    """A history row whose time is not text (not written by the engine), its value shown as text."""
+    at = row[_AT]
+    return row if type(at) is str else (*row[:_AT], repr(at), *row[_AT + 1 :])
 
 
 def _text_time(table: sa.Table, name: str, sqlite: bool) -> Any:
@@ -292,20 +309,18 @@ def _texts(table: sa.Table, names: Sequence[str], sqlite: bool) -> list[Any]:
     return columns
 
 
-def _tuples(cursor: Any, batch: int, shape: Any) -> Iterator[tuple[str, Any]]:
-    """(case id, row) of every row, as ``shape`` (a NamedTuple with ``record_id``) or as the
-    tuple after the case id."""
-    make = tuple.__new__
-    at = 0 if shape is None else shape._fields.index("record_id")
+def _tuples(cursor: Any, batch: int, shape: Any) -> Iterator[tuple[str, list[Any]]]:
+    """(case id, rows) of every case's rows, as ``shape`` (a NamedTuple with ``record_id``) or as
+    the tuple after the case id, grouped by case as ``_raw_events`` groups them."""
+    make = itemgetter(slice(1, None)) if shape is None else partial(tuple.__new__, shape)
+    key = itemgetter(0 if shape is None else shape._fields.index("record_id"))
     while fetched := cursor.fetchmany(batch):
-        for row in fetched:
-            found = row[at]
-            item = tuple(row[1:]) if shape is None else make(shape, row)
-            yield (found if type(found) is str else str(found)), item
+        for found, rows in groupby(fetched, key):
+            yield (found if type(found) is str else str(found)), list(map(make, rows))
 
 
-def _records(fast: Any, cursor: Any, batch: int) -> Iterator[tuple[str, Any]]:
-    """(case id, record) of every case row of an executed ``SELECT *``; a row that cannot be
+def _records(fast: Any, cursor: Any, batch: int) -> Iterator[tuple[str, list[Any]]]:
+    """(case id, [record]) of every case row of an executed ``SELECT *``; a row that cannot be
     converted comes as a list of ``Unreadable``, one per column that cannot be read."""
     names = [d[0] for d in cursor.description]
     read = fast.reader("record", cursor.description)
@@ -319,7 +334,7 @@ def _records(fast: Any, cursor: Any, batch: int) -> Iterator[tuple[str, Any]]:
                 item: Any = record_of(read(row))
             except READ_ERRORS as exc:
                 item = _unreadable(record_id, names, row, kinds, intos, exc)
-            yield record_id, item
+            yield record_id, [item]
 
 
 def _unreadable(
@@ -359,13 +374,15 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _merge(streams: Mapping[str, Iterator[tuple[str, Any]]]) -> Iterator[tuple[str, dict[str, list[Any]]]]:
-    """Group several streams of (case id, item), each ordered by case id, by case id.
+def _merge(
+    streams: Mapping[str, Iterator[tuple[str, list[Any]]]],
+) -> Iterator[tuple[str, dict[str, list[Any]]]]:
+    """Group several streams of (case id, items), each ordered by case id, by case id.
 
     A stream out of order (ids of mixed types written into SQLite by hand) only splits a case in
     two; every item is still handed on once.
     """
-    heads: dict[str, tuple[str, Any]] = {}
+    heads: dict[str, tuple[str, list[Any]]] = {}
     for name, stream in streams.items():
         first = next(stream, None)
         if first is not None:
@@ -374,20 +391,20 @@ def _merge(streams: Mapping[str, Iterator[tuple[str, Any]]]) -> Iterator[tuple[s
         key = min(head[0] for head in heads.values())
         group: dict[str, list[Any]] = {}
         for name in list(heads):
-            found, item = heads[name]
+            found, items = heads[name]
             if found != key:
                 continue
-            items = group[name] = []
+            group[name] = items
             stream = streams[name]
-            while found == key:
-                items.append(item)
+            while True:
                 following = next(stream, None)
                 if following is None:
                     del heads[name]
                     break
-                found, item = following
-            else:
-                heads[name] = (found, item)
+                if following[0] != key:
+                    heads[name] = following
+                    break
+                items.extend(following[1])  # the same id again: a batch boundary, or ids of mixed types
         yield key, group
 
 

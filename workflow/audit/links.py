@@ -6,6 +6,7 @@ link whose other side does not return it, when both sides were read in the same 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 
 from storage.values import CaseRows
 from workflow.core.fold import Problem
@@ -24,7 +25,7 @@ def links_of(case: CaseRows) -> set[tuple[str, str]]:
     return found
 
 
-def unmatched_links(links: Mapping[str, set[tuple[str, str]]]) -> list[Problem]:
+def unmatched_links(links: Mapping[str, AbstractSet[tuple[str, str]]]) -> list[Problem]:
     """A case that opened another must be named by it, and the reverse, when both were verified in
     this run (a run over part of the cases cannot see the other side of every link)."""
     back = {"opened": "opened_by", "opened_by": "opened"}

@@ -14,11 +14,12 @@ the same in several processes, one run of case ids each.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
 from storage.values import CaseRows, RawEvent, StoredRecord
-from workflow.audit import behaviour
+from workflow.audit import behaviour, shapes
 from workflow.audit.links import links_of, unmatched_links
 from workflow.audit.rows import (
     READ_ERRORS,
@@ -29,7 +30,7 @@ from workflow.audit.rows import (
     stored_non_canonically,
     unreadable_problems,
 )
-from workflow.core.fold import Problem, fold
+from workflow.core.fold import Problem
 from workflow.core.history import GENESIS, hash_of, raw_event_hash
 from workflow.engine.keys import HistoryKey, KeyMark
 from workflow.engine.registry import Registry
@@ -45,6 +46,9 @@ __all__ = [
     "verify_parallel",
     "verify_record",
 ]
+
+
+_NO_LINKS: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +140,8 @@ def _chain(record_id: str, events: Sequence[EventRow], seals: _Seals | None) -> 
             )
             break
         try:
-            holds = _hash_holds(event)
+            # the stored text is what was hashed (every row the engine wrote), else ``_hash_holds``
+            holds = (type(event) is RawEvent and raw_event_hash(event) == event.hash) or _hash_holds(event)
         except READ_ERRORS as exc:
             return [*problems, *unreadable_problems(record_id, [event], exc)], False
         if holds is not True:  # the stored text is not what was hashed: is it readable at all?
@@ -246,7 +251,7 @@ def _against_history(
     except WorkflowError as exc:
         return [*problems, Problem(record_id, "unknown_definition", str(exc))]
     illegal: list[Problem] = []
-    projection = fold(definition, events, illegal, deadlines=False)
+    projection = shapes.fold_rows(definition, events, illegal)
     problems.extend(illegal[:3])
     if record is not None:
         expected = behaviour.expected_record(definition, record, projection, events)
@@ -333,7 +338,7 @@ def verify(
     seals = _Seals(key, mark if mark is not None and mark.sealed_by(key) else None) if key else None
     problems: list[Problem] = []
     records = events = 0
-    links: dict[str, set[tuple[str, str]]] = {}
+    links: dict[str, AbstractSet[tuple[str, str]]] = {}
     for item in cases:
         case = item if isinstance(item, CaseRows) else _as_case(*item)
         records += 1
@@ -341,7 +346,7 @@ def verify(
         problems.extend(
             verify_case(registry, case, real_time=real_time, subject_key=subject_key, seals=seals)
         )
-        links[case.id] = links_of(case)
+        links[case.id] = links_of(case) or _NO_LINKS  # most cases: one shared empty set each
     problems.extend(unmatched_links(links))
     sealed = seals.sealed if seals else 0
     if whole:
