@@ -19,7 +19,6 @@ import datetime as dt
 import itertools
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,7 @@ RANDOM = {("record", "subject_key"), ("personal", "subject_key")}
 
 
 @pytest.fixture
-def counted_ids(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def counted_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     counter = itertools.count(1)
 
     def new_case_id(prefix: str, now: dt.datetime) -> str:
@@ -53,7 +52,6 @@ def counted_ids(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         return f"{prefix}{day}-{next(counter):06d}"
 
     monkeypatch.setattr(commands, "new_case_id", new_case_id)
-    yield
 
 
 def _scenarios(h: Harness) -> None:
