@@ -91,10 +91,8 @@ class Commands:
 
     def refuse_system(self, actor: Actor, event: str) -> None:
         """The system role is the sweep's and the scheduler's: no caller may act in it."""
-        for definition in self.registry.all():
-            role = definition.roles.get(actor.role)
-            if role is not None and role.system:
-                raise PermissionDenied(
+        if actor.role in self.registry.system_roles():
+            raise PermissionDenied(
                     actor.role,
                     event,
                     [],
