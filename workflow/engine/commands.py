@@ -93,11 +93,11 @@ class Commands:
         """The system role is the sweep's and the scheduler's: no caller may act in it."""
         if actor.role in self.registry.system_roles():
             raise PermissionDenied(
-                    actor.role,
-                    event,
-                    [],
-                    why="角色 system 仅供期限到期处理使用 (reserved for the deadline sweep)",
-                )
+                actor.role,
+                event,
+                [],
+                why="角色 system 仅供期限到期处理使用 (reserved for the deadline sweep)",
+            )
 
     def check_units(self, specs: Mapping[str, FieldSpec], payload: Mapping[str, Any], event: str) -> None:
         """Every unit a ``known_unit`` field names is in the unit directory.
