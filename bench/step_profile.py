@@ -21,6 +21,7 @@ import pstats
 import resource
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 USAGE: list[float] = [0.0, 0.0]  # user and system CPU seconds of the last loop
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             _loop(engine, clock, 0, args.warmup)
             steps, wall, cpu = _loop(engine, clock, args.warmup, args.records)
-            print(f"load average: {open('/proc/loadavg').read().strip()}")
+            print(f"load average: {Path('/proc/loadavg').read_text().strip()}")
             print(
                 f"{args.backend}: {args.records} records, {steps} steps in {wall:.2f} s: "
                 f"{steps / wall:,.0f} steps/s, {wall / steps * 1e3:.3f} ms/step wall, "
