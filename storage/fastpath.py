@@ -150,13 +150,18 @@ class FastPath:
         return found
 
     def insert(self, table: str, keys: Sequence[str]) -> Statement:
+        key = ("insert", table, tuple(keys))
+        found = self._cache.get(key)
+        if found is not None:
+            return found
         kinds = dict(self.columns[table])
-        return self._compile(
-            ("insert", table, tuple(keys)), lambda: sa.insert(self.tables[table]), kinds, keys
-        )
+        return self._compile(key, lambda: sa.insert(self.tables[table]), kinds, keys)
 
     def update(self, table: str, keys: Sequence[str], where: Sequence[str]) -> Statement:
         """``UPDATE table SET k = :p_k … WHERE w = :w_w …`` (parameters named p_… and w_…)."""
+        found = self._cache.get(("update", table, tuple(keys), tuple(where)))
+        if found is not None:
+            return found
         t = self.tables[table]
         kinds = {f"p_{n}": k for n, k in self.columns[table]} | {f"w_{n}": k for n, k in self.columns[table]}
 
@@ -167,6 +172,9 @@ class FastPath:
         return self._compile(("update", table, tuple(keys), tuple(where)), build, kinds)
 
     def delete(self, table: str, where: Sequence[str]) -> Statement:
+        found = self._cache.get(("delete", table, tuple(where)))
+        if found is not None:
+            return found
         t = self.tables[table]
         kinds = {f"w_{n}": k for n, k in self.columns[table]}
         return self._compile(
