@@ -70,20 +70,36 @@ def _shallow(value: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
 # ------------------------------------------------------------------------ the command's half
 
 
-def load(database: Database, c: Any, record_id: str, *, lock: bool) -> Loaded | None:
+def load(
+    database: Database, c: Any, record_id: str, *, lock: bool, subscriptions: list[Any] | None = None
+) -> Loaded | None:
     """A case and all its deadlines, read on ``c`` (its row locked ``FOR UPDATE`` on PostgreSQL
-    when ``lock``: SQLite's write transaction already excludes other writers)."""
+    when ``lock``: SQLite's write transaction already excludes other writers).
+
+    On PostgreSQL the reads go to the server in one round trip; given ``subscriptions`` (a
+    list), the webhook subscriptions the command's write fans out to are read with them, in
+    the same transaction, and put in it (``storage.webhooks.fan_out``)."""
     fast = database.fast
     locked = lock and database.backend == "postgresql"
     select = fast.select(
         "record+lock" if locked else "record", lambda: SELECT_RECORD_LOCKED if locked else SELECT_RECORD
     )
-    rows = fast.rows(c, select, {"w_id": record_id}, "record")
+    deadlines_select = fast.select("deadlines", lambda: SELECT_DEADLINES)
+    if database.backend != "postgresql":
+        rows = fast.rows(c, select, {"w_id": record_id}, "record")
+        if not rows:
+            return None
+        deadlines = fast.rows(c, deadlines_select, {"w_id": record_id}, "deadline")
+        return Loaded(record_of(rows[0]), [deadline_of(d) for d in deadlines])
+    queries = [(select, {"w_id": record_id}, "record"), (deadlines_select, {"w_id": record_id}, "deadline")]
+    if subscriptions is not None:
+        queries.append(webhooks.subscriptions_query(database))
+    found = fast.rows_together(c, queries)
+    if subscriptions is not None:
+        subscriptions.extend(found[2])
+    rows, deadlines = found[0], found[1]
     if not rows:
         return None
-    deadlines = fast.rows(
-        c, fast.select("deadlines", lambda: SELECT_DEADLINES), {"w_id": record_id}, "deadline"
-    )
     return Loaded(record_of(rows[0]), [deadline_of(d) for d in deadlines])
 
 
@@ -109,7 +125,9 @@ def set_next_at(database: Database, c: Any, deadline_id: int, when: dt.datetime 
     fast.run(c, fast.update("deadline", ["next_at"], ("id",)), {"p_next_at": when, "w_id": deadline_id})
 
 
-def apply_write(database: Database, c: Any, write: CommandWrite) -> None:
+def apply_write(
+    database: Database, c: Any, write: CommandWrite, subscriptions: Sequence[Any] | None = None
+) -> None:
     """Write one command's effects inside the transaction on ``c``.
 
     Raises:
@@ -160,7 +178,7 @@ def apply_write(database: Database, c: Any, write: CommandWrite) -> None:
         ]
         fast.run_many(c, fast.insert("outbox", list(mails[0])), mails)
     if write.webhook is not None:
-        webhooks.fan_out(database, c, record_id, ev.seq, write.webhook, ev.occurred_at)
+        webhooks.fan_out(database, c, record_id, ev.seq, write.webhook, ev.occurred_at, subscriptions)
     if write.purge_personal:
         fast.run(c, fast.delete("record_personal", ("record_id",)), {"w_record_id": record_id})
     for name, value in write.personal.items():
@@ -182,7 +200,9 @@ def apply_write(database: Database, c: Any, write: CommandWrite) -> None:
         fast.run_many(c, fast.insert("deadline_reminder", list(rows[0])), rows)
 
 
-def apply_writes(database: Database, c: Any, writes: Sequence[CommandWrite]) -> None:
+def apply_writes(
+    database: Database, c: Any, writes: Sequence[CommandWrite], subscriptions: Sequence[Any] | None = None
+) -> None:
     """Write several commands of one case, in order, inside the transaction on ``c``.
 
     A later write may change a deadline an earlier one of the same commit starts, before that
@@ -195,7 +215,7 @@ def apply_writes(database: Database, c: Any, writes: Sequence[CommandWrite]) -> 
     started: list[int] = []  # ids of the deadlines the writes so far inserted, in order
     for index, given in enumerate(writes):
         write = _with_ids(given, started) if started else given
-        apply_write(database, c, write)
+        apply_write(database, c, write, subscriptions)
         if write.deadline_inserts and index < len(writes) - 1:
             started.extend(_inserted_ids(database, c, write))
 

@@ -50,10 +50,16 @@ class UnitOfWork:
         self._db = database
         self._raw = raw
         self.locked = locked
+        # PostgreSQL: the webhook subscriptions, read with the case in its transaction (one
+        # round trip for both) for the write to fan out to; None: read when writing
+        self._subscriptions: list[Any] | None = None
 
     def load(self, record_id: str) -> Loaded | None:
         """The case and all its deadlines, or None when there is no such case."""
-        return records.load(self._db, self._raw, record_id, lock=self.locked)
+        prefetch: list[Any] | None = [] if self._db.backend == "postgresql" else None
+        loaded = records.load(self._db, self._raw, record_id, lock=self.locked, subscriptions=prefetch)
+        self._subscriptions = prefetch
+        return loaded
 
     def claim_due(self, now: dt.datetime, *, exclude: Sequence[int] = ()) -> StoredDeadline | None:
         """Lock the earliest deadline with something due (locked unit of work only)."""
@@ -77,11 +83,12 @@ class UnitOfWork:
         rec = write.record
         writes = (write, *later)
         try:
+            subscriptions, self._subscriptions = self._subscriptions, None  # for one commit only
             if self.locked:
-                records.apply_writes(self._db, self._raw, writes)
+                records.apply_writes(self._db, self._raw, writes, subscriptions)
                 return
             with self._db.transaction(self._raw):
-                records.apply_writes(self._db, self._raw, writes)
+                records.apply_writes(self._db, self._raw, writes, subscriptions)
         except connections.DRIVER_OPERATIONAL as exc:
             raise self._db.translate(exc) from exc
         except connections.INTEGRITY_ERRORS as exc:
