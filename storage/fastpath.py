@@ -186,6 +186,10 @@ class FastPath:
     def select(self, key: str, build: Any) -> Statement:
         return self._compile(("select", key), build, {})
 
+    def statement(self, key: str, build: Any) -> Statement:
+        """Any other statement (an upsert, say), built once; its parameters keep their values."""
+        return self._compile(("statement", key), build, {})
+
     # ---------------------------------------------------------------------- running
 
     @staticmethod
@@ -202,6 +206,13 @@ class FastPath:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+    def start(self, connection: Any, statement: Statement, values: Mapping[str, Any]) -> Any:
+        """Execute ``statement`` and hand back its open cursor (the caller reads its row count
+        when the answer is in, and closes it): for pipeline mode."""
+        cursor = self.cursor(connection)
+        cursor.execute(statement.sql, statement.params(values))
+        return cursor
 
     def run_many(self, connection: Any, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from storage import webhooks
 from storage.connections import (
@@ -52,6 +53,10 @@ CLAIM = (
     .limit(sa.bindparam("w_limit", type_=sa.Integer))
 )
 CLAIM_LOCKED = CLAIM.with_for_update(skip_locked=True)
+_INSERT_STATE = postgresql.insert(state_t)
+UPSERT_STATE = _INSERT_STATE.on_conflict_do_update(
+    index_elements=[state_t.c.record_id, state_t.c.track], set_={"state": _INSERT_STATE.excluded.state}
+)
 
 
 def record_of(values: Mapping[Any, Any]) -> StoredRecord:
@@ -126,7 +131,11 @@ def set_next_at(database: Database, c: Any, deadline_id: int, when: dt.datetime 
 
 
 def apply_write(
-    database: Database, c: Any, write: CommandWrite, subscriptions: Sequence[Any] | None = None
+    database: Database,
+    c: Any,
+    write: CommandWrite,
+    subscriptions: Sequence[Any] | None = None,
+    pending: list[tuple[Any, CommandWrite]] | None = None,
 ) -> None:
     """Write one command's effects inside the transaction on ``c``.
 
@@ -146,13 +155,11 @@ def apply_write(
             "w_id": rec.record.id,
             "w_version": rec.expected_version,
         }
-        if fast.run(c, fast.update("record", keys, ("id", "version")), params) != 1:
-            now_at = fast.rows(
-                c, fast.select("record", lambda: SELECT_RECORD), {"w_id": rec.record.id}, "record"
-            )
-            raise VersionConflict(
-                rec.record.id, rec.expected_version, now_at[0]["version"] if now_at else None
-            )
+        statement = fast.update("record", keys, ("id", "version"))
+        if pending is not None:  # pipelined: its row count is checked once the server answered
+            pending.append((fast.start(c, statement, params), write))
+        elif fast.run(c, statement, params) != 1:
+            raise version_conflict(database, c, write)
     event_values = _shallow(ev)
     event_values["changes"] = [list(change) for change in ev.changes]
     fast.run(c, fast.insert("record_event", list(event_values)), event_values)
@@ -198,6 +205,50 @@ def apply_write(
             for r in write.reminders
         ]
         fast.run_many(c, fast.insert("deadline_reminder", list(rows[0])), rows)
+
+
+def version_conflict(database: Database, c: Any, write: CommandWrite) -> VersionConflict:
+    """The error of a write whose guarded update of the case row matched no row, with the
+    version the case is at now."""
+    rec = write.record
+    return VersionConflict(rec.record.id, rec.expected_version or 0, version_now(database, c, rec.record.id))
+
+
+def version_now(database: Database, c: Any, record_id: str) -> int | None:
+    fast = database.fast
+    now_at = fast.rows(c, fast.select("record", lambda: SELECT_RECORD), {"w_id": record_id}, "record")
+    return int(now_at[0]["version"]) if now_at else None
+
+
+def apply_pipelined(
+    database: Database, c: Any, writes: Sequence[CommandWrite], subscriptions: Sequence[Any] | None = None
+) -> None:
+    """``apply_writes`` on PostgreSQL with every statement sent before any answer is awaited
+    (psycopg's pipeline mode): one round trip for the whole write set instead of one per
+    statement. The guarded updates of the case row are checked once the answers are in; a
+    failed statement (a duplicate history row of a concurrent writer, say) raises there.
+
+    Raises:
+        VersionConflict: the case is no longer at the first write's expected version.
+    """
+    if len(writes) > 1 and any(w.deadline_inserts for w in writes[:-1]):
+        apply_writes(database, c, writes, subscriptions)  # later writes need the ids of earlier inserts
+        return
+    if subscriptions is None and any(w.webhook is not None for w in writes):
+        statement, values, table = webhooks.subscriptions_query(database)  # an answer needed first
+        subscriptions = database.fast.rows(c, statement, values, table)
+    driver = getattr(c, "driver_connection", None) or c
+    pending: list[tuple[Any, CommandWrite]] = []
+    try:
+        with driver.pipeline():
+            for write in writes:
+                apply_write(database, c, write, subscriptions, pending)
+        for cursor, write in pending:
+            if cursor.rowcount != 1:
+                raise version_conflict(database, c, write)
+    finally:
+        for cursor, _write in pending:
+            cursor.close()
 
 
 def apply_writes(
@@ -251,6 +302,18 @@ def _write_states(
     a moved track's row is updated in place (its key and the key index stay untouched: fewer
     pages to flush), a started track's row inserted, a stopped track's row deleted."""
     fast = database.fast
+    if database.backend == "postgresql":
+        # one upsert per started or moved track: no row count to wait for (pipeline mode)
+        for track, _before, after in changes:
+            if after is None:
+                fast.run(
+                    c,
+                    fast.delete("record_state", ("record_id", "track")),
+                    {"w_record_id": record_id, "w_track": track},
+                )
+        rows = [{"record_id": record_id, "track": t, "state": a} for t, _b, a in changes if a is not None]
+        fast.run_many(c, fast.statement("record_state+upsert", lambda: UPSERT_STATE), rows)
+        return
     inserts = []
     for track, before, after in changes:
         if after is None:
