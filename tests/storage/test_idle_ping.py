@@ -3,6 +3,8 @@ one the server dropped meanwhile is replaced instead of failing the next command
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 
@@ -45,7 +47,12 @@ def test_a_connection_in_steady_use_is_not_pinged(pg_url: str, monkeypatch: pyte
     store = _init(pg_url)
     pings: list[object] = []
     real = store.engine.dialect.do_ping
-    monkeypatch.setattr(store.engine.dialect, "do_ping", lambda c: pings.append(c) or real(c))
+
+    def counted(connection: Any) -> bool:
+        pings.append(connection)
+        return bool(real(connection))
+
+    monkeypatch.setattr(store.engine.dialect, "do_ping", counted)
     try:
         for _ in range(5):
             assert store.meta()
