@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
+import orjson
 from stdnum.cn import ric
 
 from notifications.errors import PrivacyViolation
@@ -30,6 +31,8 @@ _WRITTEN = re.compile(
     f"(?<![{_WIDE_ALNUM}])({_DIGIT}{{6}}){_SEPARATOR}({_DIGIT}{{8}}){_SEPARATOR}"
     f"({_DIGIT}{{3}}[0-9０-９XxＸｘ])(?![{_WIDE_ALNUM}])"
 )
+# What every typed number has whatever surrounds it: a text without it anywhere has nothing to mask.
+_CORE = re.compile(f"{_DIGIT}{{6}}{_SEPARATOR}{_DIGIT}{{8}}{_SEPARATOR}{_DIGIT}{{3}}[0-9０-９XxＸｘ]")
 _TAG = re.compile(r"<[^>]*>")
 _EARLIEST_BIRTH_YEAR = 1900  # digits of a credit code may read as a valid year 0200; no resident is that old
 
@@ -114,6 +117,21 @@ def mask_id_numbers_in(value: Any, *, allow: Collection[str] = ()) -> Any:
     if isinstance(value, list | tuple):
         return [mask_id_numbers_in(item, allow=allow) for item in value]
     return value
+
+
+def may_hold_id_numbers(value: Any) -> bool:
+    """Whether some text in ``value`` (plain data) may hold an ID number that
+    :func:`mask_id_numbers_in` would mask; False only when none can.
+
+    One search over the data as JSON (orjson leaves digits, spaces, hyphens and full-width
+    characters as they are, so a number in a text is a number in the JSON) instead of a walk that
+    builds the data again: most mail contexts hold none.
+    """
+    try:
+        text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return True
+    return _CORE.search(text) is not None
 
 
 def ensure_no_id_numbers(template: str, parts: Mapping[str, str], *, allow: Collection[str] = ()) -> None:

@@ -8,6 +8,7 @@ queue instead of failing half-way. PostgreSQL uses psycopg 3. Nothing here knows
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 
 from storage.errors import DatabaseUnavailable, InvalidDatabaseUrl
 from storage.revision import MIGRATIONS, head_revision
@@ -99,11 +100,41 @@ def create_engine(url: str | None = None, *, create: bool = True, **options: Any
         engine = sa.create_engine(resolved, **options)
         _sqlite_settings(engine)
         return engine
-    options.setdefault("pool_pre_ping", True)
     # psycopg parses json columns with the standard library's decoder unless told otherwise;
     # orjson reads what the engine wrote (canonical JSON) several times faster.
     options.setdefault("json_deserializer", orjson.loads)
-    return sa.create_engine(resolved, **options)
+    if "pool_pre_ping" in options:
+        return sa.create_engine(resolved, **options)
+    engine = sa.create_engine(resolved, **options)
+    _ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_S = 1.0  # a pooled connection unused longer than this is pinged before it is handed out
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled PostgreSQL connection before handing it out only when it sat idle in the
+    pool (``pool_pre_ping`` pings at every checkout: a round trip per command). A connection
+    the server dropped while idle — a restart, an idle timeout — is replaced, as with
+    ``pool_pre_ping``; one in steady use is not pinged between commands."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["chengxin_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("chengxin_idle_since")
+        if since is None or time.monotonic() - since <= IDLE_PING_S:
+            return  # just connected, or back in the pool a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(str(exc)) from exc
+        if not alive:  # pragma: no cover - do_ping raises rather than answering False
+            raise DisconnectionError("ping failed")
 
 
 def _alembic_config(engine: Engine | None = None) -> Config:

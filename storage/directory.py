@@ -36,9 +36,17 @@ class Directory:
             return [UnitRow(**r._mapping) for r in c.execute(sa.select(unit_t).order_by(unit_t.c.code))]
 
     def has_units(self) -> bool:
-        """Whether the unit directory holds any unit (it is then in use)."""
-        with self.db.reading() as c:
-            return c.execute(sa.select(unit_t.c.code).limit(1)).first() is not None
+        """Whether the unit directory holds any unit (it is then in use). Asked at every
+        registration: one statement on a pooled driver connection, compiled once."""
+        fast = self.db.fast
+        statement = fast.select("any_unit", lambda: sa.select(unit_t.c.code).limit(1))
+        with self.db.pooled() as raw:
+            cursor = raw.cursor()
+            try:
+                cursor.execute(statement.sql, dict(statement.fixed))
+                return cursor.fetchone() is not None
+            finally:
+                cursor.close()
 
     def unit(self, code: str) -> UnitRow | None:
         with self.db.reading() as c:

@@ -150,13 +150,18 @@ class FastPath:
         return found
 
     def insert(self, table: str, keys: Sequence[str]) -> Statement:
+        key = ("insert", table, tuple(keys))
+        found = self._cache.get(key)
+        if found is not None:
+            return found
         kinds = dict(self.columns[table])
-        return self._compile(
-            ("insert", table, tuple(keys)), lambda: sa.insert(self.tables[table]), kinds, keys
-        )
+        return self._compile(key, lambda: sa.insert(self.tables[table]), kinds, keys)
 
     def update(self, table: str, keys: Sequence[str], where: Sequence[str]) -> Statement:
         """``UPDATE table SET k = :p_k … WHERE w = :w_w …`` (parameters named p_… and w_…)."""
+        found = self._cache.get(("update", table, tuple(keys), tuple(where)))
+        if found is not None:
+            return found
         t = self.tables[table]
         kinds = {f"p_{n}": k for n, k in self.columns[table]} | {f"w_{n}": k for n, k in self.columns[table]}
 
@@ -167,6 +172,9 @@ class FastPath:
         return self._compile(("update", table, tuple(keys), tuple(where)), build, kinds)
 
     def delete(self, table: str, where: Sequence[str]) -> Statement:
+        found = self._cache.get(("delete", table, tuple(where)))
+        if found is not None:
+            return found
         t = self.tables[table]
         kinds = {f"w_{n}": k for n, k in self.columns[table]}
         return self._compile(
@@ -177,6 +185,10 @@ class FastPath:
 
     def select(self, key: str, build: Any) -> Statement:
         return self._compile(("select", key), build, {})
+
+    def statement(self, key: str, build: Any) -> Statement:
+        """Any other statement (an upsert, say), built once; its parameters keep their values."""
+        return self._compile(("statement", key), build, {})
 
     # ---------------------------------------------------------------------- running
 
@@ -194,6 +206,13 @@ class FastPath:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+    def start(self, connection: Any, statement: Statement, values: Mapping[str, Any]) -> Any:
+        """Execute ``statement`` and hand back its open cursor (the caller reads its row count
+        when the answer is in, and closes it): for pipeline mode."""
+        cursor = self.cursor(connection)
+        cursor.execute(statement.sql, statement.params(values))
+        return cursor
 
     def run_many(self, connection: Any, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -229,6 +248,31 @@ class FastPath:
         read = self.reader(table, cursor.description)
         while fetched := cursor.fetchmany(batch):
             yield from map(read, fetched)
+
+    def rows_together(
+        self, connection: Any, queries: Sequence[tuple[Statement, Mapping[str, Any], str]]
+    ) -> list[list[dict[str, Any]]]:
+        """The rows of several ``SELECT *`` statements (statement, values, table), each list
+        converted as ``rows`` does. On PostgreSQL they go to the server together in one
+        round trip (psycopg's pipeline mode), in the connection's transaction."""
+        if self.backend != "postgresql" or len(queries) < 2:
+            return [self.rows(connection, s, v, t) for s, v, t in queries]
+        driver = getattr(connection, "driver_connection", None) or connection.connection.driver_connection
+        cursors = [driver.cursor() for _ in queries]
+        try:
+            with driver.pipeline():
+                for cursor, (statement, values, _table) in zip(cursors, queries, strict=True):
+                    cursor.execute(
+                        statement.sql, {**statement.fixed, **values} if statement.fixed else values
+                    )
+            found = []
+            for cursor, (_statement, _values, table) in zip(cursors, queries, strict=True):
+                read = self.reader(table, cursor.description)
+                found.append([read(row) for row in cursor.fetchall()])
+            return found
+        finally:
+            for cursor in cursors:
+                cursor.close()
 
     def rows(
         self, connection: Any, statement: Statement, values: Mapping[str, Any], table: str

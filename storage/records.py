@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from storage import webhooks
 from storage.connections import (
@@ -52,6 +53,10 @@ CLAIM = (
     .limit(sa.bindparam("w_limit", type_=sa.Integer))
 )
 CLAIM_LOCKED = CLAIM.with_for_update(skip_locked=True)
+_INSERT_STATE = postgresql.insert(state_t)
+UPSERT_STATE = _INSERT_STATE.on_conflict_do_update(
+    index_elements=[state_t.c.record_id, state_t.c.track], set_={"state": _INSERT_STATE.excluded.state}
+)
 
 
 def _subject_select(column: str, with_kind: bool) -> sa.Select[Any]:
@@ -77,20 +82,36 @@ def _shallow(value: Any, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
 # ------------------------------------------------------------------------ the command's half
 
 
-def load(database: Database, c: Any, record_id: str, *, lock: bool) -> Loaded | None:
+def load(
+    database: Database, c: Any, record_id: str, *, lock: bool, subscriptions: list[Any] | None = None
+) -> Loaded | None:
     """A case and all its deadlines, read on ``c`` (its row locked ``FOR UPDATE`` on PostgreSQL
-    when ``lock``: SQLite's write transaction already excludes other writers)."""
+    when ``lock``: SQLite's write transaction already excludes other writers).
+
+    On PostgreSQL the reads go to the server in one round trip; given ``subscriptions`` (a
+    list), the webhook subscriptions the command's write fans out to are read with them, in
+    the same transaction, and put in it (``storage.webhooks.fan_out``)."""
     fast = database.fast
     locked = lock and database.backend == "postgresql"
     select = fast.select(
         "record+lock" if locked else "record", lambda: SELECT_RECORD_LOCKED if locked else SELECT_RECORD
     )
-    rows = fast.rows(c, select, {"w_id": record_id}, "record")
+    deadlines_select = fast.select("deadlines", lambda: SELECT_DEADLINES)
+    if database.backend != "postgresql":
+        rows = fast.rows(c, select, {"w_id": record_id}, "record")
+        if not rows:
+            return None
+        deadlines = fast.rows(c, deadlines_select, {"w_id": record_id}, "deadline")
+        return Loaded(record_of(rows[0]), [deadline_of(d) for d in deadlines])
+    queries = [(select, {"w_id": record_id}, "record"), (deadlines_select, {"w_id": record_id}, "deadline")]
+    if subscriptions is not None:
+        queries.append(webhooks.subscriptions_query(database))
+    found = fast.rows_together(c, queries)
+    if subscriptions is not None:
+        subscriptions.extend(found[2])
+    rows, deadlines = found[0], found[1]
     if not rows:
         return None
-    deadlines = fast.rows(
-        c, fast.select("deadlines", lambda: SELECT_DEADLINES), {"w_id": record_id}, "deadline"
-    )
     return Loaded(record_of(rows[0]), [deadline_of(d) for d in deadlines])
 
 
@@ -116,7 +137,13 @@ def set_next_at(database: Database, c: Any, deadline_id: int, when: dt.datetime 
     fast.run(c, fast.update("deadline", ["next_at"], ("id",)), {"p_next_at": when, "w_id": deadline_id})
 
 
-def apply_write(database: Database, c: Any, write: CommandWrite) -> None:
+def apply_write(
+    database: Database,
+    c: Any,
+    write: CommandWrite,
+    subscriptions: Sequence[Any] | None = None,
+    pending: list[tuple[Any, CommandWrite]] | None = None,
+) -> None:
     """Write one command's effects inside the transaction on ``c``.
 
     Raises:
@@ -135,13 +162,11 @@ def apply_write(database: Database, c: Any, write: CommandWrite) -> None:
             "w_id": rec.record.id,
             "w_version": rec.expected_version,
         }
-        if fast.run(c, fast.update("record", keys, ("id", "version")), params) != 1:
-            now_at = fast.rows(
-                c, fast.select("record", lambda: SELECT_RECORD), {"w_id": rec.record.id}, "record"
-            )
-            raise VersionConflict(
-                rec.record.id, rec.expected_version, now_at[0]["version"] if now_at else None
-            )
+        statement = fast.update("record", keys, ("id", "version"))
+        if pending is not None:  # pipelined: its row count is checked once the server answered
+            pending.append((fast.start(c, statement, params), write))
+        elif fast.run(c, statement, params) != 1:
+            raise version_conflict(database, c, write)
     event_values = _shallow(ev)
     event_values["changes"] = [list(change) for change in ev.changes]
     fast.run(c, fast.insert("record_event", list(event_values)), event_values)
@@ -167,7 +192,7 @@ def apply_write(database: Database, c: Any, write: CommandWrite) -> None:
         ]
         fast.run_many(c, fast.insert("outbox", list(mails[0])), mails)
     if write.webhook is not None:
-        webhooks.fan_out(database, c, record_id, ev.seq, write.webhook, ev.occurred_at)
+        webhooks.fan_out(database, c, record_id, ev.seq, write.webhook, ev.occurred_at, subscriptions)
     if write.purge_personal:
         fast.run(c, fast.delete("record_personal", ("record_id",)), {"w_record_id": record_id})
     for name, value in write.personal.items():
@@ -189,7 +214,53 @@ def apply_write(database: Database, c: Any, write: CommandWrite) -> None:
         fast.run_many(c, fast.insert("deadline_reminder", list(rows[0])), rows)
 
 
-def apply_writes(database: Database, c: Any, writes: Sequence[CommandWrite]) -> None:
+def version_conflict(database: Database, c: Any, write: CommandWrite) -> VersionConflict:
+    """The error of a write whose guarded update of the case row matched no row, with the
+    version the case is at now."""
+    rec = write.record
+    return VersionConflict(rec.record.id, rec.expected_version or 0, version_now(database, c, rec.record.id))
+
+
+def version_now(database: Database, c: Any, record_id: str) -> int | None:
+    fast = database.fast
+    now_at = fast.rows(c, fast.select("record", lambda: SELECT_RECORD), {"w_id": record_id}, "record")
+    return int(now_at[0]["version"]) if now_at else None
+
+
+def apply_pipelined(
+    database: Database, c: Any, writes: Sequence[CommandWrite], subscriptions: Sequence[Any] | None = None
+) -> None:
+    """``apply_writes`` on PostgreSQL with every statement sent before any answer is awaited
+    (psycopg's pipeline mode): one round trip for the whole write set instead of one per
+    statement. The guarded updates of the case row are checked once the answers are in; a
+    failed statement (a duplicate history row of a concurrent writer, say) raises there.
+
+    Raises:
+        VersionConflict: the case is no longer at the first write's expected version.
+    """
+    if len(writes) > 1 and any(w.deadline_inserts for w in writes[:-1]):
+        apply_writes(database, c, writes, subscriptions)  # later writes need the ids of earlier inserts
+        return
+    if subscriptions is None and any(w.webhook is not None for w in writes):
+        statement, values, table = webhooks.subscriptions_query(database)  # an answer needed first
+        subscriptions = database.fast.rows(c, statement, values, table)
+    driver = getattr(c, "driver_connection", None) or c
+    pending: list[tuple[Any, CommandWrite]] = []
+    try:
+        with driver.pipeline():
+            for write in writes:
+                apply_write(database, c, write, subscriptions, pending)
+        for cursor, write in pending:
+            if cursor.rowcount != 1:
+                raise version_conflict(database, c, write)
+    finally:
+        for cursor, _write in pending:
+            cursor.close()
+
+
+def apply_writes(
+    database: Database, c: Any, writes: Sequence[CommandWrite], subscriptions: Sequence[Any] | None = None
+) -> None:
     """Write several commands of one case, in order, inside the transaction on ``c``.
 
     A later write may change a deadline an earlier one of the same commit starts, before that
@@ -202,7 +273,7 @@ def apply_writes(database: Database, c: Any, writes: Sequence[CommandWrite]) -> 
     started: list[int] = []  # ids of the deadlines the writes so far inserted, in order
     for index, given in enumerate(writes):
         write = _with_ids(given, started) if started else given
-        apply_write(database, c, write)
+        apply_write(database, c, write, subscriptions)
         if write.deadline_inserts and index < len(writes) - 1:
             started.extend(_inserted_ids(database, c, write))
 
@@ -238,6 +309,18 @@ def _write_states(
     a moved track's row is updated in place (its key and the key index stay untouched: fewer
     pages to flush), a started track's row inserted, a stopped track's row deleted."""
     fast = database.fast
+    if database.backend == "postgresql":
+        # one upsert per started or moved track: no row count to wait for (pipeline mode)
+        for track, _before, after in changes:
+            if after is None:
+                fast.run(
+                    c,
+                    fast.delete("record_state", ("record_id", "track")),
+                    {"w_record_id": record_id, "w_track": track},
+                )
+        rows = [{"record_id": record_id, "track": t, "state": a} for t, _b, a in changes if a is not None]
+        fast.run_many(c, fast.statement("record_state+upsert", lambda: UPSERT_STATE), rows)
+        return
     inserts = []
     for track, before, after in changes:
         if after is None:

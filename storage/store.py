@@ -51,10 +51,16 @@ class UnitOfWork:
         self._db = database
         self._raw = raw
         self.locked = locked
+        # PostgreSQL: the webhook subscriptions, read with the case in its transaction (one
+        # round trip for both) for the write to fan out to; None: read when writing
+        self._subscriptions: list[Any] | None = None
 
     def load(self, record_id: str) -> Loaded | None:
         """The case and all its deadlines, or None when there is no such case."""
-        return records.load(self._db, self._raw, record_id, lock=self.locked)
+        prefetch: list[Any] | None = [] if self._db.backend == "postgresql" else None
+        loaded = records.load(self._db, self._raw, record_id, lock=self.locked, subscriptions=prefetch)
+        self._subscriptions = prefetch
+        return loaded
 
     def claim_due(self, now: dt.datetime, *, exclude: Sequence[int] = ()) -> StoredDeadline | None:
         """Lock the earliest deadline with something due (locked unit of work only)."""
@@ -78,11 +84,13 @@ class UnitOfWork:
         rec = write.record
         writes = (write, *later)
         try:
+            subscriptions, self._subscriptions = self._subscriptions, None  # for one commit only
+            apply = records.apply_pipelined if self._db.backend == "postgresql" else records.apply_writes
             if self.locked:
-                records.apply_writes(self._db, self._raw, writes)
+                apply(self._db, self._raw, writes, subscriptions)
                 return
             with self._db.transaction(self._raw):
-                records.apply_writes(self._db, self._raw, writes)
+                apply(self._db, self._raw, writes, subscriptions)
         except connections.DRIVER_OPERATIONAL as exc:
             raise self._db.translate(exc) from exc
         except connections.INTEGRITY_ERRORS as exc:
@@ -93,8 +101,20 @@ class UnitOfWork:
             if rec.expected_version is None and ("record.id" in message or "record_pkey" in message):
                 raise DuplicateRecordId(rec.record.id) from exc
             if "uq_record_event_seq" in message or "record_event.record_id, record_event.seq" in message:
-                raise VersionConflict(rec.record.id, rec.expected_version or 0, None) from exc
+                raise VersionConflict(
+                    rec.record.id, rec.expected_version or 0, self._version_now(rec.record.id)
+                ) from exc
             raise
+
+    def _version_now(self, record_id: str) -> int | None:
+        """The version a case is at after a write of it lost to another (None inside the sweep's
+        transaction, which the failed statement ended)."""
+        if self.locked:
+            return None
+        try:
+            return records.version_now(self._db, self._raw, record_id)
+        except connections.DRIVER_OPERATIONAL:  # pragma: no cover - the message only
+            return None
 
 
 class Store:

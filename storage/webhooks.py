@@ -36,15 +36,30 @@ def delivery_id(record_id: str, seq: int, subscription: int) -> str:
     return f"{record_id}.{seq}.{subscription}"
 
 
+def subscriptions_query(database: Database) -> tuple[Any, dict[str, Any], str]:
+    """The read of the subscriptions ``fan_out`` matches, for ``FastPath.rows_together``."""
+    fast = database.fast
+    return fast.select("webhook_targets", lambda: SELECT_SUBSCRIPTIONS), {}, "webhook_subscription"
+
+
 def fan_out(
-    database: Database, c: Any, record_id: str, seq: int, event: WebhookEvent, at: dt.datetime
+    database: Database,
+    c: Any,
+    record_id: str,
+    seq: int,
+    event: WebhookEvent,
+    at: dt.datetime,
+    subscriptions: Sequence[Any] | None = None,
 ) -> int:
     """Queue one delivery of ``event`` per matching subscription, in the transaction on ``c``;
-    returns how many."""
+    returns how many. ``subscriptions``: the subscription rows, when they were read already in
+    this transaction."""
     fast = database.fast
-    found = fast.rows(
-        c, fast.select("webhook_targets", lambda: SELECT_SUBSCRIPTIONS), {}, "webhook_subscription"
-    )
+    if subscriptions is None:
+        statement, values, table = subscriptions_query(database)
+        found = fast.rows(c, statement, values, table)
+    else:
+        found = list(subscriptions)
     rows = []
     for sub in found:
         sub_id = sub["id"]

@@ -323,6 +323,9 @@ class WorkingCalendar:
             self._local_by_year.setdefault(d.year, {})[d] = name
         self._years: dict[int, _Year] = {}
         self._named_infos: dict[date, DayInfo] = {}
+        # due dates already computed: the calendar never changes, and commands on the same day
+        # ask for the same few periods from the same start
+        self._dues: dict[tuple[date, int, int, int, int], DueDate] = {}
 
     # ----- single days
 
@@ -374,6 +377,15 @@ class WorkingCalendar:
         Raises:
             CalendarError: If ``n`` is negative or the due date would fall after 9999-12-31.
         """
+        key = (start, n, -1, -1, -1)
+        found = self._dues.get(key)
+        if found is None:
+            found = self._add_working_days(start, n)
+            if len(self._dues) < 100_000:
+                self._dues[key] = found
+        return found
+
+    def _add_working_days(self, start: date, n: int) -> DueDate:
         if n < 0:
             raise CalendarError(f"a period of working days cannot be negative: {n}")
         if n == 0:
@@ -424,6 +436,15 @@ class WorkingCalendar:
         Raises:
             CalendarError: If a component is negative or the end falls after 9999-12-31.
         """
+        key = (start, -1, days, months, years)
+        found = self._dues.get(key)
+        if found is None:
+            found = self._add_period(start, days=days, months=months, years=years)
+            if len(self._dues) < 100_000:
+                self._dues[key] = found
+        return found
+
+    def _add_period(self, start: date, *, days: int, months: int, years: int) -> DueDate:
         if min(days, months, years) < 0:
             raise CalendarError(f"a period cannot be negative: {years} years, {months} months, {days} days")
         try:

@@ -39,12 +39,18 @@ class TrackMachines:
     machines: Mapping[str, Machine]
     allowed: Mapping[tuple[str, str], frozenset[str]]  # (track, state) -> events with a transition from it
     legal: frozenset[tuple[str, str, str, str]]  # (event, track, from, to), for structural replay
+    # (event, track, from) -> to where the machine's first transition from that state has no
+    # condition: the move is the same for every command, read once from the machine
+    direct: Mapping[tuple[str, str, str], str]
 
     def can(self, event: str, track: str, state: str) -> bool:
         return event in self.allowed.get((track, state), frozenset())
 
     def fire(self, event: str, track: str, state: str, payload: Mapping[str, Any]) -> str | None:
         """Move a cursor from ``state`` by ``event``; None when a ``when`` condition held it back."""
+        known = self.direct.get((event, track, state))
+        if known is not None:
+            return known
         cursor = Cursor(state)
         moved = self.machines[track].events[event].trigger(cursor, payload=payload)
         return cursor.state if moved else None
@@ -82,7 +88,25 @@ def build(definition: Definition) -> TrackMachines:
         machines=machines,
         allowed={key: frozenset(value) for key, value in allowed.items()},
         legal=frozenset(legal),
+        direct=_unconditional(machines),
     )
+
+
+def _unconditional(machines: Mapping[str, Machine]) -> dict[tuple[str, str, str], str]:
+    """The moves ``Event.trigger`` makes whatever the payload: from a state whose first transition
+    for the event has no condition (transitions tries them in order and takes the first that
+    passes), and no callback that could change the outcome."""
+    direct: dict[tuple[str, str, str], str] = {}
+    for track, machine in machines.items():
+        for name, event in machine.events.items():
+            for source, transitions in event.transitions.items():
+                first = transitions[0] if transitions else None
+                if first is None or first.conditions or first.dest is None:
+                    continue
+                if first.before or first.after or first.prepare:
+                    continue
+                direct[(name, track, source)] = first.dest
+    return direct
 
 
 _BUILT: dict[tuple[str, int, str], TrackMachines] = {}

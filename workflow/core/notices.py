@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from definitions.model import Definition, EventSpec
-from notifications.privacy import mask_id_numbers_in
+from notifications.privacy import mask_id_numbers_in, may_hold_id_numbers
 from workflow.core.periods import local_date, period_end
 from workflow.core.values import INTERNAL_LABELS
 
@@ -268,6 +268,8 @@ def masked(context: dict[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
     """The context with every ID number typed into its free text (a comment, the facts, reasons)
     masked: the mail goes out with ``110105********002X``, not dead-lettered for carrying it. The
     case's own credit code is no ID number even where its digits would pass for one."""
+    if not may_hold_id_numbers(context):
+        return context
     code = data.get("subject_code")
     allow = {code.strip().upper()} if isinstance(code, str) else set()
     found: dict[str, Any] = mask_id_numbers_in(context, allow=allow)

@@ -103,6 +103,19 @@ def _count(period: Period) -> dict[str, int]:
     return {unit: amount for unit, amount in amounts if amount}
 
 
+_EXPLAINED: dict[DueDate, tuple[str, ...]] = {}
+
+
+def _explained(due: DueDate) -> list[str]:
+    """``due.explain()``, worked out once per due date (a fresh list each time)."""
+    found = _EXPLAINED.get(due)
+    if found is None:
+        found = tuple(due.explain())
+        if len(_EXPLAINED) < 10_000:
+            _EXPLAINED[due] = found
+    return list(found)
+
+
 def _basis(
     spec_label: str, legal_basis: str, due: DueDate, period: Period, anchor: str | None
 ) -> dict[str, Any]:
@@ -112,7 +125,7 @@ def _basis(
         "count": _count(period),
         "start": due.start.isoformat(),
         "rule": due.rule,
-        "explanation": due.explain(),
+        "explanation": _explained(due),
     }
     if anchor:
         basis["anchor"] = anchor

@@ -37,9 +37,10 @@ from workflow.errors import (
     RecordNotFound,
     WorkflowError,
 )
-from workflow.log import get_logger
+from workflow.log import InfoLine
 
-log = get_logger("chengxin.engine")
+transition = InfoLine("chengxin.engine")  # every transition, as ``log.info`` would write it
+_CALLER = (__file__, 0, "_log")
 
 SYSTEM = Actor(id="system", role="system", unit="chengxin")
 ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -91,15 +92,13 @@ class Commands:
 
     def refuse_system(self, actor: Actor, event: str) -> None:
         """The system role is the sweep's and the scheduler's: no caller may act in it."""
-        for definition in self.registry.all():
-            role = definition.roles.get(actor.role)
-            if role is not None and role.system:
-                raise PermissionDenied(
-                    actor.role,
-                    event,
-                    [],
-                    why="角色 system 仅供期限到期处理使用 (reserved for the deadline sweep)",
-                )
+        if actor.role in self.registry.system_roles():
+            raise PermissionDenied(
+                actor.role,
+                event,
+                [],
+                why="角色 system 仅供期限到期处理使用 (reserved for the deadline sweep)",
+            )
 
     def check_units(self, specs: Mapping[str, FieldSpec], payload: Mapping[str, Any], event: str) -> None:
         """Every unit a ``known_unit`` field names is in the unit directory.
@@ -389,15 +388,18 @@ class Commands:
         *,
         version: int,
     ) -> None:
-        log.info(
+        transition(
             "transition",
-            record_id=record_id,
-            trigger=decision.event,
-            actor=actor.id,
-            role=actor.role,
-            unit=actor.unit,
-            from_state=before,
-            to_state=decision.tracks.get(definition.main_track),
-            changes=[f"{t}:{a}->{b}" for t, a, b in decision.changes],
-            version=version,
+            {
+                "record_id": record_id,
+                "trigger": decision.event,
+                "actor": actor.id,
+                "role": actor.role,
+                "unit": actor.unit,
+                "from_state": before,
+                "to_state": decision.tracks.get(definition.main_track),
+                "changes": [f"{t}:{a}->{b}" for t, a, b in decision.changes],
+                "version": version,
+            },
+            _CALLER,
         )

@@ -104,6 +104,8 @@ class Registry:
     mismatches: list[DefinitionMismatch] = field(default_factory=list)
     tables: list[HolidayTable] = field(default_factory=list)
     _calendars: dict[tuple[str, int], WorkingCalendar] = field(default_factory=dict)
+    # the roles some loaded definition reserves for the system, with the definitions they come from
+    _system: tuple[tuple[int, ...], frozenset[str]] = ((), frozenset())
 
     @classmethod
     def load(cls, extra: Sequence[Path] = (), *, cache_secret: bytes | None = None) -> Registry:
@@ -197,6 +199,20 @@ class Registry:
 
     def all(self) -> list[Definition]:
         return [self.loaded[key].definition for key in sorted(self.loaded)]
+
+    def system_roles(self) -> frozenset[str]:
+        """Every role some loaded definition reserves for the system (the sweep's, the scheduler's),
+        worked out again only when the loaded definitions change."""
+        key = tuple(map(id, self.loaded.values()))
+        if key != self._system[0]:
+            roles = frozenset(
+                name
+                for item in self.loaded.values()
+                for name, role in item.definition.roles.items()
+                if role.system
+            )
+            self._system = (key, roles)
+        return self._system[1]
 
     def get(self, name: str, version: int) -> Definition:
         found = self.loaded.get((name, version))
