@@ -550,6 +550,14 @@ def _import_row(s: dict[str, Any]) -> list[str]:
         f"{n(records)} records in {seconds:,.1f} s = {n(s['records_per_s'])} records/s, "
         f"CPU {s['cpu_s']:,.1f} s, peak RSS {s['peak_rss_mib']:.0f} MiB"
     )
+    if "small" in s:
+        measured += f" ({s['small']['peak_rss_mib']:.0f} MiB at {n(s['small']['records'])} records)"
+    if "exactly_once" in s:
+        measured += (
+            f"; killed and resumed: every record exactly once {'yes' if s['exactly_once'] else '**NO**'}"
+        )
+    if s.get("exit"):
+        measured += f"; bench.bulk_import exit {s['exit']}"
     if records >= IMPORT_TARGET[0]:
         return [title, measured, "—", verdict(seconds, IMPORT_TARGET[1], at_most=True)]
     return [

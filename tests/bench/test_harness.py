@@ -293,3 +293,24 @@ def test_quick_run_for_real(tmp_path: Path) -> None:
             assert figures["steps"] == 48
         assert results["sqlite"]["rounds"][0]["spiff"]["sync_forced"] == "FULL"
         assert "not measured" not in _title(rows, TITLES[0])[0]
+
+
+def test_bulk_import_json_flat_or_nested() -> None:
+    flat = {"records": 10, "seconds": 2.0, "records_per_s": 5.0, "cpu_s": 1.0, "peak_rss_mib": 90.0}
+    assert harness.import_figures(flat) == flat
+    nested = {
+        "large": {"records": 10, "wall_s": 2.0, "records_per_s": 5.0, "cpu_s": 1.0, "peak_rss_mib": 90.0},
+        "small": {"records": 1, "wall_s": 0.2, "records_per_s": 5.0, "cpu_s": 0.1, "peak_rss_mib": 88.0},
+        "resume": {"exactly_once": True},
+    }
+    figures = harness.import_figures(nested)
+    assert figures is not None
+    assert figures["seconds"] == 2.0
+    assert figures["small"] == {"records": 1, "peak_rss_mib": 88.0}
+    assert figures["exactly_once"] is True
+    assert harness.import_figures({"records": 10}) is None
+    row = report._import_row({**figures, "exit": 0})
+    assert row[0] == "bulk import of 1,000,000 records ≤ 10 min (SQLite)"
+    assert "1,000,000 at this rate: 3,333.3 min" in row[1]
+    assert "every record exactly once yes" in row[1]
+    assert row[3] == "**NOT met by 33233%** (projected from 10 records)"
