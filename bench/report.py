@@ -452,7 +452,8 @@ def targets(results: dict[str, Any], *, full: bool) -> list[list[str]]:
                 f"{median(mine.cpu):.2f} ms (median over rounds)",
                 "; ".join(
                     f"{x.label} {median(x.cpu):.2f} ms" for k, x in c.items() if k != "chengxin" and x.cpu
-                ),
+                )
+                or "—",
                 "for reference",
             ]
         )
