@@ -504,7 +504,8 @@ def targets(results: dict[str, Any], *, full: bool) -> list[list[str]]:
         runs = result.get("runs", {})
         v = runs[max(runs, key=int)].get("verify") if runs else None
         if v is None:
-            rows.append([title, "not measured", result.get("skipped", "") or "left out", "not measured"])
+            why = result.get("skipped", "") or "measured by `bench all` and `bench replay`"
+            rows.append([title, "not measured", why, "not measured"])
             continue
         per_second = rate(v["verify_events"], v["verify_seconds"])
         rows.append(
