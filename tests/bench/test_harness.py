@@ -135,6 +135,7 @@ def fixed(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             "cpu_seconds": 1.0,
         }
 
+    monkeypatch.setenv("CHENGXIN_BENCH_SOURCE", "test run")  # main() keeps the commit of its start there
     ready = peers.Peers(folder=Path("/peers"), python=Path("/peers/bin/python"), env=Path("/env"), made=False)
     monkeypatch.setattr(harness, "_child", fake_child)
     monkeypatch.setattr(harness, "_two_workers", fake_workers)
@@ -219,6 +220,7 @@ def test_every_target_row_with_its_verdict(fixed: dict[str, Any], capsys: pytest
     ):
         assert line in markdown
     assert "- peers: scripts in `/peers`" in markdown
+    assert "- source: test run" in markdown
 
 
 def test_peers_missing_is_one_line_and_the_run_goes_on(
