@@ -197,7 +197,7 @@ def sqlite(
         connection.execute("PRAGMA busy_timeout=30000")
         connection.executescript(SQLITE_SCHEMA)
         steps = 0
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for row in _steps(template, records, dump):
             at = row["occurred_at"].strftime("%Y-%m-%d %H:%M:%S.%f")
             connection.execute("BEGIN IMMEDIATE")
@@ -227,12 +227,14 @@ def sqlite(
             connection.execute("COMMIT")
             steps += 1
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu
         written = connection.execute("select count(*) from record_event").fetchone()[0]
     finally:
         connection.close()
     return {
         "steps": steps,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "history_rows": written,
         "row_sizes": _sizes(template, dump),
         "serialiser": name,
@@ -249,7 +251,7 @@ def postgresql(dsn: str, schema: str, template: dict[str, Any], records: int) ->
         connection.execute(PG_SCHEMA)
         connection.commit()
         steps = 0
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for row in _steps(template, records, dump):
             with connection.cursor() as cursor:
                 if row["seq"] == 1:
@@ -281,11 +283,13 @@ def postgresql(dsn: str, schema: str, template: dict[str, Any], records: int) ->
             connection.commit()
             steps += 1
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu
         found = connection.execute("select count(*) from record_event").fetchone()
         written = found[0] if found else 0
     return {
         "steps": steps,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "history_rows": written,
         "row_sizes": _sizes(template, dump),
         "serialiser": name,

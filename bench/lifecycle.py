@@ -192,30 +192,70 @@ def template() -> dict[str, Any]:
             engine.close()
 
 
-def run(url: str, *, records: int, traced: int, do_sweep: bool, label: str) -> dict[str, Any]:
-    """Initialise a drill database at ``url``, run the step benchmark, and return what was measured."""
+def init(url: str) -> None:
+    """Make an empty drill database at ``url`` (for workers that share one)."""
+    from workflow import Engine
+
+    Engine.init(url, simulated_start=T0)[0].close()
+
+
+def _wait(barrier: str, label: str) -> None:
+    """Say this worker is ready (a file ``ready-<label>``), then wait until ``go`` appears."""
+    from pathlib import Path
+
+    folder = Path(barrier)
+    (folder / f"ready-{label.replace(' ', '_').replace('/', '_')}").touch()
+    deadline = time.monotonic() + 600
+    while not (folder / "go").exists():
+        if time.monotonic() > deadline:
+            raise SystemExit("bench worker: no start signal within 10 minutes")
+        time.sleep(0.005)
+
+
+def run(
+    url: str,
+    *,
+    records: int,
+    traced: int,
+    do_sweep: bool,
+    label: str,
+    fresh: bool = True,
+    offset: int = 0,
+    barrier: str = "",
+) -> dict[str, Any]:
+    """Run the step benchmark on ``url`` and return what was measured.
+
+    ``fresh``: initialise the drill database first (else it exists: other workers share it).
+    ``offset``: the first record's index, so that workers drive distinct records. ``barrier``:
+    a folder where the worker says it is ready and waits for the signal to start (see ``_wait``).
+    """
     from bench.memory import current_rss, peak_rss
     from workflow import Engine, ManualClock
 
-    Engine.init(url, simulated_start=T0)[0].close()
+    if fresh:
+        init(url)
     clock = ManualClock(T0)
     engine = Engine.open(url, clock=clock)
     out: dict[str, Any] = {"records": records, "rss_start": current_rss()}
     try:
+        if barrier:
+            _wait(barrier, label)
         samples = [(0, current_rss())]
         every = max(1, records // 10)
         steps = 0
-        started, cpu = time.perf_counter(), time.process_time()
-        for index in range(records):
+        started, cpu, wall = time.perf_counter(), time.process_time(), time.time()
+        for index in range(offset, offset + records):
             steps += drive(engine, clock, index)
-            if (index + 1) % every == 0:
-                samples.append((index + 1, current_rss()))
-                _progress(label, index + 1, records, started, steps)
+            if (index - offset + 1) % every == 0:
+                samples.append((index - offset + 1, current_rss()))
+                _progress(label, index - offset + 1, records, started, steps)
         elapsed = time.perf_counter() - started
         out.update(
             steps=steps,
             seconds=elapsed,
             cpu_seconds=time.process_time() - cpu,
+            wall_start=wall,
+            wall_end=wall + elapsed,
             rss_samples=samples,
             peak_rss_steps=peak_rss(),
         )
@@ -224,7 +264,7 @@ def run(url: str, *, records: int, traced: int, do_sweep: bool, label: str) -> d
         # The same happy path for a few more records under tracemalloc, untimed: its peak shows
         # what one command allocates while the database already holds ``records`` records.
         tracemalloc.start()
-        for index in range(records, records + traced):
+        for index in range(offset + records, offset + records + traced):
             drive(engine, clock, index)
         _current, traced_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
