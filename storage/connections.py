@@ -27,6 +27,7 @@ from storage.coretables import (
     definition_t,
     event_t,
     holiday_t,
+    import_t,
     meta_t,
     outbox_t,
     personal_t,
@@ -128,6 +129,7 @@ class Database:
                 "deadline_reminder": reminder_t,
                 "record_personal": personal_t,
                 "webhook_subscription": webhook_t,
+                "record_import": import_t,
             },
         )
 
