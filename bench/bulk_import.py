@@ -124,7 +124,7 @@ def row(index: int, rng: random.Random, codes: list[str], today: dt.date) -> dic
 def generate(path: Path, records: int, *, seed: int = 20261201, today: dt.date | None = None) -> int:
     """Write ``records`` rows to ``path`` (JSON Lines); returns its size in bytes."""
     rng = random.Random(seed)
-    today = today or dt.date.today()
+    today = today or dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()  # the day in China
     codes = [_code(rng) for _ in range(5000)]
     with path.open("w", encoding="utf-8") as handle:
         for index in range(records):
@@ -144,7 +144,7 @@ def _child(argv: list[str]) -> int:
     started = time.perf_counter()
     code = 0
     try:
-            sys.argv = ["chengxin", *cli]
+        sys.argv = ["chengxin", *cli]
         cli_main()
     except SystemExit as exc:
         code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
@@ -215,7 +215,18 @@ def _timed_import(folder: Path, name: str, url: str, file: Path, records: int) -
 def _kill_and_resume(folder: Path, url: str, file: Path, records: int, expected_s: float) -> dict[str, Any]:
     """Kill an import half-way (SIGKILL), run it again; every record must be there once."""
     _cli(folder, "resume-init", "init", "--db", url)
-    args = [sys.executable, "-m", "workflow.cli", "record", "import", str(file), "--db", url, *ACTOR, "--json"]
+    args = [
+        sys.executable,
+        "-m",
+        "workflow.cli",
+        "record",
+        "import",
+        str(file),
+        "--db",
+        url,
+        *ACTOR,
+        "--json",
+    ]
     process = subprocess.Popen(args, cwd=report.ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + max(expected_s, 5) * 3
     before = 0
@@ -223,7 +234,7 @@ def _kill_and_resume(folder: Path, url: str, file: Path, records: int, expected_
         time.sleep(0.2)
         try:
             before = _count(url, "record_import")
-        except Exception:  # noqa: BLE001 - the schema may not be there yet, or the file is locked
+        except Exception:  # the schema may not be there yet, or the file is locked
             continue
         if before >= records // 2:
             break

@@ -74,7 +74,11 @@ class Imports:
         if not writes:
             return
         fast = self.db.fast
-        records, events, states, deadlines, personal = [], [], [], [], []
+        records: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        states: list[dict[str, Any]] = []
+        deadlines: list[dict[str, Any]] = []
+        personal: list[dict[str, Any]] = []
         for write in writes:
             record = write.record.record
             records.append(_shallow(record))
@@ -89,7 +93,8 @@ class Imports:
             defaults = {"record_id": record.id, "started_seq": write.event.seq, "extended": 0, "reminded": []}
             deadlines.extend({**_shallow(d), **defaults} for d in write.deadline_inserts)
             personal.extend(
-                {"record_id": record.id, "field": name, "value": value} for name, value in write.personal.items()
+                {"record_id": record.id, "field": name, "value": value}
+                for name, value in write.personal.items()
             )
         imports = [
             {**_shallow(s), "record_id": w.record.record.id, "imported_at": at}

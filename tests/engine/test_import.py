@@ -135,9 +135,7 @@ def test_verify_is_clean_after_an_import_and_replay_gives_the_imported_state(h: 
     person = {"source_id": "P-1", "state": "recorded", "fields": {**PERSON, "subject_code": None}}
     person["fields"] = {k: v for k, v in person["fields"].items() if v is not None}
     run(h, recorded_row(), person)
-    report = verify(
-        h.engine.registry, h.engine.cases(), real_time=False, subject_key=h.engine.subject_key
-    )
+    report = verify(h.engine.registry, h.engine.cases(), real_time=False, subject_key=h.engine.subject_key)
     assert report.intact, report.problems
     assert report.records == 2
     for record, events in h.engine.histories():
@@ -267,7 +265,9 @@ def test_a_duplicate_source_id_in_one_file_is_a_bad_row(h: Harness) -> None:
 
 
 def test_a_dry_run_checks_every_row_and_writes_nothing(h: Harness, database_url: str) -> None:
-    result, problems = run(h, recorded_row("OLD-1"), {**recorded_row("OLD-2"), "state": "flying"}, dry_run=True)
+    result, problems = run(
+        h, recorded_row("OLD-1"), {**recorded_row("OLD-2"), "state": "flying"}, dry_run=True
+    )
     assert (result.imported, result.bad, result.dry_run) == (1, 1, True)
     assert problems[0].line == 2
     assert count(database_url, "record") == 0

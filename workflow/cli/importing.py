@@ -62,8 +62,14 @@ def run_import(
     if as_json:
         body = result.to_json()
         body.pop("problems")  # each was printed on stderr already
-        print_json({**body, "seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
-                    "records_per_second": round(result.imported / wall, 1) if wall else None})
+        print_json(
+            {
+                **body,
+                "seconds": round(wall, 3),
+                "cpu_seconds": round(cpu, 3),
+                "records_per_second": round(result.imported / wall, 1) if wall else None,
+            }
+        )
     else:
         verb = "可导入 would import" if dry_run else "已导入 imported"
         typer.echo(

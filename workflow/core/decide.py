@@ -96,7 +96,9 @@ def decide(
     """
     if command.event == IMPORT_EVENT:
         if snapshot is not None:
-            raise TransitionNotAllowed(record_id, describe_state(definition, snapshot.tracks), command.event, [])
+            raise TransitionNotAllowed(
+                record_id, describe_state(definition, snapshot.tracks), command.event, []
+            )
         return decide_import(definition, calendar, command, now, record_id=record_id, replaying=replaying)
     spec = _event_spec(definition, command)
     if spec is not None and spec.creates:

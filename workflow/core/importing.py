@@ -77,7 +77,11 @@ def check_tracks(definition: Definition, given: Mapping[str, Any]) -> dict[str, 
 
 
 def check_since(
-    definition: Definition, tracks: Mapping[str, str], given: Mapping[str, Any], data: Mapping[str, Any], today: dt.date
+    definition: Definition,
+    tracks: Mapping[str, str],
+    given: Mapping[str, Any],
+    data: Mapping[str, Any],
+    today: dt.date,
 ) -> dict[str, str]:
     """The day each track entered its imported state (ISO dates), checked for consistency: not
     after today, not before the case's own date (``index.case_date``); a track without one
@@ -159,10 +163,17 @@ def decide_import(
         clean = clean_payload(definition, IMPORT_EVENT, definition.fields, raw_fields)
         check_record_complete(definition, IMPORT_EVENT, clean.values)
         tracks = check_tracks(definition, payload.get("tracks") or {})
-        since = check_since(definition, tracks, payload.get("since") or {}, clean.values, local_date(definition, now))
+        since = check_since(
+            definition, tracks, payload.get("since") or {}, clean.values, local_date(definition, now)
+        )
     data = dict(clean.values)
     deadlines = imported_deadlines(definition, calendar, command, tracks, data, since)
-    stored = {"fields": dict(clean.values), "tracks": tracks, "since": since, "source": payload.get("source", {})}
+    stored = {
+        "fields": dict(clean.values),
+        "tracks": tracks,
+        "since": since,
+        "source": payload.get("source", {}),
+    }
     return Decision(
         event=IMPORT_EVENT,
         changes=tuple((name, None, state) for name, state in tracks.items()),

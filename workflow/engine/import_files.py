@@ -82,7 +82,9 @@ def _jsonl(path: Path) -> Iterator[SourceRow]:
                 yield SourceRow(line=number, sha256=digest, error=f"不是有效的 JSON (not valid JSON): {exc}")
                 continue
             if not isinstance(values, dict):
-                yield SourceRow(line=number, sha256=digest, error="每行应为一个 JSON 对象 (each line is one JSON object)")
+                yield SourceRow(
+                    line=number, sha256=digest, error="每行应为一个 JSON 对象 (each line is one JSON object)"
+                )
                 continue
             yield SourceRow(line=number, sha256=digest, values=values)
 

@@ -163,6 +163,24 @@ class Importer:
         default: str,
         dry_run: bool,
         result: ImportResult,
+        report: Callable[[int, str], None],
+    ) -> None:
+        """Import one batch; its bad rows are reported in line order."""
+        found: list[tuple[int, str]] = []
+        try:
+            self._rows(chunk, source, actor, default, dry_run, result, lambda *bad: found.append(bad))
+        finally:
+            for line, reason in sorted(found):
+                report(line, reason)
+
+    def _rows(
+        self,
+        chunk: list[SourceRow],
+        source: str,
+        actor: Actor,
+        default: str,
+        dry_run: bool,
+        result: ImportResult,
         bad: Callable[[int, str], None],
     ) -> None:
         ids: dict[str, int] = {}  # source id → line, within the batch
@@ -172,7 +190,11 @@ class Importer:
                 bad(row.line, row.error or "无法读取 (unreadable)")
                 continue
             source_id = row.values.get("source_id")
-            if not isinstance(source_id, str | int) or isinstance(source_id, bool) or not str(source_id).strip():
+            if (
+                not isinstance(source_id, str | int)
+                or isinstance(source_id, bool)
+                or not str(source_id).strip()
+            ):
                 bad(row.line, "缺少 source_id (the old system's id of the record is required)")
                 continue
             text = str(source_id).strip()
@@ -240,7 +262,9 @@ class Importer:
         definition = self._definition(values, default, fields)
         role = definition.roles.get(actor.role)
         if role is None or role.system:
-            raise PermissionDenied(actor.role, IMPORT_EVENT, [r for r, s in definition.roles.items() if not s.system])
+            raise PermissionDenied(
+                actor.role, IMPORT_EVENT, [r for r, s in definition.roles.items() if not s.system]
+            )
         fields = self._with_superior(definition, fields)
         self._check_units(definition, fields)
         tracks = _tracks(definition, values.get("state"), values.get("tracks"))
@@ -349,7 +373,9 @@ def _tracks(definition: Definition, state: Any, tracks: Any) -> dict[str, Any]:
             raise _Bad("tracks 应为对象 (tracks must be an object of track: state)")
         found.update(tracks)
     if definition.main_track not in found:
-        raise _Bad(f"缺少 state (the record's state is required); states: {', '.join(definition.main.states)}")
+        raise _Bad(
+            f"缺少 state (the record's state is required); states: {', '.join(definition.main.states)}"
+        )
     return found
 
 
