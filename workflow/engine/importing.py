@@ -16,6 +16,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,19 @@ def import_id(definition: Definition, source_id: str, day: dt.date) -> str:
     return f"{definition.id_prefix}{day.strftime('%Y%m%d')}-I{code}"
 
 
+@dataclass(slots=True, kw_only=True)
+class _Batch:
+    """One batch on its way: the writes decided, their sources, the rows skipped and refused."""
+
+    rows: int
+    now: dt.datetime
+    writes: list[CommandWrite] = field(default_factory=list)
+    sources: list[ImportSource] = field(default_factory=list)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+    imported: int = 0
+    skipped: int = 0
+
+
 class _Bad(Exception):
     """A row refused before its decision (reported as a ``RowProblem``)."""
 
@@ -107,6 +121,8 @@ class Importer:
         self.units = units
         self._superiors: dict[tuple[str, str], str | None] = {}
         self._known_units: frozenset[str] | None = None
+        self._date_fields: dict[str, str] = {}
+        self._chosen: dict[tuple[str, Any], Definition] = {}
 
     def run(
         self,
@@ -138,56 +154,51 @@ class Importer:
             self._known_units = frozenset(u.code for u in self.store.directory.units())
         result = ImportResult(source=source, dry_run=dry_run)
 
-        def bad(line: int, reason: str) -> None:
-            result.bad += 1
-            problem = RowProblem(line, reason)
-            if len(result.problems) < ImportResult.KEPT:
-                result.problems.append(problem)
-            if on_problem is not None:
-                on_problem(problem)
-
-        for chunk in _chunks(rows, batch):
-            result.read += len(chunk)
-            self._batch(chunk, source, actor, definition, dry_run, result, bad)
+        def finish(batch: _Batch, written: Future[None] | None) -> None:
+            if written is not None:
+                written.result()  # what the write raised, raised here
+            result.imported += batch.imported
+            result.skipped += batch.skipped
+            for line, reason in sorted(batch.problems):
+                result.bad += 1
+                problem = RowProblem(line, reason)
+                if len(result.problems) < ImportResult.KEPT:
+                    result.problems.append(problem)
+                if on_problem is not None:
+                    on_problem(problem)
             if on_progress is not None:
-                on_progress(len(chunk))
+                on_progress(batch.rows)
+
+        # One batch is written (in a thread of its own: the database's work and the fsync let go
+        # of the GIL) while the next is read and decided.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chengxin-import") as writer:
+            pending: tuple[_Batch, Future[None] | None] | None = None
+            for chunk in _chunks(rows, batch):
+                result.read += len(chunk)
+                prepared = self._prepare(chunk, source, actor, definition)
+                if pending is not None:
+                    finish(*pending)
+                    pending = None
+                if dry_run:
+                    prepared.imported = len(prepared.writes)  # would be imported
+                    pending = (prepared, None)
+                else:
+                    pending = (prepared, writer.submit(self._commit, prepared) if prepared.writes else None)
+            if pending is not None:
+                finish(*pending)
         return result
 
     # ------------------------------------------------------------------ batches
 
-    def _batch(
-        self,
-        chunk: list[SourceRow],
-        source: str,
-        actor: Actor,
-        default: str,
-        dry_run: bool,
-        result: ImportResult,
-        report: Callable[[int, str], None],
-    ) -> None:
-        """Import one batch; its bad rows are reported in line order."""
-        found: list[tuple[int, str]] = []
-        try:
-            self._rows(chunk, source, actor, default, dry_run, result, lambda *bad: found.append(bad))
-        finally:
-            for line, reason in sorted(found):
-                report(line, reason)
-
-    def _rows(
-        self,
-        chunk: list[SourceRow],
-        source: str,
-        actor: Actor,
-        default: str,
-        dry_run: bool,
-        result: ImportResult,
-        bad: Callable[[int, str], None],
-    ) -> None:
+    def _prepare(self, chunk: list[SourceRow], source: str, actor: Actor, default: str) -> _Batch:
+        """Check and decide the rows of one batch (nothing is written here)."""
+        prepared = _Batch(rows=len(chunk), now=self.commands.now(None))
+        bad = prepared.problems.append
         ids: dict[str, int] = {}  # source id → line, within the batch
         wanted: list[tuple[SourceRow, str]] = []
         for row in chunk:
             if row.error is not None or row.values is None:
-                bad(row.line, row.error or "无法读取 (unreadable)")
+                bad((row.line, row.error or "无法读取 (unreadable)"))
                 continue
             source_id = row.values.get("source_id")
             if (
@@ -195,56 +206,56 @@ class Importer:
                 or isinstance(source_id, bool)
                 or not str(source_id).strip()
             ):
-                bad(row.line, "缺少 source_id (the old system's id of the record is required)")
+                bad((row.line, "缺少 source_id (the old system's id of the record is required)"))
                 continue
             text = str(source_id).strip()
             if len(text) > SOURCE_ID:
-                bad(row.line, f"source_id 过长 (too long): at most {SOURCE_ID} characters")
+                bad((row.line, f"source_id 过长 (too long): at most {SOURCE_ID} characters"))
                 continue
             if text in ids:
-                bad(row.line, f"source_id {text} 与第 {ids[text]} 行重复 (duplicate of line {ids[text]})")
+                bad((row.line, f"source_id {text} 与第 {ids[text]} 行重复 (duplicate of line {ids[text]})"))
                 continue
             ids[text] = row.line
             wanted.append((row, text))
         known = self.store.imports.known(ids)
-        result.skipped += sum(1 for _row, text in wanted if text in known)
-        now = self.commands.now(None)
-        writes: list[CommandWrite] = []
-        sources: list[ImportSource] = []
-        lines: list[int] = []
         for row, text in wanted:
             if text in known:
+                prepared.skipped += 1
                 continue
             try:
-                write = self._write(row, text, source, actor, default, now)
+                write = self._write(row, text, source, actor, default, prepared.now)
             except (_Bad, WorkflowError) as exc:
-                bad(row.line, str(exc))
+                bad((row.line, str(exc)))
                 continue
-            writes.append(write)
-            sources.append(ImportSource(source_id=text, source=source, line=row.line, row_sha256=row.sha256))
-            lines.append(row.line)
-        if dry_run:
-            result.imported += len(writes)  # would be imported
-            return
-        if not writes:
-            return
+            prepared.writes.append(write)
+            prepared.sources.append(
+                ImportSource(source_id=text, source=source, line=row.line, row_sha256=row.sha256)
+            )
+        return prepared
+
+    def _commit(self, batch: _Batch) -> None:
+        """Write one decided batch in one transaction; when a source id or case id of it exists
+        already (another run took it meanwhile, or two ids met), one row at a time, so only the
+        rows concerned are left out."""
+        imports = self.store.imports
         try:
-            self.store.imports.write(writes, sources, now)
-        except DuplicateSource:
-            # another run took some of these meanwhile, or two ids met: one at a time, so only
-            # the rows concerned are refused
-            for write, src, line in zip(writes, sources, lines, strict=True):
-                try:
-                    self.store.imports.write([write], [src], now)
-                except DuplicateSource:
-                    if self.store.imports.known([src.source_id]):
-                        result.skipped += 1
-                    else:
-                        bad(line, f"记录编号 {write.record.record.id} 已存在 (the case id exists already)")
-                    continue
-                result.imported += 1
+            imports.write(batch.writes, batch.sources, batch.now)
+            batch.imported = len(batch.writes)
             return
-        result.imported += len(writes)
+        except DuplicateSource:
+            pass
+        for write, src in zip(batch.writes, batch.sources, strict=True):
+            try:
+                imports.write([write], [src], batch.now)
+            except DuplicateSource:
+                if imports.known([src.source_id]):
+                    batch.skipped += 1
+                else:
+                    batch.problems.append(
+                        (src.line, f"记录编号 {write.record.record.id} 已存在 (the case id exists already)")
+                    )
+                continue
+            batch.imported += 1
 
     def _write(
         self, row: SourceRow, source_id: str, source: str, actor: Actor, default: str, now: dt.datetime
@@ -312,8 +323,16 @@ class Importer:
                 return self.registry.get(name, int(str(version)))
             except ValueError:
                 raise _Bad(f"version 应为整数 (version must be a whole number), got {version!r}") from None
-        date_field = self.registry.select(name).index.case_date
-        return self.registry.select(name, writeset.as_date(fields.get(date_field or "")))
+        date_field = self._date_fields.get(name)
+        if date_field is None:
+            date_field = self._date_fields[name] = self.registry.select(name).index.case_date or ""
+        key = (name, fields.get(date_field) if date_field else None)
+        chosen = self._chosen.get(key)
+        if chosen is None:  # the version in force on the case's date, asked once per name and date
+            chosen = self.registry.select(name, writeset.as_date(key[1]))
+            if len(self._chosen) < 100_000:
+                self._chosen[key] = chosen
+        return chosen
 
     def _with_superior(self, definition: Definition, fields: dict[str, Any]) -> dict[str, Any]:
         """The superior unit filled in as registration fills it in (``Units.with_superior``),
