@@ -279,3 +279,23 @@ def test_an_unreadable_line_is_reported_as_bad(h: Harness) -> None:
     result = h.engine.import_records([broken], source="old.jsonl", actor=MIGRATION)
     assert (result.imported, result.bad) == (0, 1)
     assert result.problems[0].line == 4
+
+
+def test_forked_workers_decide_the_same_cases(h: Harness, database_url: str) -> None:
+    values = [recorded_row(f"OLD-{i}") for i in range(9)]
+    values[4] = {**values[4], "state": "flying"}
+    result, problems = run(h, *values, batch=4, workers=2)
+    assert (result.imported, result.bad) == (8, 1)
+    assert [p.line for p in problems] == [5]
+    assert count(database_url, "record") == count(database_url, "record_import") == 8
+    report = verify(h.engine.registry, h.engine.cases(), real_time=False)
+    assert report.intact, report.problems
+    h.engine.get(only_case_of(h, "OLD-0"))  # the engine's own connections still work
+
+
+def only_case_of(h: Harness, source_id: str) -> str:
+    views = [
+        v for v in h.engine.query(limit=100) if h.engine.history(v.id)[0].payload["source"]["id"] == source_id
+    ]
+    assert len(views) == 1
+    return views[0].id

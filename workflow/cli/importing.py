@@ -29,6 +29,7 @@ def run_import(
     file_format: str | None,
     dry_run: bool,
     batch: int,
+    workers: int,
     db: str | None,
     definitions: Iterable[Path] | None,
     as_json: bool,
@@ -55,6 +56,7 @@ def run_import(
             definition=definition,
             dry_run=dry_run,
             batch=batch,
+            workers=workers,
             on_problem=report,
             on_progress=advance,
         )

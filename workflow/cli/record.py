@@ -361,6 +361,15 @@ def record_import(
     batch: Annotated[
         int, typer.Option("--batch", min=1, max=100_000, help="每个事务的记录数 cases per transaction")
     ] = 2000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=0,
+            max=64,
+            help="另用几个进程决定记录 forked processes deciding rows (0: this one decides them)",
+        ),
+    ] = 0,
     db: DbOption = None,
     definitions: DefsOption = None,
     as_json: JsonOption = False,
@@ -382,6 +391,7 @@ def record_import(
             file_format=file_format,
             dry_run=dry_run,
             batch=batch,
+            workers=workers,
             db=db,
             definitions=definitions,
             as_json=as_json,

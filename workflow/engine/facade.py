@@ -317,6 +317,7 @@ class Engine:
         batch: int = 2000,
         on_problem: Callable[[RowProblem], None] | None = None,
         on_progress: Callable[[int], None] | None = None,
+        workers: int = 0,
     ) -> ImportResult:
         """Bring in cases from an old system with their state, dates and documents
         (``workflow.engine.importing``; rows from a file: ``workflow.engine.import_files``).
@@ -325,7 +326,8 @@ class Engine:
         ``@import`` event; its running deadlines are planned from the imported dates. Rows are
         written ``batch`` per transaction with their source ids, so a second run of the same rows
         imports only those the first did not. A bad row is reported (``on_problem``) and nothing
-        of it is written. With ``dry_run`` the rows are checked only.
+        of it is written. With ``dry_run`` the rows are checked only. With ``workers`` > 1 that
+        many forked processes decide the rows while this one reads and writes (Linux).
 
         Raises:
             ArgumentInvalid, PermissionDenied, DefinitionNotFound, WorkflowError (the database).
@@ -342,6 +344,7 @@ class Engine:
             batch=batch,
             on_problem=on_problem,
             on_progress=on_progress,
+            workers=inputs.integer("workers", workers, low=0, high=64),
         )
 
     def _registered(self, replay: StoredEvent, actor: Actor, submit_key: str | None) -> RecordView:

@@ -15,8 +15,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import multiprocessing
+import os
+import signal
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +31,7 @@ from workflow.core.decide import decide
 from workflow.core.values import IMPORT_EVENT, Actor, Command
 from workflow.engine import writeset
 from workflow.engine.commands import ID_ALPHABET, Commands
-from workflow.engine.directory import SUPERIOR_FIELD, Units
+from workflow.engine.directory import SUPERIOR_FIELD, Units, superior_by_level
 from workflow.engine.registry import Registry
 from workflow.errors import ArgumentInvalid, PermissionDenied, WorkflowError
 
@@ -107,6 +110,30 @@ class _Batch:
     skipped: int = 0
 
 
+_WORKER: Importer | None = None  # the importer a forked worker decides with (``Importer._pool``)
+
+
+def _in_worker() -> None:
+    """A forked worker: it dies with its parent, leaves Ctrl-C to it, and never touches the
+    parent's database connections (closing one would end the parent's session)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if _WORKER is not None:
+        _WORKER.store.engine.dispose(close=False)
+
+
+def _decide_part(
+    part: list[tuple[SourceRow, str]], source: str, actor: Actor, default: str, now: dt.datetime
+) -> list[tuple[CommandWrite | None, str | None]]:
+    assert _WORKER is not None, "only in a worker of Importer._pool"
+    return _WORKER._decide_rows(part, source, actor, default, now)
+
+
 class _Bad(Exception):
     """A row refused before its decision (reported as a ``RowProblem``)."""
 
@@ -119,10 +146,11 @@ class Importer:
         self.registry = registry
         self.commands = commands
         self.units = units
-        self._superiors: dict[tuple[str, str], str | None] = {}
+        self._superiors: dict[str, str | None] = {}  # a unit's superior (``Units.superior_of``)
         self._known_units: frozenset[str] | None = None
         self._date_fields: dict[str, str] = {}
         self._chosen: dict[tuple[str, Any], Definition] = {}
+        self._workers = 1
 
     def run(
         self,
@@ -135,9 +163,11 @@ class Importer:
         batch: int = 2000,
         on_problem: Callable[[RowProblem], None] | None = None,
         on_progress: Callable[[int], None] | None = None,
+        workers: int = 0,
     ) -> ImportResult:
         """Import ``rows`` (see the module's text); ``on_problem`` hears of every bad row as it
-        is found, ``on_progress`` of the rows done after each batch.
+        is found, ``on_progress`` of the rows done after each batch; with ``workers`` > 1 that
+        many forked processes decide the rows while this one reads and writes.
 
         Raises:
             ArgumentInvalid: ``batch`` is out of range.
@@ -147,11 +177,15 @@ class Importer:
         """
         if not 1 <= batch <= 100_000:
             raise ArgumentInvalid("batch", f"1 … 100000, got {batch}")
+        if not 0 <= workers <= 64:
+            raise ArgumentInvalid("workers", f"0 … 64, got {workers}")
         self.commands.check_definitions()
         self.commands.refuse_system(actor, IMPORT_EVENT)
         self.registry.select(definition)  # an unknown definition is refused before any row is read
         if self.store.directory.has_units():
-            self._known_units = frozenset(u.code for u in self.store.directory.units())
+            units = self.store.directory.units()
+            self._known_units = frozenset(u.code for u in units)
+            self._superiors = {u.code: u.superior or superior_by_level(u, units) for u in units}
         result = ImportResult(source=source, dry_run=dry_run)
 
         def finish(batch: _Batch, written: Future[None] | None) -> None:
@@ -171,11 +205,31 @@ class Importer:
 
         # One batch is written (in a thread of its own: the database's work and the fsync let go
         # of the GIL) while the next is read and decided.
+        pool = self._pool(workers)  # forked before the writer thread starts
+        try:
+            self._loop(rows, batch, source, actor, definition, dry_run, result, finish, pool)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        return result
+
+    def _loop(
+        self,
+        rows: Iterable[SourceRow],
+        batch: int,
+        source: str,
+        actor: Actor,
+        definition: str,
+        dry_run: bool,
+        result: ImportResult,
+        finish: Callable[[_Batch, Future[None] | None], None],
+        pool: ProcessPoolExecutor | None,
+    ) -> None:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chengxin-import") as writer:
             pending: tuple[_Batch, Future[None] | None] | None = None
             for chunk in _chunks(rows, batch):
                 result.read += len(chunk)
-                prepared = self._prepare(chunk, source, actor, definition)
+                prepared = self._prepare(chunk, source, actor, definition, pool)
                 if pending is not None:
                     finish(*pending)
                     pending = None
@@ -186,11 +240,32 @@ class Importer:
                     pending = (prepared, writer.submit(self._commit, prepared) if prepared.writes else None)
             if pending is not None:
                 finish(*pending)
-        return result
+
+    def _pool(self, workers: int) -> ProcessPoolExecutor | None:
+        """Processes that decide rows (forked: they share this importer as it is now), or None
+        to decide them here. Each dies with this process, so a killed import leaves none behind."""
+        global _WORKER  # noqa: PLW0603 - what a forked worker decides with
+        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            return None
+        self._workers = workers
+        _WORKER = self
+        pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_in_worker
+        )
+        for started in [pool.submit(os.getpid) for _ in range(workers)]:
+            started.result()  # every worker forked now, before any thread of this import runs
+        return pool
 
     # ------------------------------------------------------------------ batches
 
-    def _prepare(self, chunk: list[SourceRow], source: str, actor: Actor, default: str) -> _Batch:
+    def _prepare(
+        self,
+        chunk: list[SourceRow],
+        source: str,
+        actor: Actor,
+        default: str,
+        pool: ProcessPoolExecutor | None,
+    ) -> _Batch:
         """Check and decide the rows of one batch (nothing is written here)."""
         prepared = _Batch(rows=len(chunk), now=self.commands.now(None))
         bad = prepared.problems.append
@@ -218,20 +293,41 @@ class Importer:
             ids[text] = row.line
             wanted.append((row, text))
         known = self.store.imports.known(ids)
-        for row, text in wanted:
-            if text in known:
-                prepared.skipped += 1
+        todo = [(row, text) for row, text in wanted if text not in known]
+        prepared.skipped += len(wanted) - len(todo)
+        if pool is not None and len(todo) > 1:
+            size = -(-len(todo) // (2 * self._workers))
+            parts = [todo[i : i + size] for i in range(0, len(todo), size)]
+            futures = [
+                pool.submit(_decide_part, part, source, actor, default, prepared.now) for part in parts
+            ]
+            decided = [item for future in futures for item in future.result()]
+        else:
+            decided = self._decide_rows(todo, source, actor, default, prepared.now)
+        for (row, text), (write, reason) in zip(todo, decided, strict=True):
+            if write is None:
+                bad((row.line, reason or ""))
                 continue
-            try:
-                write = self._write(row, text, source, actor, default, prepared.now)
-            except (_Bad, WorkflowError) as exc:
-                bad((row.line, str(exc)))
-                continue
+            self.commands.register_definition(
+                self.registry.get(write.event.definition_name, write.event.definition_version), prepared.now
+            )
             prepared.writes.append(write)
             prepared.sources.append(
                 ImportSource(source_id=text, source=source, line=row.line, row_sha256=row.sha256)
             )
         return prepared
+
+    def _decide_rows(
+        self, rows: list[tuple[SourceRow, str]], source: str, actor: Actor, default: str, now: dt.datetime
+    ) -> list[tuple[CommandWrite | None, str | None]]:
+        """Each row's write, or why it is refused (pure: no database, so a forked worker may run it)."""
+        decided: list[tuple[CommandWrite | None, str | None]] = []
+        for row, text in rows:
+            try:
+                decided.append((self._write(row, text, source, actor, default, now), None))
+            except (_Bad, WorkflowError) as exc:
+                decided.append((None, str(exc)))
+        return decided
 
     def _commit(self, batch: _Batch) -> None:
         """Write one decided batch in one transaction; when a source id or case id of it exists
@@ -295,7 +391,6 @@ class Importer:
         )
         calendar = self.registry.calendar(definition)
         decision = decide(definition, calendar, None, command, now, record_id=record_id)
-        self.commands.register_definition(definition, now)
         write = writeset.build(
             definition,
             calendar,
@@ -336,18 +431,12 @@ class Importer:
 
     def _with_superior(self, definition: Definition, fields: dict[str, Any]) -> dict[str, Any]:
         """The superior unit filled in as registration fills it in (``Units.with_superior``),
-        asked once per responsible unit."""
+        from the unit directory read once per import."""
         responsible = definition.index.responsible_unit
-        if self._known_units is None or responsible is None or fields.get(SUPERIOR_FIELD):
+        if SUPERIOR_FIELD not in definition.fields or fields.get(SUPERIOR_FIELD) or responsible is None:
             return fields
         unit = fields.get(responsible)
-        if not isinstance(unit, str):
-            return fields
-        key = (definition.key, unit)
-        if key not in self._superiors:
-            filled = self.units.with_superior(definition, {responsible: unit})
-            self._superiors[key] = filled.get(SUPERIOR_FIELD)
-        superior = self._superiors[key]
+        superior = self._superiors.get(unit) if isinstance(unit, str) else None
         return fields if superior is None else {**fields, SUPERIOR_FIELD: superior}
 
     def _check_units(self, definition: Definition, fields: Mapping[str, Any]) -> None:
