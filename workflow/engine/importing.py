@@ -127,6 +127,11 @@ def _in_worker() -> None:
         _WORKER.store.engine.dispose(close=False)
 
 
+def _forget_worker() -> None:
+    global _WORKER  # noqa: PLW0603 - see Importer._pool
+    _WORKER = None
+
+
 def _decide_part(
     part: list[tuple[SourceRow, str]], source: str, actor: Actor, default: str, now: dt.datetime
 ) -> list[tuple[CommandWrite | None, str | None]]:
@@ -211,6 +216,7 @@ class Importer:
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
+                _forget_worker()
         return result
 
     def _loop(
