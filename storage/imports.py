@@ -36,6 +36,10 @@ class DuplicateSource(DuplicateRecordId):
     """A source id of the batch was imported meanwhile (another import of the same file)."""
 
 
+EncodedCase = dict[str, list[dict[str, Any]]]  # table → its rows' driver parameters
+TABLES = ("record", "record_event", "record_state", "deadline", "record_personal", "record_import")
+
+
 def _shallow(value: Any) -> dict[str, Any]:
     return {name: getattr(value, name) for name in value.__dataclass_fields__}
 
@@ -63,6 +67,39 @@ class Imports:
         with self.db.reading() as c:
             return int(c.execute(sa.select(sa.func.count()).select_from(import_t)).scalar_one())
 
+    def encode(self, write: CommandWrite, source: ImportSource, at: dt.datetime) -> EncodedCase:
+        """One new case's rows as the driver takes them, table by table (pure: no connection is
+        used, so a forked worker may encode; on SQLite the result is plain values that pickle).
+
+        ``write`` is a creating write: no mail, no webhook, no reminders.
+        """
+        fast = self.db.fast
+        record = write.record.record
+        event = _shallow(write.event)
+        event["changes"] = [list(change) for change in write.event.changes]
+        defaults = {"record_id": record.id, "started_seq": write.event.seq, "extended": 0, "reminded": []}
+        rows: dict[str, list[dict[str, Any]]] = {
+            "record": [_shallow(record)],
+            "record_event": [event],
+            "record_state": [
+                {"record_id": record.id, "track": track, "state": after}
+                for track, _before, after in write.track_changes
+                if after is not None
+            ],
+            "deadline": [{**_shallow(d), **defaults} for d in write.deadline_inserts],
+            "record_personal": [
+                {"record_id": record.id, "field": name, "value": value}
+                for name, value in write.personal.items()
+            ],
+            "record_import": [{**_shallow(source), "record_id": record.id, "imported_at": at}],
+        }
+        encoded: EncodedCase = {}
+        for table, values in rows.items():
+            if values:
+                statement = fast.insert(table, list(values[0]))
+                encoded[table] = [statement.params(v) for v in values]
+        return encoded
+
     def write(self, writes: Sequence[CommandWrite], sources: Sequence[ImportSource], at: dt.datetime) -> None:
         """Commit the new cases ``writes`` (one creating write each, no mail, no webhook) with
         their sources, in one transaction.
@@ -71,45 +108,28 @@ class Imports:
             DuplicateSource: a source id or case id of the batch exists already.
             StorageBusy: the database stayed locked past the busy timeout.
         """
-        if not writes:
+        self.write_encoded([self.encode(w, s, at) for w, s in zip(writes, sources, strict=True)])
+
+    def write_encoded(self, cases: Sequence[EncodedCase]) -> None:
+        """Commit cases ``encode`` made, in one transaction: one ``executemany`` per table.
+
+        Raises:
+            DuplicateSource: a source id or case id of the batch exists already.
+            StorageBusy: the database stayed locked past the busy timeout.
+        """
+        if not cases:
             return
         fast = self.db.fast
-        records: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
-        states: list[dict[str, Any]] = []
-        deadlines: list[dict[str, Any]] = []
-        personal: list[dict[str, Any]] = []
-        for write in writes:
-            record = write.record.record
-            records.append(_shallow(record))
-            event = _shallow(write.event)
-            event["changes"] = [list(change) for change in write.event.changes]
-            events.append(event)
-            states.extend(
-                {"record_id": record.id, "track": track, "state": after}
-                for track, _before, after in write.track_changes
-                if after is not None
-            )
-            defaults = {"record_id": record.id, "started_seq": write.event.seq, "extended": 0, "reminded": []}
-            deadlines.extend({**_shallow(d), **defaults} for d in write.deadline_inserts)
-            personal.extend(
-                {"record_id": record.id, "field": name, "value": value}
-                for name, value in write.personal.items()
-            )
-        imports = [
-            {**_shallow(s), "record_id": w.record.record.id, "imported_at": at}
-            for s, w in zip(sources, writes, strict=True)
-        ]
         try:
             with self.db.raw_writing() as c:
-                fast.run_many(c, fast.insert("record", list(records[0])), records)
-                fast.run_many(c, fast.insert("record_event", list(events[0])), events)
-                if states:
-                    fast.run_many(c, fast.insert("record_state", list(states[0])), states)
-                if deadlines:
-                    fast.run_many(c, fast.insert("deadline", list(deadlines[0])), deadlines)
-                if personal:
-                    fast.run_many(c, fast.insert("record_personal", list(personal[0])), personal)
-                fast.run_many(c, fast.insert("record_import", list(imports[0])), imports)
+                cursor = fast.cursor(c)
+                try:
+                    for table in TABLES:
+                        params = [row for case in cases for row in case.get(table, ())]
+                        if params:
+                            cursor.executemany(fast.insert(table, list(params[0])).sql, params)
+                finally:
+                    cursor.close()
         except connections.INTEGRITY_ERRORS as exc:
-            raise DuplicateSource(f"{sources[0].source_id} … {sources[-1].source_id}") from exc
+            first, last = cases[0]["record_import"][0], cases[-1]["record_import"][0]
+            raise DuplicateSource(f"{first['source_id']} … {last['source_id']}") from exc

@@ -237,7 +237,7 @@ def test_a_batch_that_fails_writes_nothing_and_a_rerun_completes_it(
     h: Harness, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     values = [recorded_row(f"OLD-{i}") for i in range(6)]
-    real_write = Imports.write
+    real_write = Imports.write_encoded
     calls = {"n": 0}
 
     def killed_on_second_batch(self: Imports, *args: Any) -> None:
@@ -246,11 +246,11 @@ def test_a_batch_that_fails_writes_nothing_and_a_rerun_completes_it(
             raise KeyboardInterrupt  # stands for the process being killed mid-batch
         real_write(self, *args)
 
-    monkeypatch.setattr(Imports, "write", killed_on_second_batch)
+    monkeypatch.setattr(Imports, "write_encoded", killed_on_second_batch)
     with pytest.raises(KeyboardInterrupt):
         run(h, *values, batch=2)
     assert count(database_url, "record") == count(database_url, "record_import") == 2
-    monkeypatch.setattr(Imports, "write", real_write)
+    monkeypatch.setattr(Imports, "write_encoded", real_write)
     again, _ = run(h, *values, batch=2)
     assert (again.imported, again.skipped) == (4, 2)
     assert count(database_url, "record") == count(database_url, "record_import") == 6

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from definitions.model import Definition
-from storage.imports import DuplicateSource, ImportSource
+from storage.imports import DuplicateSource, EncodedCase, ImportSource
 from storage.store import Store
 from storage.values import CommandWrite
 from workflow.core.decide import decide
@@ -99,12 +99,14 @@ def import_id(definition: Definition, source_id: str, day: dt.date) -> str:
 
 @dataclass(slots=True, kw_only=True)
 class _Batch:
-    """One batch on its way: the writes decided, their sources, the rows skipped and refused."""
+    """One batch on its way: its cases encoded for the driver, their sources and ids, the rows
+    skipped and refused."""
 
     rows: int
     now: dt.datetime
-    writes: list[CommandWrite] = field(default_factory=list)
+    cases: list[EncodedCase] = field(default_factory=list)
     sources: list[ImportSource] = field(default_factory=list)
+    record_ids: list[str] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)
     imported: int = 0
     skipped: int = 0
@@ -134,9 +136,10 @@ def _forget_worker() -> None:
 
 def _decide_part(
     part: list[tuple[SourceRow, str]], source: str, actor: Actor, default: str, now: dt.datetime
-) -> list[tuple[CommandWrite | None, str | None]]:
+) -> list[tuple[EncodedCase | CommandWrite | None, str | None]]:
     assert _WORKER is not None, "only in a worker of Importer._pool"
-    return _WORKER._decide_rows(part, source, actor, default, now)
+    encode = _WORKER.store.backend == "sqlite"  # PostgreSQL's JSON parameters do not pickle
+    return _WORKER._decide_rows(part, source, actor, default, now, encode=encode)
 
 
 class _Bad(Exception):
@@ -156,6 +159,7 @@ class Importer:
         self._date_fields: dict[str, str] = {}
         self._chosen: dict[tuple[str, Any], Definition] = {}
         self._workers = 1
+        self._registered: set[tuple[str, int]] = set()
 
     def run(
         self,
@@ -240,10 +244,10 @@ class Importer:
                     finish(*pending)
                     pending = None
                 if dry_run:
-                    prepared.imported = len(prepared.writes)  # would be imported
+                    prepared.imported = len(prepared.cases)  # would be imported
                     pending = (prepared, None)
                 else:
-                    pending = (prepared, writer.submit(self._commit, prepared) if prepared.writes else None)
+                    pending = (prepared, writer.submit(self._commit, prepared) if prepared.cases else None)
             if pending is not None:
                 finish(*pending)
 
@@ -309,30 +313,55 @@ class Importer:
             ]
             decided = [item for future in futures for item in future.result()]
         else:
-            decided = self._decide_rows(todo, source, actor, default, prepared.now)
-        for (row, text), (write, reason) in zip(todo, decided, strict=True):
-            if write is None:
-                bad((row.line, reason or ""))
+            decided = self._decide_rows(todo, source, actor, default, prepared.now, encode=True)
+        for (row, text), (made, why) in zip(todo, decided, strict=True):
+            if made is None:
+                bad((row.line, why or ""))
                 continue
-            self.commands.register_definition(
-                self.registry.get(write.event.definition_name, write.event.definition_version), prepared.now
+            src = ImportSource(source_id=text, source=source, line=row.line, row_sha256=row.sha256)
+            # a worker on PostgreSQL hands back the write set: its JSON parameters do not pickle
+            case = (
+                self.store.imports.encode(made, src, prepared.now) if isinstance(made, CommandWrite) else made
             )
-            prepared.writes.append(write)
-            prepared.sources.append(
-                ImportSource(source_id=text, source=source, line=row.line, row_sha256=row.sha256)
-            )
+            row_values = case["record"][0]
+            self._register(row_values["definition_name"], int(row_values["definition_version"]), prepared.now)
+            prepared.cases.append(case)
+            prepared.sources.append(src)
+            prepared.record_ids.append(case["record"][0]["id"])
         return prepared
 
+    def _register(self, name: str, version: int, now: dt.datetime) -> None:
+        """Store the definition version a case runs on before the case is written (once each)."""
+        if (name, version) not in self._registered:
+            self.commands.register_definition(self.registry.get(name, version), now)
+            self._registered.add((name, version))
+
     def _decide_rows(
-        self, rows: list[tuple[SourceRow, str]], source: str, actor: Actor, default: str, now: dt.datetime
-    ) -> list[tuple[CommandWrite | None, str | None]]:
-        """Each row's write, or why it is refused (pure: no database, so a forked worker may run it)."""
-        decided: list[tuple[CommandWrite | None, str | None]] = []
+        self,
+        rows: list[tuple[SourceRow, str]],
+        source: str,
+        actor: Actor,
+        default: str,
+        now: dt.datetime,
+        *,
+        encode: bool,
+    ) -> list[tuple[EncodedCase | CommandWrite | None, str | None]]:
+        """Each row's case encoded for the driver (``encode``; else its write set), or why it is
+        refused. No database is used, so a forked worker may run it: the definition a case runs
+        on is registered by the caller (``_register``) before its batch is written."""
+        decided: list[tuple[EncodedCase | CommandWrite | None, str | None]] = []
+        imports = self.store.imports
         for row, text in rows:
             try:
-                decided.append((self._write(row, text, source, actor, default, now), None))
+                write = self._write(row, text, source, actor, default, now)
             except (_Bad, WorkflowError) as exc:
                 decided.append((None, str(exc)))
+                continue
+            if not encode:
+                decided.append((write, None))
+                continue
+            src = ImportSource(source_id=text, source=source, line=row.line, row_sha256=row.sha256)
+            decided.append((imports.encode(write, src, now), None))
         return decided
 
     def _commit(self, batch: _Batch) -> None:
@@ -341,20 +370,20 @@ class Importer:
         rows concerned are left out."""
         imports = self.store.imports
         try:
-            imports.write(batch.writes, batch.sources, batch.now)
-            batch.imported = len(batch.writes)
+            imports.write_encoded(batch.cases)
+            batch.imported = len(batch.cases)
             return
         except DuplicateSource:
             pass
-        for write, src in zip(batch.writes, batch.sources, strict=True):
+        for case, src, record_id in zip(batch.cases, batch.sources, batch.record_ids, strict=True):
             try:
-                imports.write([write], [src], batch.now)
+                imports.write_encoded([case])
             except DuplicateSource:
                 if imports.known([src.source_id]):
                     batch.skipped += 1
                 else:
                     batch.problems.append(
-                        (src.line, f"记录编号 {write.record.record.id} 已存在 (the case id exists already)")
+                        (src.line, f"记录编号 {record_id} 已存在 (the case id exists already)")
                     )
                 continue
             batch.imported += 1
