@@ -1,9 +1,11 @@
 """Cases brought in from an old system, written a batch at a time.
 
-``Imports.write`` commits many new cases in one transaction: every table's rows of the batch go
-in with one ``executemany`` per statement (the fast path's compiled statements), with the
-``record_import`` row of each case, so a batch is on disk whole or not at all and a second run
-of the same file finds what the first committed (``known``). Nothing here decides anything.
+``Imports.encode`` turns one new case's write set into its rows' driver parameters, table by
+table (the fast path's compiled statements and conversions; no connection, so a forked worker
+may do it). ``Imports.write_encoded`` commits many such cases in one transaction, one
+``executemany`` per table, with the ``record_import`` row of each case, so a batch is on disk
+whole or not at all and a second run of the same file finds what the first committed
+(``known``). Nothing here decides anything.
 """
 
 from __future__ import annotations

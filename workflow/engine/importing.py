@@ -8,6 +8,9 @@ from the imported dates. Rows go to the store in batches (``storage.imports``): 
 one ``executemany`` per table, the source id of every case committed with it, so a second run of
 the same file imports what the first did not and nothing twice. A bad row is reported with its
 line and reason and nothing of it is written; the good rows around it still import.
+
+A batch is written in a thread of its own while the next one is read and decided; with
+``workers`` forked processes decide (and encode) the rows while this one reads and writes.
 """
 
 from __future__ import annotations
