@@ -27,6 +27,7 @@ from storage.coretables import (
     definition_t,
     event_t,
     holiday_t,
+    import_t,
     meta_t,
     outbox_t,
     personal_t,
@@ -130,6 +131,7 @@ class Database:
                 "webhook_subscription": webhook_t,
                 "query_log": query_log_t,
                 "api_token": token_t,
+                "record_import": import_t,
             },
         )
 

@@ -322,3 +322,14 @@ console_session_t = sa.Table(
     sa.Column("expires_at", UTCDateTime(), nullable=False),
     sa.Column("ended_at", UTCDateTime(), nullable=True),
 )
+
+import_t = sa.Table(
+    "record_import",
+    metadata,
+    sa.Column("source_id", sa.String(200), primary_key=True, nullable=False),
+    sa.Column("record_id", RECORD_ID, sa.ForeignKey("record.id"), nullable=False, index=True),
+    sa.Column("source", sa.String(500), nullable=False),
+    sa.Column("line", sa.Integer(), nullable=False),
+    sa.Column("row_sha256", sa.String(64), nullable=False),
+    sa.Column("imported_at", UTCDateTime(), nullable=False),
+)

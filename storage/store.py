@@ -29,6 +29,7 @@ from storage.errors import (
     VersionConflict,
 )
 from storage.history import History
+from storage.imports import Imports
 from storage.outbox import OutboxQueue
 from storage.records import Records
 from storage.revision import head_revision
@@ -132,6 +133,7 @@ class Store:
         self.tokens = Tokens(self.db)
         self.accounts = Accounts(self.db)
         self.worklist = WorkList(self.db)
+        self.imports = Imports(self.db)
 
     @classmethod
     def open(cls, url: str | None = None, *, require_schema: bool = True) -> Store:

@@ -392,4 +392,19 @@ class ConsoleSession(SQLModel, table=True):
     ended_at: dt.datetime | None = Field(default=None, sa_column=_time(nullable=True))
 
 
+class RecordImport(SQLModel, table=True):
+    """A case brought in by ``chengxin record import``: the old system's id of it (unique, so a
+    second run of the same file skips it), the case it became, the file and line it came from and
+    the SHA-256 of that line. Written in the transaction that writes the case."""
+
+    __tablename__ = "record_import"
+
+    source_id: str = Field(primary_key=True, max_length=200)
+    record_id: str = Field(foreign_key="record.id", index=True, sa_type=RECORD_ID)
+    source: str = Field(max_length=500)
+    line: int
+    row_sha256: str = Field(max_length=64)
+    imported_at: dt.datetime = Field(sa_column=_time())
+
+
 TABLES = SQLModel.metadata

@@ -365,3 +365,59 @@ def record_events(
                 o.reason,
             )
         out.print(table)
+
+
+@record_app.command("import")
+def record_import(
+    file: Annotated[Path, typer.Argument(help="导入文件 the file: JSON Lines (.jsonl) or CSV (.csv)")],
+    *,
+    actor: ActorOption,
+    role: RoleOption,
+    unit: UnitOption,
+    definition: Annotated[
+        str, typer.Option("--definition", "-d", help="行未指明时的流程定义 definition of rows that name none")
+    ] = "national",
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="文件格式 jsonl|csv (default: by the file's extension)")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="只校验，不写入 (check every row, write nothing)")
+    ] = False,
+    batch: Annotated[
+        int, typer.Option("--batch", min=1, max=100_000, help="每个事务的记录数 cases per transaction")
+    ] = 2000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=0,
+            max=64,
+            help="另用几个进程决定记录 forked processes deciding rows (0: this one decides them)",
+        ),
+    ] = 0,
+    db: DbOption = None,
+    definitions: DefsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """导入旧系统的记录 (import existing records with their state, dates and documents).
+
+    Each bad row is reported on stderr with its line number and reason, and nothing of it is
+    written; the good rows still import, and the exit code is non-zero when any row was bad. A
+    second run of the same file imports only the rows the first did not (resumable after a kill).
+    """
+    from workflow.cli.importing import run_import
+
+    with user_errors():
+        who = actor_of(actor, role, unit)
+        run_import(
+            file,
+            who,
+            definition=definition,
+            file_format=file_format,
+            dry_run=dry_run,
+            batch=batch,
+            workers=workers,
+            db=db,
+            definitions=definitions,
+            as_json=as_json,
+        )

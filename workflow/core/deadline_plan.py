@@ -141,6 +141,28 @@ def deadline_effects(
     return effects
 
 
+def imported_deadlines(
+    definition: Definition,
+    calendar: WorkingCalendar,
+    command: Command,
+    tracks: Mapping[str, str],
+    data: Mapping[str, Any],
+    since: Mapping[str, str],
+) -> list[DeadlineEffect]:
+    """The deadlines that run in an imported case's state, each started as ``decide`` starts it
+    (and paused when its clock stands still in that state), counted from the day its tracks
+    entered their states (``since``: the latest of the tracks its ``while`` names)."""
+    effects: list[DeadlineEffect] = []
+    for name, dspec in definition.deadlines.items():
+        if not holds(dspec.while_, tracks):
+            continue
+        day = max(since.get(track, since[definition.main_track]) for track in dspec.while_)
+        started = dl.at_local_time(definition, dt.date.fromisoformat(day), definition.deadline_time)
+        plan = _DeadlinePlan(definition, calendar, command, {}, tracks, data, frozenset(), started)
+        effects.extend(plan.start(name, dspec))
+    return effects
+
+
 def _recomputed(
     definition: Definition,
     calendar: WorkingCalendar,

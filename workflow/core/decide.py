@@ -19,10 +19,12 @@ from workflow.core.calendar import WorkingCalendar
 from workflow.core.deadline_plan import deadline_effects
 from workflow.core.fields import CleanPayload, check_comment, check_record_complete, clean_payload
 from workflow.core.guards import GuardContext, refusals
+from workflow.core.importing import decide_import
 from workflow.core.machines import machines_for
 from workflow.core.notice_plan import notices_of
 from workflow.core.states import activate_tracks, available_events, describe_state
 from workflow.core.values import (
+    IMPORT_EVENT,
     INTERNAL_EVENTS,
     LINKS,
     Actor,
@@ -92,6 +94,12 @@ def decide(
         PayloadInvalid, GuardRefused, DeadlineExtensionRefused, ArgumentInvalid (a comment longer
         than the definition's ``limits.comment``).
     """
+    if command.event == IMPORT_EVENT:
+        if snapshot is not None:
+            raise TransitionNotAllowed(
+                record_id, describe_state(definition, snapshot.tracks), command.event, []
+            )
+        return decide_import(definition, calendar, command, now, record_id=record_id, replaying=replaying)
     spec = _event_spec(definition, command)
     if spec is not None and spec.creates:
         if snapshot is not None:

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from definitions.model import Definition
 from workflow.core import effects
 from workflow.core.machines import machines_for
-from workflow.core.values import INTERNAL_EVENTS, LINKS, DeadlineEffect, OpenDeadline
+from workflow.core.values import IMPORT_EVENT, INTERNAL_EVENTS, LINKS, DeadlineEffect, OpenDeadline
 
 
 class HistoryRow(Protocol):
@@ -115,6 +115,8 @@ def fold(
         spec = definition.events.get(event.event)
         if spec is not None and spec.creates:
             projection.data = dict(event.payload)
+        elif event.event == IMPORT_EVENT:  # an imported case's fields (core.importing)
+            projection.data = dict(event.payload.get("fields", {}))
         for name, old, new in _data_changes(event):
             if problems is not None and projection.data.get(name) != old:
                 problems.append(

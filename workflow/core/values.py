@@ -14,7 +14,8 @@ from typing import Any
 EXPIRED_EVENT = "@deadline_expired"
 REMINDER_EVENT = "@reminder"
 RECOMPUTED_EVENT = "@deadline_recomputed"
-INTERNAL_EVENTS = frozenset({EXPIRED_EVENT, REMINDER_EVENT, RECOMPUTED_EVENT})
+IMPORT_EVENT = "@import"  # the first event of a case brought in from an old system (core.importing)
+INTERNAL_EVENTS = frozenset({EXPIRED_EVENT, REMINDER_EVENT, RECOMPUTED_EVENT, IMPORT_EVENT})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -340,6 +340,15 @@ class Commands:
             seal=self._seal,
         )
 
+    @property
+    def seal(self) -> writeset.Sealer | None:
+        """What seals the history rows written (None without a history key)."""
+        return self._seal
+
+    def register_definition(self, definition: Definition, now: dt.datetime) -> None:
+        """Store a definition version with the first case that uses it (once per process)."""
+        self._register_definition(definition, now)
+
     def _register_definition(self, definition: Definition, now: dt.datetime) -> None:
         """Store a definition version with the first case that uses it (once per process)."""
         if (definition.name, definition.version, definition.sha256) in self._registered:

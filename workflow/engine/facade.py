@@ -13,7 +13,7 @@ figures reported for assessments as ``report_inputs``; an auditor streams the hi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
@@ -34,6 +34,7 @@ from workflow.engine.clock import Clock, ManualClock, parse_when, shanghai
 from workflow.engine.commands import SYSTEM, Commands, FollowUp
 from workflow.engine.credit import Credit, IntegrityArchive, SubjectStatus
 from workflow.engine.directory import Calendars, Units
+from workflow.engine.importing import Importer, ImportResult, RowProblem, SourceRow
 from workflow.engine.keys import MARK, HistoryKey, configured_key
 from workflow.engine.outbox import Outbox
 from workflow.engine.registry import Registry
@@ -91,6 +92,7 @@ class Engine:
         self._credit = Credit(store, registry, clock, self._commands.subject_key)
         self.report_inputs = ReportInputs(store, clock)
         self.accounts = Accounts(store, clock)
+        self._importer = Importer(store, registry, self._commands, self.units)
 
     # ------------------------------------------------------------------- opening
 
@@ -303,6 +305,48 @@ class Engine:
                 raise IdempotencyKeyReused(submit_key) from exc  # the submit's key stands for another request
             raise
         return view
+
+    @public
+    def import_records(
+        self,
+        rows: Iterable[SourceRow],
+        *,
+        source: str,
+        actor: Actor,
+        definition: str = "national",
+        dry_run: bool = False,
+        batch: int = 2000,
+        on_problem: Callable[[RowProblem], None] | None = None,
+        on_progress: Callable[[int], None] | None = None,
+        workers: int = 0,
+    ) -> ImportResult:
+        """Bring in cases from an old system with their state, dates and documents
+        (``workflow.engine.importing``; rows from a file: ``workflow.engine.import_files``).
+
+        Each row is checked as a submission is, and becomes a case whose first history row is an
+        ``@import`` event; its running deadlines are planned from the imported dates. Rows are
+        written ``batch`` per transaction with their source ids, so a second run of the same rows
+        imports only those the first did not. A bad row is reported (``on_problem``) and nothing
+        of it is written. With ``dry_run`` the rows are checked only. With ``workers`` > 1 that
+        many forked processes decide the rows while this one reads and writes (Linux).
+
+        Raises:
+            ArgumentInvalid, PermissionDenied, DefinitionNotFound, WorkflowError (the database).
+        """
+        actor = inputs.actor(actor)
+        source = inputs.text("source", source, limit=500)
+        definition = inputs.code("definition", definition)
+        return self._importer.run(
+            rows,
+            source=source,
+            actor=actor,
+            definition=definition,
+            dry_run=inputs.flag("dry_run", dry_run),
+            batch=batch,
+            on_problem=on_problem,
+            on_progress=on_progress,
+            workers=inputs.integer("workers", workers, low=0, high=64),
+        )
 
     def _registered(self, replay: StoredEvent, actor: Actor, submit_key: str | None) -> RecordView:
         """The answer to a registration whose key was used already: the case it created, submitted
