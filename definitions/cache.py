@@ -23,6 +23,7 @@ hash, name and version must be the recorded ones.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -33,6 +34,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from definitions import holidays
+from definitions.holidays import HolidayTable
 from definitions.loaded import (
     BUNDLED_DIR,
     DefinitionError,
@@ -82,6 +85,77 @@ def load_bundled_cached(
     loaded = load_paths([BUNDLED_DIR], templates=templates)
     write_cache(path, key, secret, loaded)
     return loaded
+
+
+def load_bundled_tables_cached(folder: Path, secret: bytes) -> list[HolidayTable]:
+    """The bundled holiday tables (``holidays.bundled_tables``), from their cache in ``folder``
+    (keyed like the definitions' by the files' bytes and this package's source, under an HMAC
+    keyed by ``secret``) when it is valid, else read from the files and written to it.
+
+    Raises:
+        HolidayTableError: a bundled file is invalid (never cached).
+    """
+    key = cache_key(holidays.bundled_files(), "holiday tables")
+    path = folder / f"holidays-{key[:40]}.json"
+    found = _read_tables(path, key, secret)
+    if found is not None:
+        return found
+    tables = holidays.bundled_tables()
+    body = json.dumps(
+        [
+            {
+                "year": t.year,
+                "provisional": t.provisional,
+                "source": t.source,
+                "days_off": [[day.isoformat(), name] for day, name in t.days_off.items()],
+                "makeup_workdays": [[day.isoformat(), name] for day, name in t.makeup_workdays.items()],
+            }
+            for t in tables
+        ],
+        ensure_ascii=False,
+    )
+    _write(path, {"format": FORMAT, "key": key, "body_mac": mac(secret, body), "body": body})
+    return tables
+
+
+def _read_tables(path: Path, key: str, secret: bytes) -> list[HolidayTable] | None:
+    try:
+        outer = json.loads(path.read_bytes())
+        if not isinstance(outer, dict) or outer.get("format") != FORMAT or outer.get("key") != key:
+            return None
+        body = outer["body"]
+        if not hmac.compare_digest(mac(secret, body), outer["body_mac"]):
+            return None
+        return [
+            holidays.HolidayTable(
+                year=item["year"],
+                provisional=item["provisional"],
+                source=item["source"],
+                days_off={dt.date.fromisoformat(day): name for day, name in item["days_off"]},
+                makeup_workdays={dt.date.fromisoformat(day): name for day, name in item["makeup_workdays"]},
+            )
+            for item in json.loads(body)
+        ]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _write(path: Path, outer: dict[str, Any]) -> None:
+    """Write ``outer`` as the JSON file ``path`` (whole or not at all); a folder that cannot be
+    written is no error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".holidays-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(outer, out, ensure_ascii=False)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        _prune(path.parent, "holidays")
+    except OSError:
+        return
 
 
 def mac(secret: bytes, body: str) -> str:
@@ -214,13 +288,13 @@ def _write_built(folder: Path, built: dict[str, str | None], digests: dict[str, 
             raise
 
 
-def _prune(folder: Path) -> None:
+def _prune(folder: Path, prefix: str = "definitions") -> None:
     """Keep the newest few caches (other checkouts or versions may share the folder), delete the
     rest with the folders of their definitions' values."""
-    caches = sorted(folder.glob("definitions-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    caches = sorted(folder.glob(f"{prefix}-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
     for stale in caches[KEEP:]:
         stale.unlink(missing_ok=True)
     kept = {p.with_suffix("").name for p in caches[:KEEP]}
-    for built in folder.glob("definitions-*"):
+    for built in folder.glob(f"{prefix}-*"):
         if built.is_dir() and built.name not in kept:
             shutil.rmtree(built, ignore_errors=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from definitions.cache import load_bundled_cached
+from definitions.cache import load_bundled_cached, load_bundled_tables_cached
 from definitions.holidays import HolidayTable, bundled_tables
 from definitions.loaded import DefinitionError, LoadedDefinition, bundled_files, resolved_sha256
 from definitions.model import Definition
@@ -111,14 +111,19 @@ class Registry:
         Raises:
             DefinitionError: a file is invalid (every problem as ``file:line: message``).
         """
-        base = bundled(cache_folder() if cache_secret is not None else None, cache_secret)
+        folder = cache_folder() if cache_secret is not None else None
+        base = bundled(folder, cache_secret)
         found = {(d.name, d.version): d for d in base}
         if extra:
             from definitions.loader import load_paths
 
             for item in load_paths(extra, base=base, templates=template_exists):
                 found[(item.definition.name, item.definition.version)] = item
-        return cls(loaded=found, tables=bundled_tables())
+        if folder is not None and cache_secret is not None:
+            tables = load_bundled_tables_cached(folder, cache_secret)
+        else:
+            tables = bundled_tables()
+        return cls(loaded=found, tables=tables)
 
     def merge_stored(self, stored: Iterable[StoredDefinition]) -> None:
         """Take the versions stored with cases, checking each stored text against its SHA-256
