@@ -233,7 +233,9 @@ def write_cache(path: Path, key: str, secret: bytes, loaded: Sequence[LoadedDefi
     no error: the next command loads the files again."""
     built = {item.sha256: item.encoded() for item in loaded}
     digests = {
-        sha256: hashlib.sha256(text.encode()).hexdigest() for sha256, text in built.items() if text is not None
+        sha256: hashlib.sha256(text.encode()).hexdigest()
+        for sha256, text in built.items()
+        if text is not None
     }
     entries = [
         {

@@ -209,7 +209,7 @@ def read(environ: Mapping[str, str] | None = None, env_file: Path = ENV_FILE) ->
 def model(env_file: Path = ENV_FILE) -> Any:
     """The same settings read by pydantic-settings, the reference ``read`` follows (a frozen
     ``BaseSettings`` with the attributes of ``Settings``; ``tests/cli/test_cli_config.py``)."""
-    from pydantic import SecretStr
+    from pydantic import SecretStr  # noqa: F401 - the annotation below resolves to it (pydantic reads this frame)
     from pydantic_settings import BaseSettings, SettingsConfigDict
 
     class PydanticSettings(BaseSettings):

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
 from typer._coercion import resolve_type_descriptor
 from typer.models import OptionInfo
 

@@ -74,7 +74,7 @@ def light(descriptor: TypeDescriptor, value: Any) -> tuple[bool, Any]:
 
 def install() -> None:
     """Make Typer build ``LightRuntimeParam``s (once; for the whole process)."""
-    build = typer.core.build_runtime_param
+    build: Callable[[TypeDescriptor], RuntimeParam] = getattr(typer.core, "build_runtime_param")  # noqa: B009
     if getattr(build, "light", False):
         return
 
@@ -87,4 +87,4 @@ def install() -> None:
         )
 
     build_light.light = True  # type: ignore[attr-defined]
-    typer.core.build_runtime_param = build_light
+    setattr(typer.core, "build_runtime_param", build_light)  # noqa: B010 - Typer's name, not exported
