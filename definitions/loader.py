@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,16 @@ import yaml
 from pydantic import ValidationError
 
 from definitions import effects, schema
+from definitions.loaded import (
+    BUNDLED_DIR,
+    DefinitionError,
+    LoadedDefinition,
+    TemplateCheck,
+    bundled_files,
+    canonical_json,
+    resolved_sha256,
+)
+from definitions.loaded import files_under as _files
 from definitions.model import (
     SYSTEM_ROLE,
     DeadlineSpec,
@@ -53,22 +63,11 @@ from definitions.model import (
     templates_folder,
 )
 
-BUNDLED_DIR = Path(__file__).resolve().parent / "workflows"
 UNINHERITED = ("name", "version", "effective_from", "extends")
 # Values that replace the inherited one whole: a period changes its unit, a cron rule its fields.
 ATOMIC = frozenset({"period", "extendable_to", "answer_within", "cron", "opens_before"})
 
 Path_ = tuple[str | int, ...]
-
-
-class DefinitionError(ValueError):
-    """One or more definition files are invalid; ``problems`` holds one ``file:line: message`` each."""
-
-    def __init__(self, problems: Iterable[str]) -> None:
-        self.problems = tuple(problems)
-        count = len(self.problems)
-        head = "invalid workflow definition" if count == 1 else f"{count} problems in workflow definitions"
-        super().__init__(f"{head}: " + "; ".join(self.problems))
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,9 +220,6 @@ def _reachable(start: str, edges: Mapping[str, set[str]]) -> set[str]:
                 seen.add(nxt)
                 queue.append(nxt)
     return seen
-
-
-TemplateCheck = Callable[[str, "Path | None"], bool]
 
 
 class _Checker:
@@ -929,17 +925,6 @@ def _ledger(model: schema.LedgerModel | None) -> LedgerSpec | None:
     )
 
 
-def canonical_json(data: Mapping[str, Any]) -> str:
-    """The one serialisation that definition hashes are taken over."""
-
-    def default(value: object) -> str:
-        if isinstance(value, dt.date | dt.time):
-            return value.isoformat()
-        raise TypeError(f"cannot serialise {type(value).__name__} in a definition")
-
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=default)
-
-
 # Where a definition names its items: removing one of these (because its schema is wrong) makes
 # every reference to it look unknown, so those follow-on problems are not reported.
 NAMED = frozenset(
@@ -1028,73 +1013,6 @@ def resolved_json(definition_source: Mapping[str, Any]) -> str:
 
     body = {key: value for key, value in definition_source.items() if key != "extends"}
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=default)
-
-
-class LoadedDefinition:
-    """A loaded definition: ``resolved``, its resolved document as ordered JSON (its ``sha256`` is
-    taken over the canonical form), and the checked ``definition``.
-
-    One read from the cache of bundled definitions (``definitions.cache``) is ``deferred``: its
-    ``definition`` is validated and checked from ``resolved`` when first asked for, so a command
-    builds only the definitions it uses.
-    """
-
-    __slots__ = ("_definition", "_source", "_templates", "name", "resolved", "sha256", "version")
-
-    def __init__(self, definition: Definition, resolved: str) -> None:
-        self._definition: Definition | None = definition
-        self.resolved = resolved
-        self.name, self.version, self.sha256 = definition.name, definition.version, definition.sha256
-        self._source = definition.source
-        self._templates: TemplateCheck | None = None
-
-    @classmethod
-    def deferred(
-        cls,
-        *,
-        name: str,
-        version: int,
-        sha256: str,
-        resolved: str,
-        source: str,
-        templates: TemplateCheck | None,
-    ) -> LoadedDefinition:
-        """A definition whose ``resolved`` text was checked before and hashes to ``sha256``."""
-        item = cls.__new__(cls)
-        item._definition, item.resolved, item._source, item._templates = None, resolved, source, templates
-        item.name, item.version, item.sha256 = name, version, sha256
-        return item
-
-    @property
-    def definition(self) -> Definition:
-        """The checked definition (built now if it was deferred).
-
-        Raises:
-            DefinitionError: the deferred text is no longer a valid definition, or does not hash
-                to its recorded SHA-256.
-        """
-        if self._definition is None:
-            raw = _Raw(data=json.loads(self.resolved), lines={}, origin=self._source)
-            built = _finish(raw, self._source, self._templates)
-            if built.sha256 != self.sha256 or (built.name, built.version) != (self.name, self.version):
-                raise DefinitionError(
-                    [
-                        f"{self._source}:1: the cached text does not hash to its recorded SHA-256 (delete the cache)"
-                    ]
-                )
-            self._definition = built
-        return self._definition
-
-    def __repr__(self) -> str:
-        return f"LoadedDefinition({self.name}@{self.version}, sha256={self.sha256[:12]})"
-
-
-def _files(paths: Iterable[Path]) -> Iterator[Path]:
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.y*ml") if p.suffix in {".yaml", ".yml"})
-        else:
-            yield path
 
 
 def load_paths(
@@ -1201,24 +1119,14 @@ def load_bundled(templates: TemplateCheck | None = None) -> list[LoadedDefinitio
     return list(_BUNDLED[key])
 
 
-def bundled_files() -> list[Path]:
-    """The bundled definition files, in the order they are loaded."""
-    return list(_files([BUNDLED_DIR]))
-
-
-def resolved_sha256(text: str) -> str:
-    """The SHA-256 of a definition's resolved JSON, as ``_finish`` takes it (over the canonical
-    form), without validating the definition.
+def finish_resolved(resolved: str, source: str, templates: TemplateCheck | None = None) -> Definition:
+    """The definition of a resolved text checked before (``LoadedDefinition.deferred``),
+    validated and checked again in full.
 
     Raises:
-        ValueError: the text is not JSON.
-        TypeError: not a JSON object.
+        DefinitionError: it is no longer a valid definition.
     """
-    data = json.loads(text)
-    if not isinstance(data, dict):
-        raise TypeError("a definition is a JSON object")
-    body = {key: value for key, value in data.items() if key != "extends"}
-    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+    return _finish(_Raw(data=json.loads(resolved), lines={}, origin=source), source, templates)
 
 
 def from_resolved_json(text: str, source: str) -> LoadedDefinition:
@@ -1235,3 +1143,19 @@ def from_resolved_json(text: str, source: str) -> LoadedDefinition:
         raise DefinitionError([f"{source}:1: the stored text is not a JSON object"])
     raw = _Raw(data=data, lines={}, origin=source)
     return LoadedDefinition(definition=_finish(raw, source), resolved=resolved_json(raw.data))
+
+
+__all__ = [
+    "BUNDLED_DIR",
+    "DefinitionError",
+    "LoadedDefinition",
+    "TemplateCheck",
+    "bundled_files",
+    "canonical_json",
+    "finish_resolved",
+    "from_resolved_json",
+    "load_bundled",
+    "load_paths",
+    "resolved_json",
+    "resolved_sha256",
+]

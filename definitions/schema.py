@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from definitions.ceilings import CEILING_ITEMS, CEILING_PAYLOAD_BYTES, CEILING_TEXT
+
 NAME = r"^[a-z][a-z0-9_]*$"
 FieldType = Literal[
     "string",
@@ -29,11 +31,8 @@ FieldType = Literal[
 FIELD_TYPES: tuple[str, ...] = get_args(FieldType)
 LIST_TYPES = frozenset({"documents", "string_list", "enum_list"})
 
-# The most a definition may allow (its ``limits:`` and a field's ``max_length``/``max_items`` stay
-# at or below these): the engine refuses anything bigger before it reads a definition at all.
-CEILING_TEXT = 1_000_000  # characters of one text value or comment
-CEILING_ITEMS = 10_000  # entries of one list
-CEILING_PAYLOAD_BYTES = 4 * 1024 * 1024  # one payload as canonical JSON (UTF-8)
+# The most a definition may allow: ``definitions.ceilings`` (CEILING_TEXT, CEILING_ITEMS,
+# CEILING_PAYLOAD_BYTES), imported here for the schema's bounds and for its importers.
 
 
 class _Strict(BaseModel):

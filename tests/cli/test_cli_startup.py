@@ -163,6 +163,14 @@ READ_MUST_NOT_LOAD = {
     "pydantic_settings",  # the settings are read by hand by its rules (workflow.settings.read)
     "workflow.engine.facade",  # the engine's commands: a read needs none of them
     "workflow.core.decide",
+    "pydantic",  # Typer's adapters (workflow.cli.coercion), the definition schema, settings' SecretStr
+    "pydantic_core",
+    "typer._adapters",
+    "yaml",  # definitions and holiday tables from the cache; a payload file only for writes
+    "definitions.loader",  # a cached definition is built from its checked values (definitions.codec)
+    "definitions.schema",
+    "definitions.effects",
+    "definitions.holidayfiles",
 }
 
 

@@ -113,7 +113,7 @@ def user_errors() -> Iterator[None]:
     A definition error is the exception: it prints each problem as ``file:line: message``,
     then one summary line.
     """
-    from definitions.loader import DefinitionError
+    from definitions.loaded import DefinitionError
 
     try:
         yield

@@ -21,6 +21,10 @@ import typer.core
 import typer.main
 from typer import _click
 
+from workflow.cli import coercion
+
+coercion.install()  # option values without pydantic where Typer's coercion is the identity
+
 
 @dataclass(frozen=True, slots=True)
 class Lazy:

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from workflow.cli.common import fail
 
 
@@ -49,6 +47,8 @@ def _read_payload_file(path: Path) -> dict[str, Any]:
         fail(f"--payload-file {path}: 无法读取 (cannot read): {exc.strerror or exc}", 2)
     except UnicodeDecodeError:
         fail(f"--payload-file {path}: 不是 UTF-8 文本 (not UTF-8 text)", 2)
+    import yaml  # only for --payload-file: a read does not load it
+
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:

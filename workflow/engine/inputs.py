@@ -9,7 +9,7 @@ an ``ArgumentInvalid`` naming it; a wrong value inside a payload is a ``PayloadI
 its field.
 
 The sizes here are the API's own: the widths of the columns an argument is stored in (actor id
-128, idempotency key 200, …) and the ceilings of ``definitions.schema`` for comments and
+128, idempotency key 200, …) and the ceilings of ``definitions.ceilings`` for comments and
 payloads. The tighter limits a definition declares (``limits:``, a field's ``max_length`` and
 ``max_items``) are checked where the payload is cleaned, against the case's definition.
 
@@ -30,7 +30,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from definitions.schema import CEILING_ITEMS, CEILING_PAYLOAD_BYTES, CEILING_TEXT
+from definitions.ceilings import CEILING_ITEMS, CEILING_PAYLOAD_BYTES, CEILING_TEXT
 from workflow.core.values import Actor
 from workflow.errors import ArgumentInvalid, PayloadInvalid
 

@@ -16,17 +16,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from definitions.cache import load_bundled_cached
+from definitions.cache import load_bundled_cached, load_bundled_tables_cached
 from definitions.holidays import HolidayTable, bundled_tables
-from definitions.loader import (
-    DefinitionError,
-    LoadedDefinition,
-    bundled_files,
-    from_resolved_json,
-    load_bundled,
-    load_paths,
-    resolved_sha256,
-)
+from definitions.loaded import DefinitionError, LoadedDefinition, bundled_files, resolved_sha256
 from definitions.model import Definition
 from notifications.names import notice_names
 from storage.values import StoredDefinition
@@ -67,6 +59,8 @@ def bundled(folder: Path | None = None, secret: bytes | None = None) -> list[Loa
     """The bundled definitions, through the cache in ``folder`` keyed by ``secret`` (either None:
     parsed from the files), kept for the process for as long as the files stay unchanged."""
     if folder is None or secret is None:
+        from definitions.loader import load_bundled  # YAML and the schema: not for a cached read
+
         return load_bundled(template_exists)
     # not keyed by the secret: definitions read from a valid cache or the files serve any database
     stamp = (
@@ -117,12 +111,19 @@ class Registry:
         Raises:
             DefinitionError: a file is invalid (every problem as ``file:line: message``).
         """
-        base = bundled(cache_folder() if cache_secret is not None else None, cache_secret)
+        folder = cache_folder() if cache_secret is not None else None
+        base = bundled(folder, cache_secret)
         found = {(d.name, d.version): d for d in base}
         if extra:
+            from definitions.loader import load_paths
+
             for item in load_paths(extra, base=base, templates=template_exists):
                 found[(item.definition.name, item.definition.version)] = item
-        return cls(loaded=found, tables=bundled_tables())
+        if folder is not None and cache_secret is not None:
+            tables = load_bundled_tables_cached(folder, cache_secret)
+        else:
+            tables = bundled_tables()
+        return cls(loaded=found, tables=tables)
 
     def merge_stored(self, stored: Iterable[StoredDefinition]) -> None:
         """Take the versions stored with cases, checking each stored text against its SHA-256
@@ -141,6 +142,8 @@ class Registry:
             if present is not None and present.sha256 == item.sha256 == _digest(item.body):
                 continue  # the file holds the stored text: nothing to rebuild
             try:
+                from definitions.loader import from_resolved_json
+
                 rebuilt: LoadedDefinition | None = from_resolved_json(item.body, f"database:{label}")
             except DefinitionError as exc:
                 rebuilt = None

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from typing import Any, ParamSpec, TypeVar
 
 from definitions.holidays import HolidayTableError
-from definitions.loader import DefinitionError
+from definitions.loaded import DefinitionError
 from notifications import ConfigurationError
 from storage import errors as storage
 from workflow import errors
