@@ -4,6 +4,7 @@ in-process in the same run.
 
     python -m bench.credit_http [--records N] [--subjects S] [--checks C] [--workers W]
                                 [--backend sqlite|postgresql] [--db FILE|SCHEMA [--reuse]]
+                                [--http httptools|h11] [--loop uvloop|asyncio]
 
 1. A database is seeded as ``bench.credit_check`` seeds it: ``S`` subjects driven through the
    engine (register → submit → accept → confirm; an honour ban on every other one), then the
@@ -156,11 +157,14 @@ def _token(url: str) -> str:
 PROFILE = "CHENGXIN_BENCH_PROFILE"  # set to a file: the server runs under cProfile, stats saved there
 
 
-def _serve(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+def _serve(
+    url: str, port: int, workers: int = 1, flavour: list[str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "CHENGXIN_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "workflow.cli", "serve", "--port", str(port), "--no-scheduler"]
     if workers > 1:
         command += ["--workers", str(workers)]
+    command += flavour or []
     if os.environ.get(PROFILE):
         command[1:3] = ["-m", "bench.profiled", os.environ[PROFILE], "workflow.cli"]
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -321,7 +325,14 @@ def _over_http(
 
 
 def run(
-    where: Kept, *, records: int, subjects: int, checks: int, reuse: bool, workers: int = 1
+    where: Kept,
+    *,
+    records: int,
+    subjects: int,
+    checks: int,
+    reuse: bool,
+    workers: int = 1,
+    flavour: list[str] | None = None,
 ) -> dict[str, Any]:
     seed = prepare(where, records=records, subjects=subjects, reuse=reuse)
     url = where.url
@@ -331,7 +342,7 @@ def run(
     inproc, barred_in, inproc_cpu = _in_process(url, codes, checks, rng)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _serve(url, port, workers)
+    server = _serve(url, port, workers, flavour)
     try:
         _wait_ready(base, server)
         one = _over_http(port, token, codes, checks, 1, rng, server.pid)
@@ -382,7 +393,10 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--reuse", action="store_true", help="with --db: reuse the database if it was seeded")
     parser.add_argument("--workers", type=int, default=1, help="server processes (chengxin serve --workers)")
+    parser.add_argument("--http", help="the server's HTTP parser (chengxin serve --http: httptools, h11)")
+    parser.add_argument("--loop", help="the server's event loop (chengxin serve --loop: uvloop, asyncio)")
     args = parser.parse_args(argv)
+    flavour = [*(["--http", args.http] if args.http else []), *(["--loop", args.loop] if args.loop else [])]
     if args.reuse and args.db is None:
         parser.error("--reuse needs --db")
     load_before = os.getloadavg()
@@ -393,6 +407,7 @@ def main(argv: list[str]) -> int:
         checks=args.checks,
         reuse=args.reuse,
         workers=args.workers,
+        flavour=flavour,
     )
     if args.db is not None:
         name = str(Path(args.db).resolve()) if args.backend == "sqlite" else args.db
@@ -426,6 +441,8 @@ def main(argv: list[str]) -> int:
     )
     base, checks = result["in_process_ms"], result["checks"]
     served = f"{result['workers']} server process{'es' if result['workers'] > 1 else ''}"
+    if flavour:
+        served += f" ({' '.join(flavour)})"
     print(f"HTTP: {served}; load generator: one asyncio loop in the benchmark's process.\n")
     print(
         "| call | runs | p50 ms | p95 ms | p99 ms | max ms | checks/s | CPU ms per check, server / client "

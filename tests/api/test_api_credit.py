@@ -158,3 +158,64 @@ def test_a_failed_query_log_commit_fails_every_check_it_held_with_503(api: Api) 
     # only the answered check is in the log; no 200 went out without its row
     assert _reasons(api) == {reason for status, reason, _l in answered if status == 200}
     assert all(logged for status, _r, logged in answered if status == 200)
+
+
+# ------------------------------------------------ the GET route's plain-input path (_CheckRoute)
+
+QUERIES: list[str] = [
+    "",
+    "purpose=honours",
+    "purpose=honours&purpose=funding&reason=%E5%B9%B4%E5%BA%A6%E8%80%83%E6%A0%B8",
+    "as_of=2027-05-09&purpose=honours",
+    "as_of=2027-05-08",
+    "purpose=lottery",  # unknown purpose: the engine's 422, on either path
+    "purpose=",  # empty item
+    "purpose=" + "x" * 65,
+    "&".join(["purpose=honours"] * 17),  # more than 16
+    "as_of=2027-02-30",
+    "as_of=20270509",
+    "as_of=2027-05-09T00:00:00",
+    "as_of=2027-05-09&as_of=2027-05-10",
+    "reason=",
+    "reason=" + "r" * 201,
+    "reason=a&reason=b",
+    "unknown=1&purpose=honours",
+]
+PATHS = [f"/subjects/{CODE}/status", f"/subjects/{OTHER_CODE}/status", "/subjects/not-a-code/status"]
+
+
+def test_the_plain_input_path_answers_exactly_as_fastapi_validation_does(api: Api, monkeypatch: Any) -> None:
+    """Every query answered through ``_plain_query`` and through FastAPI's handler alone (the
+    fast path switched off) gets the same status, media type and body; plain input does take
+    the fast path, anything else falls back; no token is a 401 before any validation."""
+    from workflow.api import credit
+
+    _sanctioned(api)
+    headers = api.auth("service")
+    taken: list[bool] = []
+    real = credit._plain_query
+
+    def spy(request: Any) -> Any:
+        found = real(request)
+        taken.append(found is not None)
+        return found
+
+    def answers(fast: bool) -> list[tuple[int, str, Any]]:
+        monkeypatch.setattr(credit, "_plain_query", spy if fast else lambda _request: None)
+        out = []
+        for path in PATHS:
+            for query in QUERIES:
+                got = api.client.get(f"{path}?{query}", headers=headers)
+                body = got.json()
+                if isinstance(body, dict):
+                    body.pop("instance", None)
+                out.append((got.status_code, got.headers["content-type"], body))
+        return out
+
+    fast, slow = answers(True), answers(False)
+    assert fast == slow
+    assert [status for status, _t, _b in fast].count(200) >= 2 * 4  # the plain ones answered
+    assert {status for status, _t, _b in fast} >= {200, 422}
+    assert taken.count(True) >= 2 * 6 and taken.count(False) >= 2 * 9  # both paths were used
+    no_token = api.client.get(f"/subjects/{CODE}/status?as_of=nonsense")
+    assert (no_token.status_code, no_token.headers["content-type"]) == (401, "application/problem+json")

@@ -109,6 +109,69 @@ def test_serve_answers_over_http_and_runs_the_scheduler_until_stopped(
     assert "Traceback" not in text
     assert token.split("_", 2)[2] not in text
     assert '"sweep done"' in text or "sweep done" in text
+    assert "(httptools, uvloop)" in text  # uvicorn[standard] is a dependency: the C parser and loop
+
+
+@pytest.mark.slow
+def test_serve_on_the_pure_python_parser_and_loop_when_asked(database_url: str, tmp_path: Path) -> None:
+    Engine.init(database_url)[0].close()
+    port, log = free_port(), tmp_path / "serve.log"
+    args = ("--port", str(port), "--no-scheduler", "--http", "h11", "--loop", "asyncio")
+    with (
+        serving(environment(database_url, tmp_path), log, *args) as proc,
+        httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False, timeout=10) as client,
+    ):
+        wait_ready(client, proc, log)
+        assert client.get("/subjects/x/status").status_code == 401
+    assert "(h11, asyncio)" in log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [(("--http", "fast"), "--http 'fast'"), (("--loop", "trio"), "--loop 'trio'")],
+)
+def test_serve_with_an_unknown_parser_or_loop_is_one_line_error(
+    tmp_path: Path, args: tuple[str, str], named: str
+) -> None:
+    env = environment(f"sqlite:///{tmp_path}/x.db", tmp_path)
+    done = subprocess.run(
+        [*COMMAND, "serve", "--port", str(free_port()), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().startswith("错误 error:")
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert named in done.stderr and "auto" in done.stderr
+
+
+def test_serve_falls_back_to_the_pure_python_parser_and_loop_when_not_installed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    import typer
+
+    from workflow.cli.service import server_flavour
+
+    assert server_flavour("auto", "auto") == ("httptools", "uvloop")
+    assert server_flavour("h11", "asyncio") == ("h11", "asyncio")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name in ("httptools", "uvloop") else real(name, *a),
+    )
+    assert server_flavour("auto", "auto") == ("h11", "asyncio")
+    with pytest.raises(typer.Exit) as stopped:
+        server_flavour("httptools", "auto")
+    assert stopped.value.exit_code == 2
+    said = capsys.readouterr().err.strip()
+    assert len(said.splitlines()) == 1 and "未安装 (not installed)" in said and "--http h11" in said
 
 
 @pytest.mark.slow

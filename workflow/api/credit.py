@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -114,11 +116,62 @@ async def _check(
     return _json(status.as_dict())
 
 
-@router.get(
-    "/subjects/{code}/status",
-    summary="信用核查（单位） credit check of an organisation",
-    response_model=dict[str, Any],
-)
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+Plain = tuple[str, dt.date | None, list[str] | None, str]
+
+
+def _plain_query(request: Request) -> Plain | None:
+    """The path and query of ``GET /subjects/{code}/status`` when they are plainly valid —
+    ``as_of`` absent or ``YYYY-MM-DD``, at most 16 ``purpose`` of 1–64 characters, ``reason``
+    absent or once, 1–200 characters, the code 1–64 — read without FastAPI's parameter
+    machinery; None for anything else, which the route's FastAPI handler then validates (and
+    answers 422 for) exactly as before. Every value accepted here is one FastAPI's own
+    validation accepts with the same result."""
+    code = request.path_params.get("code")
+    if not isinstance(code, str) or not 1 <= len(code) <= 64:
+        return None
+    query = request.query_params
+    days = query.getlist("as_of")
+    as_of = None
+    if days:
+        if len(days) > 1 or _DAY.fullmatch(days[0]) is None:
+            return None
+        try:
+            as_of = dt.date.fromisoformat(days[0])
+        except ValueError:
+            return None
+    named = query.getlist("purpose")
+    if len(named) > 16 or any(not 1 <= len(name) <= 64 for name in named):
+        return None
+    reasons = query.getlist("reason")
+    if len(reasons) > 1 or (reasons and not 1 <= len(reasons[0]) <= 200):
+        return None
+    return code, as_of, named or None, reasons[0] if reasons else DEFAULT_REASON
+
+
+class _CheckRoute(APIRoute):
+    """``GET /subjects/{code}/status`` past FastAPI's dependency resolution when its input is
+    plain (``_plain_query``): the profile of a check over HTTP showed resolving the route's
+    parameters and its router dependency — the same work for every request — as a fifth of
+    the server's Python time on the route. The token is checked as by the router's dependency
+    (401 first), then the check runs as the FastAPI handler runs it (``_check``). Any other
+    input goes to FastAPI's handler: the same validation and the same 422 as before; the
+    OpenAPI document is the route's, unchanged."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        slow = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            bearer(request)
+            plain = _plain_query(request)
+            if plain is None:
+                return await slow(request)
+            code, as_of, purposes, reason = plain
+            return await _check(request, code, as_of=as_of, purposes=purposes, reason=reason)
+
+        return handler
+
+
 async def organisation_status(
     request: Request,
     code: Annotated[str, Path(min_length=1, max_length=64)],
@@ -127,6 +180,16 @@ async def organisation_status(
     reason: Reason = DEFAULT_REASON,
 ) -> Response:
     return await _check(request, code, as_of=as_of, purposes=purposes, reason=reason)
+
+
+router.add_api_route(
+    "/subjects/{code}/status",
+    organisation_status,
+    methods=["GET"],
+    summary="信用核查（单位） credit check of an organisation",
+    response_model=dict[str, Any],
+    route_class_override=_CheckRoute,
+)
 
 
 @router.post(
