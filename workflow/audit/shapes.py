@@ -22,7 +22,7 @@ from definitions.model import Definition
 from storage.values import RawEvent
 from workflow.audit.rows import EventRow
 from workflow.core.fold import Problem, Projection, fold
-from workflow.core.values import LINKS
+from workflow.core.values import IMPORT_EVENT, LINKS
 
 _SHAPE_COLUMNS = itemgetter(*(RawEvent.ORDER.index(c) for c in ("event", "role", "changes_json")))
 LIMIT = 4096  # shapes remembered (the cache is emptied when it is full: memory stays flat)
@@ -36,6 +36,7 @@ class _Shape:
     overdue: bool
     creates: tuple[int, ...]  # the rows whose payload becomes the case's data
     actors: tuple[int, ...] = field(default=())  # the rows that name an actor
+    imports: tuple[int, ...] = field(default=())  # the rows whose payload's fields become the data
 
 
 _SHAPES: dict[tuple[Any, ...], _Shape | None] = {}
@@ -44,16 +45,19 @@ _SHAPES: dict[tuple[Any, ...], _Shape | None] = {}
 def _shape_of(definition: Definition, events: Sequence[EventRow], projection: Projection) -> _Shape:
     creates: list[int] = []
     actors: list[int] = []
+    imports: list[int] = []
     for index, event in enumerate(events):
         spec = definition.events.get(event.event)
         if spec is None:
+            if event.event == IMPORT_EVENT:  # an imported case (core.importing), as ``fold`` reads it
+                imports.append(index)
             continue
         if spec.creates:
             creates.append(index)
         role = definition.roles.get(event.role)
         if role is not None and not role.system:
             actors.append(index)
-    return _Shape(dict(projection.tracks), projection.overdue, tuple(creates), tuple(actors))
+    return _Shape(dict(projection.tracks), projection.overdue, tuple(creates), tuple(actors), tuple(imports))
 
 
 def fold_rows(definition: Definition, events: Sequence[EventRow], problems: list[Problem]) -> Projection:
@@ -80,10 +84,12 @@ def fold_rows(definition: Definition, events: Sequence[EventRow], problems: list
         return projection
     assert isinstance(shape, _Shape)
     data: dict[str, Any] = {}
-    creates = shape.creates
+    creates, imports = shape.creates, shape.imports
     for index, event in enumerate(rows):
         if index in creates:
             data = dict(event.payload)
+        elif index in imports:
+            data = dict(event.payload.get("fields", {}))
         text = event.effects_json  # as stored
         if '"data":' in text:
             for name, old, new in event.effects.get("data", ()):
